@@ -1,0 +1,21 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+.PHONY: run test bench lint
+
+DAYS ?= 30
+OUT ?= runs/first
+
+run:
+	@scripts/bootstrap.sh
+	.venv/bin/gridloop run dongcheng --days $(DAYS) --out $(OUT)
+
+test:
+	@scripts/bootstrap.sh dev
+	scripts/test.sh
+
+bench:
+	@scripts/bootstrap.sh dev
+	.venv/bin/python -m pytest benchmarks --benchmark-enable --benchmark-only -s
+
+lint:
+	@scripts/bootstrap.sh dev
+	.venv/bin/ruff check sim agents training tests benchmarks

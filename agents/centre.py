@@ -1,0 +1,187 @@
+"""The supervision centre (监督中心) and the command centre (指挥中心).
+
+Supervision: acceptors (受理员) register reports, send inspectors to verify public reports and
+to check finished work; shift leaders (值班长) file, void or merge, and close. Command:
+dispatchers (派遣员) send filed cases to departments by the handbook, and re-dispatch returns.
+Each role is a `StaffPool`; every choice goes through the model's `DecisionPoints`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import mesa
+
+from sim.calendar import DailyWindow
+from sim.distributions import make_sampler
+from sim.eventlog import ActorKind, Channel, Outcome, Step
+from sim.policies import CheckView, DispatchView, FilingView
+from sim.problems import Fate
+from sim.randomness import Uniforms
+from sim.staff import StaffPool
+from sim.workflow import Case
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+
+__all__ = ["SupervisionCentre", "CommandCentre"]
+
+AK = ActorKind
+
+
+class SupervisionCentre(mesa.Agent):
+    """Acceptors and shift leaders: from report to filing, and from feedback to close."""
+
+    def __init__(self, model: CityModel) -> None:
+        super().__init__(model)
+        self.m = model
+        spec = model.spec.centre
+        self.spec = spec
+        self.window = DailyWindow.from_clock(spec.hours[0], spec.hours[1], model.calendar)
+        env = model.env
+        self.acceptors = StaffPool(env, "acceptors", spec.acceptors, self.window)
+        self.leaders = StaffPool(env, "shift_leaders", spec.shift_leaders, self.window)
+        rng = model.streams["centre"]
+        self.register_t = make_sampler(spec.register_minutes, rng)
+        self.file_t = make_sampler(spec.file_minutes, rng)
+        self.close_t = make_sampler(spec.close_minutes, rng)
+        self.u = Uniforms(model.streams["checks"])
+        self.check_accuracy = 0.9
+        self.limit = spec.step_limit_minutes
+
+    def _due(self) -> float:
+        return self.window.next_open(self.m.env.now) + self.limit
+
+    # -- collection to filing ----------------------------------------------------------------
+    def receive(self, case: Case) -> None:
+        """A report reaches the centre (step 1)."""
+        kind = AK.INSPECTOR if case.channel == Channel.INSPECTOR else AK.CITIZEN
+        actor = case.beat if case.channel == Channel.INSPECTOR else -1
+        self.m.cases.record(case, Step.REPORT, kind, actor, self._due(), case.channel)
+        self.acceptors.submit(case, self.register_t(), self._registered)
+
+    def _registered(self, case: Case, acceptor: int) -> None:
+        m = self.m
+        if case.channel == Channel.PUBLIC:
+            open_case = m.cases.open_index.get((case.grid, case.subclass), -1)
+            if open_case >= 0 and m.decisions.file_report(FilingView(
+                    case.id, case.subclass, case.grid, case.channel, None, open_case)) == "merge":
+                m.cases.record(case, Step.MERGE, AK.ACCEPTOR, acceptor)
+                return
+            if m.inspectors.active:
+                limit = m.spec.inspectors.verify_limit_minutes
+                m.cases.record(case, Step.VERIFY_SEND, AK.ACCEPTOR, acceptor,
+                               m.inspectors.task_deadline(case.grid, limit))
+                m.inspectors.send(case.grid, case, self._verified)
+                return
+        self.leaders.submit(case, self.file_t(), self._decide_filing)
+
+    def _verified(self, case: Case, _server: int) -> None:
+        m = self.m
+        there = case.problem >= 0 and m.truth.fate[case.problem] == Fate.OPEN
+        case.verified = there
+        m.cases.record(case, Step.VERIFY, AK.INSPECTOR, case.beat, self._due(),
+                       Outcome.CONFIRMED if there else Outcome.NOT_FOUND)
+        self.leaders.submit(case, self.file_t(), self._decide_filing)
+
+    def _decide_filing(self, case: Case, leader: int) -> None:
+        m = self.m
+        key = (case.grid, case.subclass)
+        open_case = m.cases.open_index.get(key, -1)
+        decision = m.decisions.file_report(FilingView(
+            case.id, case.subclass, case.grid, case.channel, case.verified, open_case))
+        if decision == "merge":
+            m.cases.record(case, Step.MERGE, AK.SHIFT_LEADER, leader)
+        elif decision == "void":
+            m.cases.record(case, Step.VOID, AK.SHIFT_LEADER, leader)
+        else:
+            m.cases.record(case, Step.FILE, AK.SHIFT_LEADER, leader, self._due())
+            m.cases.open_index[key] = case.id
+            pid = case.problem
+            if pid >= 0:
+                m.truth.case[pid] = case.id
+                if m.truth.first_case[pid] < 0:
+                    m.truth.first_case[pid] = case.id
+            m.command.dispatch(case)
+
+    # -- feedback to close -------------------------------------------------------------------
+    def feedback(self, case: Case) -> None:
+        """The department reports the work done (step 5); check it, or close if no checks."""
+        if self.m.inspectors.active:
+            self.acceptors.submit(case, self.register_t(), self._send_check)
+        else:
+            self.leaders.submit(case, self.close_t(), self._close)
+
+    def _send_check(self, case: Case, acceptor: int) -> None:
+        m = self.m
+        limit = m.spec.inspectors.check_limit_minutes
+        m.cases.record(case, Step.CHECK_SEND, AK.ACCEPTOR, acceptor,
+                       m.inspectors.task_deadline(case.grid, limit))
+        m.inspectors.send(case.grid, case, self._checked)
+
+    def _checked(self, case: Case, _server: int) -> None:
+        m = self.m
+        there = case.problem >= 0 and m.truth.fate[case.problem] == Fate.OPEN
+        ok = m.decisions.check_passes(CheckView(case.id, there, self.check_accuracy),
+                                      self.u())
+        if ok:
+            m.cases.record(case, Step.CHECK, AK.INSPECTOR, case.beat, self._due(), Outcome.PASS)
+            self.leaders.submit(case, self.close_t(), self._close)
+        else:
+            m.cases.record(case, Step.CHECK, AK.INSPECTOR, case.beat, math.nan, Outcome.FAIL)
+            m.departments[case.department].rework(case)
+
+    def _close(self, case: Case, leader: int) -> None:
+        m = self.m
+        m.cases.record(case, Step.CLOSE, AK.SHIFT_LEADER, leader,
+                       outcome=Outcome.ON_TIME if case.on_time else Outcome.OVERDUE)
+        key = (case.grid, case.subclass)
+        if m.cases.open_index.get(key) == case.id:
+            del m.cases.open_index[key]
+        pid = case.problem
+        if pid >= 0 and m.truth.case[pid] == case.id:
+            m.truth.case[pid] = -1
+            if m.truth.fate[pid] == Fate.OPEN:  # closed but not solved
+                m.discovery.unseen_again(pid, m.env.now)
+
+
+class CommandCentre(mesa.Agent):
+    """Dispatchers: send each filed case to a department; re-dispatch returned ones."""
+
+    def __init__(self, model: CityModel) -> None:
+        super().__init__(model)
+        self.m = model
+        spec = model.spec.centre
+        self.window = DailyWindow.from_clock(spec.hours[0], spec.hours[1], model.calendar)
+        self.dispatchers = StaffPool(model.env, "dispatchers", spec.dispatchers, self.window)
+        self.dispatch_t = make_sampler(spec.dispatch_minutes, model.streams["centre"])
+        self.u = Uniforms(model.streams["decisions"])
+        self.error = spec.dispatch_error
+
+    def dispatch(self, case: Case) -> None:
+        self.dispatchers.submit(case, self.dispatch_t(), self._dispatched)
+
+    def _dispatched(self, case: Case, dispatcher: int) -> None:
+        m = self.m
+        u, v = self.u(), self.u()
+        dept = m.decisions.dispatch(DispatchView(
+            case.id, case.subclass, case.grid, m.sub_dept[case.subclass], len(m.departments),
+            case.returned_from, self.error), u, v)
+        case.department = dept
+        now = m.env.now
+        case.deadline = m.calendar.deadline(now, m.sub_limit[case.subclass], m.limit_scale)
+        wrong = dept != m.sub_dept[case.true_subclass]
+        m.cases.record(case, Step.DISPATCH, AK.DISPATCHER, dispatcher, case.deadline,
+                       Outcome.WRONG if wrong else Outcome.NONE)
+        m.departments[dept].receive(case)
+
+    def returned(self, case: Case, department: int) -> None:
+        """A department sent the case back: the dispatcher corrects the subclass and retries."""
+        case.returned_from = department
+        index = self.m.cases.open_index
+        if index.get((case.grid, case.subclass)) == case.id:
+            del index[(case.grid, case.subclass)]
+        case.subclass = case.true_subclass
+        index.setdefault((case.grid, case.subclass), case.id)
+        self.dispatchers.submit(case, self.dispatch_t(), self._dispatched)

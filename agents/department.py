@@ -1,0 +1,122 @@
+"""Departments (专业部门/处置单位): crews that go out and handle dispatched cases.
+
+A department acknowledges a case, returns it if it is not its duty (回退), may ask for an
+extension (延期) or a suspension (挂账), then queues it for a crew (earliest deadline first or
+first come first served, within the department's working hours). A crew's visit takes
+travel plus the subclass's handling time; the work fixes the problem with the department's
+quality, so a check can fail and send the case back for rework (返工).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import mesa
+
+from sim.calendar import DailyWindow
+from sim.distributions import make_sampler
+from sim.eventlog import ActorKind, Outcome, Step
+from sim.problems import Fate
+from sim.randomness import Uniforms
+from sim.scenario import DepartmentSpec
+from sim.staff import StaffPool
+from sim.workflow import Case
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+
+__all__ = ["Department"]
+
+AK = ActorKind
+
+
+class Department(mesa.Agent):
+    """One handling unit and its crews."""
+
+    def __init__(self, model: CityModel, index: int, name: str, spec: DepartmentSpec) -> None:
+        super().__init__(model)
+        self.m = model
+        self.index = index
+        self.name = name
+        self.spec = spec
+        self.window = DailyWindow.from_clock(spec.hours[0], spec.hours[1], model.calendar,
+                                             spec.days)
+        self.crews = StaffPool(model.env, name, spec.crews, self.window, spec.priority,
+                               on_start=self._start)
+        rng = model.streams[f"department:{name}"]
+        self.u = Uniforms(rng)
+        self.travel = make_sampler(spec.travel_minutes, rng)
+        self.ack = make_sampler(spec.acknowledge_minutes, rng)
+        self.suspend_for = make_sampler(spec.suspension_days, rng, 1440.0)
+        self.handling = [make_sampler(s.handling_hours, rng, 60.0)
+                         for s in model.handbook.subclasses]
+
+    def receive(self, case: Case) -> None:
+        """A dispatched case arrives (step 4 begins)."""
+        m = self.m
+        d = m.decisions
+        not_ours = m.sub_dept[case.true_subclass] != self.index
+        u = self.u
+        if d.return_case(not_ours, self.spec.returns_wrong, u()):
+            ev = m.env.timeout(self.ack(), case)
+            ev.callbacks.append(self._return)
+            return
+        if d.request_suspension(self.spec.suspension_rate, u()):
+            case.suspended = True
+            m.cases.record(case, Step.SUSPEND, AK.DEPARTMENT, -1)
+            ev = m.env.timeout(self.suspend_for(), case)
+            ev.callbacks.append(self._resume)
+            return
+        if d.request_extension(self.spec.extension_rate, u()):
+            case.deadline = m.calendar.deadline(case.deadline, m.sub_limit[case.subclass],
+                                                m.limit_scale)
+            m.cases.record(case, Step.EXTEND, AK.DEPARTMENT, -1, case.deadline)
+        self._queue(case)
+
+    def rework(self, case: Case) -> None:
+        """A failed check sends the case back with a fresh handling limit (返工)."""
+        m = self.m
+        case.reworks += 1
+        case.deadline = m.calendar.deadline(m.env.now, m.sub_limit[case.subclass], m.limit_scale)
+        m.cases.record(case, Step.REWORK, AK.SHIFT_LEADER, -1, case.deadline)
+        self._queue(case)
+
+    def _queue(self, case: Case) -> None:
+        m = self.m
+        minutes = self.travel() + self.handling[case.true_subclass]()
+        key = m.decisions.queue_key(self.spec.priority, case.deadline, m.env.now)
+        self.crews.submit(case, minutes, self._handled, key)
+
+    def _return(self, ev: object) -> None:
+        case = ev._value  # type: ignore[attr-defined]
+        self.m.cases.record(case, Step.RETURN, AK.DEPARTMENT, -1)
+        self.m.command.returned(case, self.index)
+
+    def _resume(self, ev: object) -> None:
+        self._queue(ev._value)  # type: ignore[attr-defined]
+
+    def _start(self, case: Case, crew: int, waited: float) -> None:
+        self.m.cases.record(case, Step.HANDLE_START, AK.DEPARTMENT, crew)
+
+    def _handled(self, case: Case, crew: int) -> None:
+        m = self.m
+        now = m.env.now
+        pid = case.problem
+        truth = m.truth
+        if pid < 0 or truth.fate[pid] != Fate.OPEN:
+            outcome = Outcome.GONE
+        else:
+            quality = self.spec.quality
+            if m.sub_dept[case.true_subclass] != self.index:
+                quality *= 0.5  # not its trade: often botched
+            if self.u() < quality:
+                outcome = Outcome.FIXED
+                truth.end(pid, now, Fate.FIXED)
+                m.discovery.after_fix(pid, now)
+            else:
+                outcome = Outcome.NOT_FIXED
+        case.on_time = now <= case.deadline
+        m.cases.record(case, Step.HANDLE, AK.DEPARTMENT, crew,
+                       m.supervision._due(), outcome)
+        m.supervision.feedback(case)

@@ -1,0 +1,210 @@
+"""How problems come to light: patrols notice them, residents report them, some just go away.
+
+Each open problem has up to three pending times: an inspector's detection, the next public
+report (a hazard that grows with the grid's residents), and vanishing by itself. Only the
+earliest is scheduled as an event; a per-problem token makes events stale when the problem
+ends or its times change, so a problem costs about one event per thing that happens to it.
+Public reports are the seam where the 12345 hotline plugs in (`CitizenReporting.report`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.distributions import make_sampler
+from sim.eventlog import ActorKind, Channel, Step
+from sim.problems import ArrivalModel, Fate
+from sim.randomness import Exponentials, Uniforms
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+
+__all__ = ["Discovery", "CitizenReporting"]
+
+INF = math.inf
+
+
+class CitizenReporting(mesa.Agent):
+    """The public (市民): reports unresolved problems; a later issue routes them via 12345."""
+
+    def __init__(self, model: CityModel) -> None:
+        super().__init__(model)
+        spec = model.spec.citizens
+        city = model.city
+        res = np.maximum(city.residents, 1.0)
+        self.grid_factor = np.sqrt(res / res.mean()).tolist()
+        self.rate = [s.citizen_rate * spec.propensity_scale / 60.0
+                     for s in model.handbook.subclasses]  # per minute
+        self.repeat = spec.repeat_factor
+        self.false_share = spec.false_report_share
+        self.expo = Exponentials(model.streams["citizens"])
+
+    def first_report(self, subclass: int, grid: int, since: float) -> float:
+        lam = self.rate[subclass] * self.grid_factor[grid]
+        return since + self.expo() / lam if lam > 0 else INF
+
+    def next_report(self, subclass: int, grid: int, since: float) -> float:
+        lam = self.rate[subclass] * self.grid_factor[grid] * self.repeat
+        return since + self.expo() / lam if lam > 0 else INF
+
+
+class Discovery:
+    """Creates problems and schedules what happens to each next."""
+
+    def __init__(self, model: CityModel) -> None:
+        self.m = model
+        hb = model.handbook
+        scale = model.spec.inspectors.detection_scale
+        self.detect_p = [min(1.0, s.detection * scale) for s in hb.subclasses]
+        self.on_spot = [s.on_spot if model.spec.inspectors.on_spot_fix else 0.0
+                        for s in hb.subclasses]
+        self.vanish = [None if s.vanish_hours is None else
+                       make_sampler(s.vanish_hours, model.streams["vanish"], 60.0)
+                       for s in hb.subclasses]
+        self.arrivals = ArrivalModel(model.city, hb, model.spec.problems)
+        self.citizens = CitizenReporting(model)
+        spec = model.spec.problems
+        self.recurrence = spec.recurrence
+        self.recur_after = make_sampler(spec.recurrence_hours, model.streams["recurrence"], 60.0)
+        self.rng_arrivals = model.streams["arrivals"]
+        self.rng_misc = model.streams["reports"]
+        self.u = Uniforms(self.rng_misc)
+        self.n_sub = len(hb.subclasses)
+        self.holidays = set(model.spec.calendar.holidays)
+        f = model.spec.citizens.false_report_share
+        self.false_odds = f / (1.0 - f) if f < 1.0 else 1.0
+        # per-problem pending times
+        self.t_detect: list[float] = []
+        self.t_citizen: list[float] = []
+        self.t_vanish: list[float] = []
+        self.armed: list[float] = []
+
+    # -- arrivals ----------------------------------------------------------------------------
+    def start(self) -> None:
+        env = self.m.env
+        for day in range(self.m.days):
+            ev = env.timeout(day * 1440.0, day)
+            ev.callbacks.append(self._new_day)
+
+    def _new_day(self, ev: object) -> None:
+        day = ev._value  # type: ignore[attr-defined]
+        cal = self.m.calendar
+        date = cal.date_of(day * 1440.0)
+        times, subs, grids = self.arrivals.day(
+            self.rng_arrivals, day, date.weekday(), date in self.holidays, day * 1440.0)
+        for t, s, g in zip(times.tolist(), subs.tolist(), grids.tolist(), strict=True):
+            self.create(g, s, t)
+        self.m.progress(day)
+
+    def create(self, grid: int, subclass: int, t: float, recurrence_of: int = -1) -> int:
+        """A new problem at ``t`` (now or later today); schedules its first happening."""
+        pid = self.m.truth.add(grid, subclass, t, recurrence_of)
+        self.t_citizen.append(self.citizens.first_report(subclass, grid, t))
+        v = self.vanish[subclass]
+        self.t_vanish.append(t + v() if v is not None else INF)
+        self.armed.append(INF)
+        self.t_detect.append(self.m.inspectors.watch(pid, grid, t, self.detect_p[subclass])
+                             if self.m.inspectors.active else INF)
+        self._arm(pid)
+        return pid
+
+    # -- scheduling --------------------------------------------------------------------------
+    def _arm(self, pid: int) -> None:
+        t = min(self.t_detect[pid], self.t_citizen[pid], self.t_vanish[pid])
+        if t >= self.m.horizon:
+            self.armed[pid] = INF
+            return
+        self.armed[pid] = t
+        env = self.m.env
+        ev = env.timeout(t - env.now, (pid, self.m.truth.token[pid]))
+        ev.callbacks.append(self._happen)
+
+    def set_detect(self, pid: int, t: float) -> None:
+        """An inspector will notice ``pid`` at ``t`` (from a new patrol plan)."""
+        self.t_detect[pid] = t
+        if t < self.armed[pid]:
+            self.m.truth.token[pid] += 1
+            self._arm(pid)
+
+    def _happen(self, ev: object) -> None:
+        pid, token = ev._value  # type: ignore[attr-defined]
+        truth = self.m.truth
+        if token != truth.token[pid] or truth.fate[pid]:
+            return
+        now = self.m.env.now
+        if self.t_vanish[pid] <= now:
+            truth.end(pid, now, Fate.VANISHED)
+            return
+        if self.t_detect[pid] <= now:
+            self.t_detect[pid] = INF
+            self._inspector_finds(pid, now)
+            if truth.fate[pid]:
+                return
+        if self.t_citizen[pid] <= now:
+            self.t_citizen[pid] = self.citizens.next_report(truth.subclass[pid],
+                                                            truth.grid[pid], now)
+            self._report(pid, Channel.PUBLIC, now)
+        truth.token[pid] += 1
+        self._arm(pid)
+
+    # -- what a discovery does ---------------------------------------------------------------
+    def _inspector_finds(self, pid: int, now: float) -> None:
+        m = self.m
+        truth = m.truth
+        sub = truth.subclass[pid]
+        if truth.case[pid] >= 0:
+            return  # already in a case: the inspector sees it is being handled
+        if self.u() < self.on_spot[sub]:
+            if math.isnan(truth.found[pid]):
+                truth.found[pid], truth.found_by[pid] = now, Channel.INSPECTOR
+            grid = truth.grid[pid]
+            beat = int(m.inspectors.grid_beat[grid])
+            case = m.cases.open(pid, grid, sub, sub, Channel.INSPECTOR, beat)
+            m.cases.record(case, Step.REPORT, ActorKind.INSPECTOR, beat, outcome=Channel.INSPECTOR)
+            m.cases.record(case, Step.SELF_HANDLE, ActorKind.INSPECTOR, beat)
+            if truth.first_case[pid] < 0:
+                truth.first_case[pid] = case.id
+            truth.end(pid, now, Fate.FIXED_ON_SPOT)
+            self.after_fix(pid, now)
+            return
+        self._report(pid, Channel.INSPECTOR, now)
+
+    def _report(self, pid: int, channel: int, now: float) -> None:
+        m = self.m
+        truth = m.truth
+        if math.isnan(truth.found[pid]):
+            truth.found[pid], truth.found_by[pid] = now, channel
+        sub = truth.subclass[pid]
+        believed = sub
+        if channel == Channel.INSPECTOR and self.u() < m.misclassification:
+            believed = int(self.rng_misc.integers(self.n_sub))
+        grid = truth.grid[pid]
+        case = m.cases.open(pid, grid, believed, sub, channel, int(m.inspectors.grid_beat[grid]))
+        m.supervision.receive(case)
+        if channel == Channel.PUBLIC and self.false_odds and self.u() < self.false_odds:
+            self.false_report(grid, int(self.rng_misc.integers(self.n_sub)))
+
+    def false_report(self, grid: int, subclass: int) -> None:
+        """A public report of nothing real (-1 problem): verification will not find it."""
+        m = self.m
+        case = m.cases.open(-1, grid, subclass, subclass, Channel.PUBLIC,
+                            int(m.inspectors.grid_beat[grid]))
+        m.supervision.receive(case)
+
+    def unseen_again(self, pid: int, now: float) -> None:
+        """A case closed but the problem is still there: patrols may find it again."""
+        if self.m.inspectors.active:
+            self.t_detect[pid] = self.m.inspectors.watch(
+                pid, self.m.truth.grid[pid], now, self.detect_p[self.m.truth.subclass[pid]])
+        self.m.truth.token[pid] += 1
+        self._arm(pid)
+
+    def after_fix(self, pid: int, now: float) -> None:
+        """A fixed problem may come back (recurrence) after a while."""
+        if self.recurrence > 0 and self.u() < self.recurrence:
+            truth = self.m.truth
+            self.create(truth.grid[pid], truth.subclass[pid], now + self.recur_after(), pid)

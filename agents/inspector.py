@@ -1,0 +1,185 @@
+"""Inspectors (监督员): patrol their beat, spot problems, fix trivial ones, verify and check.
+
+A beat's inspectors work consecutive shifts. At each shift start the beat gets a patrol plan
+from the `patrol_route` decision point: a cyclic route with a dwell per grid, so the k-th
+visit to any grid is known in closed form and nothing ticks per minute. A problem in the beat
+is noticed at each visit with the subclass's detection probability, so the visit that finds
+it is a geometric draw. Verification and check tasks queue for the beat's inspector on duty
+(a one-server `StaffPool`); patrol cadence is not slowed by them (tasks take ~10% of a shift).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.calendar import DailyWindow
+from sim.citymap import make_beats, route_travel_minutes
+from sim.distributions import make_sampler
+from sim.scenario import clock_minutes
+from sim.staff import StaffPool
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+
+__all__ = ["Inspector", "Beat", "InspectorCorps"]
+
+INF = math.inf
+
+
+class Inspector(mesa.Agent):
+    """One inspector: a beat and a shift. Behaviour lives in the beat they share."""
+
+    def __init__(self, model: mesa.Model, beat: int, shift: int) -> None:
+        super().__init__(model)
+        self.beat = beat
+        self.shift = shift
+
+
+class Beat:
+    """A beat (监督网格): its grids, the current patrol plan and the problems not yet seen."""
+
+    __slots__ = ("index", "grids", "t0", "t1", "cycle", "offset", "pending", "tasks")
+
+    def __init__(self, index: int, grids: np.ndarray, tasks: StaffPool | None) -> None:
+        self.index = index
+        self.grids = grids
+        self.t0 = self.t1 = -INF
+        self.cycle = 1.0
+        self.offset: dict[int, float] = {}
+        self.pending: list[int] = []
+        self.tasks = tasks
+
+    def first_detection(self, grid: int, since: float, p: float, u: float) -> float:
+        """Time of the visit that notices a problem present from ``since`` (INF if none this
+        shift). ``u`` is a uniform draw; the visit count is geometric with parameter ``p``."""
+        if p <= 0.0 or since >= self.t1:
+            return INF
+        off = self.offset[grid]
+        first = self.t0 + off
+        j0 = 0 if since <= first else math.ceil((since - first) / self.cycle)
+        k = 0 if p >= 1.0 else int(math.log1p(-u) / math.log1p(-p))  # failures before success
+        t = first + (j0 + k) * self.cycle
+        return t if t < self.t1 else INF
+
+
+class InspectorCorps:
+    """All beats and inspectors of the city: shifts, detection, on-the-spot fixes, tasks."""
+
+    def __init__(self, model: CityModel) -> None:
+        self.m = model
+        spec = model.spec.inspectors
+        self.spec = spec
+        city = model.city
+        n_beats = spec.count // spec.shifts
+        self.beats: list[Beat] = []
+        self.grid_beat = np.full(city.n_grids, -1, dtype=np.int64)
+        self.inspectors: list[Inspector] = []
+        if n_beats == 0:
+            return
+        start = clock_minutes(spec.first_shift_start)
+        span = int(spec.shifts * spec.shift_hours * 60)
+        end = start + min(span, 1440)
+        self.window = DailyWindow(start % 1440, end if end <= 1440 else end - 1440,
+                                  model.calendar, spec.days) if span < 1440 else \
+            DailyWindow(0, 1440, model.calendar, spec.days)
+        for b, grids in enumerate(make_beats(city, n_beats)):
+            pool = StaffPool(model.env, f"beat-{b}", 1, self.window)
+            self.beats.append(Beat(b, np.asarray(grids), pool))
+            self.grid_beat[grids] = b
+        for b in range(n_beats):
+            for s in range(spec.shifts):
+                self.inspectors.append(Inspector(model, b, s))
+        rng = model.streams["patrol"]
+        self.dwell = make_sampler(spec.minutes_per_grid, rng)
+        self.task_minutes = make_sampler(spec.task_minutes, model.streams["inspector-tasks"])
+        self.u_detect = model.streams["detection"]
+        self.shift_starts = [start + s * spec.shift_hours * 60 for s in range(spec.shifts)]
+        self.shift_len = spec.shift_hours * 60
+        self._legs: dict[tuple[int, bytes], list[float]] = {}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.beats)
+
+    # -- shifts ------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Schedule every shift start over the horizon (one event per shift, all beats)."""
+        if not self.beats:
+            return
+        env, cal = self.m.env, self.m.calendar
+        for day in range(-1, self.m.days + 1):
+            if self.spec.days == "workdays" and not cal.is_workday(day):
+                continue
+            for s0 in self.shift_starts:
+                t = day * 1440 + s0
+                if t + self.shift_len <= 0 or t >= self.m.horizon:
+                    continue
+                ev = env.timeout(max(t, 0.0) - env.now, t)
+                ev.callbacks.append(self._shift_start)
+
+    def _shift_start(self, ev: object) -> None:
+        t0 = ev._value  # type: ignore[attr-defined]
+        m = self.m
+        city = m.city
+        side, speed = m.spec.city.grid_side_m, m.spec.city.walk_speed_kmh
+        for beat in self.beats:
+            route = m.decisions.patrol_route(beat.grids, city.row, city.col)
+            key = route.tobytes()
+            legs = self._legs.get((beat.index, key))
+            if legs is None:
+                legs = self._legs[(beat.index, key)] = route_travel_minutes(
+                    city, route, side, speed).tolist()
+            dwell = [self.dwell() for _ in range(len(route))]
+            offset, acc = {}, 0.0
+            for g, d, leg in zip(route.tolist(), dwell, legs, strict=True):
+                offset[g] = acc + d  # noticed at the end of the dwell
+                acc += d + leg
+            beat.t0, beat.t1 = t0, t0 + self.shift_len
+            beat.cycle = max(acc, 1.0)
+            beat.offset = offset
+            if beat.pending:
+                self._rescan(beat)
+
+    def _rescan(self, beat: Beat) -> None:
+        """Give the problems this beat has not yet seen a chance in the new shift."""
+        m = self.m
+        truth, disc = m.truth, m.discovery
+        keep = []
+        u = self.u_detect.random(len(beat.pending)).tolist()
+        for pid, ui in zip(beat.pending, u, strict=True):
+            if truth.fate[pid] or truth.case[pid] >= 0:
+                continue  # gone, or already in a case
+            t = beat.first_detection(truth.grid[pid], truth.created[pid],
+                                     disc.detect_p[truth.subclass[pid]], ui)
+            if t < INF:
+                disc.set_detect(pid, t)
+            else:
+                keep.append(pid)
+        beat.pending = keep
+
+    def watch(self, pid: int, grid: int, since: float, p: float) -> float:
+        """Detection time of a new (or newly unseen) problem; queue it if not this shift."""
+        b = self.grid_beat[grid]
+        if b < 0:
+            return INF
+        beat = self.beats[b]
+        t = beat.first_detection(grid, since, p, self.u_detect.random()) \
+            if beat.t0 <= since < beat.t1 else INF
+        if t == INF:
+            beat.pending.append(pid)
+        return t
+
+    # -- tasks -------------------------------------------------------------------------------
+    def task_deadline(self, grid: int, limit_minutes: float) -> float:
+        now = self.m.env.now
+        return self.window.next_open(now) + limit_minutes
+
+    def send(self, grid: int, case: object, done: object) -> None:
+        """Queue a verify or check task for the beat's inspector on duty."""
+        beat = self.beats[self.grid_beat[grid]]
+        assert beat.tasks is not None
+        beat.tasks.submit(case, self.task_minutes(), done)  # type: ignore[arg-type]

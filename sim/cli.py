@@ -1,0 +1,110 @@
+"""`gridloop`: run, check and describe scenarios from the command line.
+
+    gridloop run [SCENARIO] [--days N] [--seed S] [--out DIR] [--set key=value ...]
+    gridloop validate FILE [--set key=value ...]
+    gridloop schema
+
+Errors a user can fix (bad files, bad options) print one clear line and exit 2, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim.errors import GridLoopError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gridloop", description=(
+        "GridLoop: simulate grid-based city management (the Dongcheng model)."))
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="simulate a scenario and write its results")
+    r.add_argument("scenario", nargs="?", default="dongcheng",
+                   help="scenario file or bundled name (dongcheng, small-town); "
+                        "default: dongcheng")
+    r.add_argument("--days", type=int, help="simulated days (overrides the scenario)")
+    r.add_argument("--seed", type=int, help="random seed (overrides the scenario)")
+    r.add_argument("--out", default=None, help="output folder (default: runs/<name>-seed<S>)")
+    r.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="KEY=VALUE", help="override a scenario value, e.g. inspectors.count=300")
+    r.add_argument("--no-figure", action="store_true", help="skip overview.png")
+    r.add_argument("--quiet", action="store_true", help="print only where results went")
+
+    v = sub.add_parser("validate", help="check a scenario file and everything it names")
+    v.add_argument("scenario")
+    v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    sub.add_parser("schema", help="print the scenario JSON Schema")
+    return p
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sim.run import simulate, write_run
+    from sim.scenario import load_scenario
+    from sim.summary_view import print_evaluation, print_summary
+
+    console = Console(stderr=False, quiet=args.quiet)
+    scenario = load_scenario(args.scenario, args.overrides, days=args.days, seed=args.seed)
+    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{scenario.seed}"
+    console.print(f"[bold]GridLoop[/] simulating [cyan]{scenario.name}[/] for {scenario.days} "
+                  f"days, seed {scenario.seed}")
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
+                  TimeElapsedColumn(), console=console, transient=True,
+                  disable=args.quiet or not console.is_terminal) as bar:
+        task = bar.add_task("simulating", total=scenario.days)
+        result = simulate(scenario, progress=lambda d: bar.update(task, completed=d + 1))
+    console.print(f"simulated {result.sim_events:,} events in {result.wall_seconds:.1f} s")
+    paths = write_run(result, out, figure=not args.no_figure)
+    summary = json.loads(paths["summary"].read_text())
+    print_summary(console, summary)
+    print_evaluation(console, result.evaluation())
+    console.print(f"\nwrote {', '.join(sorted(p.name for p in paths.values()))} to "
+                  f"[bold]{out}[/]")
+    if args.quiet:
+        print(out)
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from sim.citymap import load_city
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    city = load_city(scenario.resolve(scenario.city.grids_file), scenario.city.district_code)
+    print(f"{args.scenario}: ok ({scenario.name}: {city.n_grids} grids, "
+          f"{city.n_subdistricts} subdistricts, {len(scenario.departments)} departments)")
+    return 0
+
+
+def _cmd_schema(_args: argparse.Namespace) -> int:
+    from sim.scenario import Scenario
+
+    print(json.dumps(Scenario.model_json_schema(), indent=2))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema}[args.command]
+    try:
+        return handler(args)
+    except GridLoopError as e:
+        print(f"gridloop: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gridloop: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""The one error family GridLoop raises for problems a user can fix.
+
+`GridLoopError` carries a message meant for a person; the CLI prints it without a traceback.
+`InputError` adds where the bad input is (file, line, key path), so every complaint about a
+scenario, handbook or city file reads `FILE:LINE: key.path: expected ..., got ...`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["GridLoopError", "InputError"]
+
+
+class GridLoopError(Exception):
+    """Base class for errors a user can act on (bad input, missing files, bad options)."""
+
+
+class InputError(GridLoopError):
+    """Bad input data, located by file, line and dotted key path.
+
+    Args:
+        file: the file (or pseudo-source such as ``--set``) the value came from.
+        line: 1-based line number, or None where the source has no lines.
+        path: dotted key path of the offending value (``inspectors.count``).
+        message: what was expected and what was got.
+    """
+
+    def __init__(self, file: str, line: int | None, path: str, message: str) -> None:
+        self.file, self.line, self.path, self.message = file, line, path, message
+        where = f"{file}:{line}" if line is not None else file
+        super().__init__(f"{where}: {path}: {message}" if path else f"{where}: {message}")

@@ -1,0 +1,106 @@
+"""Decision points: every choice in the closed loop, as a pure function behind one interface.
+
+`DecisionPoints` groups the built-in rules (the dispatch handbook's). The engine only ever
+calls these methods with plain values and random draws it made itself, so a trainee in the
+console, a script or a learned policy takes a rule's place by overriding one method:
+
+    class MyDispatch(DecisionPoints):
+        def dispatch(self, view, u): ...
+
+Each method is pure: same arguments, same answer; randomness comes in as uniforms ``u``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+import numpy as np
+
+__all__ = ["DecisionPoints", "FilingView", "DispatchView", "CheckView", "Filing"]
+
+Filing = Literal["file", "void", "merge"]
+
+
+class FilingView(NamedTuple):
+    """What the shift leader sees when deciding to file, void or merge a report."""
+
+    case: int
+    subclass: int
+    grid: int
+    channel: int              # Channel: 1 inspector, 2 public
+    verified: bool | None     # None: no verification was needed (inspector report)
+    open_case: int            # an open case for the same grid and subclass, or -1
+
+
+class DispatchView(NamedTuple):
+    """What the dispatcher sees: the case's subclass and the handbook's department for it."""
+
+    case: int
+    subclass: int
+    grid: int
+    handbook_department: int
+    n_departments: int
+    returned_from: int        # department that returned it, or -1
+    error_rate: float
+
+
+class CheckView(NamedTuple):
+    """What the checking inspector finds on site, and how reliable the check is."""
+
+    case: int
+    problem_still_there: bool
+    accuracy: float
+
+
+class DecisionPoints:
+    """The built-in (handbook) rules. Override a method to hand a decision to someone else."""
+
+    def patrol_route(self, grids: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                     weights: np.ndarray | None = None) -> np.ndarray:
+        """Order in which an inspector walks the beat's grids this shift (serpentine).
+
+        ``weights`` (per grid, e.g. recent complaints) lets a proactive rule steer patrols;
+        the default ignores it.
+        """
+        r, c = rows[grids], cols[grids]
+        c_key = np.where(r % 2 == 0, c, -c)
+        return grids[np.lexsort((c_key, r))]
+
+    def file_report(self, view: FilingView) -> Filing:
+        """Merge into an open case of the same problem, void what verification did not find,
+        file the rest (the filing criterion is met by what an inspector saw on site)."""
+        if view.open_case >= 0:
+            return "merge"
+        if view.verified is False:
+            return "void"
+        return "file"
+
+    def dispatch(self, view: DispatchView, u: float, v: float) -> int:
+        """The handbook's department; with probability ``error_rate`` a wrong one (mis-routing).
+        A returned case goes to the handbook's department for its corrected subclass."""
+        if view.returned_from < 0 and u < view.error_rate and view.n_departments > 1:
+            other = int(v * (view.n_departments - 1))
+            return other if other < view.handbook_department else other + 1
+        return view.handbook_department
+
+    def queue_key(self, rule: str, deadline: float, arrived: float) -> float:
+        """Department queue order: earliest deadline first, or first come first served."""
+        return deadline if rule == "deadline" else arrived
+
+    def check_passes(self, view: CheckView, u: float) -> bool:
+        """A check passes when the problem is gone; an unreliable check may miss it."""
+        if not view.problem_still_there:
+            return True
+        return u >= view.accuracy
+
+    def return_case(self, not_ours: bool, return_rate: float, u: float) -> bool:
+        """A department returns a case that is not its duty (most of the time)."""
+        return not_ours and u < return_rate
+
+    def request_extension(self, rate: float, u: float) -> bool:
+        """A department asks for more time; the built-in centre grants every request."""
+        return u < rate
+
+    def request_suspension(self, rate: float, u: float) -> bool:
+        """A department asks to suspend a case it cannot handle now (挂账)."""
+        return u < rate

@@ -1,0 +1,137 @@
+"""Ground truth: problems that appear in the simulated city, whether or not anyone sees them.
+
+New problems follow a non-homogeneous Poisson process: a daily mean split by hour of day and
+day of week (with a holiday factor), a subclass mix from the handbook's shares, and a
+location drawn per subclass from grid weights (residents and hotspots). Arrivals are drawn a
+day at a time, vectorised. `GroundTruth` keeps one record per problem (columns, not objects)
+and its fate: fixed, vanished, or still open when the run ends.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+from sim.citymap import CityMap
+from sim.eventlog import PROBLEM_DTYPE
+from sim.scenario import ProblemsSpec
+from sim.taxonomy import Handbook
+
+__all__ = ["Fate", "ArrivalModel", "GroundTruth", "grid_weights"]
+
+
+class Fate(IntEnum):
+    OPEN = 0
+    FIXED = 1          # fixed by a department's crew
+    FIXED_ON_SPOT = 2  # fixed by an inspector on patrol (自行处置)
+    VANISHED = 3       # went away by itself (the hawker left)
+
+
+def grid_weights(city: CityMap, handbook: Handbook, spec: ProblemsSpec) -> np.ndarray:
+    """Relative intensity of each subclass in each grid, shape (subclasses, grids).
+
+    Base weight is residents ** ``residents_exponent`` times the scenario's hotspot weights;
+    a subclass's own ``hotspots`` multiply further where the grid has that hotspot.
+    """
+    res = np.maximum(city.residents, 1.0)
+    base = res ** spec.residents_exponent
+    for kind, w in spec.hotspot_weight.items():
+        if kind in city.hotspots:
+            base = base * np.where(city.hotspots[kind], w, 1.0)
+    out = np.empty((len(handbook.subclasses), city.n_grids))
+    for i, sub in enumerate(handbook.subclasses):
+        w = base.copy()
+        for kind, m in sub.hotspots.items():
+            if kind in city.hotspots:
+                w *= np.where(city.hotspots[kind], m, 1.0)
+        out[i] = w / w.sum()
+    return out
+
+
+class ArrivalModel:
+    """Draws a day's new problems: (times, subclasses, grids), sorted by time."""
+
+    def __init__(self, city: CityMap, handbook: Handbook, spec: ProblemsSpec) -> None:
+        self.spec = spec
+        shares = np.array([s.share for s in handbook.subclasses], dtype=float)
+        self.mix = shares / shares.sum()
+        self.cum_grid = np.cumsum(grid_weights(city, handbook, spec), axis=1)
+        self.cum_grid[:, -1] = 1.0
+        hourly = np.asarray(spec.hourly_profile, dtype=float)
+        self.hour_share = hourly / hourly.sum()
+        weekly = np.asarray(spec.weekly_profile, dtype=float)
+        self.day_factor = weekly / weekly.mean()
+
+    def day(self, rng: np.random.Generator, day: int, weekday: int, holiday: bool,
+            start: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """New problems in day ``day`` (minutes from ``start``), vectorised."""
+        spec = self.spec
+        mean = spec.per_day * spec.rate_scale * self.day_factor[weekday]
+        if holiday:
+            mean *= spec.holiday_factor
+        counts = rng.poisson(mean * self.hour_share)
+        n = int(counts.sum())
+        hours = np.repeat(np.arange(24), counts)
+        times = start + (hours + rng.random(n)) * 60.0
+        order = np.argsort(times, kind="stable")
+        times = times[order]
+        subs = rng.choice(len(self.mix), size=n, p=self.mix)
+        u = rng.random(n)
+        grids = np.empty(n, dtype=np.int64)
+        for s in np.unique(subs):
+            m = subs == s
+            grids[m] = np.searchsorted(self.cum_grid[s], u[m], side="right")
+        return times, subs.astype(np.int64), grids
+
+
+class GroundTruth:
+    """One record per problem, as growable columns; `to_array` packs them at the end."""
+
+    def __init__(self) -> None:
+        self.grid: list[int] = []
+        self.subclass: list[int] = []
+        self.created: list[float] = []
+        self.found: list[float] = []
+        self.ended: list[float] = []
+        self.fate: list[int] = []
+        self.first_case: list[int] = []
+        self.found_by: list[int] = []
+        self.recurrence_of: list[int] = []
+        self.case: list[int] = []      # open case tracking this problem (-1 none)
+        self.token: list[int] = []     # invalidates stale scheduled events
+
+    def __len__(self) -> int:
+        return len(self.grid)
+
+    def add(self, grid: int, subclass: int, t: float, recurrence_of: int = -1) -> int:
+        pid = len(self.grid)
+        self.grid.append(grid)
+        self.subclass.append(subclass)
+        self.created.append(t)
+        self.found.append(np.nan)
+        self.ended.append(np.nan)
+        self.fate.append(Fate.OPEN)
+        self.first_case.append(-1)
+        self.found_by.append(0)
+        self.recurrence_of.append(recurrence_of)
+        self.case.append(-1)
+        self.token.append(0)
+        return pid
+
+    def is_open(self, pid: int) -> bool:
+        return self.fate[pid] == Fate.OPEN
+
+    def end(self, pid: int, t: float, fate: Fate) -> None:
+        self.fate[pid] = fate
+        self.ended[pid] = t
+        self.token[pid] += 1
+
+    def to_array(self) -> np.ndarray:
+        n = len(self.grid)
+        out = np.zeros(n, dtype=PROBLEM_DTYPE)
+        out["problem"] = np.arange(n)
+        for name in ("grid", "subclass", "created", "found", "ended", "fate", "first_case",
+                     "found_by", "recurrence_of"):
+            out[name] = getattr(self, name)
+        return out

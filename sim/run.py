@@ -1,0 +1,124 @@
+"""One simulation run, start to finish: build the city, run it, derive and write the results.
+
+`simulate` returns a `RunResult` holding plain arrays (event log, ground truth) and the
+names needed to read them; `write_run` writes the run folder. Both are what the CLI,
+experiments and notebooks call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.citymap import CityMap
+from sim.evaluation import case_table, standard_evaluation
+from sim.kpis import summarize
+from sim.model import CityModel
+from sim.output import events_frame, write_events, write_frame, write_json
+from sim.policies import DecisionPoints
+from sim.scenario import Scenario
+from sim.taxonomy import Handbook
+
+__all__ = ["RunResult", "simulate", "write_run"]
+
+
+@dataclass
+class RunResult:
+    """What a run leaves behind: the log, the ground truth and how to read them."""
+
+    scenario: Scenario
+    events: np.ndarray
+    problems: np.ndarray
+    city: CityMap
+    handbook: Handbook
+    departments: list[str]
+    grid_beat: np.ndarray
+    n_beats: int
+    sim_events: int
+    wall_seconds: float
+    pools: dict[str, dict[str, float]] = field(default_factory=dict)
+    _cases: pd.DataFrame | None = None
+
+    @property
+    def cases(self) -> pd.DataFrame:
+        """One row a case (`sim.evaluation.case_table`), computed once."""
+        if self._cases is None:
+            self._cases = case_table(self.events)
+        return self._cases
+
+    def summary(self) -> dict[str, Any]:
+        """The numbers of ``summary.json``."""
+        events_mask = np.array([s.kind == "event" for s in self.handbook.subclasses])
+        out: dict[str, Any] = {
+            "scenario": self.scenario.name, "seed": self.scenario.seed,
+            "days": self.scenario.days, "scenario_digest": self.scenario.digest(),
+        }
+        out.update(summarize(self.cases, self.problems, event_subclasses=events_mask,
+                             days=self.scenario.days))
+        out["sim_events"] = self.sim_events
+        out["wall_seconds"] = round(self.wall_seconds, 3)
+        return out
+
+    def evaluation(self) -> dict[str, pd.DataFrame]:
+        """The standard evaluation (DOMAIN §6) of every unit, from the event log."""
+        sc = self.scenario
+        return standard_evaluation(
+            self.events, department_names=self.departments,
+            grid_to_subdistrict=self.city.subdistrict,
+            subdistrict_names=self.city.subdistrict_names, n_beats=self.n_beats,
+            grid_to_beat=self.grid_beat, n_acceptors=sc.centre.acceptors,
+            n_shift_leaders=sc.centre.shift_leaders, n_dispatchers=sc.centre.dispatchers,
+            horizon=sc.days * 1440.0)
+
+
+def simulate(scenario: Scenario, *, decisions: DecisionPoints | None = None,
+             strict: bool = False, progress: Callable[[int], None] | None = None) -> RunResult:
+    """Build and run the city of ``scenario``."""
+    t0 = time.perf_counter()
+    model = CityModel(scenario, decisions=decisions, strict=strict, progress=progress)
+    model.run()
+    return RunResult(
+        scenario=scenario, events=model.events(), problems=model.problems(), city=model.city,
+        handbook=model.handbook, departments=model.department_names,
+        grid_beat=model.inspectors.grid_beat, n_beats=len(model.inspectors.beats),
+        sim_events=model.sim_events, wall_seconds=time.perf_counter() - t0,
+        pools={k: p.stats.as_dict(model.horizon) for k, p in model.pools().items()})
+
+
+def write_run(result: RunResult, out: str | Path, *, figure: bool = True) -> dict[str, Path]:
+    """Write the run folder; returns the paths written, by name."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    subclass_codes = [s.code for s in result.handbook.subclasses]
+    paths: dict[str, Path] = {}
+    table = events_frame(result.events, departments=result.departments,
+                         grid_codes=result.city.codes, subclass_codes=subclass_codes)
+    paths["events"] = write_events(out / "events.parquet", table)
+    cases = result.cases.copy()
+    cases["grid_code"] = np.asarray(result.city.codes)[cases["grid"].to_numpy()]
+    cases["subclass_code"] = np.asarray(subclass_codes)[cases["subclass"].to_numpy()]
+    paths["cases"] = write_frame(out / "cases.parquet", cases)
+    prob = pd.DataFrame(result.problems)
+    prob["grid_code"] = np.asarray(result.city.codes)[prob["grid"].to_numpy()]
+    prob["subclass_code"] = np.asarray(subclass_codes)[prob["subclass"].to_numpy()]
+    prob["fate"] = pd.Categorical.from_codes(prob["fate"],
+                                             ["open", "fixed", "fixed_on_spot", "vanished"])
+    paths["problems"] = write_frame(out / "problems.parquet", prob)
+    summary = result.summary()
+    summary["outputs"] = sorted(p.name for p in paths.values())
+    if figure:
+        from sim.report import overview_figure
+        paths["overview"] = overview_figure(
+            result.events, row=result.city.row, col=result.city.col,
+            subdistrict=result.city.subdistrict, horizon=result.scenario.days * 1440.0,
+            title=f"{result.scenario.name}: {result.scenario.days} days, seed "
+                  f"{result.scenario.seed}", path=out / "overview.png")
+        summary["outputs"] += ["overview.png", "overview.svg"]
+    paths["summary"] = write_json(out / "summary.json", summary)
+    return paths

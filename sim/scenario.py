@@ -1,0 +1,306 @@
+"""A scenario: one city, its staffing, its rules, and how long to run it.
+
+Scenario files (YAML) are parsed once into frozen pydantic models with unknown keys rejected.
+Errors name the file, line and key path. ``--set dotted.key=value`` overrides are applied to
+the raw data before validation, so every lever is checked exactly like the file.
+The dispatch handbook and the city's grid table live in their own files, named here and loaded
+by `sim.taxonomy` and `sim.citymap`; `load_scenario` resolves and cross-checks them.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.distributions import Dist
+from sim.errors import InputError
+from sim.yamlfile import LineMap, read_yaml, validate
+
+__all__ = [
+    "Scenario", "CalendarSpec", "CitySpec", "HandbookSpec", "ProblemsSpec", "InspectorsSpec",
+    "CitizensSpec", "CentreSpec", "DepartmentSpec", "EvaluationSpec", "BehaviourSpec",
+    "load_scenario", "parse_overrides", "apply_overrides", "scenario_path", "bundled_scenarios",
+    "SCENARIO_DIR",
+]
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+PosFloat = Annotated[float, Field(ge=0)]
+Prob = Annotated[float, Field(ge=0, le=1)]
+Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-4]):[0-5]\d$")]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def clock_minutes(hhmm: str) -> int:
+    """Minutes after midnight of an ``HH:MM`` string (``24:00`` is 1440)."""
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+class CalendarSpec(_Spec):
+    """The local working calendar that handling limits count on (DOMAIN §4)."""
+
+    day_start: Clock = "08:30"
+    working_hours: float = Field(default=8.0, description="working hours per working day")
+    workdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
+        "mon", "tue", "wed", "thu", "fri")
+    holidays: tuple[dt.date, ...] = ()
+    extra_workdays: tuple[dt.date, ...] = Field(
+        default=(), description="weekend days worked in lieu of holidays (调休)")
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, v: float) -> float:
+        if not 0 < v <= 24:
+            raise ValueError("a number of working hours per day in (0, 24]")
+        return v
+
+    @model_validator(mode="after")
+    def _fits(self) -> CalendarSpec:
+        if clock_minutes(self.day_start) + self.working_hours * 60 > 24 * 60:
+            raise ValueError("day_start + working_hours within one day (ending by 24:00)")
+        if not self.workdays and not self.extra_workdays:
+            raise ValueError("at least one working day (workdays is empty)")
+        return self
+
+
+class CitySpec(_Spec):
+    """Where the unit grids come from and how fast people move between them."""
+
+    grids_file: str = Field(description="CSV of unit grids, relative to the scenario file")
+    district_code: str = Field(pattern=r"^\d{6}$")
+    grid_side_m: PosFloat = 100.0
+    walk_speed_kmh: PosFloat = 12.0
+
+
+class HandbookSpec(_Spec):
+    """Which dispatch handbook the city uses, and a lever on its time limits."""
+
+    file: str = Field(description="handbook YAML, relative to the scenario file")
+    time_limit_scale: float = Field(default=1.0, gt=0, description="multiplies every handling limit")
+
+
+class ProblemsSpec(_Spec):
+    """Ground truth: how many problems appear, when, and where (DOMAIN §2, §5)."""
+
+    per_day: PosFloat = Field(description="mean new problems per day at rate_scale 1")
+    rate_scale: PosFloat = 1.0
+    hourly_profile: tuple[PosFloat, ...] = Field(default=(1.0,) * 24, min_length=24,
+                                                 max_length=24)
+    weekly_profile: tuple[PosFloat, ...] = Field(default=(1.0,) * 7, min_length=7, max_length=7)
+    holiday_factor: PosFloat = 1.0
+    hotspot_weight: dict[str, PosFloat] = Field(default_factory=dict)
+    residents_exponent: PosFloat = 0.5
+    recurrence: Prob = Field(default=0.0, description="chance a fixed problem comes back")
+    recurrence_hours: Dist = Dist(dist="exponential", mean=72.0)
+
+
+class InspectorsSpec(_Spec):
+    """Patrolling inspectors: headcount, shifts and how they work (DOMAIN §3)."""
+
+    count: int = Field(ge=0, description="headcount, split evenly over the shifts")
+    shifts: int = Field(default=2, ge=1, le=3)
+    shift_hours: PosFloat = 8.0
+    first_shift_start: Clock = "07:00"
+    days: Literal["all", "workdays"] = "all"
+    minutes_per_grid: Dist = Dist(dist="lognormal", mean=9.0, cv=0.3)
+    detection_scale: PosFloat = 1.0
+    misclassification: Prob = 0.02
+    on_spot_fix: bool = True
+    task_minutes: Dist = Dist(dist="lognormal", mean=12.0, cv=0.5)
+    verify_limit_minutes: PosFloat = 30.0
+    check_limit_minutes: PosFloat = 30.0
+
+
+class CitizensSpec(_Spec):
+    """Public reports of unresolved problems (the 12345 seam; DOMAIN §7)."""
+
+    propensity_scale: PosFloat = 1.0
+    repeat_factor: PosFloat = 0.5
+    false_report_share: Prob = 0.05
+
+
+class CentreSpec(_Spec):
+    """Supervision centre (acceptors, shift leaders) and command centre (dispatchers)."""
+
+    acceptors: int = Field(ge=1)
+    shift_leaders: int = Field(default=2, ge=1)
+    dispatchers: int = Field(ge=1)
+    hours: tuple[Clock, Clock] = ("00:00", "24:00")
+    register_minutes: Dist = Dist(dist="lognormal", mean=2.0, cv=0.5)
+    file_minutes: Dist = Dist(dist="lognormal", mean=1.0, cv=0.5)
+    dispatch_minutes: Dist = Dist(dist="lognormal", mean=2.0, cv=0.5)
+    close_minutes: Dist = Dist(dist="lognormal", mean=1.0, cv=0.5)
+    dispatch_error: Prob = 0.03
+    step_limit_minutes: PosFloat = 60.0
+
+
+class DepartmentSpec(_Spec):
+    """A handling unit: crews, hours, priority rule and how it behaves (DOMAIN §3)."""
+
+    name_zh: str = ""
+    crews: int = Field(ge=0)
+    hours: tuple[Clock, Clock] = ("08:00", "20:00")
+    days: Literal["all", "workdays"] = "all"
+    priority: Literal["fifo", "deadline"] = "deadline"
+    travel_minutes: Dist = Dist(dist="lognormal", mean=15.0, cv=0.5)
+    acknowledge_minutes: Dist = Dist(dist="exponential", mean=10.0)
+    quality: Prob = Field(default=0.95, description="chance the work fixes the problem")
+    returns_wrong: Prob = Field(default=0.9, description="chance a mis-dispatched case is returned")
+    extension_rate: Prob = 0.01
+    suspension_rate: Prob = 0.0
+    suspension_days: Dist = Dist(dist="exponential", mean=20.0)
+
+
+class BehaviourSpec(_Spec):
+    """How assessed units react to the active rule set (off: behaviour is fixed)."""
+
+    enabled: bool = False
+
+
+class EvaluationSpec(_Spec):
+    """Which evaluation rule set scores people, departments and areas (DOMAIN §6)."""
+
+    rules: str = "standard"
+    behaviour: BehaviourSpec = BehaviourSpec()
+
+
+class Scenario(_Spec):
+    """Everything one run needs. Times are minutes from ``start_date`` 00:00 local."""
+
+    name: str
+    description: str = ""
+    seed: int = Field(default=2004, ge=0)
+    days: int = Field(default=30, ge=1)
+    start_date: dt.date = dt.date(2026, 3, 2)
+    calendar: CalendarSpec = CalendarSpec()
+    city: CitySpec
+    handbook: HandbookSpec
+    problems: ProblemsSpec
+    inspectors: InspectorsSpec
+    citizens: CitizensSpec = CitizensSpec()
+    centre: CentreSpec
+    departments: dict[str, DepartmentSpec]
+    evaluation: EvaluationSpec = EvaluationSpec()
+    source: str = Field(default="", description="file this scenario was read from (set by loader)")
+
+    def resolve(self, relative: str) -> Path:
+        """A path named in the scenario, relative to the scenario file's folder."""
+        base = Path(self.source).parent if self.source else SCENARIO_DIR
+        return (base / relative).resolve()
+
+    def digest(self) -> str:
+        """Stable hash of the scenario's content (for manifests and caches)."""
+        blob = json.dumps(self.model_dump(mode="json", exclude={"source"}), sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def bundled_scenarios() -> list[str]:
+    """Names of the scenarios shipped in ``scenarios/``."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+def scenario_path(name_or_file: str) -> Path:
+    """A scenario file from a path or a bundled name (``dongcheng``, ``small-town``)."""
+    p = Path(name_or_file)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    q = SCENARIO_DIR / f"{name_or_file}.yaml"
+    if q.exists():
+        return q
+    raise InputError(name_or_file, None, "",
+                     f"no such file or bundled scenario (bundled: {', '.join(bundled_scenarios())})")
+
+
+def parse_overrides(items: list[str] | tuple[str, ...]) -> list[tuple[str, Any]]:
+    """Parse ``dotted.key=value`` strings; values are read as YAML scalars or lists."""
+    out = []
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError("--set", None, item, "expected dotted.key=value")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        out.append((key.strip(), value))
+    return out
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Return a copy of raw scenario data with each dotted key set to its value."""
+    data = copy.deepcopy(data)
+    for key, value in overrides:
+        node: Any = data
+        parts = key.split(".")
+        for i, part in enumerate(parts[:-1]):
+            nxt = node.get(part) if isinstance(node, dict) else None
+            if nxt is None:
+                nxt = {}
+                node[part] = nxt
+            if not isinstance(nxt, dict):
+                raise InputError("--set", None, ".".join(parts[: i + 1]),
+                                 f"expected a section to set {key} in, got {nxt!r}")
+            node = nxt
+        node[parts[-1]] = value
+    return data
+
+
+def load_scenario(name_or_file: str | Path, overrides: list[str] | tuple[str, ...] = (),
+                  days: int | None = None, seed: int | None = None) -> Scenario:
+    """Read, override and validate a scenario, and cross-check its handbook and city.
+
+    Raises:
+        InputError: naming the file, line and key of the first problem found.
+    """
+    path = scenario_path(str(name_or_file))
+    data, lines = read_yaml(path)
+    if not isinstance(data, dict):
+        raise InputError(str(path), 1, "", f"expected a mapping of scenario keys, got {data!r}")
+    ov = parse_overrides(list(overrides))
+    if days is not None:
+        ov.append(("days", days))
+    if seed is not None:
+        ov.append(("seed", seed))
+    data = apply_overrides(data, ov)
+    data["source"] = str(path.resolve())
+    over_lines: LineMap = dict(lines)
+    for key, _ in ov:  # an overridden value has no line in the file: report it as --set
+        over_lines.pop(tuple(key.split(".")), None)
+    try:
+        scenario = validate(Scenario, data, str(path), over_lines)
+    except InputError as e:
+        if e.line is None and any(e.path.startswith(k) or k.startswith(e.path) for k, _ in ov
+                                  if e.path):
+            raise InputError("--set", None, e.path, e.message) from None
+        raise
+    check_references(scenario, str(path), lines)
+    return scenario
+
+
+def check_references(scenario: Scenario, file: str, lines: LineMap) -> None:
+    """Cross-file checks: the handbook's departments exist, the city loads."""
+    from sim.taxonomy import load_handbook  # lower layer, imported late to keep startup small
+
+    handbook = load_handbook(scenario.resolve(scenario.handbook.file))
+    for i, sub in enumerate(handbook.subclasses):
+        if sub.department not in scenario.departments:
+            raise InputError(handbook.source, sub.line, f"subclasses.{i}.department",
+                             f"expected one of the scenario's departments "
+                             f"({', '.join(sorted(scenario.departments))}), got {sub.department!r}")
+    for name, dep in scenario.departments.items():
+        if dep.crews == 0 and any(s.department == name for s in handbook.subclasses):
+            raise InputError(file, lines.get(("departments", name, "crews")),
+                             f"departments.{name}.crews",
+                             "expected at least 1 crew for a department the handbook "
+                             "dispatches to, got 0")

@@ -1,0 +1,238 @@
+"""The shipped handbook is a sound dispatch table, and bad handbook files fail with a location.
+
+Part one checks ``scenarios/handbook/standard.yaml`` against the taxonomy (DOMAIN §5) and the
+time limits (DOMAIN §4). Part two feeds small broken files to `load_handbook` and checks that
+each error names the file, the exact line and the key path.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from sim.errors import InputError
+from sim.taxonomy import Handbook, load_handbook
+
+STANDARD = Path(__file__).resolve().parent.parent / "scenarios" / "handbook" / "standard.yaml"
+
+DEPARTMENTS = {"sanitation", "municipal", "greening", "traffic", "enforcement", "water", "power",
+               "gas", "telecom", "housing", "subdistrict"}
+HOTSPOT_KINDS = {"road", "market", "school", "residential", "park"}
+WORKING_HOURS_PER_DAY = 8.0
+CLASSES = {("component", f"{i:02d}") for i in range(1, 7)} | {
+    ("event", f"{i:02d}") for i in range(1, 6)}
+
+
+def limit_working_hours(value: float, unit: str) -> float:
+    """A working-time limit in working hours (8 per working day)."""
+    return value * WORKING_HOURS_PER_DAY if unit == "wd" else value
+
+
+@pytest.fixture(scope="module")
+def standard() -> Handbook:
+    return load_handbook(STANDARD)
+
+
+# ---------------------------------------------------------------- the shipped handbook
+
+
+def test_standard_has_the_eleven_classes(standard: Handbook) -> None:
+    assert {(c.kind, c.code) for c in standard.classes} == CLASSES
+    assert len(standard.classes) == len(CLASSES)
+    assert all(c.name and c.name_zh for c in standard.classes)
+
+
+def test_standard_has_enough_subclasses_in_every_class(standard: Handbook) -> None:
+    per_class = Counter((s.kind, s.class_code) for s in standard.subclasses)
+    assert len(standard.subclasses) >= 45
+    assert set(per_class) == CLASSES
+    thin = {k: n for k, n in per_class.items() if n < 2}
+    assert not thin, f"classes with fewer than 2 subclasses: {thin}"
+
+
+def test_standard_codes_are_unique(standard: Handbook) -> None:
+    codes = [s.code for s in standard.subclasses]
+    assert len(codes) == len(set(codes))
+
+
+def test_standard_events_dominate_the_mix(standard: Handbook) -> None:
+    total = sum(s.share for s in standard.subclasses)
+    events = sum(s.share for s in standard.subclasses if s.kind == "event")
+    assert 0.88 <= events / total <= 0.98
+    street_order = sum(s.share for s in standard.subclasses if s.code.startswith("E05"))
+    appearance = sum(s.share for s in standard.subclasses if s.code.startswith("E01"))
+    others = [sum(s.share for s in standard.subclasses if s.code.startswith(f"E0{i}"))
+              for i in (2, 3, 4)]
+    assert min(street_order, appearance) > max(others)
+
+
+def test_standard_departments_are_known(standard: Handbook) -> None:
+    unknown = {s.code: s.department for s in standard.subclasses
+               if s.department not in DEPARTMENTS}
+    assert not unknown
+
+
+def test_standard_urgent_rows_count_natural_hours(standard: Handbook) -> None:
+    mismatched = [s.code for s in standard.subclasses
+                  if (s.urgency == "urgent") != (s.time_limit.unit == "h")]
+    assert not mismatched
+    assert all(s.urgency == "urgent" for s in standard.subclasses if s.code.startswith("E04"))
+
+
+def test_standard_handling_fits_inside_the_limit(standard: Handbook) -> None:
+    too_slow = {}
+    for s in standard.subclasses:
+        if s.urgency != "normal":
+            continue
+        limit = limit_working_hours(s.time_limit.value, s.time_limit.unit)
+        if not s.handling_hours.expected() < limit:
+            too_slow[s.code] = (s.handling_hours.expected(), limit)
+    assert not too_slow, f"mean handling hours >= limit working hours: {too_slow}"
+
+
+def test_standard_make_safe_fits_inside_the_urgent_limit(standard: Handbook) -> None:
+    too_slow = [s.code for s in standard.subclasses
+                if s.urgency == "urgent" and not s.handling_hours.expected() < s.time_limit.value]
+    assert not too_slow
+
+
+def test_standard_published_limits(standard: Handbook) -> None:
+    """The limits DOMAIN §4 quotes for named subclasses are the ones in the file."""
+    by_name = {s.name: s.time_limit for s in standard.subclasses}
+    expected = {
+        "Dirty road surface": (2, "wh"),
+        "Exposed garbage": (4, "wh"),
+        "Standing water": (4, "wh"),
+        "Green-space litter": (4, "wh"),
+        "Accumulated muck or debris": (2, "wd"),
+        "Illegal structure": (15, "wd"),
+    }
+    got = {name: (by_name[name].value, by_name[name].unit) for name in expected}
+    assert got == expected
+
+
+def test_standard_rates_are_in_their_ranges(standard: Handbook) -> None:
+    for s in standard.subclasses:
+        assert 0.3 <= s.detection <= 0.9, s.code
+        assert s.on_spot <= 0.4, s.code
+        assert set(s.hotspots) <= HOTSPOT_KINDS, s.code
+        assert all(w > 0 for w in s.hotspots.values()), s.code
+    # most new problems draw few public reports; the public mostly reports hazards and nuisances
+    total = sum(s.share for s in standard.subclasses)
+    quiet = sum(s.share for s in standard.subclasses if s.citizen_rate <= 0.01)
+    assert quiet / total >= 0.85
+    loud = {s.code for s in standard.subclasses if s.citizen_rate >= 0.2}
+    assert {"E04-01", "E04-02", "E03-01"} <= loud
+
+
+def test_standard_rows_remember_their_line(standard: Handbook) -> None:
+    lines = STANDARD.read_text(encoding="utf-8").splitlines()
+    for s in standard.subclasses:
+        assert s.line is not None
+        assert lines[s.line - 1].strip() == f"- code: {s.code}"
+
+
+# ---------------------------------------------------------------- bad input, located
+
+# A valid two-row handbook; the line numbers in the cases below refer to this text.
+TINY = """\
+name: tiny
+classes:
+  - {kind: component, code: "01", name: Public utilities}
+  - {kind: event, code: "01", name: City appearance}
+subclasses:
+  - code: E01-01
+    name: Exposed garbage
+    department: sanitation
+    filing_criterion: Waste outside containers.
+    closing_criterion: Waste removed.
+    time_limit: {value: 4, unit: wh}
+    handling_hours: {dist: lognormal, mean: 0.8, cv: 0.6}
+    share: 9
+    detection: 0.85
+    citizen_rate: 0.01
+  - code: C01-01
+    name: Manhole cover missing
+    department: water
+    urgency: urgent
+    filing_criterion: Cover missing.
+    closing_criterion: Cover in place.
+    time_limit: {value: 4, unit: h}
+    handling_hours: {dist: lognormal, mean: 1.0, cv: 0.6}
+    share: 1
+    detection: 0.7
+    citizen_rate: 0.02
+"""
+
+
+def write(tmp_path: Path, edits: dict[int, str | None], insert: dict[int, str] | None = None,
+          name: str = "hb.yaml") -> Path:
+    """TINY with line ``n`` replaced (None deletes it) and lines inserted after line ``n``."""
+    out = []
+    for n, text in enumerate(TINY.splitlines(), start=1):
+        text = edits.get(n, text)
+        if text is not None:
+            out.append(text)
+        if insert and n in insert:
+            out.append(insert[n])
+    path = tmp_path / name
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+def test_tiny_handbook_is_valid(tmp_path: Path) -> None:
+    hb = load_handbook(write(tmp_path, {}))
+    assert [s.code for s in hb.subclasses] == ["E01-01", "C01-01"]
+    assert [s.line for s in hb.subclasses] == [6, 16]
+
+
+@pytest.mark.parametrize(
+    ("edits", "insert", "line", "path", "says"),
+    [
+        pytest.param({14: "    detection: 0.85: high"}, None, 14, "", "malformed YAML",
+                     id="malformed-yaml"),
+        pytest.param({}, {15: "    colour: red"}, 16, "subclasses.0.colour", "unknown key",
+                     id="unknown-key"),
+        pytest.param({13: "    share: lots"}, None, 13, "subclasses.0.share", "'lots'",
+                     id="wrong-type"),
+        pytest.param({24: "    share: -1"}, None, 24, "subclasses.1.share", "greater than 0",
+                     id="negative-share"),
+        pytest.param({16: "  - code: E01-01"}, None, 16, "subclasses.1.code",
+                     "unique subclass code", id="duplicate-code"),
+        pytest.param({16: "  - code: C02-01"}, None, 16, "subclasses.1.code", "listed class",
+                     id="class-not-listed"),
+        pytest.param({11: "    time_limit: {value: 4, unit: hours}"}, None, 11,
+                     "subclasses.0.time_limit.unit", "'hours'", id="bad-limit-unit"),
+        pytest.param({14: None}, None, 6, "subclasses.0.detection", "required",
+                     id="missing-key"),
+        pytest.param({12: "    handling_hours: {dist: lognormal, mean: 0.8}"}, None, 12,
+                     "subclasses.0.handling_hours", "needs cv", id="incomplete-dist"),
+    ],
+)
+def test_bad_handbook_is_located(tmp_path: Path, edits: dict[int, str | None],
+                                 insert: dict[int, str] | None, line: int, path: str,
+                                 says: str) -> None:
+    file = write(tmp_path, edits, insert)
+    with pytest.raises(InputError) as info:
+        load_handbook(file)
+    err = info.value
+    assert (err.file, err.line, err.path) == (str(file), line, path)
+    where = f"{file}:{line}: {path}: " if path else f"{file}:{line}: "
+    assert str(err).startswith(where)
+    assert "hb.yaml" in str(err)
+    assert says in str(err)
+
+
+def test_non_mapping_handbook_is_rejected(tmp_path: Path) -> None:
+    file = tmp_path / "list.yaml"
+    file.write_text("- just\n- a list\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"list\.yaml:1: expected a mapping"):
+        load_handbook(file)
+
+
+def test_missing_handbook_file_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file") as info:
+        load_handbook(tmp_path / "absent.yaml")
+    assert "absent.yaml" in str(info.value)
