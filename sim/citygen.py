@@ -196,7 +196,7 @@ def _grow_regions(cells: np.ndarray, k: int, rows: np.ndarray, cols: np.ndarray,
         while heap and label[heap[0][1]] >= 0:
             heapq.heappop(heap)
         if not heap:
-            queue.append((0, region)); continue  # enclosed by other regions: stays at its size
+            continue  # enclosed by other regions: stays at its size
         take(region, heapq.heappop(heap)[1])
         taken += 1
         heapq.heappush(queue, (size[region], region))
