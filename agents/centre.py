@@ -68,6 +68,7 @@ class SupervisionCentre(mesa.Agent):
             if open_case >= 0 and m.decisions.file_report(FilingView(
                     case.id, case.subclass, case.grid, case.channel, None, open_case)) == "merge":
                 m.cases.record(case, Step.MERGE, AK.ACCEPTOR, acceptor)
+                self._attach(case, open_case)
                 return
             if m.inspectors.active:
                 limit = m.spec.inspectors.verify_limit_minutes
@@ -93,17 +94,33 @@ class SupervisionCentre(mesa.Agent):
             case.id, case.subclass, case.grid, case.channel, case.verified, open_case))
         if decision == "merge":
             m.cases.record(case, Step.MERGE, AK.SHIFT_LEADER, leader)
+            self._attach(case, open_case)
         elif decision == "void":
             m.cases.record(case, Step.VOID, AK.SHIFT_LEADER, leader)
         else:
             m.cases.record(case, Step.FILE, AK.SHIFT_LEADER, leader, self._due())
             m.cases.open_index[key] = case.id
+            m.cases.live[case.id] = case
             pid = case.problem
             if pid >= 0:
                 m.truth.case[pid] = case.id
                 if m.truth.first_case[pid] < 0:
                     m.truth.first_case[pid] = case.id
             m.command.dispatch(case)
+
+    def _attach(self, report: Case, target_id: int) -> None:
+        """A merged report's problem rides on the open case: its work covers both."""
+        pid = report.problem
+        m = self.m
+        if pid < 0 or m.truth.case[pid] >= 0 or m.truth.fate[pid] != Fate.OPEN:
+            return
+        target = m.cases.live.get(target_id)
+        if target is None or target.problem == pid:
+            return
+        m.truth.case[pid] = target_id
+        if target.merged is None:
+            target.merged = []
+        target.merged.append(pid)
 
     # -- feedback to close -------------------------------------------------------------------
     def feedback(self, case: Case) -> None:
@@ -139,11 +156,13 @@ class SupervisionCentre(mesa.Agent):
         key = (case.grid, case.subclass)
         if m.cases.open_index.get(key) == case.id:
             del m.cases.open_index[key]
-        pid = case.problem
-        if pid >= 0 and m.truth.case[pid] == case.id:
-            m.truth.case[pid] = -1
-            if m.truth.fate[pid] == Fate.OPEN:  # closed but not solved
-                m.discovery.unseen_again(pid, m.env.now)
+        m.cases.live.pop(case.id, None)
+        pids = [case.problem] if case.merged is None else [case.problem, *case.merged]
+        for pid in pids:
+            if pid >= 0 and m.truth.case[pid] == case.id:
+                m.truth.case[pid] = -1
+                if m.truth.fate[pid] == Fate.OPEN:  # closed but not solved
+                    m.discovery.unseen_again(pid, m.env.now)
 
 
 class CommandCentre(mesa.Agent):

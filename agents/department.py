@@ -116,6 +116,11 @@ class Department(mesa.Agent):
                 m.discovery.after_fix(pid, now)
             else:
                 outcome = Outcome.NOT_FIXED
+        if case.merged is not None and outcome != Outcome.NOT_FIXED:
+            for other in case.merged:  # the same visit deals with what merged into the case
+                if truth.fate[other] == Fate.OPEN:
+                    truth.end(other, now, Fate.FIXED)
+                    m.discovery.after_fix(other, now)
         case.on_time = now <= case.deadline
         m.cases.record(case, Step.HANDLE, AK.DEPARTMENT, crew,
                        m.supervision._due(), outcome)

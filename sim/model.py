@@ -103,6 +103,8 @@ class CityModel(mesa.Model):
                 gc.enable()
         scheduled = next(self.env._eid) - eid0 - 1  # type: ignore[attr-defined]
         self.sim_events = scheduled - len(self.env._queue)  # type: ignore[attr-defined]
+        for pool in self.pools().values():
+            pool.settle(self.horizon)
         self.wall_seconds = time.perf_counter() - t0
         return self
 

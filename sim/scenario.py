@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sim.distributions import Dist
 from sim.errors import InputError
-from sim.yamlfile import LineMap, read_yaml, validate
+from sim.yamlfile import KeyProblem, LineMap, line_of, read_yaml, validate
 
 __all__ = [
     "Scenario", "CalendarSpec", "CitySpec", "HandbookSpec", "ProblemsSpec", "InspectorsSpec",
@@ -67,10 +67,13 @@ class CalendarSpec(_Spec):
 
     @model_validator(mode="after")
     def _fits(self) -> CalendarSpec:
-        if clock_minutes(self.day_start) + self.working_hours * 60 > 24 * 60:
-            raise ValueError("day_start + working_hours within one day (ending by 24:00)")
+        left = 24 - clock_minutes(self.day_start) / 60
+        if self.working_hours > left:
+            raise KeyProblem("working_hours", f"at most {left:g} hours after day_start "
+                             f"{self.day_start} (the working day must end by 24:00)")
         if not self.workdays and not self.extra_workdays:
-            raise ValueError("at least one working day (workdays is empty)")
+            raise KeyProblem("workdays", "at least one working day (workdays and "
+                             "extra_workdays are both empty)")
         return self
 
 
@@ -79,8 +82,8 @@ class CitySpec(_Spec):
 
     grids_file: str = Field(description="CSV of unit grids, relative to the scenario file")
     district_code: str = Field(pattern=r"^\d{6}$")
-    grid_side_m: PosFloat = 100.0
-    walk_speed_kmh: PosFloat = 12.0
+    grid_side_m: float = Field(default=100.0, gt=0)
+    walk_speed_kmh: float = Field(default=12.0, gt=0)
 
 
 class HandbookSpec(_Spec):
@@ -228,7 +231,8 @@ def parse_overrides(items: list[str] | tuple[str, ...]) -> list[tuple[str, Any]]
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise InputError("--set", None, item, "expected dotted.key=value")
+            raise InputError("--set", None, key.strip(),
+                             f"expected dotted.key=value, got {item!r}")
         try:
             value = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError:
@@ -268,21 +272,29 @@ def load_scenario(name_or_file: str | Path, overrides: list[str] | tuple[str, ..
     if not isinstance(data, dict):
         raise InputError(str(path), 1, "", f"expected a mapping of scenario keys, got {data!r}")
     ov = parse_overrides(list(overrides))
+    origin = {key: "--set" for key, _ in ov}
     if days is not None:
         ov.append(("days", days))
+        origin["days"] = "--days"
     if seed is not None:
         ov.append(("seed", seed))
+        origin["seed"] = "--seed"
+    deps = data.get("departments")
+    for key, _ in ov:  # a typo in a department name would quietly add a department
+        parts = key.split(".")
+        if len(parts) > 2 and parts[0] == "departments" and isinstance(deps, dict) \
+                and parts[1] not in deps:
+            raise InputError("--set", None, key, f"expected one of the scenario's departments "
+                             f"({', '.join(sorted(deps))}), got {parts[1]!r}")
     data = apply_overrides(data, ov)
     data["source"] = str(path.resolve())
-    over_lines: LineMap = dict(lines)
-    for key, _ in ov:  # an overridden value has no line in the file: report it as --set
-        over_lines.pop(tuple(key.split(".")), None)
     try:
-        scenario = validate(Scenario, data, str(path), over_lines)
+        scenario = validate(Scenario, data, str(path), lines)
     except InputError as e:
-        if e.line is None and any(e.path.startswith(k) or k.startswith(e.path) for k, _ in ov
-                                  if e.path):
-            raise InputError("--set", None, e.path, e.message) from None
+        # a value that came from --set (or --days/--seed) has no line in the file
+        for key in origin:
+            if e.path == key or e.path.startswith(key + "."):
+                raise InputError(origin[key], None, e.path, e.message) from None
         raise
     check_references(scenario, str(path), lines)
     return scenario
@@ -292,10 +304,19 @@ def check_references(scenario: Scenario, file: str, lines: LineMap) -> None:
     """Cross-file checks: the handbook's departments exist, the city loads."""
     from sim.taxonomy import load_handbook  # lower layer, imported late to keep startup small
 
+    for key, named, what in (("handbook", scenario.handbook.file, "a handbook YAML file"),
+                             ("city", scenario.city.grids_file, "a grid table (CSV) file")):
+        if not scenario.resolve(named).is_file():
+            field = "file" if key == "handbook" else "grids_file"
+            raise InputError(file, lines.get((key, field)), f"{key}.{field}",
+                             f"expected {what}, got {named!r} "
+                             f"(no such file: {scenario.resolve(named)})")
     handbook = load_handbook(scenario.resolve(scenario.handbook.file))
     for i, sub in enumerate(handbook.subclasses):
         if sub.department not in scenario.departments:
-            raise InputError(handbook.source, sub.line, f"subclasses.{i}.department",
+            _, hb_lines = read_yaml(handbook.source)  # only on error: the department's own line
+            line = line_of(hb_lines, ("subclasses", i, "department")) or sub.line
+            raise InputError(handbook.source, line, f"subclasses.{i}.department",
                              f"expected one of the scenario's departments "
                              f"({', '.join(sorted(scenario.departments))}), got {sub.department!r}")
     for name, dep in scenario.departments.items():

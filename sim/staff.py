@@ -67,6 +67,14 @@ class StaffPool:
     def __len__(self) -> int:
         return len(self._fifo) + len(self._heap)
 
+    def settle(self, now: float) -> None:
+        """Bring the time integrals up to ``now`` (call at the end of a run)."""
+        self._account(now)
+
+    def queued_since(self) -> list[float]:
+        """When each job still waiting joined the queue."""
+        return [j[3] for j in self._fifo] + [j[5] for j in self._heap]
+
     def _account(self, now: float) -> None:
         st = self.stats
         dt = now - st.last_t

@@ -29,7 +29,7 @@ class Case:
 
     __slots__ = ("id", "problem", "grid", "subclass", "true_subclass", "channel", "beat",
                  "department", "deadline", "last", "returned_from", "on_time", "reworks",
-                 "verified", "reported", "suspended")
+                 "verified", "reported", "suspended", "merged")
 
     def __init__(self, cid: int, problem: int, grid: int, subclass: int, true_subclass: int,
                  channel: int, beat: int, reported: float) -> None:
@@ -49,6 +49,7 @@ class Case:
         self.verified: bool | None = None
         self.reported = reported
         self.suspended = False
+        self.merged: list[int] | None = None  # other problems whose reports merged in
 
 
 class CaseBook:
@@ -60,6 +61,7 @@ class CaseBook:
         self.strict = strict
         self.count = 0
         self.open_index: dict[tuple[int, int], int] = {}
+        self.live: dict[int, Case] = {}  # filed, not yet closed
         self._append = log.append
 
     def open(self, problem: int, grid: int, subclass: int, true_subclass: int, channel: int,

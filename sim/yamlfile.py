@@ -14,10 +14,68 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import InputError
 
-__all__ = ["LineMap", "read_yaml", "validate", "line_of", "describe"]
+__all__ = ["LineMap", "KeyProblem", "read_yaml", "validate", "line_of", "describe", "expected"]
 
 LineMap = dict[tuple[str | int, ...], int]
 M = TypeVar("M", bound=BaseModel)
+
+
+class KeyProblem(ValueError):
+    """Raised by a model validator to pin its complaint on one key of the model.
+
+    A whole-model check (``workdays`` and ``extra_workdays`` both empty) would otherwise be
+    reported at the section, with the whole section as what was got; `validate` reports it at
+    ``key``'s line and path, with that key's value as what was got.
+    """
+
+    def __init__(self, key: str, expected: str) -> None:
+        super().__init__(expected)
+        self.key = key
+
+
+# What a pydantic error type says was expected, in words a planner reads.
+_EXPECTED = {
+    "int_type": "a whole number", "int_parsing": "a whole number",
+    "int_from_float": "a whole number", "float_type": "a number", "float_parsing": "a number",
+    "bool_type": "true or false", "bool_parsing": "true or false", "string_type": "text",
+    "dict_type": "a mapping (key: value)", "model_type": "a mapping (key: value)",
+    "model_attributes_type": "a mapping (key: value)", "tuple_type": "a list",
+    "list_type": "a list", "date_type": "a date (YYYY-MM-DD)",
+    "date_parsing": "a date (YYYY-MM-DD)", "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "a date (YYYY-MM-DD)",
+}
+_PATTERNS = {
+    r"^([01]\d|2[0-4]):[0-5]\d$": 'a time of day "HH:MM" (00:00 to 24:00)',
+    r"^\d{6}$": "a 6-digit code",
+}
+_BOUNDS = {"greater_than_equal": ("ge", "greater than or equal to"),
+           "greater_than": ("gt", "greater than"),
+           "less_than_equal": ("le", "less than or equal to"), "less_than": ("lt", "less than")}
+
+
+def _num(x: Any) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def expected(err: Any) -> str:
+    """What a pydantic error (one item of ``ValidationError.errors()``) says was expected."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind in _EXPECTED:
+        return _EXPECTED[kind]
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        return f"a number {words} {_num(ctx[key])}"
+    if kind == "literal_error":
+        return f"one of {ctx['expected']}"
+    if kind == "string_pattern_mismatch":
+        return _PATTERNS.get(ctx["pattern"], f"text matching the pattern {ctx['pattern']!r}")
+    if kind in ("too_short", "too_long"):
+        n = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        return f"{'at least' if kind == 'too_short' else 'at most'} {n} items"
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Input should be ")
+    return msg[:1].lower() + msg[1:]
 
 
 def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: LineMap) -> None:
@@ -77,27 +135,40 @@ def validate(model: type[M], data: Any, file: str, lines: LineMap,
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        err = e.errors(include_url=False)[0]
+        errors = e.errors(include_url=False)
+        # a misspelt key is both unknown and (if required) missing: report the typo
+        err = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
         loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-")))
         full = (*prefix, *loc)
         path = ".".join(str(x) for x in full)
         kind = err["type"]
         if kind == "extra_forbidden":
-            msg = f"unknown key (not one of {model_keys(model, loc)})"
+            msg = f"expected one of {model_keys(model, loc)}, got unknown key {loc[-1]!r}"
         elif kind == "missing":
             msg = "expected a value, got nothing (the key is required)"
         else:
-            got = describe(err.get("input"))
-            msg = f"expected {err['msg'].removeprefix('Value error, ').lower()}, got {got}"
+            inp = err.get("input")
+            got = describe(inp)
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, KeyProblem):  # a whole-model check about one of its keys
+                full = (*full, cause.key)
+                path = ".".join(str(x) for x in full)
+                has = isinstance(inp, dict) and cause.key in inp
+                got = describe(inp[cause.key]) if has else "the default"
+            elif kind in ("too_short", "too_long") and isinstance(inp, list | tuple):
+                got = f"{len(inp)} items"
+            msg = f"expected {expected(err)}, got {got}"
         raise InputError(file, line_of(lines, full), path, msg) from None
 
 
 def model_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     """The keys allowed where an unknown key was found, for the error message."""
     m: Any = model
+    in_dict = False
     for part in loc[:-1]:
-        if isinstance(part, int):
-            continue  # a list position: same model as the list's items
+        if isinstance(part, int) or in_dict:
+            in_dict = False
+            continue  # a list position or a mapping's own key: same model as its items
         fields = getattr(m, "model_fields", None)
         if fields is None or part not in fields:
             return "the documented keys"
@@ -108,6 +179,7 @@ def model_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
             m = ann
         elif inner:
             m = inner[-1]
+            in_dict = getattr(ann, "__origin__", None) is dict
         else:
             return "the documented keys"
     fields = getattr(m, "model_fields", {})

@@ -15,7 +15,7 @@ from sim.errors import GridLoopError
 from sim.eventlog import EVENT_DTYPE, TRANSITIONS, ActorKind, Outcome, Step
 
 NAN = math.nan
-S, K, O = Step, ActorKind, Outcome
+S, K, Out = Step, ActorKind, Outcome
 
 # Who writes each step unless a test says otherwise.
 DEFAULT_KIND = {
@@ -47,8 +47,8 @@ class Log:
             extra = spec[3] if len(spec) > 3 else {}
             if step == S.DISPATCH:
                 dept = extra.get("dept", dept)
-            outcome = extra.get("outcome", O.INSPECTOR if step == S.REPORT else O.NONE)
-            kind = extra.get("kind", K.CITIZEN if outcome == O.PUBLIC else DEFAULT_KIND[step])
+            outcome = extra.get("outcome", Out.INSPECTOR if step == S.REPORT else Out.NONE)
+            kind = extra.get("kind", K.CITIZEN if outcome == Out.PUBLIC else DEFAULT_KIND[step])
             self.rows.append((case, problem, time, step, kind, extra.get("actor", 0),
                               extra.get("dept", dept), deadline, outcome, grid, 0))
         return self
@@ -60,22 +60,23 @@ class Log:
 
 def handled(case: int, dept: int, *, handle_at: float, due: float, t: float = 0.0,
             grid: int = 0, public: bool = False, rework_at: float | None = None,
-            close: Outcome | None = O.ON_TIME, extend_to: float | None = None) -> list[tuple]:
+            close: Outcome | None = Out.ON_TIME, extend_to: float | None = None) -> list[tuple]:
     """Steps of a case filed, dispatched at t+2 to `dept` (handling due `due`) and handled."""
-    steps: list[tuple] = [(S.REPORT, t, t + 1, {"outcome": O.PUBLIC if public else O.INSPECTOR})]
+    channel = Out.PUBLIC if public else Out.INSPECTOR
+    steps: list[tuple] = [(S.REPORT, t, t + 1, {"outcome": channel})]
     steps += [(S.FILE, t + 1, t + 2), (S.DISPATCH, t + 2, due, {"dept": dept})]
     if extend_to is not None:
         steps.append((S.EXTEND, t + 3, extend_to))
     steps += [(S.HANDLE_START, handle_at - 1), (S.HANDLE, handle_at, handle_at + 1),
               (S.CHECK_SEND, handle_at + 1, handle_at + 2)]
     if rework_at is not None:
-        steps += [(S.CHECK, handle_at + 2, rework_at, {"outcome": O.FAIL}),
+        steps += [(S.CHECK, handle_at + 2, rework_at, {"outcome": Out.FAIL}),
                   (S.REWORK, handle_at + 3, rework_at), (S.HANDLE_START, handle_at + 4),
                   (S.HANDLE, rework_at + 50, rework_at + 51),
                   (S.CHECK_SEND, rework_at + 51, rework_at + 52)]
         handle_at = rework_at + 50
     if close is not None:
-        steps += [(S.CHECK, handle_at + 2, handle_at + 3, {"outcome": O.PASS}),
+        steps += [(S.CHECK, handle_at + 2, handle_at + 3, {"outcome": Out.PASS}),
                   (S.CLOSE, handle_at + 3, NAN, {"outcome": close})]
     return steps
 
@@ -144,9 +145,9 @@ def test_volume_score_tiers():
 def test_case_table_summarises_each_case():
     log = Log()
     log.case(1, *handled(1, 2, handle_at=30, due=20, extend_to=40, rework_at=100,
-                         close=O.OVERDUE), grid=5)
-    log.case(2, (S.REPORT, 1, 5, {"outcome": O.PUBLIC}), (S.VERIFY_SEND, 2, 6),
-             (S.VERIFY, 3, 7, {"outcome": O.CONFIRMED}), (S.FILE, 4, 8),
+                         close=Out.OVERDUE), grid=5)
+    log.case(2, (S.REPORT, 1, 5, {"outcome": Out.PUBLIC}), (S.VERIFY_SEND, 2, 6),
+             (S.VERIFY, 3, 7, {"outcome": Out.CONFIRMED}), (S.FILE, 4, 8),
              (S.DISPATCH, 5, 50, {"dept": 0}), (S.RETURN, 6, 9),
              (S.DISPATCH, 7, 60, {"dept": 1}), (S.RETURN, 8, 12), grid=3)
     log.case(3, (S.REPORT, 2, 3), (S.SELF_HANDLE, 2.5))
@@ -159,7 +160,7 @@ def test_case_table_summarises_each_case():
     assert table["state"].tolist() == ["closed", "open", "self_handled", "voided", "merged",
                                        "open"]
     assert_row(table, "case", 1, {
-        "grid": 5, "channel": int(O.INSPECTOR), "first_department": 2, "final_department": 2,
+        "grid": 5, "channel": int(Out.INSPECTOR), "first_department": 2, "final_department": 2,
         "t_report": 0.0, "t_file": 1.0, "t_dispatch": 2.0, "t_handle_start": 29.0,
         "t_handle": 30.0, "t_check_send": 31.0, "t_check": 32.0, "t_close": 153.0,
         "n_dispatches": 1, "n_returns": 0, "n_reworks": 1, "n_extensions": 1,
@@ -168,7 +169,7 @@ def test_case_table_summarises_each_case():
     assert math.isnan(row_of(table, "case", 1)["t_verify"])
     # Returned twice: held by nobody until re-dispatched, so no handling deadline in force.
     assert_row(table, "case", 2, {
-        "channel": int(O.PUBLIC), "first_department": 0, "final_department": -1,
+        "channel": int(Out.PUBLIC), "first_department": 0, "final_department": -1,
         "t_verify_send": 2.0, "t_verify": 3.0, "n_dispatches": 2, "n_returns": 2})
     c2 = row_of(table, "case", 2)
     assert math.isnan(c2["handle_deadline"])
@@ -264,14 +265,14 @@ def test_area_indicators():
     # Area 0 (grids 0, 1): 4 filed (1 public), 3 closed of which 2 on time; 1 suspended.
     log.case(1, *handled(1, 0, handle_at=5, due=9), grid=0)
     log.case(2, *handled(2, 0, handle_at=5, due=9, public=True), grid=1)
-    log.case(3, *handled(3, 0, handle_at=5, due=9, close=O.OVERDUE), grid=1)
+    log.case(3, *handled(3, 0, handle_at=5, due=9, close=Out.OVERDUE), grid=1)
     log.case(4, *handled(4, 0, handle_at=5, due=9, close=None), grid=0)
     log.case(5, (S.REPORT, 0, 1), (S.FILE, 1, 2), (S.DISPATCH, 2, 9, {"dept": 0}),
              (S.SUSPEND, 3), grid=0)
     # Area 1 (grid 2): 2 filed, both public, 1 closed on time; a voided report is not filed.
     log.case(6, *handled(6, 0, handle_at=5, due=9, public=True), grid=2)
     log.case(7, *handled(7, 0, handle_at=5, due=9, public=True, close=None), grid=2)
-    log.case(8, (S.REPORT, 0, 1, {"outcome": O.PUBLIC}), (S.VOID, 1), grid=2)
+    log.case(8, (S.REPORT, 0, 1, {"outcome": Out.PUBLIC}), (S.VOID, 1), grid=2)
     table = ev.evaluate_areas(log.array(), GRID_TO_AREA, ["east", "west", "north"], horizon=50)
     assert_row(table, "area", 0, {
         "name": "east", "n_filed": 4, "n_suspended": 1, "n_public": 1, "n_closed": 3,
@@ -299,22 +300,26 @@ def test_area_mapping_must_cover_the_grids():
 def test_inspector_indicators():
     grid_to_beat = np.array([0, 1])
     log = Log()
-    # Beat 0 reports 4 items: one fixed on the spot (not counted), one voided, two filed.
+    # Beat 0 reports 5 items: one fixed on the spot (not counted), one voided, three filed
+    # (cases 3, 4 and 7).
     log.case(1, (S.REPORT, 0, 1), (S.SELF_HANDLE, 0))
     log.case(2, (S.REPORT, 0, 1), (S.VOID, 1))
     log.case(3, *handled(3, 0, handle_at=5, due=9))                  # check on time
     log.case(4, (S.REPORT, 0, 1), (S.FILE, 1, 2), (S.DISPATCH, 2, 9, {"dept": 0}),
              (S.HANDLE_START, 3), (S.HANDLE, 4, 5), (S.CHECK_SEND, 5, 6),
-             (S.CHECK, 7, 8, {"outcome": O.PASS}))                    # check late (7 > 6)
+             (S.CHECK, 7, 8, {"outcome": Out.PASS}))                    # check late (7 > 6)
     # A public report in beat 0, verified on time by beat 0: a missed report.
-    log.case(5, (S.REPORT, 0, 1, {"outcome": O.PUBLIC}), (S.VERIFY_SEND, 1, 3),
-             (S.VERIFY, 2, 4, {"outcome": O.CONFIRMED}), (S.FILE, 3, 5),
+    log.case(5, (S.REPORT, 0, 1, {"outcome": Out.PUBLIC}), (S.VERIFY_SEND, 1, 3),
+             (S.VERIFY, 2, 4, {"outcome": Out.CONFIRMED}), (S.FILE, 3, 5),
              (S.DISPATCH, 4, 9, {"dept": 0}))
     # A verification awaited past its deadline (20 < horizon 50): late for the grid's beat.
-    log.case(6, (S.REPORT, 0, 1, {"outcome": O.PUBLIC}), (S.VERIFY_SEND, 1, 20))
-    # Beat 1 checks one case in grid 0 on time, with no deadline on another (not assessed).
+    log.case(6, (S.REPORT, 0, 1, {"outcome": Out.PUBLIC}), (S.VERIFY_SEND, 1, 20))
+    # Beat 1 checks a case in grid 0 on time, and one with no deadline (not assessed).
     log.case(7, *handled(7, 0, handle_at=5, due=9)[:-2],
-             (S.CHECK, 7, 9, {"outcome": O.PASS, "actor": 1}), (S.CLOSE, 8, NAN))
+             (S.CHECK, 7, 9, {"outcome": Out.PASS, "actor": 1}), (S.CLOSE, 8, NAN))
+    log.case(8, (S.REPORT, 0, 1, {"actor": 1}), (S.FILE, 1, 2), (S.DISPATCH, 2, 9),
+             (S.HANDLE_START, 3), (S.HANDLE, 4), (S.CHECK_SEND, 5, NAN),
+             (S.CHECK, 99, NAN, {"outcome": Out.PASS, "actor": 1}), grid=1)
     table = ev.evaluate_inspectors(log.array(), 2, grid_to_beat, horizon=50)
     assert_row(table, "beat", 0, {
         "n_reports": 4, "n_voided": 1, "n_self_handled": 1, "n_filed": 4, "n_missed": 1,
@@ -324,8 +329,9 @@ def test_inspector_indicators():
         "score": 100 * (0.4 * 0.75 + 0.2 * 0.75 + 0.2 * 0.5 + 0.2 * 0.5), "grade": "C",
         "rank": 2})
     assert_row(table, "beat", 1, {
-        "n_reports": 0, "n_filed": 0, "n_check_assessed": 1, "n_checked_on_time": 1,
-        "valid_report_rate": 1.0, "missed_report_rate": 0.0, "score": 100.0, "rank": 1})
+        "n_reports": 1, "n_voided": 0, "n_filed": 1, "n_missed": 0, "n_check_assessed": 1,
+        "n_checked_on_time": 1, "valid_report_rate": 1.0, "missed_report_rate": 0.0,
+        "on_time_verification_rate": 1.0, "score": 100.0, "rank": 1})
 
 
 def test_inspector_actor_beyond_the_beats_is_reported():
@@ -340,9 +346,9 @@ def test_acceptor_indicators():
     log = Log()
     a = {"actor": 0}
     # Acceptor 0: verify sends 2 on time + 1 late; check sends 1 on time, 1 late, 1 untimed.
-    log.case(1, (S.REPORT, 0, 5, {"outcome": O.PUBLIC}), (S.VERIFY_SEND, 5, 9, a))
-    log.case(2, (S.REPORT, 0, 5, {"outcome": O.PUBLIC}), (S.VERIFY_SEND, 4, 9, a))
-    log.case(3, (S.REPORT, 0, 5, {"outcome": O.PUBLIC}), (S.VERIFY_SEND, 6, 9, a))
+    log.case(1, (S.REPORT, 0, 5, {"outcome": Out.PUBLIC}), (S.VERIFY_SEND, 5, 9, a))
+    log.case(2, (S.REPORT, 0, 5, {"outcome": Out.PUBLIC}), (S.VERIFY_SEND, 4, 9, a))
+    log.case(3, (S.REPORT, 0, 5, {"outcome": Out.PUBLIC}), (S.VERIFY_SEND, 6, 9, a))
     tail = [(S.FILE, 1, 2), (S.DISPATCH, 2, 9, {"dept": 0}), (S.HANDLE_START, 3)]
     log.case(4, (S.REPORT, 0, 1), *tail, (S.HANDLE, 4, 6), (S.CHECK_SEND, 6, 9, a))
     log.case(5, (S.REPORT, 0, 1), *tail, (S.HANDLE, 4, 6), (S.CHECK_SEND, 7, 9, a))
@@ -350,7 +356,7 @@ def test_acceptor_indicators():
     # Acceptor 1: 3 actions, all on time (share 0.5 -> volume score 0.6).
     b = {"actor": 1}
     for c in (7, 8, 9):
-        log.case(c, (S.REPORT, 0, 5, {"outcome": O.PUBLIC}), (S.VERIFY_SEND, 1, 9, b))
+        log.case(c, (S.REPORT, 0, 5, {"outcome": Out.PUBLIC}), (S.VERIFY_SEND, 1, 9, b))
     table = ev.evaluate_acceptors(log.array(), 3, horizon=50)
     assert_row(table, "acceptor", 0, {
         "n_actions": 6, "volume_share": 1.0, "volume_score": 1.0,
@@ -374,9 +380,9 @@ def test_shift_leader_indicators():
     log.case(3, (S.REPORT, 0, 5), (S.FILE, 6, 9, lead))                 # late
     log.case(4, (S.REPORT, 0, 5), (S.VOID, 1, NAN, lead))
     close_tail = [(S.DISPATCH, 10, 20, {"dept": 0}), (S.HANDLE_START, 11), (S.HANDLE, 12, 13),
-                  (S.CHECK_SEND, 13, 14), (S.CHECK, 14, 15, {"outcome": O.PASS})]
-    log.case(1, *close_tail, (S.CLOSE, 15, NAN, {**lead, "outcome": O.ON_TIME}))
-    log.case(2, *close_tail, (S.CLOSE, 16, NAN, {**lead, "outcome": O.ON_TIME}))   # late
+                  (S.CHECK_SEND, 13, 14), (S.CHECK, 14, 15, {"outcome": Out.PASS})]
+    log.case(1, *close_tail, (S.CLOSE, 15, NAN, {**lead, "outcome": Out.ON_TIME}))
+    log.case(2, *close_tail, (S.CLOSE, 16, NAN, {**lead, "outcome": Out.ON_TIME}))   # late
     table = ev.evaluate_shift_leaders(log.array(), 2, horizon=50)
     assert_row(table, "shift_leader", 0, {
         "n_filed": 3, "n_voided": 1, "n_filing_assessed": 4, "n_filing_on_time": 3,
@@ -489,9 +495,10 @@ def event_logs(draw) -> np.ndarray:
             actor = draw(st.integers(-1 if kind != K.CITIZEN else 0, KIND_RANGE[kind] - 1))
             if step == S.DISPATCH:
                 dept = draw(st.integers(0, 2))
-            outcome = {S.REPORT: O.PUBLIC if public else O.INSPECTOR,
-                       S.CHECK: draw(st.sampled_from([O.PASS, O.FAIL])),
-                       S.CLOSE: draw(st.sampled_from([O.ON_TIME, O.OVERDUE]))}.get(step, O.NONE)
+            outcome = {S.REPORT: Out.PUBLIC if public else Out.INSPECTOR,
+                       S.CHECK: draw(st.sampled_from([Out.PASS, Out.FAIL])),
+                       S.CLOSE: draw(st.sampled_from([Out.ON_TIME, Out.OVERDUE])),
+                       }.get(step, Out.NONE)
             rows.append((case, case, t, step, kind, actor, dept, draw(deadlines), outcome,
                          grid, 0))
             following = sorted(TRANSITIONS[step])

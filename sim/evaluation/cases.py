@@ -53,9 +53,11 @@ class CaseRows:
         starts: per case, the index of its first row.
         held_to: per row, the deadline its step is held to, minutes (NaN: untimed): the
             deadline on the case's previous row, except for HANDLE, held to the handling
-            deadline in force (the latest DISPATCH/EXTEND/REWORK deadline before it).
-        cases: per-case columns of `case_table` as numpy arrays, ascending case id.
-            `handled_on_time` and `closed_on_time` are 1.0 / 0.0 / NaN (not assessed).
+            deadline in force (the latest DISPATCH/EXTEND/REWORK deadline before it; a
+            RETURN after it clears it).
+        cases: per-case columns of `case_table` as numpy arrays, ascending case id;
+            `handled_on_time` and `closed_on_time` are 1.0 / 0.0 / NaN (not assessed),
+            `state` is an index into `CASE_STATES`, and `t_first` is the case's first row time.
         order: the permutation that sorted the input rows (None when they were sorted).
     """
 
@@ -78,8 +80,9 @@ class CaseRows:
     def _row_mask(self, period: tuple[float, float]) -> np.ndarray:
         t0, t1 = period
         first = self.cases["t_first"]
-        reported = (first >= t0) & (first < t1)
-        return reported[self.seg]
+        reported: np.ndarray = (first >= t0) & (first < t1)
+        rows: np.ndarray = reported[self.seg]
+        return rows
 
 
 def group_cases(events: np.ndarray) -> CaseRows:
@@ -241,9 +244,10 @@ def restrict_to_period(events: np.ndarray, period: tuple[float, float]) -> np.nd
     whenever they happened, so a case reported in the period is followed to the log's end.
     """
     cr = group_cases(events)
-    keep_sorted = cr._row_mask(period)
-    if cr.order is None:
-        return events[keep_sorted]
-    keep = np.empty_like(keep_sorted)
-    keep[cr.order] = keep_sorted
-    return events[keep]
+    keep = cr._row_mask(period)
+    if cr.order is not None:                 # back to the caller's row order
+        unsorted = np.empty_like(keep)
+        unsorted[cr.order] = keep
+        keep = unsorted
+    kept: np.ndarray = events[keep]
+    return kept

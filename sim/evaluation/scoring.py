@@ -86,7 +86,7 @@ def volume_score(volumes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return share, scores
 
 
-def ratio(num: np.ndarray, den: np.ndarray, empty: float) -> np.ndarray:
+def ratio(num: np.ndarray, den: np.ndarray | float, empty: float) -> np.ndarray:
     """num / den elementwise, `empty` where den is 0 (a rate over nothing is defined, never NaN)."""
     num = np.asarray(num, dtype=np.float64)
     den = np.asarray(den, dtype=np.float64)

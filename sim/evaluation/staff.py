@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.eventlog import ActorKind, Channel, Step
 from sim.evaluation.cases import CASE_STATES, CaseRows, as_case_rows, check_units
 from sim.evaluation.scoring import STANDARD_RULES, finish_table, ratio, volume_score
+from sim.eventlog import ActorKind, Channel, Step
 
 __all__ = ["evaluate_inspectors", "evaluate_acceptors", "evaluate_shift_leaders",
            "evaluate_dispatchers"]
@@ -52,7 +52,8 @@ def _pending_late(cr: CaseRows, waiting_after: Step, horizon: float) -> np.ndarr
     last = np.ones(len(cr.seg), dtype=bool)
     np.not_equal(cr.seg[:-1], cr.seg[1:], out=last[:-1])
     with np.errstate(invalid="ignore"):
-        return last & (col["step"] == waiting_after) & (col["deadline"] < horizon)
+        late: np.ndarray = last & (col["step"] == waiting_after) & (col["deadline"] < horizon)
+    return late
 
 
 def evaluate_inspectors(events: np.ndarray | CaseRows, n_beats: int, grid_to_beat: np.ndarray,

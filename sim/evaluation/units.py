@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sim.eventlog import Channel
 from sim.evaluation.cases import CASE_STATES, CaseRows, as_case_rows, check_units
 from sim.evaluation.scoring import STANDARD_RULES, finish_table, ratio
+from sim.eventlog import Channel
 
 __all__ = ["evaluate_departments", "evaluate_areas"]
 
@@ -70,7 +70,7 @@ def evaluate_departments(events: np.ndarray | CaseRows, department_names: Sequen
         "n_handling_assessed": n_assessed,
         "n_handled_on_time": n_on_time,
         "n_reworked": n_reworked,
-        "case_count_score": 1.0 - ratio(n_cases, n_cases.max(initial=0), 0.0),
+        "case_count_score": 1.0 - ratio(n_cases, float(n_cases.max(initial=0)), 0.0),
         "closure_rate": ratio(n_closed, n_cases, 1.0),
         "on_time_handling_rate": ratio(n_on_time, n_assessed, 1.0),
         "rework_rate": ratio(n_reworked, n_handled, 0.0),
@@ -124,7 +124,7 @@ def evaluate_areas(events: np.ndarray | CaseRows, grid_to_area: np.ndarray,
         "n_closed": n_closed,
         "n_closed_on_time": n_closed_on_time,
         "public_report_rate": ratio(n_public, n_filed, 0.0),
-        "filed_count_score": ratio(n_filed, n_filed.max(initial=0), 1.0),
+        "filed_count_score": ratio(n_filed, float(n_filed.max(initial=0)), 1.0),
         "closure_rate": ratio(n_closed, n_filed, 1.0),
         "on_time_closure_rate": ratio(n_closed_on_time, n_closed, 1.0),
     })
