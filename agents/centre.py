@@ -14,11 +14,9 @@ from typing import TYPE_CHECKING
 import mesa
 
 from sim.calendar import DailyWindow
-from sim.distributions import make_sampler
 from sim.eventlog import ActorKind, Channel, Outcome, Step
 from sim.policies import CheckView, DispatchView, FilingView
 from sim.problems import Fate
-from sim.randomness import Uniforms
 from sim.staff import StaffPool
 from sim.workflow import Case
 
@@ -42,12 +40,11 @@ class SupervisionCentre(mesa.Agent):
         env = model.env
         self.acceptors = StaffPool(env, "acceptors", spec.acceptors, self.window)
         self.leaders = StaffPool(env, "shift_leaders", spec.shift_leaders, self.window)
-        rng = model.streams["centre"]
-        self.register_t = make_sampler(spec.register_minutes, rng)
-        self.file_t = make_sampler(spec.file_minutes, rng)
-        self.close_t = make_sampler(spec.close_minutes, rng)
-        self.u = Uniforms(model.streams["checks"])
-        self.check_accuracy = 0.9
+        self.register_t = model.sampler("centre:register", spec.register_minutes)
+        self.file_t = model.sampler("centre:file", spec.file_minutes)
+        self.close_t = model.sampler("centre:close", spec.close_minutes)
+        self.u = model.uniforms("checks")
+        self.check_accuracy = model.spec.inspectors.check_accuracy
         self.limit = spec.step_limit_minutes
 
     def _due(self) -> float:
@@ -174,8 +171,8 @@ class CommandCentre(mesa.Agent):
         spec = model.spec.centre
         self.window = DailyWindow.from_clock(spec.hours[0], spec.hours[1], model.calendar)
         self.dispatchers = StaffPool(model.env, "dispatchers", spec.dispatchers, self.window)
-        self.dispatch_t = make_sampler(spec.dispatch_minutes, model.streams["centre"])
-        self.u = Uniforms(model.streams["decisions"])
+        self.dispatch_t = model.sampler("centre:dispatch", spec.dispatch_minutes)
+        self.u = model.uniforms("dispatch-decisions")
         self.error = spec.dispatch_error
 
     def dispatch(self, case: Case) -> None:

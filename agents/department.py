@@ -15,10 +15,8 @@ from typing import TYPE_CHECKING
 import mesa
 
 from sim.calendar import DailyWindow
-from sim.distributions import make_sampler
 from sim.eventlog import ActorKind, Outcome, Step
 from sim.problems import Fate
-from sim.randomness import Uniforms
 from sim.scenario import DepartmentSpec
 from sim.staff import StaffPool
 from sim.workflow import Case
@@ -44,12 +42,13 @@ class Department(mesa.Agent):
                                              spec.days)
         self.crews = StaffPool(model.env, name, spec.crews, self.window, spec.priority,
                                on_start=self._start)
-        rng = model.streams[f"department:{name}"]
-        self.u = Uniforms(rng)
-        self.travel = make_sampler(spec.travel_minutes, rng)
-        self.ack = make_sampler(spec.acknowledge_minutes, rng)
-        self.suspend_for = make_sampler(spec.suspension_days, rng, 1440.0)
-        self.handling = [make_sampler(s.handling_hours, rng, 60.0)
+        key = f"department:{name}"
+        self.u = model.uniforms(f"{key}:decisions")
+        self.u_quality = model.uniforms(f"{key}:quality")
+        self.travel = model.sampler(f"{key}:travel", spec.travel_minutes)
+        self.ack = model.sampler(f"{key}:acknowledge", spec.acknowledge_minutes)
+        self.suspend_for = model.sampler(f"{key}:suspension", spec.suspension_days, 1440.0)
+        self.handling = [model.sampler(f"{key}:handling:{s.code}", s.handling_hours, 60.0)
                          for s in model.handbook.subclasses]
 
     def receive(self, case: Case) -> None:
@@ -79,7 +78,7 @@ class Department(mesa.Agent):
         m = self.m
         case.reworks += 1
         case.deadline = m.calendar.deadline(m.env.now, m.sub_limit[case.subclass], m.limit_scale)
-        m.cases.record(case, Step.REWORK, AK.SHIFT_LEADER, -1, case.deadline)
+        m.cases.record(case, Step.REWORK, AK.SYSTEM, -1, case.deadline)
         self._queue(case)
 
     def _queue(self, case: Case) -> None:
@@ -109,8 +108,8 @@ class Department(mesa.Agent):
         else:
             quality = self.spec.quality
             if m.sub_dept[case.true_subclass] != self.index:
-                quality *= 0.5  # not its trade: often botched
-            if self.u() < quality:
+                quality *= self.spec.wrong_trade_quality  # not its trade: often botched
+            if self.u_quality() < quality:
                 outcome = Outcome.FIXED
                 truth.end(pid, now, Fate.FIXED)
                 m.discovery.after_fix(pid, now)

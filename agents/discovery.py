@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.distributions import make_sampler
 from sim.eventlog import ActorKind, Channel, Step
 from sim.problems import ArrivalModel, Fate
-from sim.randomness import Exponentials, Uniforms
+from sim.randomness import Exponentials
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -29,7 +28,11 @@ INF = math.inf
 
 
 class CitizenReporting(mesa.Agent):
-    """The public (市民): reports unresolved problems; a later issue routes them via 12345."""
+    """The public (市民): how soon residents report an unresolved problem.
+
+    The times come from here; `Discovery.public_report` is the seam where a report enters
+    the platform, which the 12345 hotline will take over (call-takers, work orders).
+    """
 
     def __init__(self, model: CityModel) -> None:
         super().__init__(model)
@@ -63,21 +66,26 @@ class Discovery:
         self.on_spot = [s.on_spot if model.spec.inspectors.on_spot_fix else 0.0
                         for s in hb.subclasses]
         self.vanish = [None if s.vanish_hours is None else
-                       make_sampler(s.vanish_hours, model.streams["vanish"], 60.0)
+                       model.sampler(f"vanish:{s.code}", s.vanish_hours, 60.0)
                        for s in hb.subclasses]
         self.arrivals = ArrivalModel(model.city, hb, model.spec.problems)
         self.citizens = CitizenReporting(model)
         spec = model.spec.problems
         self.recurrence = spec.recurrence
-        self.recur_after = make_sampler(spec.recurrence_hours, model.streams["recurrence"], 60.0)
+        self.recur_after = model.sampler("recurrence:delay", spec.recurrence_hours, 60.0)
         self.rng_arrivals = model.streams["arrivals"]
-        self.rng_misc = model.streams["reports"]
-        self.u = Uniforms(self.rng_misc)
+        self.rng_misc = model.streams["misclassification"]
+        self.u_on_spot = model.uniforms("on-spot")
+        self.u_misclass = model.uniforms("misclassification:chance")
+        self.u_false = model.uniforms("false-reports")
+        self.u_recur = model.uniforms("recurrence:chance")
         self.n_sub = len(hb.subclasses)
         self.holidays = set(model.spec.calendar.holidays)
         f = model.spec.citizens.false_report_share
         self.false_odds = f / (1.0 - f) if f < 1.0 else 1.0
         # per-problem pending times
+        self._timeout = model.env.timeout  # looked up once: SimPy binds it on every access
+        self._happen_cb = self._happen
         self.t_detect: list[float] = []
         self.t_citizen: list[float] = []
         self.t_vanish: list[float] = []
@@ -107,10 +115,24 @@ class Discovery:
         v = self.vanish[subclass]
         self.t_vanish.append(t + v() if v is not None else INF)
         self.armed.append(INF)
-        self.t_detect.append(self.m.inspectors.watch(pid, grid, t, self.detect_p[subclass])
-                             if self.m.inspectors.active else INF)
+        corps = self.m.inspectors
+        if corps.active:
+            td = corps.watch(pid, grid, t, self.detect_p[subclass])
+            self.t_detect.append(td)
+            if td == INF and corps.grid_beat[grid] >= 0:
+                # unseen until the beat's next shift rescans it: arm only what comes sooner
+                self.arm_before(pid, corps.next_shift_start(max(t, self.m.env.now)))
+                return pid
+        else:
+            self.t_detect.append(INF)
         self._arm(pid)
         return pid
+
+    def arm_before(self, pid: int, until: float) -> None:
+        """Arm a waiting problem's public report or vanishing if it comes before ``until``;
+        later ones wait for the next rescan, which arms them then."""
+        if min(self.t_citizen[pid], self.t_vanish[pid]) < until:
+            self._arm(pid)
 
     # -- scheduling --------------------------------------------------------------------------
     def _arm(self, pid: int) -> None:
@@ -119,9 +141,8 @@ class Discovery:
             self.armed[pid] = INF
             return
         self.armed[pid] = t
-        env = self.m.env
-        ev = env.timeout(t - env.now, (pid, self.m.truth.token[pid]))
-        ev.callbacks.append(self._happen)
+        self._timeout(t - self.m.env._now, (pid, self.m.truth.token[pid])).callbacks.append(
+            self._happen_cb)
 
     def set_detect(self, pid: int, t: float) -> None:
         """An inspector will notice ``pid`` at ``t`` (from a new patrol plan)."""
@@ -135,7 +156,7 @@ class Discovery:
         truth = self.m.truth
         if token != truth.token[pid] or truth.fate[pid]:
             return
-        now = self.m.env.now
+        now = self.m.env._now
         if self.t_vanish[pid] <= now:
             truth.end(pid, now, Fate.VANISHED)
             return
@@ -147,7 +168,7 @@ class Discovery:
         if self.t_citizen[pid] <= now:
             self.t_citizen[pid] = self.citizens.next_report(truth.subclass[pid],
                                                             truth.grid[pid], now)
-            self._report(pid, Channel.PUBLIC, now)
+            self.public_report(pid, now)
         truth.token[pid] += 1
         self._arm(pid)
 
@@ -158,7 +179,7 @@ class Discovery:
         sub = truth.subclass[pid]
         if truth.case[pid] >= 0:
             return  # already in a case: the inspector sees it is being handled
-        if self.u() < self.on_spot[sub]:
+        if self.u_on_spot() < self.on_spot[sub]:
             if math.isnan(truth.found[pid]):
                 truth.found[pid], truth.found_by[pid] = now, Channel.INSPECTOR
             grid = truth.grid[pid]
@@ -173,6 +194,11 @@ class Discovery:
             return
         self._report(pid, Channel.INSPECTOR, now)
 
+    def public_report(self, pid: int, now: float) -> None:
+        """A resident reports problem ``pid`` (the hotline's seam: override to route calls
+        through call-takers and work orders before they reach the supervision centre)."""
+        self._report(pid, Channel.PUBLIC, now)
+
     def _report(self, pid: int, channel: int, now: float) -> None:
         m = self.m
         truth = m.truth
@@ -180,12 +206,12 @@ class Discovery:
             truth.found[pid], truth.found_by[pid] = now, channel
         sub = truth.subclass[pid]
         believed = sub
-        if channel == Channel.INSPECTOR and self.u() < m.misclassification:
+        if channel == Channel.INSPECTOR and self.u_misclass() < m.misclassification:
             believed = int(self.rng_misc.integers(self.n_sub))
         grid = truth.grid[pid]
         case = m.cases.open(pid, grid, believed, sub, channel, int(m.inspectors.grid_beat[grid]))
         m.supervision.receive(case)
-        if channel == Channel.PUBLIC and self.false_odds and self.u() < self.false_odds:
+        if channel == Channel.PUBLIC and self.false_odds and self.u_false() < self.false_odds:
             self.false_report(grid, int(self.rng_misc.integers(self.n_sub)))
 
     def false_report(self, grid: int, subclass: int) -> None:
@@ -205,6 +231,6 @@ class Discovery:
 
     def after_fix(self, pid: int, now: float) -> None:
         """A fixed problem may come back (recurrence) after a while."""
-        if self.recurrence > 0 and self.u() < self.recurrence:
+        if self.recurrence > 0 and self.u_recur() < self.recurrence:
             truth = self.m.truth
             self.create(truth.grid[pid], truth.subclass[pid], now + self.recur_after(), pid)

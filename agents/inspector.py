@@ -49,7 +49,7 @@ class Beat:
         self.grids = grids
         self.t0 = self.t1 = -INF
         self.cycle = 1.0
-        self.offset: dict[int, float] = {}
+        self.offset: list[float] = []  # per grid of the city: visit offset in the cycle
         self.pending: list[int] = []
         self.tasks = tasks
 
@@ -93,13 +93,13 @@ class InspectorCorps:
         for b in range(n_beats):
             for s in range(spec.shifts):
                 self.inspectors.append(Inspector(model, b, s))
-        rng = model.streams["patrol"]
-        self.dwell = make_sampler(spec.minutes_per_grid, rng)
+        self.patrol_rng = model.streams["patrol"]
+        self._plan_key = b""
+        self._route = self._legs = self._starts = self._sizes = np.zeros(0, dtype=np.int64)
         self.task_minutes = make_sampler(spec.task_minutes, model.streams["inspector-tasks"])
         self.u_detect = model.streams["detection"]
         self.shift_starts = [start + s * spec.shift_hours * 60 for s in range(spec.shifts)]
         self.shift_len = spec.shift_hours * 60
-        self._legs: dict[tuple[int, bytes], list[float]] = {}
 
     @property
     def active(self) -> bool:
@@ -122,33 +122,57 @@ class InspectorCorps:
                 ev.callbacks.append(self._shift_start)
 
     def _shift_start(self, ev: object) -> None:
+        """New patrol plans for every beat: routes from the decision point, dwell per grid
+        drawn afresh, visit offsets and cycle lengths computed for all beats at once."""
         t0 = ev._value  # type: ignore[attr-defined]
         m = self.m
         city = m.city
-        side, speed = m.spec.city.grid_side_m, m.spec.city.walk_speed_kmh
-        for beat in self.beats:
-            route = m.decisions.patrol_route(beat.grids, city.row, city.col)
-            key = route.tobytes()
-            legs = self._legs.get((beat.index, key))
-            if legs is None:
-                legs = self._legs[(beat.index, key)] = route_travel_minutes(
-                    city, route, side, speed).tolist()
-            dwell = [self.dwell() for _ in range(len(route))]
-            offset, acc = {}, 0.0
-            for g, d, leg in zip(route.tolist(), dwell, legs, strict=True):
-                offset[g] = acc + d  # noticed at the end of the dwell
-                acc += d + leg
-            beat.t0, beat.t1 = t0, t0 + self.shift_len
-            beat.cycle = max(acc, 1.0)
+        routes = [m.decisions.patrol_route(b.grids, city.row, city.col) for b in self.beats]
+        key = b"".join(r.tobytes() for r in routes)
+        if key != self._plan_key:  # routes changed (or first shift): redo the fixed parts
+            side, speed = m.spec.city.grid_side_m, m.spec.city.walk_speed_kmh
+            self._plan_key = key
+            self._route = np.concatenate(routes)
+            self._legs = np.concatenate([route_travel_minutes(city, r, side, speed)
+                                         for r in routes])
+            sizes = np.array([len(r) for r in routes])
+            self._starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+            self._sizes = sizes
+        dwell = self.spec.minutes_per_grid.draw(self.patrol_rng, len(self._route))
+        step = dwell + self._legs
+        before = np.cumsum(step) - step                       # time before each position
+        beat_base = np.repeat(before[self._starts], self._sizes)
+        offsets = np.empty(city.n_grids)
+        offsets[self._route] = before - beat_base + dwell     # noticed at the end of the dwell
+        cycles = np.add.reduceat(step, self._starts).tolist()
+        offset = offsets.tolist()
+        t1 = t0 + self.shift_len
+        for beat, cycle in zip(self.beats, cycles, strict=True):
+            beat.t0, beat.t1 = t0, t1
+            beat.cycle = max(cycle, 1.0)
             beat.offset = offset
             if beat.pending:
                 self._rescan(beat)
+
+    def next_shift_start(self, t: float) -> float:
+        """The first shift start strictly after ``t`` (when unseen problems get rescanned)."""
+        day = int(t // 1440)
+        cal = self.m.calendar
+        for d in range(day, day + 15):
+            if self.spec.days == "workdays" and not cal.is_workday(d):
+                continue
+            for s0 in self.shift_starts:
+                start = d * 1440 + s0
+                if start > t:
+                    return start
+        return INF
 
     def _rescan(self, beat: Beat) -> None:
         """Give the problems this beat has not yet seen a chance in the new shift."""
         m = self.m
         truth, disc = m.truth, m.discovery
         keep = []
+        until = self.next_shift_start(beat.t0)
         u = self.u_detect.random(len(beat.pending)).tolist()
         for pid, ui in zip(beat.pending, u, strict=True):
             if truth.fate[pid] or truth.case[pid] >= 0:
@@ -159,6 +183,8 @@ class InspectorCorps:
                 disc.set_detect(pid, t)
             else:
                 keep.append(pid)
+                if disc.armed[pid] == INF:
+                    disc.arm_before(pid, until)
         beat.pending = keep
 
     def watch(self, pid: int, grid: int, since: float, p: float) -> float:

@@ -130,35 +130,38 @@ def is_legal_sequence(steps: list[int] | np.ndarray) -> bool:
 
 
 class EventLog:
-    """Append-only event rows, packed into numpy chunks of ``chunk`` rows."""
+    """Append-only event rows, packed into read-only numpy chunks every ``chunk`` rows.
 
-    __slots__ = ("_rows", "_chunks", "_chunk", "append")
+    Writers append tuples to ``rows`` and call `flush` when it reaches ``chunk`` (after
+    which ``rows`` is a new list); `append` does both for occasional writers.
+    """
+
+    __slots__ = ("rows", "_chunks", "chunk")
 
     def __init__(self, chunk: int = 200_000) -> None:
-        self._rows: list[tuple] = []
+        self.rows: list[tuple] = []
         self._chunks: list[np.ndarray] = []
-        self._chunk = chunk
-        self.append = self._append
+        self.chunk = chunk
 
-    def _append(self, row: tuple) -> None:
-        rows = self._rows
-        rows.append(row)
-        if len(rows) >= self._chunk:
-            self._pack()
+    def append(self, row: tuple) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.chunk:
+            self.flush()
 
-    def _pack(self) -> None:
-        if self._rows:
-            arr = np.array(self._rows, dtype=EVENT_DTYPE)
+    def flush(self) -> None:
+        """Pack the pending rows into a read-only chunk."""
+        if self.rows:
+            arr = np.array(self.rows, dtype=EVENT_DTYPE)
             arr.flags.writeable = False
             self._chunks.append(arr)
-            self._rows = []
+            self.rows = []
 
     def __len__(self) -> int:
-        return sum(len(c) for c in self._chunks) + len(self._rows)
+        return sum(len(c) for c in self._chunks) + len(self.rows)
 
     def to_array(self) -> np.ndarray:
         """All rows so far as one read-only record array, in logging order."""
-        self._pack()
+        self.flush()
         if not self._chunks:
             return np.zeros(0, dtype=EVENT_DTYPE)
         if len(self._chunks) > 1:

@@ -26,7 +26,8 @@ from sim.citymap import CityMap, load_city
 from sim.eventlog import EventLog
 from sim.policies import DecisionPoints
 from sim.problems import GroundTruth
-from sim.randomness import Streams
+from sim.distributions import Dist, Sampler, make_sampler
+from sim.randomness import Streams, Uniforms
 from sim.scenario import Scenario
 from sim.taxonomy import load_handbook
 from sim.workflow import CaseBook
@@ -35,7 +36,9 @@ __all__ = ["CityModel"]
 
 
 def _build_space(city: CityMap, model: mesa.Model) -> OrthogonalVonNeumannGrid:
-    """The Mesa grid the unit grids sit on (cells of the raster that are unit grids)."""
+    """The Mesa grid over the city's raster bounding box (unit grids sit on its cells;
+    cells with no unit grid stay empty). Kept for Mesa-based visualisation and analysis;
+    the engine itself reads positions from `CityMap`."""
     dims = (int(city.row.max()) + 1, int(city.col.max()) + 1)
     return OrthogonalVonNeumannGrid(dims, torus=False, random=model.random)
 
@@ -83,6 +86,15 @@ class CityModel(mesa.Model):
                             for i, n in enumerate(self.department_names)]
         self.wall_seconds = 0.0
         self.sim_events = 0
+
+    def sampler(self, stream: str, dist: Dist, scale: float = 1.0) -> Sampler:
+        """Draws from ``dist`` (times ``scale``) on its own named random stream, so how
+        often one quantity is drawn never shifts another's values."""
+        return make_sampler(dist, self.streams[stream], scale)
+
+    def uniforms(self, stream: str) -> Uniforms:
+        """Uniform draws on their own named stream (for one kind of decision)."""
+        return Uniforms(self.streams[stream])
 
     def progress(self, day: int) -> None:
         if self._progress is not None:

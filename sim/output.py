@@ -63,7 +63,8 @@ def events_frame(events: np.ndarray, *, departments: Sequence[str], grid_codes: 
         "case": events["case"], "problem": events["problem"], "time_min": events["time"],
         "step": _names(Step, events["step"]), "actor_kind": _names(ActorKind, events["actor_kind"]),
         "actor": events["actor"], "department": _lookup(events["department"], departments),
-        "deadline_min": events["deadline"], "outcome": _names(Outcome, events["outcome"]),
+        "deadline_min": pa.array(events["deadline"], from_pandas=True),  # NaN -> null
+        "outcome": _names(Outcome, events["outcome"]),
         "grid": _lookup(events["grid"], grid_codes),
         "subclass": _lookup(events["subclass"], subclass_codes),
     })
@@ -94,7 +95,8 @@ def read_events(path: str | Path, *, departments: Sequence[str], grid_codes: Seq
     t = pq.read_table(p).to_pandas()
     out = np.zeros(len(t), dtype=EVENT_DTYPE)
     out["case"], out["problem"] = t["case"], t["problem"]
-    out["time"], out["deadline"], out["actor"] = t["time_min"], t["deadline_min"], t["actor"]
+    out["time"], out["actor"] = t["time_min"], t["actor"]
+    out["deadline"] = t["deadline_min"].astype(float).fillna(np.nan)
 
     def codes(column: str, mapping: dict[str, int], missing: int | None = None) -> np.ndarray:
         s = t[column].astype(object)

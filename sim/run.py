@@ -103,6 +103,10 @@ def write_run(result: RunResult, out: str | Path, *, figure: bool = True) -> dic
     cases = result.cases.copy()
     cases["grid_code"] = np.asarray(result.city.codes)[cases["grid"].to_numpy()]
     cases["subclass_code"] = np.asarray(subclass_codes)[cases["subclass"].to_numpy()]
+    names = np.asarray([*result.departments, ""])  # index -1: no department yet
+    for col in ("first_department", "final_department"):
+        if col in cases:
+            cases[f"{col}_name"] = names[cases[col].to_numpy()]
     paths["cases"] = write_frame(out / "cases.parquet", cases)
     prob = pd.DataFrame(result.problems)
     prob["grid_code"] = np.asarray(result.city.codes)[prob["grid"].to_numpy()]

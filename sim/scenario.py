@@ -121,6 +121,7 @@ class InspectorsSpec(_Spec):
     misclassification: Prob = 0.02
     on_spot_fix: bool = True
     task_minutes: Dist = Dist(dist="lognormal", mean=12.0, cv=0.5)
+    check_accuracy: Prob = Field(default=0.9, description="chance a check spots unfinished work")
     verify_limit_minutes: PosFloat = 30.0
     check_limit_minutes: PosFloat = 30.0
 
@@ -160,6 +161,8 @@ class DepartmentSpec(_Spec):
     acknowledge_minutes: Dist = Dist(dist="exponential", mean=10.0)
     quality: Prob = Field(default=0.95, description="chance the work fixes the problem")
     returns_wrong: Prob = Field(default=0.9, description="chance a mis-dispatched case is returned")
+    wrong_trade_quality: Prob = Field(
+        default=0.5, description="quality multiplier when it handles a case not of its trade")
     extension_rate: Prob = 0.01
     suspension_rate: Prob = 0.0
     suspension_days: Dist = Dist(dist="exponential", mean=20.0)
@@ -174,7 +177,8 @@ class BehaviourSpec(_Spec):
 class EvaluationSpec(_Spec):
     """Which evaluation rule set scores people, departments and areas (DOMAIN §6)."""
 
-    rules: str = "standard"
+    rules: Literal["standard"] = Field(
+        default="standard", description="rule set; 'standard' is DOMAIN §6 (more to come)")
     behaviour: BehaviourSpec = BehaviourSpec()
 
 

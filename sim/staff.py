@@ -20,14 +20,17 @@ __all__ = ["StaffPool", "PoolStats"]
 
 
 class PoolStats:
-    """Counters and time integrals of one pool, for Little's law and utilisation."""
+    """A snapshot of one pool's counters and time integrals (Little's law, utilisation)."""
 
     __slots__ = ("arrivals", "started", "completed", "wait_sum", "area_queue", "area_busy",
                  "last_t")
 
-    def __init__(self) -> None:
-        self.arrivals = self.started = self.completed = 0
-        self.wait_sum = self.area_queue = self.area_busy = self.last_t = 0.0
+    def __init__(self, arrivals: int = 0, started: int = 0, completed: int = 0,
+                 wait_sum: float = 0.0, area_queue: float = 0.0, area_busy: float = 0.0,
+                 last_t: float = 0.0) -> None:
+        self.arrivals, self.started, self.completed = arrivals, started, completed
+        self.wait_sum, self.area_queue, self.area_busy = wait_sum, area_queue, area_busy
+        self.last_t = last_t
 
     def as_dict(self, horizon: float) -> dict[str, float]:
         t = max(horizon, 1e-9)
@@ -44,10 +47,14 @@ class StaffPool:
     ``submit(job, minutes, done, key)`` queues a job needing ``minutes`` of service; when a
     server finishes it, ``done(job, server)`` is called at that simulated time. ``on_start``,
     if given, is called as ``on_start(job, server, waited)`` when service begins.
+    This is the engine's hottest code: state lives in flat attributes and SimPy's bound
+    methods are looked up once.
     """
 
     __slots__ = ("env", "name", "servers", "window", "rule", "_free", "_fifo", "_heap", "_seq",
-                 "_wake_pending", "stats", "on_start", "_schedule", "busy")
+                 "_nq", "_wake_pending", "on_start", "busy", "_timeout", "_finish_cb",
+                 "_arrivals", "_started", "_completed", "_wait_sum", "_area_q", "_area_b",
+                 "_last")
 
     def __init__(self, env: simpy.Environment, name: str, servers: int, window: Any = None,
                  rule: Literal["fifo", "deadline"] = "fifo",
@@ -59,67 +66,75 @@ class StaffPool:
         self._fifo: deque[tuple[Any, float, Callable, float]] = deque()
         self._heap: list[tuple[float, int, Any, float, Callable, float]] = []
         self._seq = 0
+        self._nq = 0
         self._wake_pending = False
-        self.stats = PoolStats()
         self.on_start = on_start
         self.busy = 0
+        self._timeout = env.timeout  # SimPy builds a bound class on every attribute access
+        self._finish_cb = self._finish
+        self._arrivals = self._started = self._completed = 0
+        self._wait_sum = self._area_q = self._area_b = self._last = 0.0
+
+    @property
+    def stats(self) -> PoolStats:
+        return PoolStats(self._arrivals, self._started, self._completed, self._wait_sum,
+                         self._area_q, self._area_b, self._last)
 
     def __len__(self) -> int:
-        return len(self._fifo) + len(self._heap)
+        return self._nq
 
     def settle(self, now: float) -> None:
         """Bring the time integrals up to ``now`` (call at the end of a run)."""
-        self._account(now)
+        dt = now - self._last
+        if dt > 0:
+            self._area_q += dt * self._nq
+            self._area_b += dt * self.busy
+            self._last = now
 
     def queued_since(self) -> list[float]:
         """When each job still waiting joined the queue."""
         return [j[3] for j in self._fifo] + [j[5] for j in self._heap]
 
-    def _account(self, now: float) -> None:
-        st = self.stats
-        dt = now - st.last_t
-        if dt:
-            st.area_queue += dt * (len(self._fifo) + len(self._heap))
-            st.area_busy += dt * self.busy
-            st.last_t = now
-
     def submit(self, job: Any, minutes: float, done: Callable[[Any, int], None],
                key: float = 0.0) -> None:
         """Queue ``job``; ``key`` orders the queue under the deadline rule (smaller first)."""
-        now = self.env.now
-        self._account(now)
-        self.stats.arrivals += 1
-        if self._free and not self._heap and not self._fifo and (
-                self.window is None or self.window.is_open(now)):
-            self._start(job, minutes, done, now, now)
+        now = self.env._now  # the property costs a call; this is the hot path
+        dt = now - self._last
+        if dt:
+            self._area_q += dt * self._nq
+            self._area_b += dt * self.busy
+            self._last = now
+        self._arrivals += 1
+        free = self._free
+        if free and not self._nq and (self.window is None or self.window.is_open(now)):
+            server = free.pop()
+            self.busy += 1
+            self._started += 1
+            if self.on_start is not None:
+                self.on_start(job, server, 0.0)
+            self._timeout(minutes, (job, server, done)).callbacks.append(self._finish_cb)
             return
+        self._nq += 1
         if self.rule == "fifo":
             self._fifo.append((job, minutes, done, now))
         else:
             self._seq += 1
             heapq.heappush(self._heap, (key, self._seq, job, minutes, done, now))
-        if self._free:
+        if free:
             self._dispatch(now)
-
-    def _start(self, job: Any, minutes: float, done: Callable, now: float, since: float) -> None:
-        server = self._free.pop()
-        self.busy += 1
-        st = self.stats
-        st.started += 1
-        st.wait_sum += now - since
-        if self.on_start is not None:
-            self.on_start(job, server, now - since)
-        ev = self.env.timeout(minutes, (job, server, done))
-        ev.callbacks.append(self._finish)
 
     def _finish(self, ev: simpy.Event) -> None:
         job, server, done = ev._value
-        now = self.env.now
-        self._account(now)
+        now = self.env._now
+        dt = now - self._last
+        if dt:
+            self._area_q += dt * self._nq
+            self._area_b += dt * self.busy
+            self._last = now
         self.busy -= 1
-        self.stats.completed += 1
+        self._completed += 1
         self._free.append(server)
-        if self._fifo or self._heap:
+        if self._nq:
             self._dispatch(now)
         done(job, server)
 
@@ -128,19 +143,26 @@ class StaffPool:
         if w is not None and not w.is_open(now):
             if not self._wake_pending:
                 self._wake_pending = True
-                ev = self.env.timeout(w.next_open(now) - now)
-                ev.callbacks.append(self._wake)
+                self._timeout(w.next_open(now) - now).callbacks.append(self._wake)
             return
-        fifo, heap = self._fifo, self._heap
-        while self._free and (fifo or heap):
+        fifo, heap, free = self._fifo, self._heap, self._free
+        on_start = self.on_start
+        while free and self._nq:
             if fifo:
                 job, minutes, done, since = fifo.popleft()
             else:
                 _, _, job, minutes, done, since = heapq.heappop(heap)
-            self._start(job, minutes, done, now, since)
+            self._nq -= 1
+            server = free.pop()
+            self.busy += 1
+            self._started += 1
+            self._wait_sum += now - since
+            if on_start is not None:
+                on_start(job, server, now - since)
+            self._timeout(minutes, (job, server, done)).callbacks.append(self._finish_cb)
 
     def _wake(self, ev: simpy.Event) -> None:
         self._wake_pending = False
-        now = self.env.now
-        self._account(now)
+        now = self.env._now
+        self.settle(now)
         self._dispatch(now)

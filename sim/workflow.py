@@ -62,7 +62,8 @@ class CaseBook:
         self.count = 0
         self.open_index: dict[tuple[int, int], int] = {}
         self.live: dict[int, Case] = {}  # filed, not yet closed
-        self._append = log.append
+        self._rows = log.rows
+        self._chunk = log.chunk
 
     def open(self, problem: int, grid: int, subclass: int, true_subclass: int, channel: int,
              beat: int) -> Case:
@@ -73,14 +74,22 @@ class CaseBook:
 
     def record(self, case: Case, step: int, actor_kind: int, actor: int,
                deadline: float = NAN, outcome: int = 0) -> None:
-        """Append the row for ``case`` taking ``step`` now."""
-        if self.strict and case.last:
+        """Append the row for ``case`` taking ``step`` now (checked in strict mode)."""
+        if self.strict:
+            self._check(case, step, actor_kind)
+        case.last = step
+        rows = self._rows
+        rows.append((case.id, case.problem, self.env._now, step, actor_kind, actor,
+                     case.department, deadline, outcome, case.grid, case.subclass))
+        if len(rows) >= self._chunk:
+            self.log.flush()
+            self._rows = self.log.rows
+
+    def _check(self, case: Case, step: int, actor_kind: int) -> None:
+        if case.last:
             if Step(step) not in TRANSITIONS[Step(case.last)]:
                 raise IllegalTransition(
                     f"case {case.id}: {Step(case.last).name} -> {Step(step).name} "
                     f"by {ActorKind(actor_kind).name} is not an allowed transition")
-        elif self.strict and step != Step.REPORT:
+        elif step != Step.REPORT:
             raise IllegalTransition(f"case {case.id}: first step {Step(step).name}, not REPORT")
-        case.last = step
-        self._append((case.id, case.problem, self.env.now, step, actor_kind, actor,
-                      case.department, deadline, outcome, case.grid, case.subclass))

@@ -360,8 +360,18 @@ LEVERS = [
     ("handbook.time_limit_scale", "0.5", lambda s: s.handbook.time_limit_scale, 0.5),
     ("calendar.working_hours", "7.5", lambda s: s.calendar.working_hours, 7.5),
     ("problems.rate_scale", "2", lambda s: s.problems.rate_scale, 2.0),
-    ("evaluation.rules", "strict", lambda s: s.evaluation.rules, "strict"),
+    ("inspectors.shifts", "1", lambda s: s.inspectors.shifts, 1),
 ]
+
+
+def test_evaluation_rules_lever_names_a_known_rule_set() -> None:
+    """`evaluation.rules` is a lever, but only rule sets that exist are accepted."""
+    assert load_scenario("small-town", ["evaluation.rules=standard"]).evaluation.rules == \
+        "standard"
+    with pytest.raises(InputError) as e:
+        load_scenario("small-town", ["evaluation.rules=strict"])
+    assert str(e.value).startswith("--set: evaluation.rules:")
+    assert "standard" in str(e.value)
 
 
 @pytest.mark.parametrize(("key", "raw", "get", "want"), LEVERS, ids=[k for k, *_ in LEVERS])
