@@ -14,7 +14,7 @@ test:
 
 bench:
 	@scripts/bootstrap.sh dev
-	.venv/bin/python -m pytest benchmarks --benchmark-enable --benchmark-only -s
+	.venv/bin/python -m pytest benchmarks -p no:cacheprovider --benchmark-enable -s -o addopts=""
 
 lint:
 	@scripts/bootstrap.sh dev

@@ -120,6 +120,10 @@ class Department(mesa.Agent):
                 if truth.fate[other] == Fate.OPEN:
                     truth.end(other, now, Fate.FIXED)
                     m.discovery.after_fix(other, now)
+        if outcome == Outcome.NOT_FIXED:  # still there: residents may call again meanwhile
+            m.discovery.rearm(pid)
+            for other in case.merged or ():
+                m.discovery.rearm(other)
         case.on_time = now <= case.deadline
         m.cases.record(case, Step.HANDLE, AK.DEPARTMENT, crew,
                        m.supervision._due(), outcome)

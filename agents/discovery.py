@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.clock import at
 from sim.eventlog import ActorKind, Channel, Step
 from sim.problems import ArrivalModel, Fate
 from sim.randomness import Exponentials
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["Discovery", "CitizenReporting"]
 
 INF = math.inf
+REPEAT_WINDOW = 240.0  # minutes: repeat public reports of a reported problem are simulated
+                       # up to this far ahead; later ones wait for the crew's visit
 
 
 class CitizenReporting(mesa.Agent):
@@ -84,12 +87,12 @@ class Discovery:
         f = model.spec.citizens.false_report_share
         self.false_odds = f / (1.0 - f) if f < 1.0 else 1.0
         # per-problem pending times
-        self._timeout = model.env.timeout  # looked up once: SimPy binds it on every access
         self._happen_cb = self._happen
         self.t_detect: list[float] = []
         self.t_citizen: list[float] = []
         self.t_vanish: list[float] = []
         self.armed: list[float] = []
+        self.reported: list[bool] = []  # in the platform's loop: repeats are merges
 
     # -- arrivals ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -115,6 +118,7 @@ class Discovery:
         v = self.vanish[subclass]
         self.t_vanish.append(t + v() if v is not None else INF)
         self.armed.append(INF)
+        self.reported.append(False)
         corps = self.m.inspectors
         if corps.active:
             td = corps.watch(pid, grid, t, self.detect_p[subclass])
@@ -137,12 +141,21 @@ class Discovery:
     # -- scheduling --------------------------------------------------------------------------
     def _arm(self, pid: int) -> None:
         t = min(self.t_detect[pid], self.t_citizen[pid], self.t_vanish[pid])
-        if t >= self.m.horizon:
+        env = self.m.env
+        now = env._now
+        if t >= self.m.horizon or (self.reported[pid] and t - now > REPEAT_WINDOW):
+            # A problem already in the loop is nearly always fixed before a late repeat
+            # report: such events would only go stale. `rearm` catches up after the visit.
             self.armed[pid] = INF
             return
         self.armed[pid] = t
-        self._timeout(t - self.m.env._now, (pid, self.m.truth.token[pid])).callbacks.append(
-            self._happen_cb)
+        at(env, max(t - now, 0.0), (pid, self.m.truth.token[pid]), self._happen_cb)
+
+    def rearm(self, pid: int) -> None:
+        """After a crew's visit left ``pid`` unsolved: arm what was deferred."""
+        if self.armed[pid] == INF and self.m.truth.fate[pid] == Fate.OPEN:
+            self.m.truth.token[pid] += 1
+            self._arm(pid)
 
     def set_detect(self, pid: int, t: float) -> None:
         """An inspector will notice ``pid`` at ``t`` (from a new patrol plan)."""
@@ -202,6 +215,7 @@ class Discovery:
     def _report(self, pid: int, channel: int, now: float) -> None:
         m = self.m
         truth = m.truth
+        self.reported[pid] = True
         if math.isnan(truth.found[pid]):
             truth.found[pid], truth.found_by[pid] = now, channel
         sub = truth.subclass[pid]
@@ -223,6 +237,7 @@ class Discovery:
 
     def unseen_again(self, pid: int, now: float) -> None:
         """A case closed but the problem is still there: patrols may find it again."""
+        self.reported[pid] = False
         if self.m.inspectors.active:
             self.t_detect[pid] = self.m.inspectors.watch(
                 pid, self.m.truth.grid[pid], now, self.detect_p[self.m.truth.subclass[pid]])

@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 import simpy
 
+from sim.clock import at
+
 __all__ = ["StaffPool", "PoolStats"]
 
 
@@ -47,12 +49,11 @@ class StaffPool:
     ``submit(job, minutes, done, key)`` queues a job needing ``minutes`` of service; when a
     server finishes it, ``done(job, server)`` is called at that simulated time. ``on_start``,
     if given, is called as ``on_start(job, server, waited)`` when service begins.
-    This is the engine's hottest code: state lives in flat attributes and SimPy's bound
-    methods are looked up once.
+    This is the engine's hottest code: state lives in flat attributes.
     """
 
     __slots__ = ("env", "name", "servers", "window", "rule", "_free", "_fifo", "_heap", "_seq",
-                 "_nq", "_wake_pending", "on_start", "busy", "_timeout", "_finish_cb",
+                 "_nq", "_wake_pending", "on_start", "busy", "_finish_cb",
                  "_arrivals", "_started", "_completed", "_wait_sum", "_area_q", "_area_b",
                  "_last")
 
@@ -70,7 +71,6 @@ class StaffPool:
         self._wake_pending = False
         self.on_start = on_start
         self.busy = 0
-        self._timeout = env.timeout  # SimPy builds a bound class on every attribute access
         self._finish_cb = self._finish
         self._arrivals = self._started = self._completed = 0
         self._wait_sum = self._area_q = self._area_b = self._last = 0.0
@@ -112,7 +112,7 @@ class StaffPool:
             self._started += 1
             if self.on_start is not None:
                 self.on_start(job, server, 0.0)
-            self._timeout(minutes, (job, server, done)).callbacks.append(self._finish_cb)
+            at(self.env, minutes, (job, server, done), self._finish_cb)
             return
         self._nq += 1
         if self.rule == "fifo":
@@ -143,7 +143,7 @@ class StaffPool:
         if w is not None and not w.is_open(now):
             if not self._wake_pending:
                 self._wake_pending = True
-                self._timeout(w.next_open(now) - now).callbacks.append(self._wake)
+                at(self.env, w.next_open(now) - now, None, self._wake)
             return
         fifo, heap, free = self._fifo, self._heap, self._free
         on_start = self.on_start
@@ -159,7 +159,7 @@ class StaffPool:
             self._wait_sum += now - since
             if on_start is not None:
                 on_start(job, server, now - since)
-            self._timeout(minutes, (job, server, done)).callbacks.append(self._finish_cb)
+            at(self.env, minutes, (job, server, done), self._finish_cb)
 
     def _wake(self, ev: simpy.Event) -> None:
         self._wake_pending = False

@@ -1,0 +1,1 @@
+"""The trainee sandbox: exercises, sessions, grading and the browser console (planned)."""
