@@ -9,7 +9,6 @@ quality, so a check can fail and send the case back for rework (返工).
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import mesa

@@ -58,8 +58,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{scenario.seed}"
     console.print(f"[bold]GridLoop[/] simulating [cyan]{scenario.name}[/] for {scenario.days} "
                   f"days, seed {scenario.seed}")
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
-                  TimeElapsedColumn(), console=console, transient=True,
+    days = TextColumn("day {task.completed:.0f}/{task.total:.0f}")
+    with Progress(TextColumn("{task.description}"), BarColumn(), days, TimeElapsedColumn(),
+                  console=console, transient=True,
                   disable=args.quiet or not console.is_terminal) as bar:
         task = bar.add_task("simulating", total=scenario.days)
         result = simulate(scenario, progress=lambda d: bar.update(task, completed=d + 1))

@@ -23,10 +23,10 @@ from agents.discovery import Discovery
 from agents.inspector import InspectorCorps
 from sim.calendar import WorkingCalendar
 from sim.citymap import CityMap, load_city
+from sim.distributions import Dist, Sampler, make_sampler
 from sim.eventlog import EventLog
 from sim.policies import DecisionPoints
 from sim.problems import GroundTruth
-from sim.distributions import Dist, Sampler, make_sampler
 from sim.randomness import Streams, Uniforms
 from sim.scenario import Scenario
 from sim.taxonomy import load_handbook

@@ -39,8 +39,8 @@ class Streams:
         return g
 
 
-class Uniforms:
-    """Uniform [0, 1) draws from ``rng``, one at a time, made in vectorised blocks."""
+class _Buffered:
+    """Draws from ``rng`` one at a time, made in vectorised blocks of 4,096."""
 
     __slots__ = ("_rng", "_buf")
 
@@ -48,24 +48,29 @@ class Uniforms:
         self._rng = rng
         self._buf: list[float] = []
 
-    def __call__(self) -> float:
-        buf = self._buf
-        if not buf:
-            buf.extend(self._rng.random(4096).tolist())
-        return buf.pop()
-
-
-class Exponentials:
-    """Standard exponential draws (mean 1), one at a time, made in vectorised blocks."""
-
-    __slots__ = ("_rng", "_buf")
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self._rng = rng
-        self._buf: list[float] = []
+    def _block(self) -> np.ndarray:
+        raise NotImplementedError
 
     def __call__(self) -> float:
         buf = self._buf
         if not buf:
-            buf.extend(self._rng.standard_exponential(4096).tolist())
+            buf.extend(self._block().tolist())
         return buf.pop()
+
+
+class Uniforms(_Buffered):
+    """Uniform [0, 1) draws, one at a time."""
+
+    __slots__ = ()
+
+    def _block(self) -> np.ndarray:
+        return self._rng.random(4096)
+
+
+class Exponentials(_Buffered):
+    """Standard exponential draws (mean 1), one at a time."""
+
+    __slots__ = ()
+
+    def _block(self) -> np.ndarray:
+        return self._rng.standard_exponential(4096)

@@ -90,7 +90,8 @@ class HandbookSpec(_Spec):
     """Which dispatch handbook the city uses, and a lever on its time limits."""
 
     file: str = Field(description="handbook YAML, relative to the scenario file")
-    time_limit_scale: float = Field(default=1.0, gt=0, description="multiplies every handling limit")
+    time_limit_scale: float = Field(default=1.0, gt=0,
+                                    description="multiplies every handling limit")
 
 
 class ProblemsSpec(_Spec):
@@ -226,7 +227,8 @@ def scenario_path(name_or_file: str) -> Path:
     if q.exists():
         return q
     raise InputError(name_or_file, None, "",
-                     f"no such file or bundled scenario (bundled: {', '.join(bundled_scenarios())})")
+                     "no such file or bundled scenario "
+                     f"(bundled: {', '.join(bundled_scenarios())})")
 
 
 def parse_overrides(items: list[str] | tuple[str, ...]) -> list[tuple[str, Any]]:

@@ -111,7 +111,8 @@ def load_handbook(path: str | Path) -> Handbook:
     p = Path(path)
     data, lines = read_yaml(p)
     if not isinstance(data, dict):
-        raise InputError(str(p), 1, "", f"expected a mapping with classes and subclasses, got {data!r}")
+        raise InputError(str(p), 1, "",
+                         f"expected a mapping with classes and subclasses, got {data!r}")
     subs = data.get("subclasses")
     if isinstance(subs, list):
         for i, s in enumerate(subs):

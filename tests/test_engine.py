@@ -67,7 +67,8 @@ def check_invariants(m: CityModel) -> None:
     assert by_crew <= fixed
     merged = set(ev["problem"][ev["step"] == Step.MERGE].tolist())
     assert fixed - by_crew <= merged, "the rest were fixed on the visit of a case they merged into"
-    assert int((ev["step"] == Step.SELF_HANDLE).sum()) == int((pr["fate"] == Fate.FIXED_ON_SPOT).sum())
+    on_spot = int((pr["fate"] == Fate.FIXED_ON_SPOT).sum())
+    assert int((ev["step"] == Step.SELF_HANDLE).sum()) == on_spot
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
