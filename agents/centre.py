@@ -46,9 +46,14 @@ class SupervisionCentre(mesa.Agent):
         self.u = model.uniforms("checks")
         self.check_accuracy = model.spec.inspectors.check_accuracy
         self.limit = spec.step_limit_minutes
+        self.always_open = self.window.always_open
 
     def _due(self) -> float:
-        return self.window.next_open(self.m.env.now) + self.limit
+        """When the centre's next step is due: ``step_limit_minutes`` of opening hours."""
+        now = self.m.env._now
+        if self.always_open:
+            return now + self.limit
+        return self.window.next_open(now) + self.limit
 
     # -- collection to filing ----------------------------------------------------------------
     def receive(self, case: Case) -> None:
@@ -67,7 +72,7 @@ class SupervisionCentre(mesa.Agent):
                 m.cases.record(case, Step.MERGE, AK.ACCEPTOR, acceptor)
                 self._attach(case, open_case)
                 return
-            if m.inspectors.active:
+            if m.inspectors.active and not case.direct:
                 limit = m.spec.inspectors.verify_limit_minutes
                 m.cases.record(case, Step.VERIFY_SEND, AK.ACCEPTOR, acceptor,
                                m.inspectors.task_deadline(case.grid, limit))
@@ -94,6 +99,8 @@ class SupervisionCentre(mesa.Agent):
             self._attach(case, open_case)
         elif decision == "void":
             m.cases.record(case, Step.VOID, AK.SHIFT_LEADER, leader)
+            if case.calls and m.hotline is not None:
+                m.hotline.case_ended(case)
         else:
             m.cases.record(case, Step.FILE, AK.SHIFT_LEADER, leader, self._due())
             m.cases.open_index[key] = case.id
@@ -106,9 +113,16 @@ class SupervisionCentre(mesa.Agent):
             m.command.dispatch(case)
 
     def _attach(self, report: Case, target_id: int) -> None:
-        """A merged report's problem rides on the open case: its work covers both."""
+        """A merged report's problem rides on the open case: its work covers both, and its
+        callers are answered when that case ends."""
         pid = report.problem
         m = self.m
+        if report.calls:
+            target = m.cases.live.get(target_id)
+            if target is not None:
+                target.calls = [*(target.calls or ()), *report.calls]
+            elif m.hotline is not None:
+                m.hotline.case_ended(report)
         if pid < 0 or m.truth.case[pid] >= 0 or m.truth.fate[pid] != Fate.OPEN:
             return
         target = m.cases.live.get(target_id)
@@ -154,6 +168,8 @@ class SupervisionCentre(mesa.Agent):
         if m.cases.open_index.get(key) == case.id:
             del m.cases.open_index[key]
         m.cases.live.pop(case.id, None)
+        if case.calls and m.hotline is not None:
+            m.hotline.case_ended(case)
         pids = [case.problem] if case.merged is None else [case.problem, *case.merged]
         for pid in pids:
             if pid >= 0 and m.truth.case[pid] == case.id:

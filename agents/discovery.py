@@ -48,10 +48,21 @@ class CitizenReporting(mesa.Agent):
         self.repeat = spec.repeat_factor
         self.false_share = spec.false_report_share
         self.expo = Exponentials(model.streams["citizens"])
+        self.batch = model.streams["citizens:first"]
+        self.rate_arr = np.asarray(self.rate)
+        self.grid_arr = np.asarray(self.grid_factor)
 
     def first_report(self, subclass: int, grid: int, since: float) -> float:
         lam = self.rate[subclass] * self.grid_factor[grid]
         return since + self.expo() / lam if lam > 0 else INF
+
+    def first_reports(self, subs: np.ndarray, grids: np.ndarray, since: np.ndarray
+                      ) -> np.ndarray:
+        """`first_report` for many new problems at once."""
+        lam = self.rate_arr[subs] * self.grid_arr[grids]
+        draws = self.batch.standard_exponential(len(since))
+        with np.errstate(divide="ignore"):
+            return np.where(lam > 0, since + draws / np.where(lam > 0, lam, 1.0), INF)
 
     def next_report(self, subclass: int, grid: int, since: float) -> float:
         lam = self.rate[subclass] * self.grid_factor[grid] * self.repeat
@@ -71,6 +82,9 @@ class Discovery:
         self.vanish = [None if s.vanish_hours is None else
                        model.sampler(f"vanish:{s.code}", s.vanish_hours, 60.0)
                        for s in hb.subclasses]
+        self.vanish_dist = [s.vanish_hours for s in hb.subclasses]
+        self.vanish_rng = [model.streams[f"vanish-batch:{s.code}"] for s in hb.subclasses]
+        self.detect_arr = np.asarray(self.detect_p)
         self.arrivals = ArrivalModel(model.city, hb, model.spec.problems)
         self.citizens = CitizenReporting(model)
         spec = model.spec.problems
@@ -107,9 +121,42 @@ class Discovery:
         date = cal.date_of(day * 1440.0)
         times, subs, grids = self.arrivals.day(
             self.rng_arrivals, day, date.weekday(), date in self.holidays, day * 1440.0)
-        for t, s, g in zip(times.tolist(), subs.tolist(), grids.tolist(), strict=True):
-            self.create(g, s, t)
+        self.create_many(grids, subs, times)
         self.m.progress(day)
+
+    def create_many(self, grids: np.ndarray, subs: np.ndarray, times: np.ndarray) -> None:
+        """`create` for a day's new problems, vectorised up to the scheduling of each."""
+        n = len(times)
+        if n == 0:
+            return
+        m = self.m
+        first = m.truth.add_many(grids, subs, times)
+        pids = np.arange(first, first + n)
+        self.t_citizen.extend(self.citizens.first_reports(subs, grids, times).tolist())
+        vanish = np.full(n, INF)
+        for s in np.unique(subs).tolist():
+            dist = self.vanish_dist[s]
+            if dist is not None:
+                mask = subs == s
+                vanish[mask] = times[mask] + dist.draw(self.vanish_rng[s], int(mask.sum()), 60.0)
+        self.t_vanish.extend(vanish.tolist())
+        self.armed.extend([INF] * n)
+        self.reported.extend([False] * n)
+        corps = m.inspectors
+        if not corps.active:
+            self.t_detect.extend([INF] * n)
+            for pid in pids.tolist():
+                self._arm(pid)
+            return
+        detect = corps.watch_many(pids, grids, times, self.detect_arr[subs])
+        self.t_detect.extend(detect.tolist())
+        waiting = (detect == INF) & (corps.grid_beat[grids] >= 0)
+        until = np.full(n, INF)
+        until[waiting] = corps.next_shift_starts(np.maximum(times[waiting], m.env._now))
+        soonest = np.minimum(np.minimum(detect, vanish), np.asarray(self.t_citizen[first:]))
+        arm = ~waiting | (soonest < until)
+        for pid in pids[arm].tolist():
+            self._arm(pid)
 
     def create(self, grid: int, subclass: int, t: float, recurrence_of: int = -1) -> int:
         """A new problem at ``t`` (now or later today); schedules its first happening."""
@@ -208,11 +255,20 @@ class Discovery:
         self._report(pid, Channel.INSPECTOR, now)
 
     def public_report(self, pid: int, now: float) -> None:
-        """A resident reports problem ``pid`` (the hotline's seam: override to route calls
-        through call-takers and work orders before they reach the supervision centre)."""
-        self._report(pid, Channel.PUBLIC, now)
+        """A resident reports problem ``pid``: by phone through the 12345 hotline when the
+        scenario has one, else straight to the supervision centre."""
+        hotline = self.m.hotline
+        if hotline is not None:
+            hotline.problem_call(pid, now)
+        else:
+            self._report(pid, Channel.PUBLIC, now)
 
-    def _report(self, pid: int, channel: int, now: float) -> None:
+    def hotline_report(self, pid: int, call: int, direct: bool) -> None:
+        """A hotline work order about ``pid`` reaches the supervision centre."""
+        self._report(pid, Channel.PUBLIC, self.m.env._now, call=call, direct=direct)
+
+    def _report(self, pid: int, channel: int, now: float, call: int = -1,
+                direct: bool = False) -> None:
         m = self.m
         truth = m.truth
         self.reported[pid] = True
@@ -224,6 +280,9 @@ class Discovery:
             believed = int(self.rng_misc.integers(self.n_sub))
         grid = truth.grid[pid]
         case = m.cases.open(pid, grid, believed, sub, channel, int(m.inspectors.grid_beat[grid]))
+        if call >= 0:
+            case.calls = [call]
+            case.direct = direct
         m.supervision.receive(case)
         if channel == Channel.PUBLIC and self.false_odds and self.u_false() < self.false_odds:
             self.false_report(grid, int(self.rng_misc.integers(self.n_sub)))

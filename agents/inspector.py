@@ -95,6 +95,8 @@ class InspectorCorps:
                 self.inspectors.append(Inspector(model, b, s))
         self.patrol_rng = model.streams["patrol"]
         self._plan_key = b""
+        self._cycle_arr = np.zeros(0)
+        self._offset_arr = np.zeros(0)
         self._route = self._legs = self._starts = self._sizes = np.zeros(0, dtype=np.int64)
         self.task_minutes = make_sampler(spec.task_minutes, model.streams["inspector-tasks"])
         self.u_detect = model.streams["detection"]
@@ -144,15 +146,17 @@ class InspectorCorps:
         beat_base = np.repeat(before[self._starts], self._sizes)
         offsets = np.empty(city.n_grids)
         offsets[self._route] = before - beat_base + dwell     # noticed at the end of the dwell
-        cycles = np.add.reduceat(step, self._starts).tolist()
+        cycle_arr = np.add.reduceat(step, self._starts)
+        self._cycle_arr = np.maximum(cycle_arr, 1.0)
+        self._offset_arr = offsets
+        cycles = cycle_arr.tolist()
         offset = offsets.tolist()
         t1 = t0 + self.shift_len
         for beat, cycle in zip(self.beats, cycles, strict=True):
             beat.t0, beat.t1 = t0, t1
             beat.cycle = max(cycle, 1.0)
             beat.offset = offset
-            if beat.pending:
-                self._rescan(beat)
+        self._rescan_all(t0)
 
     def next_shift_start(self, t: float) -> float:
         """The first shift start strictly after ``t`` (when unseen problems get rescanned)."""
@@ -167,25 +171,86 @@ class InspectorCorps:
                     return start
         return INF
 
-    def _rescan(self, beat: Beat) -> None:
-        """Give the problems this beat has not yet seen a chance in the new shift."""
+    def _rescan_all(self, t0: float) -> None:
+        """Give every problem no beat has seen yet a chance in the new shift (vectorised over
+        all beats; problems gone or already in a case drop out)."""
         m = self.m
         truth, disc = m.truth, m.discovery
-        keep = []
-        until = self.next_shift_start(beat.t0)
-        u = self.u_detect.random(len(beat.pending)).tolist()
-        for pid, ui in zip(beat.pending, u, strict=True):
-            if truth.fate[pid] or truth.case[pid] >= 0:
-                continue  # gone, or already in a case
-            t = beat.first_detection(truth.grid[pid], truth.created[pid],
-                                     disc.detect_p[truth.subclass[pid]], ui)
-            if t < INF:
-                disc.set_detect(pid, t)
-            else:
-                keep.append(pid)
-                if disc.armed[pid] == INF:
-                    disc.arm_before(pid, until)
-        beat.pending = keep
+        fate, case = truth.fate, truth.case
+        pending = [pid for beat in self.beats for pid in beat.pending
+                   if not fate[pid] and case[pid] < 0]
+        for beat in self.beats:
+            beat.pending = []
+        if not pending:
+            return
+        pids = np.asarray(pending)
+        grid, created, sub = truth.grid, truth.created, truth.subclass
+        grids = np.asarray([grid[p] for p in pending])
+        since = np.asarray([created[p] for p in pending])
+        p = disc.detect_arr[np.asarray([sub[q] for q in pending])]
+        t = self.detection_times(grids, since, p)
+        found = t < INF
+        for pid, when in zip(pids[found].tolist(), t[found].tolist(), strict=True):
+            disc.set_detect(pid, when)
+        until = self.next_shift_start(t0)
+        beat_of = self.grid_beat[grids[~found]]
+        armed = disc.armed
+        for pid, b in zip(pids[~found].tolist(), beat_of.tolist(), strict=True):
+            self.beats[b].pending.append(pid)
+            if armed[pid] == INF:
+                disc.arm_before(pid, until)
+
+    def detection_times(self, grids: np.ndarray, since: np.ndarray, p: np.ndarray,
+                        started: bool = False) -> np.ndarray:
+        """Vectorised `Beat.first_detection` under the current shift's plans (INF where the
+        problem is not in a beat, not there before the shift ends, or not noticed by then).
+        With ``started``, only problems appearing after the shift began count (new ones;
+        older ones wait for the rescan at the next shift start)."""
+        n = len(grids)
+        if n == 0 or not self.beats:
+            return np.full(n, INF)
+        beat = self.grid_beat[grids]
+        t0, t1 = self.beats[0].t0, self.beats[0].t1   # all beats share the shift
+        live = (beat >= 0) & (since < t1) & (p > 0)
+        if started:
+            live &= since >= t0
+        u = self.u_detect.random(n)
+        out = np.full(n, INF)
+        if not live.any() or not self._cycle_arr.size:
+            return out
+        g, s, pp, uu = grids[live], since[live], p[live], u[live]
+        cyc = self._cycle_arr[beat[live]]
+        first = t0 + self._offset_arr[g]
+        j0 = np.where(s <= first, 0.0, np.ceil((s - first) / cyc))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.log1p(-np.minimum(pp, 0.999999))
+            k = np.where(pp >= 1.0, 0.0, np.floor(np.log1p(-uu) / q))
+        t = first + (j0 + k) * cyc
+        out[live] = np.where(t < t1, t, INF)
+        return out
+
+    def watch_many(self, pids: np.ndarray, grids: np.ndarray, since: np.ndarray,
+                   p: np.ndarray) -> np.ndarray:
+        """`watch` for a batch of new problems."""
+        t = self.detection_times(grids, since, p, started=True)
+        beat = self.grid_beat[grids]
+        wait = (t == INF) & (beat >= 0)
+        beats = self.beats
+        for pid, b in zip(pids[wait].tolist(), beat[wait].tolist(), strict=True):
+            beats[b].pending.append(pid)
+        return t
+
+    def next_shift_starts(self, t: np.ndarray) -> np.ndarray:
+        """`next_shift_start` for many times at once."""
+        if t.size == 0:
+            return t
+        lo = int(t.min() // 1440)
+        hi = int(t.max() // 1440) + 16
+        cal = self.m.calendar
+        starts = np.array([d * 1440 + s0 for d in range(lo, hi)
+                           if self.spec.days == "all" or cal.is_workday(d)
+                           for s0 in self.shift_starts] + [INF])
+        return starts[np.searchsorted(starts, t, side="right")]
 
     def watch(self, pid: int, grid: int, since: float, p: float) -> float:
         """Detection time of a new (or newly unseen) problem; queue it if not this shift."""

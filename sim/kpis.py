@@ -14,7 +14,7 @@ import pandas as pd
 from sim.eventlog import Channel
 from sim.problems import Fate
 
-__all__ = ["summarize", "hours_stats"]
+__all__ = ["summarize", "hours_stats", "hotline_summary", "three_rates"]
 
 
 def hours_stats(minutes: np.ndarray) -> dict[str, float | None]:
@@ -73,4 +73,36 @@ def summarize(cases: pd.DataFrame, problems: np.ndarray, *, event_subclasses: np
         "return_rate": _rate((filed["n_returns"] > 0).sum(), n_filed),
         "closure_rate": _rate(len(closed), n_filed),
         "hours_to_close": hours_stats((closed["t_close"] - closed["t_report"]).to_numpy()),
+    }
+
+
+def hotline_summary(calls: pd.DataFrame) -> dict[str, Any]:
+    """Hotline service level: offered, answered within 15 s, abandonment, waits, orders."""
+    n = len(calls)
+    answered = calls["answered"].to_numpy(bool)
+    wait = calls["wait"].to_numpy(float)
+    return {
+        "calls_offered": int(n),
+        "calls_answered": int(answered.sum()),
+        "connected_rate": _rate(answered.sum(), n),
+        "answered_within_15s": _rate((answered & (wait <= 0.25)).sum(), n),
+        "abandon_rate": _rate((~answered).sum(), n),
+        "mean_wait_seconds": round(float(np.nanmean(wait[answered])) * 60, 2)
+        if answered.any() else None,
+        "work_orders": int(calls["work_order"].sum()),
+        "grid_work_orders": int((calls["work_order"] & (calls["kind"] == 2)).sum()),
+    }
+
+
+def three_rates(calls: pd.DataFrame) -> dict[str, float | None]:
+    """三率 over work orders whose feedback is in: response (feedback by the deadline),
+    resolution and satisfaction (among requesters the call-back survey reached)."""
+    done = calls[calls["work_order"] & calls["feedback_at"].notna()]
+    reached = done[done["reached"]]
+    return {
+        "work_orders_closed": int(len(done)),
+        "surveyed": int(len(reached)),
+        "response": _rate(done["responded"].sum(), len(done)),
+        "resolution": _rate(reached["resolved"].sum(), len(reached)),
+        "satisfaction": _rate(reached["satisfied"].sum(), len(reached)),
     }

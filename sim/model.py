@@ -14,12 +14,14 @@ from collections.abc import Callable
 
 import mesa
 import numpy as np
+import pandas as pd
 import simpy
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 
 from agents.centre import CommandCentre, SupervisionCentre
 from agents.department import Department
 from agents.discovery import Discovery
+from agents.hotline import Hotline
 from agents.inspector import InspectorCorps
 from sim.calendar import WorkingCalendar
 from sim.citymap import CityMap, load_city
@@ -84,6 +86,8 @@ class CityModel(mesa.Model):
         self.command = CommandCentre(self)
         self.departments = [Department(self, i, n, scenario.departments[n])
                             for i, n in enumerate(self.department_names)]
+        self.hotline = Hotline(self) if scenario.hotline.enabled else None
+        self.calls: pd.DataFrame | None = None
         self.wall_seconds = 0.0
         self.sim_events = 0
 
@@ -105,6 +109,8 @@ class CityModel(mesa.Model):
         t0 = time.perf_counter()
         eid0 = next(self.env._eid)  # type: ignore[attr-defined]
         self.discovery.start()
+        if self.hotline is not None:
+            self.hotline.start()
         self.inspectors.start()
         gc_was = gc.isenabled()
         gc.disable()  # millions of short-lived acyclic objects: the collector only costs time
@@ -117,6 +123,8 @@ class CityModel(mesa.Model):
         self.sim_events = scheduled - len(self.env._queue)  # type: ignore[attr-defined]
         for pool in self.pools().values():
             pool.settle(self.horizon)
+        if self.hotline is not None:
+            self.calls = self.hotline.finish()
         self.wall_seconds = time.perf_counter() - t0
         return self
 

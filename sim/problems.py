@@ -119,6 +119,19 @@ class GroundTruth:
         self.token.append(0)
         return pid
 
+    def add_many(self, grids: np.ndarray, subclasses: np.ndarray, times: np.ndarray) -> int:
+        """Add a day's new problems at once; returns the first new problem id."""
+        first = len(self.grid)
+        n = len(times)
+        self.grid.extend(grids.tolist())
+        self.subclass.extend(subclasses.tolist())
+        self.created.extend(times.tolist())
+        for col, fill in ((self.found, np.nan), (self.ended, np.nan), (self.fate, Fate.OPEN),
+                          (self.first_case, -1), (self.found_by, 0), (self.recurrence_of, -1),
+                          (self.case, -1), (self.token, 0)):
+            col.extend([fill] * n)
+        return first
+
     def is_open(self, pid: int) -> bool:
         return self.fate[pid] == Fate.OPEN
 

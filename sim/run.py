@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim.citymap import CityMap
 from sim.evaluation import case_table, standard_evaluation
-from sim.kpis import summarize
+from sim.kpis import hotline_summary, summarize, three_rates
 from sim.model import CityModel
 from sim.output import events_frame, write_events, write_frame, write_json
 from sim.policies import DecisionPoints
@@ -43,6 +43,7 @@ class RunResult:
     sim_events: int
     wall_seconds: float
     pools: dict[str, dict[str, float]] = field(default_factory=dict)
+    calls: pd.DataFrame | None = None
     _cases: pd.DataFrame | None = None
 
     @property
@@ -58,9 +59,13 @@ class RunResult:
         out: dict[str, Any] = {
             "scenario": self.scenario.name, "seed": self.scenario.seed,
             "days": self.scenario.days, "scenario_digest": self.scenario.digest(),
+            "start_date": self.scenario.start_date.isoformat(),
         }
         out.update(summarize(self.cases, self.problems, event_subclasses=events_mask,
                              days=self.scenario.days))
+        if self.calls is not None:
+            out["hotline"] = hotline_summary(self.calls)
+            out["three_rates"] = three_rates(self.calls)
         out["sim_events"] = self.sim_events
         out["wall_seconds"] = round(self.wall_seconds, 3)
         return out
@@ -88,7 +93,8 @@ def simulate(scenario: Scenario, *, decisions: DecisionPoints | None = None,
         handbook=model.handbook, departments=model.department_names,
         grid_beat=model.inspectors.grid_beat, n_beats=len(model.inspectors.beats),
         sim_events=model.sim_events, wall_seconds=time.perf_counter() - t0,
-        pools={k: p.stats.as_dict(model.horizon) for k, p in model.pools().items()})
+        pools={k: p.stats.as_dict(model.horizon) for k, p in model.pools().items()},
+        calls=model.calls)
 
 
 def write_run(result: RunResult, out: str | Path, *, figure: bool = True) -> dict[str, Path]:
@@ -114,6 +120,8 @@ def write_run(result: RunResult, out: str | Path, *, figure: bool = True) -> dic
     prob["fate"] = pd.Categorical.from_codes(prob["fate"],
                                              ["open", "fixed", "fixed_on_spot", "vanished"])
     paths["problems"] = write_frame(out / "problems.parquet", prob)
+    if result.calls is not None:
+        paths["calls"] = write_frame(out / "calls.parquet", result.calls)
     summary = result.summary()
     summary["outputs"] = sorted(p.name for p in paths.values())
     if figure:

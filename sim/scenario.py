@@ -26,6 +26,7 @@ from sim.yamlfile import KeyProblem, LineMap, line_of, read_yaml, validate
 __all__ = [
     "Scenario", "CalendarSpec", "CitySpec", "HandbookSpec", "ProblemsSpec", "InspectorsSpec",
     "CitizensSpec", "CentreSpec", "DepartmentSpec", "EvaluationSpec", "BehaviourSpec",
+    "HotlineSpec", "RequestType",
     "load_scenario", "parse_overrides", "apply_overrides", "scenario_path", "bundled_scenarios",
     "SCENARIO_DIR",
 ]
@@ -169,6 +170,56 @@ class DepartmentSpec(_Spec):
     suspension_days: Dist = Dist(dist="exponential", mean=20.0)
 
 
+class RequestType(_Spec):
+    """A kind of hotline contact that is not a grid problem, and who handles it (DOMAIN §7).
+
+    ``unit`` is a handling unit's name; ``subdistrict`` means the caller's subdistrict office.
+    ``deadline_hours`` is when feedback is due (2 h emergencies, 24 h water, power, gas,
+    heating, 7 days ordinary, 15 days complex).
+    """
+
+    name: str
+    share: float = Field(gt=0, description="share of non-consultation background contacts")
+    unit: str
+    deadline_hours: float = Field(gt=0)
+    handling_hours: Dist
+    resolve_probability: Prob = 0.95
+    clear_duty: Prob = Field(default=0.85,
+                             description="share routed straight to the unit; the rest go to "
+                                         "the district backstop (or the first receiver leads)")
+
+
+class HotlineSpec(_Spec):
+    """The 12345 hotline (接诉即办): contacts, call-takers, work orders, call-back survey."""
+
+    enabled: bool = False
+    call_takers: int = Field(default=10, ge=0, description="call-takers on duty in a full hour")
+    shifts: int = Field(default=3, ge=1, le=3,
+                        description="8-hour shifts a day from 00:00 (3), 08:00 (2) or 08:00 (1)")
+    staffing_profile: tuple[Prob, ...] = Field(
+        default=(0.4,) * 8 + (1.0,) * 14 + (0.6,) * 2, min_length=24, max_length=24,
+        description="share of call_takers on duty each hour of the day")
+    rate_scale: PosFloat = 1.0
+    direct_dispatch: bool = Field(
+        default=True, description="grid work orders with clear duty skip verification")
+    background_per_day: PosFloat = Field(
+        default=0.0, description="contacts a day not caused by grid problems, at rate_scale 1")
+    consultation_share: Prob = 0.585
+    hourly_profile: tuple[PosFloat, ...] = Field(default=(1.0,) * 24, min_length=24,
+                                                 max_length=24)
+    weekly_profile: tuple[PosFloat, ...] = Field(default=(1.0,) * 7, min_length=7, max_length=7)
+    talk_seconds: Dist = Dist(dist="lognormal", mean=150.0, cv=0.6)
+    patience_seconds: Dist = Dist(dist="exponential", mean=90.0)
+    redial_probability: Prob = 0.5
+    redial_minutes: Dist = Dist(dist="exponential", mean=10.0)
+    grid_deadline_hours: float = Field(default=168.0, gt=0,
+                                       description="feedback due on grid work orders (7 days)")
+    urgent_deadline_hours: float = Field(default=2.0, gt=0)
+    requests: tuple[RequestType, ...] = ()
+    backstop_unit: str = "district"
+    survey_response: Prob = Field(default=0.8, description="share of requesters reached")
+
+
 class BehaviourSpec(_Spec):
     """How assessed units react to the active rule set (off: behaviour is fixed)."""
 
@@ -200,6 +251,7 @@ class Scenario(_Spec):
     centre: CentreSpec
     departments: dict[str, DepartmentSpec]
     evaluation: EvaluationSpec = EvaluationSpec()
+    hotline: HotlineSpec = HotlineSpec()
     source: str = Field(default="", description="file this scenario was read from (set by loader)")
 
     def resolve(self, relative: str) -> Path:

@@ -29,7 +29,8 @@ class Case:
 
     __slots__ = ("id", "problem", "grid", "subclass", "true_subclass", "channel", "beat",
                  "department", "deadline", "last", "returned_from", "on_time", "reworks",
-                 "verified", "reported", "suspended", "merged")
+                 "verified", "reported", "suspended", "merged", "calls",
+                 "direct")
 
     def __init__(self, cid: int, problem: int, grid: int, subclass: int, true_subclass: int,
                  channel: int, beat: int, reported: float) -> None:
@@ -50,6 +51,8 @@ class Case:
         self.reported = reported
         self.suspended = False
         self.merged: list[int] | None = None  # other problems whose reports merged in
+        self.calls: list[int] | None = None   # hotline calls this case answers
+        self.direct = False                   # hotline work order: no verification
 
 
 class CaseBook:

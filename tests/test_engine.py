@@ -181,3 +181,29 @@ def test_littles_law_for_every_queue() -> None:
     waits = department_waits(m)
     total_pool = sum(d.crews.stats.wait_sum for d in m.departments)
     assert waits.sum() == pytest.approx(total_pool, rel=1e-9)
+
+
+def test_vectorised_detection_matches_the_beat_rule() -> None:
+    """`InspectorCorps.detection_times` gives what `Beat.first_detection` gives, draw by draw,
+    for problems that appeared before the shift and during it."""
+    m = CityModel(load_scenario("small-town", days=2), strict=False)
+    m.discovery.start()
+    m.inspectors.start()
+    m.env.run(until=8 * 60)  # inside the first shift of day 0
+    corps = m.inspectors
+    assert corps.beats[0].t0 == 7 * 60
+    beat0 = corps.beats[0]
+    rng = np.random.default_rng(5)
+    grids = rng.choice(beat0.grids, 200)
+    since = beat0.t0 + rng.uniform(-300, 600, 200)
+    p = rng.uniform(0.05, 1.0, 200)
+    state = corps.u_detect.bit_generator.state
+    got = corps.detection_times(grids, since, p)
+    corps.u_detect.bit_generator.state = state
+    u = corps.u_detect.random(200)
+    want = [corps.beats[corps.grid_beat[g]].first_detection(int(g), float(s), float(q), float(x))
+            for g, s, q, x in zip(grids, since, p, u, strict=True)]
+    assert np.allclose(got, want, equal_nan=False)
+    assert np.isfinite(got[since < beat0.t0]).any()  # older problems are found too
+    assert np.isfinite(got[since >= beat0.t0]).any()
+    assert not np.isfinite(got).all()  # and some are not noticed this shift

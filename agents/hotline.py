@@ -1,0 +1,299 @@
+"""The 12345 hotline (接诉即办): call-takers, one queue, work orders and the call-back survey.
+
+Contacts come from two sources: residents calling about a ground-truth problem (the public
+report seam of `Discovery`) and background demand drawn a day at a time. All of them go
+through one FIFO `CallQueue` in arrival order; background contacts are fed to it lazily, just
+before each problem call and at each day's start, so they cost no SimPy events. A problem
+call that is answered becomes a grid work order when the talk ends (one event): it enters the
+verify-file-dispatch loop, skipping verification when the hotline dispatches directly. Every
+work order is surveyed when it ends.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.callqueue import CallOutcome, CallQueue, Staffing
+from sim.clock import at
+from sim.hotline import (
+    KIND_CONSULTATION,
+    KIND_GRID,
+    KIND_REQUEST,
+    Contacts,
+    draw_background,
+    route,
+    staffing_by_hour,
+    survey,
+)
+from sim.problems import Fate
+from sim.workflow import Case
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+
+__all__ = ["Hotline", "CallLog", "CALL_COLUMNS"]
+
+NAN = math.nan
+_COLUMNS: dict[str, tuple[type, object]] = {  # name: (dtype, fill)
+    "arrival": (np.float64, NAN), "kind": (np.int8, -1), "request_type": (np.int16, -1),
+    "subdistrict": (np.int32, -1), "problem": (np.int32, -1), "answered": (np.bool_, False),
+    "wait": (np.float64, NAN), "abandoned": (np.bool_, False), "redial": (np.bool_, False),
+    "work_order": (np.bool_, False), "unit": (np.int32, -1), "deadline_hours": (np.float64, NAN),
+    "ordered_at": (np.float64, NAN), "feedback_at": (np.float64, NAN),
+    "reached": (np.bool_, False), "responded": (np.bool_, False), "resolved": (np.bool_, False),
+    "satisfied": (np.bool_, False), "case": (np.int32, -1),
+}
+CALL_COLUMNS = tuple(_COLUMNS)
+
+
+class CallLog:
+    """One row per call, in numpy columns grown by doubling (a year is ~700,000 calls)."""
+
+    def __init__(self, capacity: int = 65536) -> None:
+        self.n = 0
+        self.col = {k: np.full(capacity, fill, dtype=dt) for k, (dt, fill) in _COLUMNS.items()}
+        self.units: list[str] = []
+        self._unit_index: dict[str, int] = {}
+
+    def add(self) -> int:
+        if self.n == len(self.col["arrival"]):
+            for k, (dt, fill) in _COLUMNS.items():
+                grown = np.full(2 * self.n, fill, dtype=dt)
+                grown[: self.n] = self.col[k]
+                self.col[k] = grown
+        self.n += 1
+        return self.n - 1
+
+    def unit(self, name: str) -> int:
+        i = self._unit_index.get(name)
+        if i is None:
+            i = self._unit_index[name] = len(self.units)
+            self.units.append(name)
+        return i
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame({k: v[: self.n] for k, v in self.col.items()})
+        names = np.asarray([*self.units, ""], dtype=object)
+        df["unit"] = names[df["unit"].to_numpy()]
+        return df
+
+
+class Hotline(mesa.Agent):
+    """The hotline's call-takers and its work-order desk."""
+
+    def __init__(self, model: CityModel) -> None:
+        super().__init__(model)
+        self.m = model
+        spec = model.spec.hotline
+        self.spec = spec
+        self.queue = CallQueue(
+            Staffing(staffing_by_hour(spec), start_weekday=model.spec.start_date.weekday()),
+            spec.redial_probability, model.sampler("hotline:redial", spec.redial_minutes),
+            model.uniforms("hotline:redial-chance"))
+        self.talk = model.sampler("hotline:talk", spec.talk_seconds, 1 / 60.0)
+        self.patience = model.sampler("hotline:patience", spec.patience_seconds, 1 / 60.0)
+        self.draws = model.streams["hotline:background"]
+        self.survey_rng = model.streams["hotline:survey"]
+        self.route_rng = model.streams["hotline:routing"]
+        city = model.city
+        self.resident_share = np.bincount(city.subdistrict, weights=city.residents,
+                                          minlength=city.n_subdistricts)
+        self.subdistrict_names = list(city.subdistrict_names)
+        self.log = CallLog()
+        self._day: Contacts | None = None
+        self._next = 0
+        self._redials: list[tuple[float, int, int, int, int]] = []  # time, seq, kind, type, sub
+        self._seq = 0
+        self._bg_answered: list[int] = []    # background work orders taken, not yet settled
+        self._grid_ended: list[tuple[int, float, bool, int]] = []  # cid, when, resolved, reworks
+        self.urgent = [s.urgency == "urgent" for s in model.handbook.subclasses]
+
+    # -- records -----------------------------------------------------------------------------
+    def _record(self, arrival: float, kind: int, rtype: int, sub: int, problem: int,
+                outcome: CallOutcome, redial: bool) -> int:
+        log = self.log
+        cid = log.add()
+        c = log.col
+        c["arrival"][cid] = arrival
+        c["kind"][cid] = kind
+        c["request_type"][cid] = rtype
+        c["subdistrict"][cid] = sub
+        c["problem"][cid] = problem
+        c["redial"][cid] = redial
+        if outcome.answered:
+            c["answered"][cid] = True
+            c["wait"][cid] = outcome.wait
+            c["ordered_at"][cid] = outcome.end_time
+            c["work_order"][cid] = kind != KIND_CONSULTATION
+        else:
+            c["abandoned"][cid] = True
+        return cid
+
+    # -- background demand -------------------------------------------------------------------
+    def start(self) -> None:
+        for day in range(self.m.days):
+            at(self.m.env, day * 1440.0, day, self._new_day)
+
+    def _new_day(self, ev: object) -> None:
+        day = ev._value  # type: ignore[attr-defined]
+        t = day * 1440.0
+        self.flush(t)
+        self._settle_background()
+        date = self.m.calendar.date_of(t)
+        self._day = draw_background(self.spec, self.draws, t, date.weekday(),
+                                    date in self.m.discovery.holidays, self.resident_share)
+        self._next = 0
+
+    def flush(self, t: float) -> None:
+        """Offer the queue every background contact and redial arriving up to ``t``."""
+        day, red = self._day, self._redials
+        if day is None:
+            return
+        arr = day.arrival
+        n = len(arr)
+        while True:
+            a = arr[self._next] if self._next < n else math.inf
+            r = red[0][0] if red else math.inf
+            if min(a, r) > t:
+                return
+            if a <= r:
+                i = self._next
+                self._next += 1
+                self._offer_background(float(a), int(day.kind[i]), int(day.request_type[i]),
+                                       int(day.subdistrict[i]), float(day.talk[i]),
+                                       float(day.patience[i]), False)
+            else:
+                when, _, kind, rtype, sub = heapq.heappop(red)
+                self._offer_background(when, kind, rtype, sub, self.talk(), self.patience(),
+                                       True)
+
+    def _offer_background(self, arrival: float, kind: int, rtype: int, sub: int, talk: float,
+                          patience: float, redial: bool) -> None:
+        out = self.queue.offer(arrival, talk, patience)
+        cid = self._record(arrival, kind, rtype, sub, -1, out, redial)
+        if out.answered and kind == KIND_REQUEST:
+            self._bg_answered.append(cid)
+        elif out.redial_at is not None and out.redial_at < self.m.horizon:
+            self._seq += 1
+            heapq.heappush(self._redials, (out.redial_at, self._seq, kind, rtype, sub))
+
+    def _settle_background(self) -> None:
+        """Route, handle and survey the work orders taken or ended since the last settling
+        (vectorised, once a day)."""
+        self._settle_grid()
+        ids = np.asarray(self._bg_answered, dtype=np.int64)
+        self._bg_answered = []
+        if ids.size == 0:
+            return
+        c = self.log.col
+        rtype = c["request_type"][ids].astype(np.int64)
+        sub = c["subdistrict"][ids]
+        units, backstop = route(self.spec, rtype, sub, self.subdistrict_names,
+                                self.route_rng.random(ids.size))
+        handling = np.empty(ids.size)
+        resolve_p = np.empty(ids.size)
+        deadline = np.empty(ids.size)
+        for t in np.unique(rtype):
+            r = self.spec.requests[int(t)]
+            mask = rtype == t
+            handling[mask] = r.handling_hours.draw(self.route_rng, int(mask.sum()))
+            resolve_p[mask] = r.resolve_probability
+            deadline[mask] = r.deadline_hours
+        handling = np.where(backstop, handling * 1.5, handling)  # re-routing costs time
+        resolved = self.survey_rng.random(ids.size) < np.where(backstop, resolve_p * 0.9,
+                                                                resolve_p)
+        reached, responded, resolved, satisfied = survey(
+            self.survey_rng, hours_to_feedback=handling, deadline_hours=deadline,
+            resolved=resolved, reworks=np.zeros(ids.size), reach=self.spec.survey_response)
+        c["unit"][ids] = [self.log.unit(u) for u in units]
+        c["deadline_hours"][ids] = deadline
+        c["feedback_at"][ids] = c["ordered_at"][ids] + handling * 60.0
+        c["reached"][ids], c["responded"][ids] = reached, responded
+        c["resolved"][ids], c["satisfied"][ids] = resolved, satisfied
+
+    def _settle_grid(self) -> None:
+        """Survey the grid work orders that ended since the last settling."""
+        if not self._grid_ended:
+            return
+        cid, when, fixed, reworks = (np.asarray(x) for x in zip(*self._grid_ended, strict=True))
+        self._grid_ended = []
+        c = self.log.col
+        hours = (when - c["ordered_at"][cid]) / 60.0
+        reached, responded, resolved, satisfied = survey(
+            self.survey_rng, hours_to_feedback=hours, deadline_hours=c["deadline_hours"][cid],
+            resolved=fixed.astype(bool), reworks=reworks, reach=self.spec.survey_response)
+        c["feedback_at"][cid] = when
+        c["reached"][cid], c["responded"][cid] = reached, responded
+        c["resolved"][cid], c["satisfied"][cid] = resolved, satisfied
+
+    # -- residents calling about grid problems -----------------------------------------------
+    def problem_call(self, pid: int, now: float, redial: bool = False) -> None:
+        """A resident phones about problem ``pid`` (Discovery's public-report seam)."""
+        self.flush(now)
+        truth = self.m.truth
+        out = self.queue.offer(now, self.talk(), self.patience())
+        grid = truth.grid[pid]
+        cid = self._record(now, KIND_GRID, -1, int(self.m.city.subdistrict[grid]), pid, out,
+                           redial)
+        env = self.m.env
+        if out.answered:
+            at(env, out.end_time - now, (pid, cid), self._work_order)
+        elif out.redial_at is not None and out.redial_at < self.m.horizon:
+            at(env, out.redial_at - now, pid, self._redial)
+
+    def _redial(self, ev: object) -> None:
+        pid = ev._value  # type: ignore[attr-defined]
+        if self.m.truth.fate[pid] == Fate.OPEN:
+            self.problem_call(pid, self.m.env._now, redial=True)
+
+    def _work_order(self, ev: object) -> None:
+        pid, cid = ev._value  # type: ignore[attr-defined]
+        m = self.m
+        sub = m.truth.subclass[pid]
+        self.log.col["deadline_hours"][cid] = (self.spec.urgent_deadline_hours
+                                               if self.urgent[sub]
+                                               else self.spec.grid_deadline_hours)
+        if m.truth.fate[pid] != Fate.OPEN:  # gone before the order went out
+            self._grid_ended.append((cid, m.env._now, True, 0))
+            return
+        m.discovery.hotline_report(pid, cid, direct=self.spec.direct_dispatch)
+
+    def case_ended(self, case: Case) -> None:
+        """A case carrying hotline calls closed, was voided or merged: survey the callers."""
+        calls = case.calls
+        if not calls:
+            return
+        m = self.m
+        fixed = case.problem >= 0 and m.truth.fate[case.problem] != Fate.OPEN
+        unit = self.log.unit(
+            m.department_names[case.department] if case.department >= 0 else
+            f"subdistrict:{self.subdistrict_names[int(m.city.subdistrict[case.grid])]}")
+        now = m.env._now
+        c = self.log.col
+        for cid in calls:
+            c["unit"][cid] = unit
+            c["case"][cid] = case.id
+            self._grid_ended.append((cid, now, fixed, case.reworks))
+
+    # -- end of run --------------------------------------------------------------------------
+    def finish(self) -> pd.DataFrame:
+        """Offer what arrived before the horizon, settle the day, return the calls table."""
+        self.flush(self.m.horizon)
+        self._settle_background()
+        df = self.log.frame()
+        if not df.empty:
+            for col in ("ordered_at", "feedback_at"):
+                df.loc[df[col] > self.m.horizon, col] = np.nan
+            open_ = df["feedback_at"].isna()
+            df.loc[open_, ["reached", "responded", "resolved", "satisfied"]] = False
+            df["work_order_open"] = df["work_order"] & open_
+            df["closed"] = df["work_order"] & ~open_
+        df.index.name = "call"
+        return df.reset_index()
+

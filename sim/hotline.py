@@ -1,0 +1,110 @@
+"""The 12345 hotline's demand and outcomes, as pure functions (接诉即办, DOMAIN §7).
+
+Background contacts (consultations, and requests that are not grid problems: utilities,
+housing, noise...) arrive on an hour-of-week profile and are drawn a day at a time,
+vectorised. Requests become work orders routed to a handling unit (straight to it when duty
+is clear, to the district backstop when not); the call-back survey decides whether the
+requester was responded to in time, whether the problem was resolved, and whether they were
+satisfied. Grid problems reported by phone take the same survey when their case ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario import HotlineSpec
+
+__all__ = ["Contacts", "draw_background", "route", "survey", "staffing_by_hour",
+           "KIND_CONSULTATION", "KIND_REQUEST", "KIND_GRID"]
+
+KIND_CONSULTATION, KIND_REQUEST, KIND_GRID = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """One day's background contacts, sorted by arrival (minutes since the start)."""
+
+    arrival: np.ndarray
+    kind: np.ndarray          # KIND_CONSULTATION or KIND_REQUEST
+    request_type: np.ndarray  # index into spec.requests (-1 for consultations)
+    subdistrict: np.ndarray   # caller's subdistrict index
+    talk: np.ndarray          # minutes
+    patience: np.ndarray      # minutes
+
+
+def staffing_by_hour(spec: HotlineSpec) -> list[int]:
+    """Call-takers on duty in each hour of the day: ``call_takers`` x the profile, within
+    the hours the shifts cover (3 shifts: all day; 2: 08:00-24:00; 1: 08:00-16:00)."""
+    first = 0 if spec.shifts == 3 else 8
+    covered = set(range(first, min(24, first + 8 * spec.shifts)))
+    return [int(round(spec.call_takers * spec.staffing_profile[h])) if h in covered else 0
+            for h in range(24)]
+
+
+def draw_background(spec: HotlineSpec, rng: np.random.Generator, start: float, weekday: int,
+                    holiday: bool, resident_share: np.ndarray) -> Contacts:
+    """A day of background contacts starting at minute ``start`` (vectorised)."""
+    hourly = np.asarray(spec.hourly_profile, dtype=float)
+    weekly = np.asarray(spec.weekly_profile, dtype=float)
+    mean = spec.background_per_day * spec.rate_scale * weekly[weekday] / weekly.mean()
+    if holiday:
+        mean *= weekly.min() / weekly.mean()
+    counts = rng.poisson(mean * hourly / hourly.sum())
+    n = int(counts.sum())
+    arrival = np.sort(start + (np.repeat(np.arange(24), counts) + rng.random(n)) * 60.0)
+    has_requests = bool(spec.requests)
+    consult = rng.random(n) < (spec.consultation_share if has_requests else 1.0)
+    kind = np.where(consult, KIND_CONSULTATION, KIND_REQUEST)
+    rtype = np.full(n, -1, dtype=np.int64)
+    if has_requests:
+        shares = np.array([r.share for r in spec.requests], dtype=float)
+        picks = rng.choice(len(shares), size=n, p=shares / shares.sum())
+        rtype = np.where(consult, -1, picks)
+    cum = np.cumsum(resident_share)
+    sub = np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"),
+                     len(resident_share) - 1)
+    talk = spec.talk_seconds.draw(rng, n, 1 / 60.0)
+    patience = spec.patience_seconds.draw(rng, n, 1 / 60.0)
+    return Contacts(arrival, kind, rtype, sub, talk, patience)
+
+
+def route(spec: HotlineSpec, request_type: np.ndarray, subdistrict: np.ndarray,
+          subdistrict_names: list[str], u: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Handling unit of each request: its unit when duty is clear (the caller's subdistrict
+    office for ``unit: subdistrict``), else the district backstop. Returns names and a bool
+    array, True where the backstop took it."""
+    units: list[str] = []
+    backstop = np.zeros(len(request_type), dtype=bool)
+    for i, (t, s, ui) in enumerate(zip(request_type.tolist(), subdistrict.tolist(), u.tolist(),
+                                       strict=True)):
+        r = spec.requests[t]
+        if ui >= r.clear_duty:
+            units.append(spec.backstop_unit)
+            backstop[i] = True
+        elif r.unit == "subdistrict":
+            units.append(f"subdistrict:{subdistrict_names[s]}")
+        else:
+            units.append(r.unit)
+    return units, backstop
+
+
+def survey(rng: np.random.Generator, *, hours_to_feedback: np.ndarray,
+           deadline_hours: np.ndarray, resolved: np.ndarray, reworks: np.ndarray,
+           reach: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The call-back survey (回访) of requesters whose work order ended.
+
+    Responded: feedback within the deadline. Satisfied: likely when resolved and prompt,
+    less with each rework and with lateness, rarely when unresolved. Returns (reached,
+    responded, resolved, satisfied) as bool arrays; the last three mean nothing where
+    not reached.
+    """
+    n = len(resolved)
+    responded = hours_to_feedback <= deadline_hours
+    lateness = np.clip(hours_to_feedback / np.maximum(deadline_hours, 1e-9), 0, 3)
+    p = np.where(resolved, 0.97 - 0.12 * np.minimum(reworks, 3) - 0.08 * lateness, 0.15)
+    p = np.where(responded, p, p * 0.6)
+    satisfied = rng.random(n) < np.clip(p, 0, 1)
+    reached = rng.random(n) < reach
+    return reached, responded, resolved.astype(bool), satisfied

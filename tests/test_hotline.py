@@ -1,0 +1,147 @@
+"""The 12345 hotline inside the simulated city: queue laws, conservation, levers, survey."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.eventlog import Step
+from sim.hotline import KIND_GRID
+from sim.model import CityModel
+from sim.scenario import load_scenario
+
+FLAT = "[" + ", ".join(["1"] * 24) + "]"
+MMC = (  # background consultations only: Poisson arrivals, exponential talk, no hang-ups
+    "hotline.enabled=true", "hotline.shifts=3", f"hotline.staffing_profile={FLAT}",
+    f"hotline.hourly_profile={FLAT}", "hotline.weekly_profile=[1, 1, 1, 1, 1, 1, 1]",
+    "hotline.consultation_share=1", "hotline.redial_probability=0",
+    "hotline.talk_seconds={dist: exponential, mean: 150}",
+    "hotline.patience_seconds={dist: deterministic, mean: 1.0e12}",
+    "citizens.propensity_scale=0", "problems.per_day=1")
+
+
+def run(overrides: tuple[str, ...], days: int, seed: int = 1) -> CityModel:
+    sc = load_scenario("small-town", overrides, days=days, seed=seed)
+    return CityModel(sc).run()
+
+
+def erlang_c(lam: float, mu: float, c: int) -> tuple[float, float]:
+    """(probability of waiting, mean wait) of M/M/c."""
+    a = lam / mu
+    rho = a / c
+    s = sum(a**k / math.factorial(k) for k in range(c))
+    top = a**c / math.factorial(c) / (1 - rho)
+    p = top / (s + top)
+    return p, p / (c * mu - lam)
+
+
+@pytest.mark.parametrize("per_day, seats", [(2400, 5), (1800, 4)])  # rho 0.83, 0.78
+def test_hotline_as_mmc_matches_erlang_c(per_day: int, seats: int) -> None:
+    lam, mu = per_day / 1440.0, 1 / 2.5
+    p_theory, w_theory = erlang_c(lam, mu, seats)
+    m = run((*MMC, f"hotline.background_per_day={per_day}", f"hotline.call_takers={seats}"),
+            days=60)
+    calls = m.calls
+    assert calls is not None and calls["answered"].all()
+    day = (calls["arrival"] // 1440).to_numpy()
+    waits = calls["wait"].to_numpy()
+    batches = np.array([waits[day // 3 == b].mean() for b in range(20)])
+    mean, se = batches.mean(), batches.std(ddof=1) / np.sqrt(len(batches))
+    assert abs(mean - w_theory) < 3 * se, (mean, se, w_theory)
+    assert (waits > 1e-9).mean() == pytest.approx(p_theory, abs=0.03)
+
+
+def test_calls_are_conserved_and_patience_moves_waits_and_hangups() -> None:
+    base = (*MMC, "hotline.background_per_day=2000", "hotline.call_takers=4")
+    waits, abandon = [], []
+    for patience in (600, 120, 30):
+        m = run((*base, f"hotline.patience_seconds={{dist: exponential, mean: {patience}}}"),
+                days=20)
+        c = m.calls
+        assert c is not None
+        assert (c["answered"] ^ c["abandoned"]).all()  # offered = answered + abandoned
+        waits.append(c.loc[c["answered"], "wait"].mean())
+        abandon.append(c["abandoned"].mean())
+    assert waits[0] > waits[1] > waits[2]
+    assert abandon[0] < abandon[1] < abandon[2]
+
+
+def test_default_city_has_dongcheng_scale_hotline() -> None:
+    sc = load_scenario("dongcheng", days=7)
+    m = CityModel(sc).run()
+    c = m.calls
+    assert c is not None
+    per_day = len(c) / 7
+    assert 1000 <= per_day <= 2000
+    consult = (c["kind"] == 0).mean()
+    assert 0.45 <= consult <= 0.65  # ~58% consultations (DOMAIN §7)
+
+
+def grid_calls_and_cases(m: CityModel) -> tuple[pd.DataFrame, np.ndarray]:
+    c = m.calls
+    assert c is not None
+    return c[c["kind"] == KIND_GRID], m.events()
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_direct_dispatch_lever_skips_or_keeps_verification(direct: bool) -> None:
+    m = run(("hotline.enabled=true", f"hotline.direct_dispatch={str(direct).lower()}",
+             "citizens.propensity_scale=5"), days=5)
+    grid, ev = grid_calls_and_cases(m)
+    hotline_cases = set(grid.loc[grid["case"] >= 0, "case"].tolist())
+    assert hotline_cases, "some grid calls became cases"
+    verified = set(ev["case"][ev["step"] == Step.VERIFY_SEND].tolist())
+    if direct:
+        assert not (hotline_cases & verified)
+    else:
+        assert hotline_cases & verified
+
+
+def test_every_answered_grid_call_is_followed_up() -> None:
+    m = run(("hotline.enabled=true", "citizens.propensity_scale=5"), days=6)
+    grid, _ = grid_calls_and_cases(m)
+    answered = grid[grid["answered"]]
+    followed = answered["feedback_at"].notna() | answered["work_order_open"]
+    assert followed.all()
+    done = answered[answered["feedback_at"].notna()]
+    assert (done["feedback_at"] >= done["ordered_at"]).all()
+
+
+def test_levers_change_the_hotline() -> None:
+    base = ("hotline.enabled=true", "hotline.background_per_day=600")
+    few = run((*base, "hotline.call_takers=1"), days=3).calls
+    many = run((*base, "hotline.call_takers=6"), days=3).calls
+    assert few is not None and many is not None
+    assert few["abandoned"].mean() > many["abandoned"].mean()
+    more = run((*base, "hotline.rate_scale=2"), days=3).calls
+    assert more is not None and len(more) > 1.6 * len(many)
+    day_only = run((*base, "hotline.shifts=1"), days=3).calls
+    assert day_only is not None
+    hour = (day_only.loc[day_only["answered"], "arrival"] + day_only.loc[
+        day_only["answered"], "wait"]) % 1440 / 60
+    assert ((hour >= 8) & (hour < 16)).all()  # one shift: answered 08:00-16:00 only
+
+
+def test_same_seed_same_calls() -> None:
+    a = run(("hotline.enabled=true",), days=3).calls
+    b = run(("hotline.enabled=true",), days=3).calls
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_redials_carry_over_midnight() -> None:
+    """Callers who hang up late at night redial the next day (they keep their own details)."""
+    m = run(("hotline.enabled=true", "hotline.shifts=1", "hotline.call_takers=1",
+             "hotline.background_per_day=400", "hotline.redial_probability=1",
+             "hotline.redial_minutes={dist: exponential, mean: 240}"), days=4)
+    c = m.calls
+    assert c is not None
+    redials = c[c["redial"]]
+    assert len(redials) > 0
+    night_to_day = redials[(redials["arrival"] % 1440) < 8 * 60]
+    assert len(night_to_day) > 0
+    assert (c["answered"] ^ c["abandoned"]).all()
+    kinds = c.groupby("redial")["kind"].apply(lambda k: set(k.tolist()))
+    assert kinds[True] <= kinds[False]
