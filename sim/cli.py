@@ -3,6 +3,7 @@
     gridloop run [SCENARIO] [--days N] [--seed S] [--out DIR] [--set key=value ...]
     gridloop validate FILE [--set key=value ...]
     gridloop schema
+    gridloop evaluate RUN_DIR [--rules NAME|FILE] [--period month|week|all] [--out DIR]
 
 Errors a user can fix (bad files, bad options) print one clear line and exit 2, no traceback.
 """
@@ -10,6 +11,7 @@ Errors a user can fix (bad files, bad options) print one clear line and exit 2, 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -42,7 +44,35 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
     sub.add_parser("schema", help="print the scenario JSON Schema")
+
+    e = sub.add_parser("evaluate", help="league tables of a run (or any event log in the "
+                       "documented schema) under a rule set")
+    e.add_argument("run_dir", help="run folder holding events.parquet, or the file itself")
+    e.add_argument("--rules", default="standard",
+                   help="rule set: bundled name (standard, points-deduction, subdistrict, "
+                        "three-rates) or a YAML file; default: standard")
+    e.add_argument("--period", choices=["month", "week", "all"], default=None,
+                   help="evaluation period (default: the rule set's)")
+    e.add_argument("--out", default=None,
+                   help="folder to write evaluation/ into (default: RUN_DIR)")
+    e.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="KEY=VALUE",
+                   help="override a rule-set value, e.g. parameters.w_response=0.4")
+    e.add_argument("--scenario", default=None,
+                   help="scenario that wrote the log: names areas, marks urgent subclasses")
+    e.add_argument("--start-date", type=_date, default=None, metavar="YYYY-MM-DD",
+                   help="the day time 0 falls on (default: summary.json's)")
+    e.add_argument("--top", type=int, default=10,
+                   help="rows printed per table: the best and worst (0: all)")
+    e.add_argument("--quiet", action="store_true", help="print only where results went")
     return p
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -94,9 +124,37 @@ def _cmd_schema(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from sim.rules import evaluate_periods, load_rules
+    from sim.rules.runlog import read_run_log
+    from sim.rules.view import print_league_tables, write_league_tables
+
+    console = Console(quiet=args.quiet)
+    rules = load_rules(args.rules, args.overrides)        # a bad rule file fails first
+    log = read_run_log(args.run_dir, scenario=args.scenario, start_date=args.start_date)
+    period = args.period or rules.period
+    console.print(f"[bold]GridLoop[/] evaluating [cyan]{args.run_dir}[/] "
+                  f"({len(log.events):,} log rows) under [cyan]{rules.name}[/], by {period}")
+    for note in log.notes:
+        console.print(f"  note: {note}")
+    tables = evaluate_periods(rules, log.events, log.roster, horizon=log.horizon,
+                              period=period, start_date=log.start_date, calls=log.calls)
+    print_league_tables(console, tables, rules, top=max(args.top, 0))
+    folder = (Path(args.out) if args.out else log.folder) / "evaluation"
+    paths = write_league_tables(folder, tables, rules, period=period, horizon=log.horizon,
+                                start_date=log.start_date, source=log.folder)
+    console.print(f"\nwrote {', '.join(sorted(paths))} to [bold]{folder}[/]")
+    if args.quiet:
+        print(folder)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema}[args.command]
+    handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
+               "evaluate": _cmd_evaluate}[args.command]
     try:
         return handler(args)
     except GridLoopError as e:

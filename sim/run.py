@@ -132,5 +132,12 @@ def write_run(result: RunResult, out: str | Path, *, figure: bool = True) -> dic
             title=f"{result.scenario.name}: {result.scenario.days} days, seed "
                   f"{result.scenario.seed}", path=out / "overview.png")
         summary["outputs"] += ["overview.png", "overview.svg"]
+    if result.calls is not None and figure:
+        from sim.report import hotline_figure
+        paths["hotline"] = hotline_figure(
+            result.calls, days=result.scenario.days,
+            title=f"{result.scenario.name} 12345 hotline: {result.scenario.days} days, seed "
+                  f"{result.scenario.seed}", path=out / "hotline.png")
+        summary["outputs"] += ["hotline.png", "hotline.svg"]
     paths["summary"] = write_json(out / "summary.json", summary)
     return paths

@@ -17,7 +17,8 @@ from sim.evaluation.scoring import STANDARD_RULES, finish_table, ratio, volume_s
 from sim.eventlog import ActorKind, Channel, Step
 
 __all__ = ["evaluate_inspectors", "evaluate_acceptors", "evaluate_shift_leaders",
-           "evaluate_dispatchers"]
+           "evaluate_dispatchers", "inspector_counts", "acceptor_counts", "shift_leader_counts",
+           "dispatcher_counts"]
 
 _VOIDED = CASE_STATES.index("voided")
 _SELF_HANDLED = CASE_STATES.index("self_handled")
@@ -56,6 +57,61 @@ def _pending_late(cr: CaseRows, waiting_after: Step, horizon: float) -> np.ndarr
     return late
 
 
+def _actions(who: _Actions) -> np.ndarray:
+    """Per person, the rows they wrote (any step): their volume."""
+    return who.count(np.ones(len(who.mine), dtype=bool))
+
+
+def inspector_counts(events: np.ndarray | CaseRows, n_beats: int, grid_to_beat: np.ndarray,
+                     horizon: float) -> dict[str, np.ndarray]:
+    """Per beat: actions (rows written), reports (REPORT rows, not self-handled), voided (of
+    those, the voided ones), self_handled, filed (filed cases in the beat's grids),
+    missed_reports (of those, first reported by the public), verification_assessed,
+    verified_on_time, check_assessed, checked_on_time (see `evaluate_inspectors`).
+
+    A grid whose `grid_to_beat` entry is -1 is in no beat: its cases charge nobody.
+    """
+    cr = as_case_rows(events)
+    col, c = cr.col, cr.cases
+    who = _Actions(cr, ActorKind.INSPECTOR, n_beats, "beats")
+    mapping = np.asarray(grid_to_beat, dtype=np.int64)
+    fix = "pass a grid_to_beat array covering every grid, with beat indices below n_beats"
+
+    def beats_of(grid: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+        """(beat of each grid's case, mask of the grids that are in a beat)."""
+        g = check_units(grid, len(mapping), what, fix)
+        beat = mapping[g]
+        in_beat = beat >= 0
+        return check_units(beat[in_beat], n_beats, "grid_to_beat[grid]", fix), in_beat
+
+    reports = col["step"] == Step.REPORT
+    state = c["state"][cr.seg]
+    filed = ~np.isnan(c["t_file"])
+    beat, in_beat = beats_of(c["grid"][filed], "the grid of a filed case")
+    public = (c["channel"][filed] == Channel.PUBLIC)[in_beat]
+
+    def site_visits(visit: Step, send: Step) -> tuple[np.ndarray, np.ndarray]:
+        assessed, on_time = who.timed(visit)
+        late = _pending_late(cr, send, horizon)
+        overdue, _ = beats_of(col["grid"][late], f"the grid of a pending {visit.name}")
+        return assessed + np.bincount(overdue, minlength=n_beats), on_time
+
+    n_verif, n_verif_on_time = site_visits(Step.VERIFY, Step.VERIFY_SEND)
+    n_check, n_check_on_time = site_visits(Step.CHECK, Step.CHECK_SEND)
+    return {
+        "actions": _actions(who),
+        "reports": who.count(reports & (state != _SELF_HANDLED)),
+        "voided": who.count(reports & (state == _VOIDED)),
+        "self_handled": who.count(reports & (state == _SELF_HANDLED)),
+        "filed": np.bincount(beat, minlength=n_beats),
+        "missed_reports": np.bincount(beat[public], minlength=n_beats),
+        "verification_assessed": n_verif,
+        "verified_on_time": n_verif_on_time,
+        "check_assessed": n_check,
+        "checked_on_time": n_check_on_time,
+    }
+
+
 def evaluate_inspectors(events: np.ndarray | CaseRows, n_beats: int, grid_to_beat: np.ndarray,
                         horizon: float) -> pd.DataFrame:
     """League table of inspectors, one row per beat (the unit of evaluation).
@@ -63,8 +119,8 @@ def evaluate_inspectors(events: np.ndarray | CaseRows, n_beats: int, grid_to_bea
     Args:
         events: the event log (or the log already grouped by `group_cases`).
         n_beats: number of beats; inspector rows carry the beat index in `actor`.
-        grid_to_beat: per unit grid index, its beat; filed cases and overdue site visits are
-            charged to the beat of the case's grid.
+        grid_to_beat: per unit grid index, its beat (-1: none); filed cases and overdue site
+            visits are charged to the beat of the case's grid.
         horizon: the time the log ends, minutes; a verification or check still awaited after
             its deadline counts as late for the beat of the case's grid.
 
@@ -74,57 +130,41 @@ def evaluate_inspectors(events: np.ndarray | CaseRows, n_beats: int, grid_to_bea
         n_verified_on_time, n_check_assessed, n_checked_on_time, valid_report_rate,
         missed_report_rate, on_time_verification_rate, on_time_check_rate, score, grade, rank.
     """
-    cr = as_case_rows(events)
-    col, c = cr.col, cr.cases
-    who = _Actions(cr, ActorKind.INSPECTOR, n_beats, "beats")
-    mapping = np.asarray(grid_to_beat, dtype=np.int64)
-    fix = "pass a grid_to_beat array covering every grid, with beat indices below n_beats"
-
-    reports = col["step"] == Step.REPORT
-    state = c["state"][cr.seg]
-    n_self = who.count(reports & (state == _SELF_HANDLED))
-    n_reports = who.count(reports & (state != _SELF_HANDLED))
-    n_voided = who.count(reports & (state == _VOIDED))
-
-    filed = ~np.isnan(c["t_file"])
-    grid = check_units(c["grid"][filed], len(mapping), "the grid of a filed case", fix)
-    beat = check_units(mapping[grid], n_beats, "grid_to_beat[grid]", fix)
-    n_filed = np.bincount(beat, minlength=n_beats)
-    n_missed = np.bincount(beat[c["channel"][filed] == Channel.PUBLIC], minlength=n_beats)
-
-    def site_visits(visit: Step, send: Step) -> tuple[np.ndarray, np.ndarray]:
-        assessed, on_time = who.timed(visit)
-        late = _pending_late(cr, send, horizon)
-        g = check_units(col["grid"][late], len(mapping), f"the grid of a pending {visit.name}",
-                        fix)
-        overdue = check_units(mapping[g], n_beats, "grid_to_beat[grid]", fix)
-        return assessed + np.bincount(overdue, minlength=n_beats), on_time
-
-    n_verif, n_verif_on_time = site_visits(Step.VERIFY, Step.VERIFY_SEND)
-    n_check, n_check_on_time = site_visits(Step.CHECK, Step.CHECK_SEND)
+    n = inspector_counts(events, n_beats, grid_to_beat, horizon)
     table = pd.DataFrame({
         "beat": np.arange(n_beats, dtype=np.int64),
-        "n_reports": n_reports,
-        "n_voided": n_voided,
-        "n_self_handled": n_self,
-        "n_filed": n_filed,
-        "n_missed": n_missed,
-        "n_verification_assessed": n_verif,
-        "n_verified_on_time": n_verif_on_time,
-        "n_check_assessed": n_check,
-        "n_checked_on_time": n_check_on_time,
-        "valid_report_rate": ratio(n_reports - n_voided, n_reports, 1.0),
-        "missed_report_rate": np.minimum(ratio(n_missed, n_filed, 0.0), 1.0),
-        "on_time_verification_rate": ratio(n_verif_on_time, n_verif, 1.0),
-        "on_time_check_rate": ratio(n_check_on_time, n_check, 1.0),
+        "n_reports": n["reports"],
+        "n_voided": n["voided"],
+        "n_self_handled": n["self_handled"],
+        "n_filed": n["filed"],
+        "n_missed": n["missed_reports"],
+        "n_verification_assessed": n["verification_assessed"],
+        "n_verified_on_time": n["verified_on_time"],
+        "n_check_assessed": n["check_assessed"],
+        "n_checked_on_time": n["checked_on_time"],
+        "valid_report_rate": ratio(n["reports"] - n["voided"], n["reports"], 1.0),
+        "missed_report_rate": np.minimum(ratio(n["missed_reports"], n["filed"], 0.0), 1.0),
+        "on_time_verification_rate": ratio(n["verified_on_time"],
+                                           n["verification_assessed"], 1.0),
+        "on_time_check_rate": ratio(n["checked_on_time"], n["check_assessed"], 1.0),
     })
     return finish_table(table, STANDARD_RULES["inspectors"])
 
 
-def _volume_columns(who: _Actions) -> dict[str, np.ndarray]:
-    n_actions = who.count(np.ones(len(who.mine), dtype=bool))
+def _volume_columns(n_actions: np.ndarray) -> dict[str, np.ndarray]:
     share, score = volume_score(n_actions)
     return {"n_actions": n_actions, "volume_share": share, "volume_score": score}
+
+
+def acceptor_counts(events: np.ndarray | CaseRows, n: int) -> dict[str, np.ndarray]:
+    """Per acceptor: actions, verify_send_assessed, verify_sent_on_time,
+    check_send_assessed, check_sent_on_time (see `evaluate_acceptors`)."""
+    who = _Actions(as_case_rows(events), ActorKind.ACCEPTOR, n, "acceptors")
+    n_verify, n_verify_on_time = who.timed(Step.VERIFY_SEND)
+    n_check, n_check_on_time = who.timed(Step.CHECK_SEND)
+    return {"actions": _actions(who), "verify_send_assessed": n_verify,
+            "verify_sent_on_time": n_verify_on_time, "check_send_assessed": n_check,
+            "check_sent_on_time": n_check_on_time}
 
 
 def evaluate_acceptors(events: np.ndarray | CaseRows, n: int, horizon: float) -> pd.DataFrame:
@@ -140,20 +180,34 @@ def evaluate_acceptors(events: np.ndarray | CaseRows, n: int, horizon: float) ->
         grade, rank.
     """
     del horizon
-    who = _Actions(as_case_rows(events), ActorKind.ACCEPTOR, n, "acceptors")
-    n_verify, n_verify_on_time = who.timed(Step.VERIFY_SEND)
-    n_check, n_check_on_time = who.timed(Step.CHECK_SEND)
+    c = acceptor_counts(events, n)
     table = pd.DataFrame({
         "acceptor": np.arange(n, dtype=np.int64),
-        **_volume_columns(who),
-        "n_verify_send_assessed": n_verify,
-        "n_verify_sent_on_time": n_verify_on_time,
-        "n_check_send_assessed": n_check,
-        "n_check_sent_on_time": n_check_on_time,
-        "on_time_verify_send_rate": ratio(n_verify_on_time, n_verify, 1.0),
-        "on_time_check_send_rate": ratio(n_check_on_time, n_check, 1.0),
+        **_volume_columns(c["actions"]),
+        "n_verify_send_assessed": c["verify_send_assessed"],
+        "n_verify_sent_on_time": c["verify_sent_on_time"],
+        "n_check_send_assessed": c["check_send_assessed"],
+        "n_check_sent_on_time": c["check_sent_on_time"],
+        "on_time_verify_send_rate": ratio(c["verify_sent_on_time"], c["verify_send_assessed"],
+                                          1.0),
+        "on_time_check_send_rate": ratio(c["check_sent_on_time"], c["check_send_assessed"],
+                                         1.0),
     })
     return finish_table(table, STANDARD_RULES["acceptors"])
+
+
+def shift_leader_counts(events: np.ndarray | CaseRows, n: int) -> dict[str, np.ndarray]:
+    """Per shift leader: actions, filed, voided, filing_assessed, filing_on_time,
+    closing_assessed, closing_on_time (see `evaluate_shift_leaders`)."""
+    cr = as_case_rows(events)
+    who = _Actions(cr, ActorKind.SHIFT_LEADER, n, "shift leaders")
+    step = cr.col["step"]
+    n_filing, n_filing_on_time = who.timed(Step.FILE, Step.VOID)
+    n_closing, n_closing_on_time = who.timed(Step.CLOSE)
+    return {"actions": _actions(who), "filed": who.count(step == Step.FILE),
+            "voided": who.count(step == Step.VOID), "filing_assessed": n_filing,
+            "filing_on_time": n_filing_on_time, "closing_assessed": n_closing,
+            "closing_on_time": n_closing_on_time}
 
 
 def evaluate_shift_leaders(events: np.ndarray | CaseRows, n: int, horizon: float
@@ -169,26 +223,40 @@ def evaluate_shift_leaders(events: np.ndarray | CaseRows, n: int, horizon: float
         filing_accuracy, on_time_closing_rate, score, grade, rank.
     """
     del horizon
-    cr = as_case_rows(events)
-    who = _Actions(cr, ActorKind.SHIFT_LEADER, n, "shift leaders")
-    step = cr.col["step"]
-    n_filed = who.count(step == Step.FILE)
-    n_voided = who.count(step == Step.VOID)
-    n_filing, n_filing_on_time = who.timed(Step.FILE, Step.VOID)
-    n_closing, n_closing_on_time = who.timed(Step.CLOSE)
+    c = shift_leader_counts(events, n)
     table = pd.DataFrame({
         "shift_leader": np.arange(n, dtype=np.int64),
-        "n_filed": n_filed,
-        "n_voided": n_voided,
-        "n_filing_assessed": n_filing,
-        "n_filing_on_time": n_filing_on_time,
-        "n_closing_assessed": n_closing,
-        "n_closing_on_time": n_closing_on_time,
-        "on_time_filing_rate": ratio(n_filing_on_time, n_filing, 1.0),
-        "filing_accuracy": ratio(n_filed, n_filed + n_voided, 1.0),
-        "on_time_closing_rate": ratio(n_closing_on_time, n_closing, 1.0),
+        "n_filed": c["filed"],
+        "n_voided": c["voided"],
+        "n_filing_assessed": c["filing_assessed"],
+        "n_filing_on_time": c["filing_on_time"],
+        "n_closing_assessed": c["closing_assessed"],
+        "n_closing_on_time": c["closing_on_time"],
+        "on_time_filing_rate": ratio(c["filing_on_time"], c["filing_assessed"], 1.0),
+        "filing_accuracy": ratio(c["filed"], c["filed"] + c["voided"], 1.0),
+        "on_time_closing_rate": ratio(c["closing_on_time"], c["closing_assessed"], 1.0),
     })
     return finish_table(table, STANDARD_RULES["shift_leaders"])
+
+
+def dispatcher_counts(events: np.ndarray | CaseRows, n: int) -> dict[str, np.ndarray]:
+    """Per dispatcher: actions, dispatches, returned (dispatches followed by a RETURN before
+    the case's next DISPATCH), dispatch_assessed, dispatched_on_time."""
+    cr = as_case_rows(events)
+    who = _Actions(cr, ActorKind.DISPATCHER, n, "dispatchers")
+    step = cr.col["step"]
+    dispatch = step == Step.DISPATCH
+    # The dispatch each row follows (forward fill within the case).
+    src = np.where(dispatch, np.arange(len(step)), -1)
+    np.maximum.accumulate(src, out=src)
+    src[src < cr.starts[cr.seg]] = -1
+    returned = np.zeros(len(step), dtype=bool)
+    hit = src[(step == Step.RETURN) & (src >= 0)]
+    returned[hit] = True
+    n_timed, n_on_time = who.timed(Step.DISPATCH)
+    return {"actions": _actions(who), "dispatches": who.count(dispatch),
+            "returned": who.count(dispatch & returned), "dispatch_assessed": n_timed,
+            "dispatched_on_time": n_on_time}
 
 
 def evaluate_dispatchers(events: np.ndarray | CaseRows, n: int, horizon: float
@@ -204,28 +272,15 @@ def evaluate_dispatchers(events: np.ndarray | CaseRows, n: int, horizon: float
         on_time_dispatch_rate, dispatch_accuracy, score, grade, rank.
     """
     del horizon
-    cr = as_case_rows(events)
-    who = _Actions(cr, ActorKind.DISPATCHER, n, "dispatchers")
-    step = cr.col["step"]
-    dispatch = step == Step.DISPATCH
-    # The dispatch each row follows (forward fill within the case).
-    src = np.where(dispatch, np.arange(len(step)), -1)
-    np.maximum.accumulate(src, out=src)
-    src[src < cr.starts[cr.seg]] = -1
-    returned = np.zeros(len(step), dtype=bool)
-    hit = src[(step == Step.RETURN) & (src >= 0)]
-    returned[hit] = True
-    n_dispatches = who.count(dispatch)
-    n_returned = who.count(dispatch & returned)
-    n_timed, n_on_time = who.timed(Step.DISPATCH)
+    c = dispatcher_counts(events, n)
     table = pd.DataFrame({
         "dispatcher": np.arange(n, dtype=np.int64),
-        **_volume_columns(who),
-        "n_dispatches": n_dispatches,
-        "n_returned": n_returned,
-        "n_dispatch_assessed": n_timed,
-        "n_dispatched_on_time": n_on_time,
-        "on_time_dispatch_rate": ratio(n_on_time, n_timed, 1.0),
-        "dispatch_accuracy": ratio(n_dispatches - n_returned, n_dispatches, 1.0),
+        **_volume_columns(c["actions"]),
+        "n_dispatches": c["dispatches"],
+        "n_returned": c["returned"],
+        "n_dispatch_assessed": c["dispatch_assessed"],
+        "n_dispatched_on_time": c["dispatched_on_time"],
+        "on_time_dispatch_rate": ratio(c["dispatched_on_time"], c["dispatch_assessed"], 1.0),
+        "dispatch_accuracy": ratio(c["dispatches"] - c["returned"], c["dispatches"], 1.0),
     })
     return finish_table(table, STANDARD_RULES["dispatchers"])
