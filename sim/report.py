@@ -3,6 +3,8 @@
 `backlog_series` counts open filed cases over time (filed and not yet closed; suspended cases
 stay open). `overview_figure` draws one two-panel overview: the city raster shaded by filed
 cases per grid with subdistrict boundaries, and the backlog with daily filed and closed counts.
+`hotline_figure` draws the 12345 hotline from its calls table: load and waiting by hour of
+day, and a league table of handling units by the three rates (三率).
 Figures are built on `matplotlib.figure.Figure` with the Agg canvas, never through pyplot, so
 no global figure state leaks between calls.
 """
@@ -13,8 +15,10 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -22,7 +26,7 @@ from matplotlib.ticker import MaxNLocator
 from sim.errors import GridLoopError
 from sim.eventlog import Step
 
-__all__ = ["backlog_series", "overview_figure"]
+__all__ = ["backlog_series", "overview_figure", "hotline_figure"]
 
 MINUTES_PER_DAY = 24 * 60
 DPI = 120
@@ -238,3 +242,286 @@ def _draw_backlog(
     handles = [backlog, *daily.get_lines()]
     ax.legend(handles, [h.get_label() for h in handles], loc="upper center", ncols=3,
               bbox_to_anchor=(0.5, -0.11), fontsize=9, frameon=False)
+
+
+# -- the 12345 hotline --------------------------------------------------------------------------
+
+ANSWER_NORM_SECONDS = 15.0  # the service-level norm: answered within 15 s
+RATE_WEIGHTS = {"response": 0.30, "resolution": 0.35, "satisfaction": 0.35}
+LEAGUE_ROWS = 12            # at most this many units in the league table (top and bottom half)
+_RATE_CMAP = matplotlib.colormaps["RdYlGn"]
+_CALL_COLUMNS = ("arrival", "answered", "wait", "work_order", "unit", "feedback_at", "reached",
+                 "responded", "resolved", "satisfied")
+
+
+def hotline_figure(
+    calls: pd.DataFrame,
+    *,
+    days: int,
+    title: str,
+    path: str | Path,
+    min_orders: int = 20,
+) -> Path:
+    """Write the hotline picture as a PNG at `path` and an SVG with the same stem beside it.
+
+    Top left: load by hour of day, the mean number of calls offered in each clock hour
+    (calls offered in that hour over the run / `days`), split answered and abandoned.
+    Top right: waiting by hour of day, the mean wait in seconds of the answered calls (bars,
+    with the 15 s norm dashed) and the share of offered calls answered within 15 s (line,
+    second axis; the same ratio as ``hotline_summary``'s ``answered_within_15s``).
+    Bottom: a league table of handling units by the three rates (三率) — see `_unit_rates` —
+    ranked by the composite 0.30 response + 0.35 resolution + 0.35 satisfaction; the top and
+    bottom units when more than `LEAGUE_ROWS` qualify.
+
+    Args:
+        calls: the hotline calls table (`agents.hotline.Hotline.finish`); ``arrival`` in
+            minutes since the scenario start (hour of day = arrival // 60 mod 24).
+        days: simulated days (> 0), to turn counts into means per day.
+        title: figure title (scenario, seed, policy...).
+        path: where to write the PNG; parent folders are created.
+        min_orders: a unit enters the league with at least this many closed work orders.
+
+    Returns:
+        The PNG path.
+    """
+    if not days > 0:
+        raise GridLoopError(f"hotline_figure needs days > 0 (got {days!r})")
+    missing = [c for c in _CALL_COLUMNS if c not in calls.columns]
+    if missing:
+        raise GridLoopError(f"the calls table lacks the columns {missing}")
+    hourly = _hourly(calls)
+    league = _unit_rates(calls, min_orders)
+
+    fig = Figure(figsize=(14.0, 10.0), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    fig.suptitle(title, fontsize=13)
+    grid = fig.add_gridspec(2, 2, height_ratios=[1.0, 1.15])
+    _draw_load(fig.add_subplot(grid[0, 0]), hourly, days)
+    _draw_waiting(fig.add_subplot(grid[0, 1]), hourly)
+    _draw_league(fig.add_subplot(grid[1, :]), league, min_orders)
+
+    png = Path(path)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, format="png", dpi=DPI)
+    fig.set_layout_engine("none")  # keep the layout the PNG computed; do not solve it again
+    fig.savefig(png.with_suffix(".svg"), format="svg")
+    return png
+
+
+def _hourly(calls: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per clock hour 0..23: calls offered and answered, answered within the norm, and the
+    summed wait (minutes) of the answered calls."""
+    arrival = calls["arrival"].to_numpy(np.float64)
+    hour = np.floor(arrival / 60.0).astype(np.int64) % 24
+    answered = calls["answered"].to_numpy(bool)
+    wait = calls["wait"].to_numpy(np.float64)
+    fast = answered & (wait <= ANSWER_NORM_SECONDS / 60.0)
+    return {
+        "offered": np.bincount(hour, minlength=24),
+        "answered": np.bincount(hour[answered], minlength=24),
+        "fast": np.bincount(hour[fast], minlength=24),
+        "wait": np.bincount(hour[answered], weights=np.nan_to_num(wait[answered]), minlength=24),
+    }
+
+
+def _unit_rates(calls: pd.DataFrame, min_orders: int = 20) -> pd.DataFrame:
+    """The three rates (三率) of each handling unit, ranked; the values of the league table.
+
+    Counted over closed work orders (``work_order`` with ``feedback_at`` set), as in
+    `sim.kpis.three_rates`: response = responded / closed; resolution and satisfaction =
+    resolved / surveyed and satisfied / surveyed, where surveyed = closed orders whose
+    requester the call-back survey ``reached``; composite = 0.30 response + 0.35 resolution
+    + 0.35 satisfaction. Orders without a unit (``""``) are left out, and so are units with
+    fewer than `min_orders` closed orders. A unit nobody was surveyed about has NaN
+    resolution, satisfaction and composite and ranks last.
+
+    Returns:
+        One row a unit, best first, index ``rank`` from 1; columns ``unit``, ``closed``,
+        ``surveyed`` (int64) and ``response``, ``resolution``, ``satisfaction``,
+        ``composite`` (float64, unrounded). Ties rank by more closed orders, then by name.
+    """
+    if min_orders < 0:
+        raise GridLoopError(f"min_orders must be >= 0 (got {min_orders!r})")
+    unit = calls["unit"]
+    done = (calls["work_order"].to_numpy(bool) & calls["feedback_at"].notna().to_numpy()
+            & unit.notna().to_numpy() & (unit != "").to_numpy())
+    codes, names = pd.factorize(unit[done], sort=True)
+    n = len(names)
+    reached = calls["reached"].to_numpy(bool)[done]
+
+    def count(flags: np.ndarray | None = None) -> np.ndarray:
+        weights = None if flags is None else flags.astype(np.float64)
+        return np.bincount(codes, weights=weights, minlength=n).astype(np.int64)
+
+    closed, surveyed = count(), count(reached)
+    responded = count(calls["responded"].to_numpy(bool)[done])
+    resolved = count(calls["resolved"].to_numpy(bool)[done] & reached)
+    satisfied = count(calls["satisfied"].to_numpy(bool)[done] & reached)
+    keep = closed >= max(min_orders, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table = pd.DataFrame({
+            "unit": np.asarray(names, dtype=object)[keep],
+            "closed": closed[keep], "surveyed": surveyed[keep],
+            "response": responded[keep] / closed[keep],
+            "resolution": np.where(surveyed[keep] > 0, resolved[keep] / surveyed[keep], np.nan),
+            "satisfaction": np.where(surveyed[keep] > 0, satisfied[keep] / surveyed[keep],
+                                     np.nan),
+        })
+    table["composite"] = (RATE_WEIGHTS["response"] * table["response"]
+                          + RATE_WEIGHTS["resolution"] * table["resolution"]
+                          + RATE_WEIGHTS["satisfaction"] * table["satisfaction"])
+    table = table.sort_values(["composite", "closed", "unit"], ascending=[False, False, True],
+                              na_position="last", kind="stable", ignore_index=True)
+    table.index = pd.RangeIndex(1, len(table) + 1, name="rank")
+    return table
+
+
+def _hour_axis(ax: Axes) -> None:
+    ax.set_xlim(-0.6, 23.6)
+    ax.set_xticks(np.arange(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
+    ax.set_xlabel("hour of day (calls arriving h:00-h:59)")
+    ax.grid(True, axis="y", color="0.9", lw=0.6)
+    ax.set_axisbelow(True)
+
+
+def _draw_load(ax: Axes, hourly: dict[str, np.ndarray], days: int) -> None:
+    """Mean calls offered per clock hour, stacked answered + abandoned."""
+    hours = np.arange(24)
+    answered = hourly["answered"] / days
+    abandoned = (hourly["offered"] - hourly["answered"]) / days
+    ax.bar(hours, answered, width=0.8, color="tab:blue", label="answered")
+    ax.bar(hours, abandoned, width=0.8, bottom=answered, color="tab:red", label="abandoned")
+    _hour_axis(ax)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("mean calls offered per hour")
+    offered, total_answered = int(hourly["offered"].sum()), int(hourly["answered"].sum())
+    lost = (offered - total_answered) / offered if offered else 0.0
+    ax.set_title(f"Load: {offered / days:,.0f} calls offered a day, {lost:.1%} abandoned",
+                 fontsize=11)
+    ax.legend(loc="upper left", fontsize=9, frameon=False)
+    if not offered:
+        ax.text(0.5, 0.5, "no calls", transform=ax.transAxes, ha="center", color="0.4")
+
+
+def _draw_waiting(ax: Axes, hourly: dict[str, np.ndarray]) -> None:
+    """Mean wait of answered calls per clock hour, the norm, and the share answered in time.
+
+    The two scales get separate bands, so the curve and the bars never cross: the waits and
+    the norm fill the lower half of the panel, the share answered in time the upper part.
+    """
+    hours = np.arange(24)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_wait = np.where(hourly["answered"] > 0,
+                             60.0 * hourly["wait"] / hourly["answered"], np.nan)
+        in_time = np.where(hourly["offered"] > 0, 100.0 * hourly["fast"] / hourly["offered"],
+                           np.nan)
+    share = ax.twinx()
+    bars = ax.bar(hours, np.nan_to_num(mean_wait), width=0.8, color="tab:purple", alpha=0.8,
+                  label="mean wait when answered, s (left)")
+    norm = ax.axhline(ANSWER_NORM_SECONDS, color="0.2", ls="--", lw=1.2,
+                      label=f"{ANSWER_NORM_SECONDS:.0f} s norm (left)")
+    (line,) = share.plot(hours, in_time, color="tab:green", lw=2.0, marker="o", ms=3.5,
+                         label=f"% of offered answered within {ANSWER_NORM_SECONDS:.0f} s "
+                               "(right)")
+    _hour_axis(ax)
+    # Lower band (0-48% of the height): waits up to the norm or the worst hour.
+    wait_top = 1.1 * max(ANSWER_NORM_SECONDS, float(np.nanmax(mean_wait, initial=0.0)))
+    ax.set_ylim(0.0, wait_top / 0.48)
+    ticks = MaxNLocator(4, steps=[1, 2, 2.5, 5, 10]).tick_values(0.0, wait_top)
+    ax.set_yticks(ticks[ticks <= wait_top])
+    ax.set_ylabel("mean wait (s)", color="tab:purple")
+    ax.yaxis.label.set_y(0.24)  # beside its band
+    ax.tick_params(axis="y", colors="tab:purple")
+    # Upper band (55-95% of the height): the share answered in time, from its lowest decade.
+    finite = in_time[np.isfinite(in_time)]
+    low = min(90.0, 10.0 * np.floor(float(finite.min()) / 10.0)) if finite.size else 90.0
+    span = (100.0 - low) / 0.40
+    share.set_ylim(low - 0.55 * span, low + 0.45 * span)
+    share.set_yticks(MaxNLocator(5).tick_values(low, 100.0))
+    share.set_ylabel(f"% answered within {ANSWER_NORM_SECONDS:.0f} s", color="tab:green")
+    share.yaxis.label.set_y(0.75)
+    share.tick_params(axis="y", colors="tab:green")
+    offered, fast = int(hourly["offered"].sum()), int(hourly["fast"].sum())
+    answered = int(hourly["answered"].sum())
+    mean_all = f"{60.0 * float(hourly['wait'].sum()) / answered:.1f} s" if answered else "-"
+    in_norm = f"{fast / offered:.1%}" if offered else "-"
+    ax.set_title(f"Waiting: mean {mean_all} when answered, {in_norm} of calls answered within "
+                 f"{ANSWER_NORM_SECONDS:.0f} s", fontsize=11)
+    handles = [line, bars, norm]
+    ax.legend(handles, [h.get_label() for h in handles], loc="upper center", ncols=3,
+              bbox_to_anchor=(0.5, -0.13), fontsize=8.5, frameon=False, columnspacing=1.2,
+              handlelength=1.8)
+
+
+_LEAGUE_COLUMNS = (  # header, width (share of the panel), alignment
+    ("rank", 0.05, "center"), ("handling unit", 0.27, "left"), ("closed orders", 0.10, "center"),
+    ("surveyed", 0.10, "center"), ("response", 0.12, "center"), ("resolution", 0.12, "center"),
+    ("satisfaction", 0.12, "center"), ("composite", 0.12, "center"),
+)
+_LEAGUE_RATES = ("response", "resolution", "satisfaction", "composite")
+
+
+def _draw_league(ax: Axes, league: pd.DataFrame, min_orders: int) -> None:
+    """The three-rate league table: top and bottom units, rate cells tinted by value.
+
+    Drawn as one collection of cells and plain texts in data coordinates (a column is its
+    share of the width, a row one unit high), which renders several times faster than
+    `matplotlib.table`.
+    """
+    ax.set_axis_off()
+    n = len(league)
+    half = LEAGUE_ROWS // 2
+    w = RATE_WEIGHTS
+    ax.set_title(
+        "Handling units by the three rates, ranked by composite = "
+        f"{w['response']:.2f} response + {w['resolution']:.2f} resolution + "
+        f"{w['satisfaction']:.2f} satisfaction\n"
+        "response over closed work orders; resolution and satisfaction over surveyed "
+        f"requesters; units with >= {min_orders} closed work orders"
+        + (f"; top {half} and bottom {half} of {n}" if n > LEAGUE_ROWS else f"; all {n}"),
+        fontsize=11)
+    if n == 0:
+        ax.text(0.5, 0.5, f"no unit has {min_orders} or more closed work orders",
+                transform=ax.transAxes, ha="center", va="center", color="0.4")
+        return
+    split = n > LEAGUE_ROWS
+    shown = pd.concat([league.iloc[:half], league.iloc[-half:]]) if split else league
+    values = shown[list(_LEAGUE_RATES)].to_numpy(np.float64)
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    tint = Normalize(lo, hi) if hi > lo else Normalize(lo - 0.5, hi + 0.5)
+
+    def pct(x: float) -> str:
+        return f"{x:.1%}" if np.isfinite(x) else "-"
+
+    rows: list[list[str]] = [[h for h, _, _ in _LEAGUE_COLUMNS]]
+    fills: list[list[object]] = [["0.9"] * len(_LEAGUE_COLUMNS)]
+    for i, (rank, unit) in enumerate(zip(shown.index, shown["unit"], strict=True)):
+        rates = values[i]
+        rows.append([str(rank), str(unit), f"{shown['closed'].iat[i]:,}",
+                     f"{shown['surveyed'].iat[i]:,}", *(pct(x) for x in rates)])
+        fills.append(["white"] * 4 + [_RATE_CMAP(tint(x), alpha=0.55) if np.isfinite(x)
+                                      else "white" for x in rates])
+        if split and i == half - 1:
+            rows.append(["...", f"{n - LEAGUE_ROWS} units ranked {half + 1}-{n - half} not shown",
+                         *[""] * (len(_LEAGUE_COLUMNS) - 2)])
+            fills.append(["0.96"] * len(_LEAGUE_COLUMNS))
+    widths = np.array([wd for _, wd, _ in _LEAGUE_COLUMNS])
+    left = np.concatenate([[0.0], np.cumsum(widths)[:-1]])
+    n_rows = len(rows)
+    r, c = np.divmod(np.arange(n_rows * len(widths)), len(widths))
+    x0, x1 = left[c], left[c] + widths[c]
+    cells = np.stack([np.stack([x0, r], 1), np.stack([x1, r], 1),
+                      np.stack([x1, r + 1.0], 1), np.stack([x0, r + 1.0], 1)], 1)
+    ax.add_collection(PolyCollection(cells, facecolors=[f for row in fills for f in row],
+                                     edgecolors="0.8", linewidths=0.5, clip_on=False))
+    for i, row in enumerate(rows):
+        for j, (label, (_, width, align)) in enumerate(zip(row, _LEAGUE_COLUMNS, strict=True)):
+            if not label:
+                continue
+            bold = i == 0 or j == len(widths) - 1
+            x = left[j] + (0.01 if align == "left" and i > 0 else width / 2)
+            ax.text(x, i + 0.5, label, ha=align if i > 0 else "center", va="center",
+                    fontsize=9.5, fontweight="bold" if bold else "normal", in_layout=False)
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(max(n_rows, LEAGUE_ROWS + 2) + 0.05, 0.0)  # same row height for short tables
