@@ -47,8 +47,14 @@ class Department(mesa.Agent):
         self.travel = model.sampler(f"{key}:travel", spec.travel_minutes)
         self.ack = model.sampler(f"{key}:acknowledge", spec.acknowledge_minutes)
         self.suspend_for = model.sampler(f"{key}:suspension", spec.suspension_days, 1440.0)
-        self.handling = [model.sampler(f"{key}:handling:{s.code}", s.handling_hours, 60.0)
+        r = model.reaction  # how the unit reacts to the rule set (sim.behaviour)
+        self.handling = [model.sampler(f"{key}:handling:{s.code}", s.handling_hours,
+                                       60.0 * r.handling_factor)
                          for s in model.handbook.subclasses]
+        self.quality = min(1.0, max(0.0, spec.quality + r.quality_delta))
+        self.extension_rate = min(1.0, spec.extension_rate + r.extension_delta)
+        self.own_return_rate = r.own_return_rate
+        self.u_pingpong = model.uniforms(f"{key}:ping-pong")
 
     def receive(self, case: Case) -> None:
         """A dispatched case arrives (step 4 begins)."""
@@ -56,7 +62,8 @@ class Department(mesa.Agent):
         d = m.decisions
         not_ours = m.sub_dept[case.true_subclass] != self.index
         u = self.u
-        if d.return_case(not_ours, self.spec.returns_wrong, u()):
+        if d.return_case(not_ours, self.spec.returns_wrong, u()) or (
+                self.own_return_rate and self.u_pingpong() < self.own_return_rate):
             ev = m.env.timeout(self.ack(), case)
             ev.callbacks.append(self._return)
             return
@@ -66,7 +73,7 @@ class Department(mesa.Agent):
             ev = m.env.timeout(self.suspend_for(), case)
             ev.callbacks.append(self._resume)
             return
-        if d.request_extension(self.spec.extension_rate, u()):
+        if d.request_extension(self.extension_rate, u()):
             case.deadline = m.calendar.deadline(case.deadline, m.sub_limit[case.subclass],
                                                 m.limit_scale)
             m.cases.record(case, Step.EXTEND, AK.DEPARTMENT, -1, case.deadline)
@@ -105,7 +112,7 @@ class Department(mesa.Agent):
         if pid < 0 or truth.fate[pid] != Fate.OPEN:
             outcome = Outcome.GONE
         else:
-            quality = self.spec.quality
+            quality = self.quality
             if m.sub_dept[case.true_subclass] != self.index:
                 quality *= self.spec.wrong_trade_quality  # not its trade: often botched
             if self.u_quality() < quality:

@@ -96,6 +96,8 @@ class Discovery:
         self.u_misclass = model.uniforms("misclassification:chance")
         self.u_false = model.uniforms("false-reports")
         self.u_recur = model.uniforms("recurrence:chance")
+        self.padding = model.reaction.trivial_report_rate
+        self.u_padding = model.uniforms("padding")
         self.n_sub = len(hb.subclasses)
         self.holidays = set(model.spec.calendar.holidays)
         f = model.spec.citizens.false_report_share
@@ -253,6 +255,17 @@ class Discovery:
             self.after_fix(pid, now)
             return
         self._report(pid, Channel.INSPECTOR, now)
+        if self.padding and self.u_padding() < self.padding:
+            self.trivial_report(truth.grid[pid], sub)
+
+    def trivial_report(self, grid: int, subclass: int) -> None:
+        """An inspector pads the count with something below the filing criterion; the
+        shift leader voids it (what report quotas buy, `sim.behaviour`)."""
+        m = self.m
+        case = m.cases.open(-1, grid, subclass, subclass, Channel.INSPECTOR,
+                            int(m.inspectors.grid_beat[grid]))
+        case.verified = False  # seen by the leader: does not meet the filing criterion
+        m.supervision.receive(case)
 
     def public_report(self, pid: int, now: float) -> None:
         """A resident reports problem ``pid``: by phone through the 12345 hotline when the

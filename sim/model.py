@@ -23,6 +23,7 @@ from agents.department import Department
 from agents.discovery import Discovery
 from agents.hotline import Hotline
 from agents.inspector import InspectorCorps
+from sim.behaviour import NO_REACTION, Pressures, Reaction, UnitWeights, pressures, react
 from sim.calendar import WorkingCalendar
 from sim.citymap import CityMap, load_city
 from sim.distributions import Dist, Sampler, make_sampler
@@ -35,6 +36,24 @@ from sim.taxonomy import load_handbook
 from sim.workflow import CaseBook
 
 __all__ = ["CityModel"]
+
+
+def behaviour_under(scenario: Scenario) -> Reaction:
+    """How units behave under the scenario's rule set (`sim.behaviour`); fixed when the
+    behaviour model is off."""
+    spec = scenario.evaluation.behaviour
+    if not spec.enabled:
+        return NO_REACTION
+    from sim.rules import load_rules  # only needed when units react to the rules
+
+    def pressure_of(name: str) -> Pressures:
+        rules = load_rules(name)
+        return pressures({kind: UnitWeights(
+            [(i.name, i.formula.text, i.weight) for i in unit.indicators],
+            unit.score.text if unit.score is not None else None)
+            for kind, unit in rules.units.items()}, rules.parameters)
+
+    return react(pressure_of(scenario.evaluation.rules), pressure_of("standard"), spec)
 
 
 def _build_space(city: CityMap, model: mesa.Model) -> OrthogonalVonNeumannGrid:
@@ -80,6 +99,7 @@ class CityModel(mesa.Model):
         self.limit_scale = scenario.handbook.time_limit_scale
         self.misclassification = scenario.inspectors.misclassification
         self._progress = progress
+        self.reaction = behaviour_under(scenario)
         self.inspectors = InspectorCorps(self)
         self.discovery = Discovery(self)
         self.supervision = SupervisionCentre(self)

@@ -221,16 +221,29 @@ class HotlineSpec(_Spec):
 
 
 class BehaviourSpec(_Spec):
-    """How assessed units react to the active rule set (off: behaviour is fixed)."""
+    """How assessed units react to the active rule set (off: behaviour is fixed).
+
+    Gains say how strongly behaviour moves per unit of weight (0..1) the active rule set puts
+    on a thing, relative to the standard rule set (see `sim.behaviour`, docs/behaviour.md).
+    """
 
     enabled: bool = False
+    speed_gain: PosFloat = Field(default=0.8, description="handling time falls per on-time weight")
+    sloppiness: PosFloat = Field(default=0.25, description="quality lost per on-time weight")
+    caution_gain: PosFloat = Field(default=1.0, description="handling time grows per rework weight")
+    care: PosFloat = Field(default=0.15, description="quality gained per rework weight")
+    extension_gain: PosFloat = Field(default=0.2, description="extension rate per rework weight")
+    ping_pong: Prob = Field(default=0.05,
+                            description="own cases returned when returns go unpenalised")
+    padding_gain: PosFloat = Field(default=0.5,
+                                   description="trivial reports per report, per volume weight")
 
 
 class EvaluationSpec(_Spec):
     """Which evaluation rule set scores people, departments and areas (DOMAIN §6)."""
 
-    rules: Literal["standard"] = Field(
-        default="standard", description="rule set; 'standard' is DOMAIN §6 (more to come)")
+    rules: str = Field(default="standard",
+                       description="rule set: a bundled name (scenarios/rules/) or a file")
     behaviour: BehaviourSpec = BehaviourSpec()
 
 
@@ -359,7 +372,18 @@ def load_scenario(name_or_file: str | Path, overrides: list[str] | tuple[str, ..
 
 
 def check_references(scenario: Scenario, file: str, lines: LineMap) -> None:
-    """Cross-file checks: the handbook's departments exist, the city loads."""
+    """Cross-file checks: the handbook's departments exist, the city loads, the rule set
+    exists and reads."""
+    from sim.rules import load_rules
+
+    try:
+        load_rules(scenario.evaluation.rules)
+    except InputError as e:
+        if e.line is None:  # no such rule set: say where it was named
+            line = lines.get(("evaluation", "rules"))
+            raise InputError(file if line else "--set", line, "evaluation.rules",
+                             e.message) from None
+        raise
     from sim.taxonomy import load_handbook  # lower layer, imported late to keep startup small
 
     for key, named, what in (("handbook", scenario.handbook.file, "a handbook YAML file"),
