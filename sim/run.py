@@ -60,6 +60,7 @@ class RunResult:
             "scenario": self.scenario.name, "seed": self.scenario.seed,
             "days": self.scenario.days, "scenario_digest": self.scenario.digest(),
             "start_date": self.scenario.start_date.isoformat(),
+            "scenario_file": self.scenario.source,
         }
         out.update(summarize(self.cases, self.problems, event_subclasses=events_mask,
                              days=self.scenario.days))

@@ -38,6 +38,23 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
     if h["mean"] is not None:
         t.add_row("hours report -> close (mean / median / p90)",
                   f"{h['mean']:.1f} / {h['median']:.1f} / {h['p90']:.1f}")
+    hot, rates = s.get("hotline"), s.get("three_rates")
+    if hot:
+        t.add_section()
+        t.add_row("12345 contacts a day", f"{hot['calls_offered'] / s['days']:,.0f}")
+        for key, label in (("connected_rate", "connected"),
+                           ("answered_within_15s", "answered within 15 s"),
+                           ("abandon_rate", "abandoned")):
+            v = hot.get(key)
+            t.add_row(label, "n/a" if v is None else f"{v:.1%}")
+        w = hot.get("mean_wait_seconds")
+        t.add_row("mean wait (s, answered)", "n/a" if w is None else f"{w:.1f}")
+        t.add_row("work orders (of which grid)",
+                  f"{hot['work_orders']:,} ({hot['grid_work_orders']:,})")
+    if rates:
+        t.add_row("three rates: response / resolution / satisfaction", " / ".join(
+            "n/a" if rates.get(k) is None else f"{rates[k]:.1%}"
+            for k in ("response", "resolution", "satisfaction")))
     console.print(t)
 
 

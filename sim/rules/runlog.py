@@ -175,6 +175,10 @@ def read_run_log(path: str | Path, *, scenario: str | Path | None = None,
     if start_date is None and isinstance(summary.get("start_date"), str):
         start_date = dt.date.fromisoformat(summary["start_date"])
 
+    if scenario is None and isinstance(summary.get("scenario_file"), str) \
+            and Path(summary["scenario_file"]).exists():
+        scenario = summary["scenario_file"]
+        notes.append(f"scenario from summary.json: {scenario}")
     grid_to_beat, n_beats = infer_beats(events, len(grids))
     staff = {k: _staff(events, k) for k in (ActorKind.ACCEPTOR, ActorKind.SHIFT_LEADER,
                                             ActorKind.DISPATCHER)}
