@@ -47,6 +47,7 @@ class SupervisionCentre(mesa.Agent):
         self.check_accuracy = model.spec.inspectors.check_accuracy
         self.limit = spec.step_limit_minutes
         self.always_open = self.window.always_open
+        self._record = model.cases.record  # looked up once: called a dozen times a case
 
     def _due(self) -> float:
         """When the centre's next step is due: ``step_limit_minutes`` of opening hours."""
@@ -60,7 +61,7 @@ class SupervisionCentre(mesa.Agent):
         """A report reaches the centre (step 1)."""
         kind = AK.INSPECTOR if case.channel == Channel.INSPECTOR else AK.CITIZEN
         actor = case.beat if case.channel == Channel.INSPECTOR else -1
-        self.m.cases.record(case, Step.REPORT, kind, actor, self._due(), case.channel)
+        self._record(case, Step.REPORT, kind, actor, self._due(), case.channel)
         self.acceptors.submit(case, self.register_t(), self._registered)
 
     def _registered(self, case: Case, acceptor: int) -> None:
@@ -69,12 +70,12 @@ class SupervisionCentre(mesa.Agent):
             open_case = m.cases.open_index.get((case.grid, case.subclass), -1)
             if open_case >= 0 and m.decisions.file_report(FilingView(
                     case.id, case.subclass, case.grid, case.channel, None, open_case)) == "merge":
-                m.cases.record(case, Step.MERGE, AK.ACCEPTOR, acceptor)
+                self._record(case, Step.MERGE, AK.ACCEPTOR, acceptor)
                 self._attach(case, open_case)
                 return
             if m.inspectors.active and not case.direct:
                 limit = m.spec.inspectors.verify_limit_minutes
-                m.cases.record(case, Step.VERIFY_SEND, AK.ACCEPTOR, acceptor,
+                self._record(case, Step.VERIFY_SEND, AK.ACCEPTOR, acceptor,
                                m.inspectors.task_deadline(case.grid, limit))
                 m.inspectors.send(case.grid, case, self._verified)
                 return
@@ -84,7 +85,7 @@ class SupervisionCentre(mesa.Agent):
         m = self.m
         there = case.problem >= 0 and m.truth.fate[case.problem] == Fate.OPEN
         case.verified = there
-        m.cases.record(case, Step.VERIFY, AK.INSPECTOR, case.beat, self._due(),
+        self._record(case, Step.VERIFY, AK.INSPECTOR, case.beat, self._due(),
                        Outcome.CONFIRMED if there else Outcome.NOT_FOUND)
         self.leaders.submit(case, self.file_t(), self._decide_filing)
 
@@ -95,14 +96,14 @@ class SupervisionCentre(mesa.Agent):
         decision = m.decisions.file_report(FilingView(
             case.id, case.subclass, case.grid, case.channel, case.verified, open_case))
         if decision == "merge":
-            m.cases.record(case, Step.MERGE, AK.SHIFT_LEADER, leader)
+            self._record(case, Step.MERGE, AK.SHIFT_LEADER, leader)
             self._attach(case, open_case)
         elif decision == "void":
-            m.cases.record(case, Step.VOID, AK.SHIFT_LEADER, leader)
+            self._record(case, Step.VOID, AK.SHIFT_LEADER, leader)
             if case.calls and m.hotline is not None:
                 m.hotline.case_ended(case)
         else:
-            m.cases.record(case, Step.FILE, AK.SHIFT_LEADER, leader, self._due())
+            self._record(case, Step.FILE, AK.SHIFT_LEADER, leader, self._due())
             m.cases.open_index[key] = case.id
             m.cases.live[case.id] = case
             pid = case.problem
@@ -144,7 +145,7 @@ class SupervisionCentre(mesa.Agent):
     def _send_check(self, case: Case, acceptor: int) -> None:
         m = self.m
         limit = m.spec.inspectors.check_limit_minutes
-        m.cases.record(case, Step.CHECK_SEND, AK.ACCEPTOR, acceptor,
+        self._record(case, Step.CHECK_SEND, AK.ACCEPTOR, acceptor,
                        m.inspectors.task_deadline(case.grid, limit))
         m.inspectors.send(case.grid, case, self._checked)
 
@@ -154,15 +155,15 @@ class SupervisionCentre(mesa.Agent):
         ok = m.decisions.check_passes(CheckView(case.id, there, self.check_accuracy),
                                       self.u())
         if ok:
-            m.cases.record(case, Step.CHECK, AK.INSPECTOR, case.beat, self._due(), Outcome.PASS)
+            self._record(case, Step.CHECK, AK.INSPECTOR, case.beat, self._due(), Outcome.PASS)
             self.leaders.submit(case, self.close_t(), self._close)
         else:
-            m.cases.record(case, Step.CHECK, AK.INSPECTOR, case.beat, math.nan, Outcome.FAIL)
+            self._record(case, Step.CHECK, AK.INSPECTOR, case.beat, math.nan, Outcome.FAIL)
             m.departments[case.department].rework(case)
 
     def _close(self, case: Case, leader: int) -> None:
         m = self.m
-        m.cases.record(case, Step.CLOSE, AK.SHIFT_LEADER, leader,
+        self._record(case, Step.CLOSE, AK.SHIFT_LEADER, leader,
                        outcome=Outcome.ON_TIME if case.on_time else Outcome.OVERDUE)
         key = (case.grid, case.subclass)
         if m.cases.open_index.get(key) == case.id:
@@ -188,6 +189,7 @@ class CommandCentre(mesa.Agent):
         self.window = DailyWindow.from_clock(spec.hours[0], spec.hours[1], model.calendar)
         self.dispatchers = StaffPool(model.env, "dispatchers", spec.dispatchers, self.window)
         self.dispatch_t = model.sampler("centre:dispatch", spec.dispatch_minutes)
+        self._record = model.cases.record
         self.u = model.uniforms("dispatch-decisions")
         self.error = spec.dispatch_error
 
@@ -204,7 +206,7 @@ class CommandCentre(mesa.Agent):
         now = m.env.now
         case.deadline = m.calendar.deadline(now, m.sub_limit[case.subclass], m.limit_scale)
         wrong = dept != m.sub_dept[case.true_subclass]
-        m.cases.record(case, Step.DISPATCH, AK.DISPATCHER, dispatcher, case.deadline,
+        self._record(case, Step.DISPATCH, AK.DISPATCHER, dispatcher, case.deadline,
                        Outcome.WRONG if wrong else Outcome.NONE)
         m.departments[dept].receive(case)
 

@@ -41,6 +41,7 @@ class Department(mesa.Agent):
                                              spec.days)
         self.crews = StaffPool(model.env, name, spec.crews, self.window, spec.priority,
                                on_start=self._start)
+        self._record = model.cases.record
         key = f"department:{name}"
         self.u = model.uniforms(f"{key}:decisions")
         self.u_quality = model.uniforms(f"{key}:quality")
@@ -69,14 +70,14 @@ class Department(mesa.Agent):
             return
         if d.request_suspension(self.spec.suspension_rate, u()):
             case.suspended = True
-            m.cases.record(case, Step.SUSPEND, AK.DEPARTMENT, -1)
+            self._record(case, Step.SUSPEND, AK.DEPARTMENT, -1)
             ev = m.env.timeout(self.suspend_for(), case)
             ev.callbacks.append(self._resume)
             return
         if d.request_extension(self.extension_rate, u()):
             case.deadline = m.calendar.deadline(case.deadline, m.sub_limit[case.subclass],
                                                 m.limit_scale)
-            m.cases.record(case, Step.EXTEND, AK.DEPARTMENT, -1, case.deadline)
+            self._record(case, Step.EXTEND, AK.DEPARTMENT, -1, case.deadline)
         self._queue(case)
 
     def rework(self, case: Case) -> None:
@@ -84,7 +85,7 @@ class Department(mesa.Agent):
         m = self.m
         case.reworks += 1
         case.deadline = m.calendar.deadline(m.env.now, m.sub_limit[case.subclass], m.limit_scale)
-        m.cases.record(case, Step.REWORK, AK.SYSTEM, -1, case.deadline)
+        self._record(case, Step.REWORK, AK.SYSTEM, -1, case.deadline)
         self._queue(case)
 
     def _queue(self, case: Case) -> None:
@@ -95,14 +96,14 @@ class Department(mesa.Agent):
 
     def _return(self, ev: object) -> None:
         case = ev._value  # type: ignore[attr-defined]
-        self.m.cases.record(case, Step.RETURN, AK.DEPARTMENT, -1)
+        self._record(case, Step.RETURN, AK.DEPARTMENT, -1)
         self.m.command.returned(case, self.index)
 
     def _resume(self, ev: object) -> None:
         self._queue(ev._value)  # type: ignore[attr-defined]
 
     def _start(self, case: Case, crew: int, waited: float) -> None:
-        self.m.cases.record(case, Step.HANDLE_START, AK.DEPARTMENT, crew)
+        self._record(case, Step.HANDLE_START, AK.DEPARTMENT, crew)
 
     def _handled(self, case: Case, crew: int) -> None:
         m = self.m
@@ -131,6 +132,6 @@ class Department(mesa.Agent):
             for other in case.merged or ():
                 m.discovery.rearm(other)
         case.on_time = now <= case.deadline
-        m.cases.record(case, Step.HANDLE, AK.DEPARTMENT, crew,
+        self._record(case, Step.HANDLE, AK.DEPARTMENT, crew,
                        m.supervision._due(), outcome)
         m.supervision.feedback(case)

@@ -97,6 +97,7 @@ class Discovery:
         self.u_false = model.uniforms("false-reports")
         self.u_recur = model.uniforms("recurrence:chance")
         self.padding = model.reaction.trivial_report_rate
+        self._record = model.cases.record
         self.u_padding = model.uniforms("padding")
         self.n_sub = len(hb.subclasses)
         self.holidays = set(model.spec.calendar.holidays)
@@ -247,8 +248,8 @@ class Discovery:
             grid = truth.grid[pid]
             beat = int(m.inspectors.grid_beat[grid])
             case = m.cases.open(pid, grid, sub, sub, Channel.INSPECTOR, beat)
-            m.cases.record(case, Step.REPORT, ActorKind.INSPECTOR, beat, outcome=Channel.INSPECTOR)
-            m.cases.record(case, Step.SELF_HANDLE, ActorKind.INSPECTOR, beat)
+            self._record(case, Step.REPORT, ActorKind.INSPECTOR, beat, outcome=Channel.INSPECTOR)
+            self._record(case, Step.SELF_HANDLE, ActorKind.INSPECTOR, beat)
             if truth.first_case[pid] < 0:
                 truth.first_case[pid] = case.id
             truth.end(pid, now, Fate.FIXED_ON_SPOT)

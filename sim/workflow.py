@@ -67,6 +67,8 @@ class CaseBook:
         self.live: dict[int, Case] = {}  # filed, not yet closed
         self._rows = log.rows
         self._chunk = log.chunk
+        if strict:  # check every transition against the state machine as it happens
+            self.record = self._record_strict  # type: ignore[method-assign]
 
     def open(self, problem: int, grid: int, subclass: int, true_subclass: int, channel: int,
              beat: int) -> Case:
@@ -78,15 +80,18 @@ class CaseBook:
     def record(self, case: Case, step: int, actor_kind: int, actor: int,
                deadline: float = NAN, outcome: int = 0) -> None:
         """Append the row for ``case`` taking ``step`` now (checked in strict mode)."""
-        if self.strict:
-            self._check(case, step, actor_kind)
-        case.last = step
         rows = self._rows
         rows.append((case.id, case.problem, self.env._now, step, actor_kind, actor,
                      case.department, deadline, outcome, case.grid, case.subclass))
         if len(rows) >= self._chunk:
             self.log.flush()
             self._rows = self.log.rows
+
+    def _record_strict(self, case: Case, step: int, actor_kind: int, actor: int,
+                       deadline: float = NAN, outcome: int = 0) -> None:
+        self._check(case, step, actor_kind)
+        case.last = step
+        CaseBook.record(self, case, step, actor_kind, actor, deadline, outcome)
 
     def _check(self, case: Case, step: int, actor_kind: int) -> None:
         if case.last:
