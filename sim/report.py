@@ -124,6 +124,11 @@ def overview_figure(
     _draw_map(fig, ax_map, filed_per_grid, row, col, subdistrict)
     _draw_backlog(ax_time, _sorted(when[is_file]), _sorted(when[is_close]), horizon)
 
+    return _save(fig, path)
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` as PNG at ``path`` and as SVG beside it; returns the PNG's path."""
     png = Path(path)
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, format="png", dpi=DPI)
@@ -300,12 +305,7 @@ def hotline_figure(
     _draw_waiting(fig.add_subplot(grid[0, 1]), hourly)
     _draw_league(fig.add_subplot(grid[1, :]), league, min_orders)
 
-    png = Path(path)
-    png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, format="png", dpi=DPI)
-    fig.set_layout_engine("none")  # keep the layout the PNG computed; do not solve it again
-    fig.savefig(png.with_suffix(".svg"), format="svg")
-    return png
+    return _save(fig, path)
 
 
 def _hourly(calls: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -9,23 +9,17 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import DEFAULT_KIND
+from strategies import event_logs as _event_logs
 
 import sim.evaluation as ev
 from sim.errors import GridLoopError
-from sim.eventlog import EVENT_DTYPE, TRANSITIONS, ActorKind, Outcome, Step
+from sim.eventlog import EVENT_DTYPE, ActorKind, Outcome, Step
 
 NAN = math.nan
 S, K, Out = Step, ActorKind, Outcome
 
 # Who writes each step unless a test says otherwise.
-DEFAULT_KIND = {
-    S.REPORT: K.INSPECTOR, S.SELF_HANDLE: K.INSPECTOR, S.VERIFY_SEND: K.ACCEPTOR,
-    S.VERIFY: K.INSPECTOR, S.MERGE: K.SHIFT_LEADER, S.FILE: K.SHIFT_LEADER,
-    S.VOID: K.SHIFT_LEADER, S.DISPATCH: K.DISPATCHER, S.RETURN: K.DEPARTMENT,
-    S.EXTEND: K.DEPARTMENT, S.SUSPEND: K.DEPARTMENT, S.HANDLE_START: K.DEPARTMENT,
-    S.HANDLE: K.DEPARTMENT, S.CHECK_SEND: K.ACCEPTOR, S.CHECK: K.INSPECTOR,
-    S.REWORK: K.SHIFT_LEADER, S.CLOSE: K.SHIFT_LEADER,
-}
 
 
 class Log:
@@ -476,38 +470,8 @@ def test_period_keeps_the_cases_reported_in_it_to_the_end():
 
 # --- properties ------------------------------------------------------------------------------
 
-KIND_RANGE = {K.INSPECTOR: 2, K.ACCEPTOR: 2, K.SHIFT_LEADER: 2, K.DISPATCHER: 2,
-              K.DEPARTMENT: 3, K.CITIZEN: 5, K.SYSTEM: 1}
-deadlines = st.one_of(st.just(NAN), st.floats(0, 3000, allow_nan=False))
-
-
-@st.composite
-def event_logs(draw) -> np.ndarray:
-    """Random logs of legal cases (steps follow TRANSITIONS), interleaved by time."""
-    rows = []
-    for case in range(draw(st.integers(0, 8))):
-        t = draw(st.floats(0, 1000))
-        public = draw(st.booleans())
-        grid = draw(st.integers(0, 3))
-        step, dept = S.REPORT, -1
-        for _ in range(draw(st.integers(1, 16))):
-            kind = K.CITIZEN if (step == S.REPORT and public) else DEFAULT_KIND[step]
-            actor = draw(st.integers(-1 if kind != K.CITIZEN else 0, KIND_RANGE[kind] - 1))
-            if step == S.DISPATCH:
-                dept = draw(st.integers(0, 2))
-            outcome = {S.REPORT: Out.PUBLIC if public else Out.INSPECTOR,
-                       S.CHECK: draw(st.sampled_from([Out.PASS, Out.FAIL])),
-                       S.CLOSE: draw(st.sampled_from([Out.ON_TIME, Out.OVERDUE])),
-                       }.get(step, Out.NONE)
-            rows.append((case, case, t, step, kind, actor, dept, draw(deadlines), outcome,
-                         grid, 0))
-            following = sorted(TRANSITIONS[step])
-            if not following:
-                break
-            step = draw(st.sampled_from(following))
-            t += draw(st.floats(0, 300))
-    arr = np.array(rows, dtype=EVENT_DTYPE)
-    return arr[np.argsort(arr["time"], kind="stable")]
+def event_logs():  # noqa: ANN201
+    return _event_logs(citizens=5)
 
 
 @settings(deadline=None, max_examples=150)

@@ -14,12 +14,14 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import DEFAULT_KIND
+from strategies import event_logs as _event_logs
 
 import sim.rules as rules_pkg
 from sim.errors import GridLoopError, InputError
 from sim.evaluation import standard_evaluation
 from sim.evaluation.cases import group_cases
-from sim.eventlog import EVENT_DTYPE, TRANSITIONS, ActorKind, Outcome, Step
+from sim.eventlog import EVENT_DTYPE, ActorKind, Outcome, Step
 from sim.rules import (
     VOCABULARY,
     FormulaError,
@@ -40,14 +42,6 @@ NAN = math.nan
 S, K, Out = Step, ActorKind, Outcome
 PRESETS = ["points-deduction", "standard", "subdistrict", "three-rates"]
 
-DEFAULT_KIND = {
-    S.REPORT: K.INSPECTOR, S.SELF_HANDLE: K.INSPECTOR, S.VERIFY_SEND: K.ACCEPTOR,
-    S.VERIFY: K.INSPECTOR, S.MERGE: K.SHIFT_LEADER, S.FILE: K.SHIFT_LEADER,
-    S.VOID: K.SHIFT_LEADER, S.DISPATCH: K.DISPATCHER, S.RETURN: K.DEPARTMENT,
-    S.EXTEND: K.DEPARTMENT, S.SUSPEND: K.DEPARTMENT, S.HANDLE_START: K.DEPARTMENT,
-    S.HANDLE: K.DEPARTMENT, S.CHECK_SEND: K.ACCEPTOR, S.CHECK: K.INSPECTOR,
-    S.REWORK: K.SHIFT_LEADER, S.CLOSE: K.SHIFT_LEADER,
-}
 
 # The tiny city: 3 departments, 4 grids in 2 subdistricts / 3 communities / 2 beats.
 DEPARTMENTS = ("roads", "parks", "water")
@@ -699,39 +693,8 @@ def test_calls_are_split_by_arrival():
 
 # --- properties -------------------------------------------------------------------------------
 
-KIND_RANGE = {K.INSPECTOR: 2, K.ACCEPTOR: 2, K.SHIFT_LEADER: 2, K.DISPATCHER: 2,
-              K.DEPARTMENT: 3, K.CITIZEN: 1, K.SYSTEM: 1}
-deadlines = st.one_of(st.just(NAN), st.floats(0, 3000, allow_nan=False))
-
-
-@st.composite
-def event_logs(draw) -> np.ndarray:
-    """Random logs of legal cases (steps follow TRANSITIONS), interleaved by time."""
-    rows = []
-    for cid in range(draw(st.integers(0, 8))):
-        t = draw(st.floats(0, 1000))
-        public = draw(st.booleans())
-        grid = draw(st.integers(0, 3))
-        subclass = draw(st.integers(0, 1))
-        step, dept = S.REPORT, -1
-        for _ in range(draw(st.integers(1, 16))):
-            kind = K.CITIZEN if (step == S.REPORT and public) else DEFAULT_KIND[step]
-            actor = draw(st.integers(-1, KIND_RANGE[kind] - 1))
-            if step == S.DISPATCH:
-                dept = draw(st.integers(0, 2))
-            outcome = {S.REPORT: Out.PUBLIC if public else Out.INSPECTOR,
-                       S.CHECK: draw(st.sampled_from([Out.PASS, Out.FAIL])),
-                       S.CLOSE: draw(st.sampled_from([Out.ON_TIME, Out.OVERDUE])),
-                       }.get(step, Out.NONE)
-            rows.append((cid, cid, t, step, kind, actor, dept, draw(deadlines), outcome,
-                         grid, subclass))
-            following = sorted(TRANSITIONS[step])
-            if not following:
-                break
-            step = draw(st.sampled_from(following))
-            t += draw(st.floats(0, 300))
-    arr = np.array(rows, dtype=EVENT_DTYPE)
-    return arr[np.argsort(arr["time"], kind="stable")]
+def event_logs():  # noqa: ANN201
+    return _event_logs(subclasses=2)
 
 
 @st.composite
