@@ -21,7 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sim.distributions import Dist
 from sim.errors import InputError
-from sim.yamlfile import KeyProblem, LineMap, line_of, read_yaml, validate
+from sim.yamlfile import (
+    KeyProblem,
+    LineMap,
+    bundled_names,
+    find_bundled,
+    line_of,
+    read_yaml,
+    validate,
+)
 
 __all__ = [
     "Scenario", "CalendarSpec", "CitySpec", "HandbookSpec", "ProblemsSpec", "InspectorsSpec",
@@ -280,20 +288,12 @@ class Scenario(_Spec):
 
 def bundled_scenarios() -> list[str]:
     """Names of the scenarios shipped in ``scenarios/``."""
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+    return bundled_names(SCENARIO_DIR)
 
 
 def scenario_path(name_or_file: str) -> Path:
     """A scenario file from a path or a bundled name (``dongcheng``, ``small-town``)."""
-    p = Path(name_or_file)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        return p
-    q = SCENARIO_DIR / f"{name_or_file}.yaml"
-    if q.exists():
-        return q
-    raise InputError(name_or_file, None, "",
-                     "no such file or bundled scenario "
-                     f"(bundled: {', '.join(bundled_scenarios())})")
+    return find_bundled(name_or_file, SCENARIO_DIR, "scenario")
 
 
 def parse_overrides(items: list[str] | tuple[str, ...]) -> list[tuple[str, Any]]:

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import InputError
 
-__all__ = ["LineMap", "KeyProblem", "read_yaml", "validate", "line_of", "describe", "expected"]
+__all__ = ["LineMap", "KeyProblem", "read_yaml", "validate", "line_of", "describe", "expected",
+           "bundled_names", "find_bundled"]
 
 LineMap = dict[tuple[str | int, ...], int]
 M = TypeVar("M", bound=BaseModel)
@@ -111,6 +112,27 @@ def read_yaml(path: str | Path) -> tuple[Any, LineMap]:
     if node is not None:
         _walk(node, (), lines)
     return data, lines
+
+
+def bundled_names(folder: Path) -> list[str]:
+    """Names of the YAML files shipped in ``folder`` (file stems, sorted)."""
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def find_bundled(name_or_file: str | Path, folder: Path, what: str) -> Path:
+    """A YAML file from a path, or from a bundled name in ``folder``.
+
+    Raises:
+        InputError: neither a file nor a bundled name (the message lists the bundled ones).
+    """
+    p = Path(name_or_file)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    q = folder / f"{name_or_file}.yaml"
+    if q.exists():
+        return q
+    raise InputError(str(name_or_file), None, "", f"no such file or bundled {what} "
+                     f"(bundled: {', '.join(bundled_names(folder))})")
 
 
 def line_of(lines: LineMap, loc: tuple[str | int, ...]) -> int | None:

@@ -24,7 +24,7 @@ from sim.errors import InputError
 from sim.rules.counts import BUILTINS, UNIT_KINDS, VOCABULARY
 from sim.rules.expr import FUNCTIONS, Formula, FormulaError, constant_value
 from sim.scenario import SCENARIO_DIR, apply_overrides, parse_overrides
-from sim.yamlfile import LineMap, line_of, read_yaml, validate
+from sim.yamlfile import LineMap, bundled_names, find_bundled, line_of, read_yaml, validate
 
 __all__ = ["RULES_DIR", "RuleSetSpec", "UnitSpec", "IndicatorSpec", "RuleSet", "UnitRules",
            "IndicatorRule", "load_rules", "compile_rules", "bundled_rules", "rules_path"]
@@ -146,7 +146,7 @@ class RuleSet:
 
 def bundled_rules() -> list[str]:
     """Names of the rule sets shipped in ``scenarios/rules/``."""
-    return sorted(p.stem for p in RULES_DIR.glob("*.yaml"))
+    return bundled_names(RULES_DIR)
 
 
 def rules_path(name_or_file: str | Path) -> Path:
@@ -155,14 +155,7 @@ def rules_path(name_or_file: str | Path) -> Path:
     Raises:
         InputError: neither a file nor a bundled name.
     """
-    p = Path(name_or_file)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        return p
-    q = RULES_DIR / f"{name_or_file}.yaml"
-    if q.exists():
-        return q
-    raise InputError(str(name_or_file), None, "", "no such file or bundled rule set "
-                     f"(bundled: {', '.join(bundled_rules())})")
+    return find_bundled(name_or_file, RULES_DIR, "rule set")
 
 
 def load_rules(name_or_file: str | Path, overrides: Sequence[str] = ()) -> RuleSet:
