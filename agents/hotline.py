@@ -25,7 +25,6 @@ from sim.hotline import (
     KIND_CONSULTATION,
     KIND_GRID,
     KIND_REQUEST,
-    Contacts,
     draw_background,
     route,
     staffing_by_hour,
@@ -106,7 +105,7 @@ class Hotline(mesa.Agent):
                                           minlength=city.n_subdistricts)
         self.subdistrict_names = list(city.subdistrict_names)
         self.log = CallLog()
-        self._day: Contacts | None = None
+        self._day: tuple[list, ...] | None = None  # today's contacts, column by column
         self._next = 0
         self._redials: list[tuple[float, int, int, int, int]] = []  # time, seq, kind, type, sub
         self._seq = 0
@@ -146,8 +145,11 @@ class Hotline(mesa.Agent):
         self.flush(t)
         self._settle_background()
         date = self.m.calendar.date_of(t)
-        self._day = draw_background(self.spec, self.draws, t, date.weekday(),
-                                    date in self.m.discovery.holidays, self.resident_share)
+        d = draw_background(self.spec, self.draws, t, date.weekday(),
+                            date in self.m.discovery.holidays, self.resident_share)
+        # plain lists: the feed reads them one call at a time
+        self._day = (d.arrival.tolist(), d.kind.tolist(), d.request_type.tolist(),
+                     d.subdistrict.tolist(), d.talk.tolist(), d.patience.tolist())
         self._next = 0
 
     def flush(self, t: float) -> None:
@@ -155,23 +157,21 @@ class Hotline(mesa.Agent):
         day, red = self._day, self._redials
         if day is None:
             return
-        arr = day.arrival
+        arr, kind, rtype, sub, talk, patience = day
         n = len(arr)
+        offer = self._offer_background
         while True:
-            a = arr[self._next] if self._next < n else math.inf
+            i = self._next
+            a = arr[i] if i < n else math.inf
             r = red[0][0] if red else math.inf
-            if min(a, r) > t:
+            if a > t and r > t:
                 return
             if a <= r:
-                i = self._next
-                self._next += 1
-                self._offer_background(float(a), int(day.kind[i]), int(day.request_type[i]),
-                                       int(day.subdistrict[i]), float(day.talk[i]),
-                                       float(day.patience[i]), False)
+                self._next = i + 1
+                offer(a, kind[i], rtype[i], sub[i], talk[i], patience[i], False)
             else:
-                when, _, kind, rtype, sub = heapq.heappop(red)
-                self._offer_background(when, kind, rtype, sub, self.talk(), self.patience(),
-                                       True)
+                when, _, r_kind, r_type, r_sub = heapq.heappop(red)
+                offer(when, r_kind, r_type, r_sub, self.talk(), self.patience(), True)
 
     def _offer_background(self, arrival: float, kind: int, rtype: int, sub: int, talk: float,
                           patience: float, redial: bool) -> None:
