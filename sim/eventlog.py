@@ -132,8 +132,8 @@ def is_legal_sequence(steps: list[int] | np.ndarray) -> bool:
 class EventLog:
     """Append-only event rows, packed into read-only numpy chunks every ``chunk`` rows.
 
-    Writers append tuples to ``rows`` and call `flush` when it reaches ``chunk`` (after
-    which ``rows`` is a new list); `append` does both for occasional writers.
+    The writer (`sim.workflow.CaseBook`) appends tuples to ``rows`` and calls `flush` when it
+    reaches ``chunk``, after which ``rows`` is a new list.
     """
 
     __slots__ = ("rows", "_chunks", "chunk")
@@ -142,11 +142,6 @@ class EventLog:
         self.rows: list[tuple] = []
         self._chunks: list[np.ndarray] = []
         self.chunk = chunk
-
-    def append(self, row: tuple) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= self.chunk:
-            self.flush()
 
     def flush(self) -> None:
         """Pack the pending rows into a read-only chunk."""
