@@ -194,8 +194,9 @@ class Hotline(mesa.Agent):
         c = self.log.col
         rtype = c["request_type"][ids].astype(np.int64)
         sub = c["subdistrict"][ids]
-        units, backstop = route(self.spec, rtype, sub, self.subdistrict_names,
-                                self.route_rng.random(ids.size))
+        units, backstop, slowdown = route(self.spec, rtype, sub, self.subdistrict_names,
+                                          self.route_rng.random(ids.size),
+                                          self.route_rng.random(ids.size))
         handling = np.empty(ids.size)
         resolve_p = np.empty(ids.size)
         deadline = np.empty(ids.size)
@@ -205,7 +206,8 @@ class Hotline(mesa.Agent):
             handling[mask] = r.handling_hours.draw(self.route_rng, int(mask.sum()))
             resolve_p[mask] = r.resolve_probability
             deadline[mask] = r.deadline_hours
-        handling = np.where(backstop, handling * 1.5, handling)  # re-routing costs time
+        handling = np.where(backstop, handling * 1.5, handling) * slowdown  # re-routing,
+        # and coordinating a shared duty, cost time
         resolved = self.survey_rng.random(ids.size) < np.where(backstop, resolve_p * 0.9,
                                                                 resolve_p)
         reached, responded, resolved, satisfied = survey(

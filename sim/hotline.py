@@ -70,24 +70,38 @@ def draw_background(spec: HotlineSpec, rng: np.random.Generator, start: float, w
     return Contacts(arrival, kind, rtype, sub, talk, patience)
 
 
+COORDINATION = 0.25  # extra handling time per unit sharing a duty with the lead
+
+
 def route(spec: HotlineSpec, request_type: np.ndarray, subdistrict: np.ndarray,
-          subdistrict_names: list[str], u: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """Handling unit of each request: its unit when duty is clear (the caller's subdistrict
-    office for ``unit: subdistrict``), else the district backstop. Returns names and a bool
-    array, True where the backstop took it."""
+          subdistrict_names: list[str], u: np.ndarray, v: np.ndarray
+          ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Handling unit of each request (接诉即办 routing, DOMAIN §7).
+
+    Clear duty (``u < clear_duty``): straight to the unit, the caller's subdistrict office
+    for ``subdistrict``. When several units share it (``shared_with``), the order goes to all
+    and the first to receive it (drawn with ``v``) leads, at a coordination cost. Unclear
+    duty: the district backstop. Returns the leading unit's name, True where the backstop
+    took it, and the factor on handling time.
+    """
     units: list[str] = []
     backstop = np.zeros(len(request_type), dtype=bool)
-    for i, (t, s, ui) in enumerate(zip(request_type.tolist(), subdistrict.tolist(), u.tolist(),
-                                       strict=True)):
+    slowdown = np.ones(len(request_type))
+
+    def name(unit: str, s: int) -> str:
+        return f"subdistrict:{subdistrict_names[s]}" if unit == "subdistrict" else unit
+
+    for i, (t, s, ui, vi) in enumerate(zip(request_type.tolist(), subdistrict.tolist(),
+                                           u.tolist(), v.tolist(), strict=True)):
         r = spec.requests[t]
         if ui >= r.clear_duty:
             units.append(spec.backstop_unit)
             backstop[i] = True
-        elif r.unit == "subdistrict":
-            units.append(f"subdistrict:{subdistrict_names[s]}")
-        else:
-            units.append(r.unit)
-    return units, backstop
+            continue
+        sharing = (r.unit, *r.shared_with)
+        units.append(name(sharing[int(vi * len(sharing))], s))
+        slowdown[i] = 1.0 + COORDINATION * (len(sharing) - 1)
+    return units, backstop, slowdown
 
 
 def survey(rng: np.random.Generator, *, hours_to_feedback: np.ndarray,

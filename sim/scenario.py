@@ -194,7 +194,10 @@ class RequestType(_Spec):
     resolve_probability: Prob = 0.95
     clear_duty: Prob = Field(default=0.85,
                              description="share routed straight to the unit; the rest go to "
-                                         "the district backstop (or the first receiver leads)")
+                                         "the district backstop")
+    shared_with: tuple[str, ...] = Field(
+        default=(), description="other units that share the duty: the order goes to all, the "
+                                "first to receive it leads (首接负责) and coordination slows it")
 
 
 class HotlineSpec(_Spec):

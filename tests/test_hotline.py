@@ -145,3 +145,32 @@ def test_redials_carry_over_midnight() -> None:
     assert (c["answered"] ^ c["abandoned"]).all()
     kinds = c.groupby("redial")["kind"].apply(lambda k: set(k.tolist()))
     assert kinds[True] <= kinds[False]
+
+
+def test_routing_clear_unclear_and_shared_duty() -> None:
+    """Clear duty goes to the unit (a subdistrict office by the caller's subdistrict),
+    unclear duty to the backstop, shared duty to whichever sharing unit receives first."""
+    from sim.hotline import COORDINATION, route
+
+    spec = load_scenario("small-town", ("hotline.enabled=true",)).hotline.model_copy(update={
+        "requests": tuple(load_scenario("dongcheng").hotline.requests)})
+    names = [r.name for r in spec.requests]
+    shared = names.index("complex multi-unit")
+    water = names.index("water outage")
+    n = 3000
+    rng = np.random.default_rng(0)
+    rtype = np.where(np.arange(n) % 2 == 0, shared, water)
+    sub = rng.integers(0, 2, n)
+    units, backstop, slow = route(spec, rtype, sub, ["East", "West"], rng.random(n),
+                                  rng.random(n))
+    units_a = np.array(units)
+    r_shared, r_water = spec.requests[shared], spec.requests[water]
+    is_shared, is_water = rtype == shared, rtype == water
+    assert backstop[is_shared].mean() == pytest.approx(1 - r_shared.clear_duty, abs=0.04)
+    assert backstop[is_water].mean() == pytest.approx(1 - r_water.clear_duty, abs=0.03)
+    assert set(units_a[backstop]) == {spec.backstop_unit}
+    assert set(units_a[is_water & ~backstop]) == {"water"}
+    leads = units_a[is_shared & ~backstop]
+    assert set(leads) == {"subdistrict:East", "subdistrict:West", "housing", "enforcement"}
+    assert slow[is_shared & ~backstop] == pytest.approx(1 + 2 * COORDINATION)
+    assert (slow[is_water] == 1).all()
