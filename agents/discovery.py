@@ -52,13 +52,9 @@ class CitizenReporting(mesa.Agent):
         self.rate_arr = np.asarray(self.rate)
         self.grid_arr = np.asarray(self.grid_factor)
 
-    def first_report(self, subclass: int, grid: int, since: float) -> float:
-        lam = self.rate[subclass] * self.grid_factor[grid]
-        return since + self.expo() / lam if lam > 0 else INF
-
     def first_reports(self, subs: np.ndarray, grids: np.ndarray, since: np.ndarray
                       ) -> np.ndarray:
-        """`first_report` for many new problems at once."""
+        """When residents first report each of these new problems (INF: never)."""
         lam = self.rate_arr[subs] * self.grid_arr[grids]
         draws = self.batch.standard_exponential(len(since))
         with np.errstate(divide="ignore"):
@@ -79,9 +75,6 @@ class Discovery:
         self.detect_p = [min(1.0, s.detection * scale) for s in hb.subclasses]
         self.on_spot = [s.on_spot if model.spec.inspectors.on_spot_fix else 0.0
                         for s in hb.subclasses]
-        self.vanish = [None if s.vanish_hours is None else
-                       model.sampler(f"vanish:{s.code}", s.vanish_hours, 60.0)
-                       for s in hb.subclasses]
         self.vanish_dist = [s.vanish_hours for s in hb.subclasses]
         self.vanish_rng = [model.streams[f"vanish-batch:{s.code}"] for s in hb.subclasses]
         self.detect_arr = np.asarray(self.detect_p)
@@ -127,13 +120,16 @@ class Discovery:
         self.create_many(grids, subs, times)
         self.m.progress(day)
 
-    def create_many(self, grids: np.ndarray, subs: np.ndarray, times: np.ndarray) -> None:
-        """`create` for a day's new problems, vectorised up to the scheduling of each."""
+    def create_many(self, grids: np.ndarray, subs: np.ndarray, times: np.ndarray,
+                    recurrence_of: int = -1) -> int:
+        """New problems at ``times`` (now or later today), vectorised up to the scheduling
+        of each one's first happening: its public report, vanishing, or an inspector noticing
+        it this shift (else it waits for the beat's next shift). Returns the first new id."""
         n = len(times)
-        if n == 0:
-            return
         m = self.m
-        first = m.truth.add_many(grids, subs, times)
+        first = m.truth.add_many(grids, subs, times, recurrence_of)
+        if n == 0:
+            return first
         pids = np.arange(first, first + n)
         self.t_citizen.extend(self.citizens.first_reports(subs, grids, times).tolist())
         vanish = np.full(n, INF)
@@ -150,37 +146,22 @@ class Discovery:
             self.t_detect.extend([INF] * n)
             for pid in pids.tolist():
                 self._arm(pid)
-            return
+            return first
         detect = corps.watch_many(pids, grids, times, self.detect_arr[subs])
         self.t_detect.extend(detect.tolist())
         waiting = (detect == INF) & (corps.grid_beat[grids] >= 0)
         until = np.full(n, INF)
         until[waiting] = corps.next_shift_starts(np.maximum(times[waiting], m.env._now))
         soonest = np.minimum(np.minimum(detect, vanish), np.asarray(self.t_citizen[first:]))
-        arm = ~waiting | (soonest < until)
+        arm = ~waiting | (soonest < until)  # the rest are armed by the beat's rescan
         for pid in pids[arm].tolist():
             self._arm(pid)
+        return first
 
     def create(self, grid: int, subclass: int, t: float, recurrence_of: int = -1) -> int:
-        """A new problem at ``t`` (now or later today); schedules its first happening."""
-        pid = self.m.truth.add(grid, subclass, t, recurrence_of)
-        self.t_citizen.append(self.citizens.first_report(subclass, grid, t))
-        v = self.vanish[subclass]
-        self.t_vanish.append(t + v() if v is not None else INF)
-        self.armed.append(INF)
-        self.reported.append(False)
-        corps = self.m.inspectors
-        if corps.active:
-            td = corps.watch(pid, grid, t, self.detect_p[subclass])
-            self.t_detect.append(td)
-            if td == INF and corps.grid_beat[grid] >= 0:
-                # unseen until the beat's next shift rescans it: arm only what comes sooner
-                self.arm_before(pid, corps.next_shift_start(max(t, self.m.env.now)))
-                return pid
-        else:
-            self.t_detect.append(INF)
-        self._arm(pid)
-        return pid
+        """One new problem at ``t`` (a recurrence); returns its id."""
+        return self.create_many(np.array([grid]), np.array([subclass]), np.array([t]),
+                                recurrence_of)
 
     def arm_before(self, pid: int, until: float) -> None:
         """Arm a waiting problem's public report or vanishing if it comes before ``until``;
@@ -312,8 +293,10 @@ class Discovery:
         """A case closed but the problem is still there: patrols may find it again."""
         self.reported[pid] = False
         if self.m.inspectors.active:
-            self.t_detect[pid] = self.m.inspectors.watch(
-                pid, self.m.truth.grid[pid], now, self.detect_p[self.m.truth.subclass[pid]])
+            truth = self.m.truth
+            self.t_detect[pid] = float(self.m.inspectors.watch_many(
+                np.array([pid]), np.array([truth.grid[pid]]), np.array([now]),
+                self.detect_arr[[truth.subclass[pid]]])[0])
         self.m.truth.token[pid] += 1
         self._arm(pid)
 

@@ -158,19 +158,6 @@ class InspectorCorps:
             beat.offset = offset
         self._rescan_all(t0)
 
-    def next_shift_start(self, t: float) -> float:
-        """The first shift start strictly after ``t`` (when unseen problems get rescanned)."""
-        day = int(t // 1440)
-        cal = self.m.calendar
-        for d in range(day, day + 15):
-            if self.spec.days == "workdays" and not cal.is_workday(d):
-                continue
-            for s0 in self.shift_starts:
-                start = d * 1440 + s0
-                if start > t:
-                    return start
-        return INF
-
     def _rescan_all(self, t0: float) -> None:
         """Give every problem no beat has seen yet a chance in the new shift (vectorised over
         all beats; problems gone or already in a case drop out)."""
@@ -192,7 +179,7 @@ class InspectorCorps:
         found = t < INF
         for pid, when in zip(pids[found].tolist(), t[found].tolist(), strict=True):
             disc.set_detect(pid, when)
-        until = self.next_shift_start(t0)
+        until = float(self.next_shift_starts(np.array([t0]))[0])
         beat_of = self.grid_beat[grids[~found]]
         armed = disc.armed
         for pid, b in zip(pids[~found].tolist(), beat_of.tolist(), strict=True):
@@ -231,7 +218,8 @@ class InspectorCorps:
 
     def watch_many(self, pids: np.ndarray, grids: np.ndarray, since: np.ndarray,
                    p: np.ndarray) -> np.ndarray:
-        """`watch` for a batch of new problems."""
+        """Detection times of new (or newly unseen) problems in this shift; those not
+        noticed before it ends wait in their beat's list for the next shift's rescan."""
         t = self.detection_times(grids, since, p, started=True)
         beat = self.grid_beat[grids]
         wait = (t == INF) & (beat >= 0)
@@ -241,7 +229,8 @@ class InspectorCorps:
         return t
 
     def next_shift_starts(self, t: np.ndarray) -> np.ndarray:
-        """`next_shift_start` for many times at once."""
+        """The first shift start strictly after each time: when a problem no patrol has
+        seen yet is rescanned (INF: no shift within two weeks)."""
         if t.size == 0:
             return t
         lo = int(t.min() // 1440)
@@ -251,18 +240,6 @@ class InspectorCorps:
                            if self.spec.days == "all" or cal.is_workday(d)
                            for s0 in self.shift_starts] + [INF])
         return starts[np.searchsorted(starts, t, side="right")]
-
-    def watch(self, pid: int, grid: int, since: float, p: float) -> float:
-        """Detection time of a new (or newly unseen) problem; queue it if not this shift."""
-        b = self.grid_beat[grid]
-        if b < 0:
-            return INF
-        beat = self.beats[b]
-        t = beat.first_detection(grid, since, p, self.u_detect.random()) \
-            if beat.t0 <= since < beat.t1 else INF
-        if t == INF:
-            beat.pending.append(pid)
-        return t
 
     # -- tasks -------------------------------------------------------------------------------
     def task_deadline(self, grid: int, limit_minutes: float) -> float:

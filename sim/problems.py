@@ -104,30 +104,17 @@ class GroundTruth:
     def __len__(self) -> int:
         return len(self.grid)
 
-    def add(self, grid: int, subclass: int, t: float, recurrence_of: int = -1) -> int:
-        pid = len(self.grid)
-        self.grid.append(grid)
-        self.subclass.append(subclass)
-        self.created.append(t)
-        self.found.append(np.nan)
-        self.ended.append(np.nan)
-        self.fate.append(Fate.OPEN)
-        self.first_case.append(-1)
-        self.found_by.append(0)
-        self.recurrence_of.append(recurrence_of)
-        self.case.append(-1)
-        self.token.append(0)
-        return pid
-
-    def add_many(self, grids: np.ndarray, subclasses: np.ndarray, times: np.ndarray) -> int:
-        """Add a day's new problems at once; returns the first new problem id."""
+    def add_many(self, grids: np.ndarray, subclasses: np.ndarray, times: np.ndarray,
+                 recurrence_of: int = -1) -> int:
+        """Add new problems (a day's, or one recurrence); returns the first new id."""
         first = len(self.grid)
         n = len(times)
         self.grid.extend(grids.tolist())
         self.subclass.extend(subclasses.tolist())
         self.created.extend(times.tolist())
         for col, fill in ((self.found, np.nan), (self.ended, np.nan), (self.fate, Fate.OPEN),
-                          (self.first_case, -1), (self.found_by, 0), (self.recurrence_of, -1),
+                          (self.first_case, -1), (self.found_by, 0),
+                          (self.recurrence_of, recurrence_of),
                           (self.case, -1), (self.token, 0)):
             col.extend([fill] * n)
         return first
