@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,12 @@ from pathlib import Path
 from sim.errors import GridLoopError
 
 __all__ = ["main"]
+
+# Further subcommands live in their own modules. Each module has ``register(subparsers)``,
+# which adds its parser and sets ``handler=<function(args) -> int>`` as a default; the
+# module should import its heavy dependencies inside the handler, so `gridloop --help`
+# stays quick.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--top", type=int, default=10,
                    help="rows printed per table: the best and worst (0: all)")
     e.add_argument("--quiet", action="store_true", help="print only where results went")
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return p
 
 
@@ -153,8 +163,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
-               "evaluate": _cmd_evaluate}[args.command]
+    handler = getattr(args, "handler", None) or {
+        "run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
+        "evaluate": _cmd_evaluate}[args.command]
     try:
         return handler(args)
     except GridLoopError as e:
