@@ -18,4 +18,4 @@ bench:
 
 lint:
 	@scripts/bootstrap.sh dev
-	.venv/bin/ruff check sim agents training tests benchmarks
+	.venv/bin/ruff check sim agents training tests benchmarks notebooks
