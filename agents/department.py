@@ -56,6 +56,8 @@ class Department(mesa.Agent):
         self.extension_rate = min(1.0, spec.extension_rate + r.extension_delta)
         self.own_return_rate = r.own_return_rate
         self.u_pingpong = model.uniforms(f"{key}:ping-pong")
+        self.intake = (None if spec.intake_hours is None else
+                       model.sampler(f"{key}:intake", spec.intake_hours, 60.0))
 
     def receive(self, case: Case) -> None:
         """A dispatched case arrives (step 4 begins)."""
@@ -78,6 +80,10 @@ class Department(mesa.Agent):
             case.deadline = m.calendar.deadline(case.deadline, m.sub_limit[case.subclass],
                                                 m.limit_scale)
             self._record(case, Step.EXTEND, AK.DEPARTMENT, -1, case.deadline)
+        if self.intake is not None:  # waits in the in-tray first (before 2004)
+            ev = m.env.timeout(self.intake(), case)
+            ev.callbacks.append(self._resume)
+            return
         self._queue(case)
 
     def rework(self, case: Case) -> None:

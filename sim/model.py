@@ -23,6 +23,7 @@ from agents.department import Department
 from agents.discovery import Discovery
 from agents.hotline import Hotline
 from agents.inspector import InspectorCorps
+from agents.loops import apply_loops
 from sim.behaviour import NO_REACTION, Pressures, Reaction, UnitWeights, pressures, react
 from sim.calendar import WorkingCalendar
 from sim.citymap import CityMap, load_city
@@ -31,7 +32,7 @@ from sim.eventlog import EventLog
 from sim.policies import DecisionPoints
 from sim.problems import GroundTruth
 from sim.randomness import Streams, Uniforms
-from sim.scenario import Scenario
+from sim.scenario import LoopsSpec, Scenario
 from sim.taxonomy import load_handbook
 from sim.workflow import CaseBook
 
@@ -42,7 +43,7 @@ def behaviour_under(scenario: Scenario) -> Reaction:
     """How units behave under the scenario's rule set (`sim.behaviour`); fixed when the
     behaviour model is off."""
     spec = scenario.evaluation.behaviour
-    if not spec.enabled:
+    if not spec.enabled or not scenario.evaluation.enabled:  # nobody evaluated: no pressure
         return NO_REACTION
     from sim.rules import load_rules  # only needed when units react to the rules
 
@@ -102,6 +103,8 @@ class CityModel(mesa.Model):
         self.reaction = behaviour_under(scenario)
         self.inspectors = InspectorCorps(self)
         self.discovery = Discovery(self)
+        if scenario.loops != LoopsSpec():  # big/small/micro loops (agents/loops.py)
+            apply_loops(self)
         self.supervision = SupervisionCentre(self)
         self.command = CommandCentre(self)
         self.departments = [Department(self, i, n, scenario.departments[n])

@@ -72,8 +72,11 @@ class RunResult:
         return out
 
     def evaluation(self) -> dict[str, pd.DataFrame]:
-        """The standard evaluation (DOMAIN §6) of every unit, from the event log."""
+        """The standard evaluation (DOMAIN §6) of every unit, from the event log (none when
+        the scenario evaluates nobody, ``evaluation.enabled: false``)."""
         sc = self.scenario
+        if not sc.evaluation.enabled:
+            return {}
         return standard_evaluation(
             self.events, department_names=self.departments,
             grid_to_subdistrict=self.city.subdistrict,
