@@ -24,6 +24,7 @@ from agents.discovery import Discovery
 from agents.hotline import Hotline
 from agents.inspector import InspectorCorps
 from agents.loops import apply_loops
+from agents.whistle import Whistle
 from sim.behaviour import NO_REACTION, Pressures, Reaction, UnitWeights, pressures, react
 from sim.calendar import WorkingCalendar
 from sim.citymap import CityMap, load_city
@@ -107,6 +108,7 @@ class CityModel(mesa.Model):
             apply_loops(self)
         self.supervision = SupervisionCentre(self)
         self.command = CommandCentre(self)
+        self.whistle = Whistle(self) if scenario.whistle.enabled else None
         self.departments = [Department(self, i, n, scenario.departments[n])
                             for i, n in enumerate(self.department_names)]
         self.hotline = Hotline(self) if scenario.hotline.enabled else None
@@ -135,6 +137,8 @@ class CityModel(mesa.Model):
         if self.hotline is not None:
             self.hotline.start()
         self.inspectors.start()
+        if self.whistle is not None:
+            self.whistle.start()
         gc_was = gc.isenabled()
         gc.disable()  # millions of short-lived acyclic objects: the collector only costs time
         try:

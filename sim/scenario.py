@@ -308,6 +308,8 @@ class WhistleSpec(_Spec):
     arrive_minutes: Dist = Field(
         default=Dist(dist="empirical", values=(10.0, 15.0, 20.0, 25.0, 30.0)),
         description="from summons to the department on site (the norm: within 30)")
+    arrive_limit_minutes: PosFloat = Field(default=30.0,
+                                           description="the norm for arriving on site")
     sweep_minutes: PosFloat = Field(default=60.0, gt=0,
                                     description="how often the subdistricts look for late cases")
 
