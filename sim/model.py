@@ -24,6 +24,7 @@ from agents.discovery import Discovery
 from agents.hotline import Hotline
 from agents.inspector import InspectorCorps
 from agents.loops import apply_loops
+from agents.proactive import Proactive
 from agents.whistle import Whistle
 from sim.behaviour import NO_REACTION, Pressures, Reaction, UnitWeights, pressures, react
 from sim.calendar import WorkingCalendar
@@ -112,6 +113,7 @@ class CityModel(mesa.Model):
         self.departments = [Department(self, i, n, scenario.departments[n])
                             for i, n in enumerate(self.department_names)]
         self.hotline = Hotline(self) if scenario.hotline.enabled else None
+        self.proactive = Proactive(self) if scenario.proactive.enabled else None
         self.calls: pd.DataFrame | None = None
         self.wall_seconds = 0.0
         self.sim_events = 0
