@@ -223,16 +223,16 @@ class InspectorCorps:
         if not live.any() or not self._cycle_arr.size:
             return out
         g, s, pp, uu = grids[live], since[live], p[live], u[live]
-        if self._visits is not None:  # walked v times a cycle: noticed with 1-(1-p)^v a cycle
-            pp = 1.0 - (1.0 - pp) ** self._visits[g]  # (at the first visit's time: approximate)
         cyc = self._cycle_arr[beat[live]]
+        if self._visits is not None:  # walked v times a cycle: a visit every cycle / v from
+            cyc = cyc / np.maximum(self._visits[g], 1)  # the first (evenly spread: approximate)
         first = t0 + self._offset_arr[g]
         j0 = np.where(s <= first, 0.0, np.ceil((s - first) / cyc))
         with np.errstate(divide="ignore", invalid="ignore"):
             q = np.log1p(-np.minimum(pp, 0.999999))
             k = np.where(pp >= 1.0, 0.0, np.floor(np.log1p(-uu) / q))
         t = first + (j0 + k) * cyc
-        out[live] = np.where((t < t1) & (pp > 0), t, INF)
+        out[live] = np.where(t < t1, t, INF)
         return out
 
     def watch_many(self, pids: np.ndarray, grids: np.ndarray, since: np.ndarray,

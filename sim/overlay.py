@@ -111,7 +111,11 @@ def read_layers(path: Path, find: Any, *, _seen: tuple[Path, ...] = ()) -> Layer
     if not isinstance(base, str) or not base.strip():
         raise InputError(str(path), line, "base",
                          f"expected a scenario file or bundled name, got {base!r}")
-    base_path = find(base.strip(), path.parent)
+    try:
+        base_path = find(base.strip(), path.parent)
+    except InputError as e:
+        raise InputError(str(path), line, "base", f"expected a scenario file or bundled name, "
+                         f"got {base!r}: {e.message}") from None
     if base_path.resolve() in here:
         loop = " -> ".join(p.name for p in (*here, base_path.resolve()))
         raise InputError(str(path), line, "base",
