@@ -9,6 +9,7 @@ default city for 30 days, the two presets on the same seed (common random number
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from sim.governance import subclasses_named
 from sim.model import CityModel
 from sim.policies import DecisionPoints
 from sim.problems import Fate
+from sim.rules import UnitRoster, evaluate_rules, load_rules
 from sim.run import RunResult, simulate
 from sim.scenario import load_scenario
 
@@ -200,7 +202,7 @@ def test_whistle_summons_arrive_within_30_minutes() -> None:
     assert all(is_legal_sequence(s) for s in steps_by_case(ev).values())
 
 
-def test_whistle_counts_in_the_department_evaluation() -> None:
+def test_whistle_counts_in_the_department_evaluation(tmp_path: Path) -> None:
     r = run("whistle.enabled=true", "whistle.subclasses=[E05]")
     ev = r.events
     counts = department_counts(ev, len(r.departments), r.scenario.days * 1440.0)
@@ -208,6 +210,20 @@ def test_whistle_counts_in_the_department_evaluation() -> None:
     assert counts["summons"].sum() == len(rows) > 0
     assert (counts["summons"] == np.bincount(rows["department"],
                                             minlength=len(r.departments))).all()
+    # and a rule set can score it (the `summons` count of the rules vocabulary)
+    path = tmp_path / "whistle-rules.yaml"
+    path.write_text("name: whistle\nperiod: all\nunits:\n  departments:\n    indicators:\n"
+                    "      - {name: summons_rate, formula: 'ratio(summons, filed, 0)',\n"
+                    "         weight: 1.0, higher_is_better: false}\n", encoding="utf-8")
+    sc = r.scenario
+    roster = UnitRoster.from_city(r.city, r.departments, grid_to_beat=r.grid_beat,
+                                  n_beats=r.n_beats, n_acceptors=sc.centre.acceptors,
+                                  n_shift_leaders=sc.centre.shift_leaders,
+                                  n_dispatchers=sc.centre.dispatchers)
+    table = evaluate_rules(load_rules(path), ev, roster,
+                           horizon=sc.days * 1440.0)["departments"]
+    assert table["summons"].sum() == len(rows)
+    assert table["summons_rate"].max() > 0
 
 
 def test_whistle_summons_long_overdue_and_ping_ponged_cases() -> None:
