@@ -4,6 +4,7 @@ that holds it, the base's or the overlay's."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,22 @@ import pytest
 from sim.cli import main
 from sim.errors import InputError
 from sim.overlay import merge
-from sim.scenario import SCENARIO_DIR, bundled_scenarios, load_scenario, scenario_chain
+from sim.scenario import (
+    SCENARIO_DIR,
+    Scenario,
+    bundled_scenarios,
+    load_scenario,
+    scenario_chain,
+)
 
 PRESETS = ["complaint-driven", "grid-2004", "hotline-grid", "loops", "proactive", "whistle"]
 SMALL_TOWN = SCENARIO_DIR / "small-town.yaml"
+
+
+@cache
+def bundled(name: str) -> Scenario:
+    """A bundled scenario, loaded once (scenarios are frozen)."""
+    return load_scenario(name)
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -59,7 +72,7 @@ def test_each_preset_is_a_short_commented_overlay_of_dongcheng(name: str) -> Non
     text = path.read_text(encoding="utf-8")
     assert "base: dongcheng" in text and text.startswith("#")
     assert len(text.splitlines()) < 60
-    sc = load_scenario(f"governance/{name}")
+    sc = bundled(f"governance/{name}")
     assert sc.name == name
     assert Path(sc.source) == path.resolve()
     assert scenario_chain(f"governance/{name}") == [path, SCENARIO_DIR / "dongcheng.yaml"]
@@ -68,22 +81,22 @@ def test_each_preset_is_a_short_commented_overlay_of_dongcheng(name: str) -> Non
     assert sc.resolve(sc.city.grids_file) == (SCENARIO_DIR / "cities" / "dongcheng.csv").resolve()
     assert sc.resolve(sc.handbook.file).is_file()
     # everything the overlay does not name is the base's
-    base = load_scenario("dongcheng")
+    base = bundled("dongcheng")
     assert sc.problems == base.problems and sc.calendar == base.calendar
 
 
 def test_presets_change_what_their_comments_say() -> None:
-    cd, g4 = load_scenario("governance/complaint-driven"), load_scenario("governance/grid-2004")
+    cd, g4 = bundled("governance/complaint-driven"), bundled("governance/grid-2004")
     assert cd.inspectors.count == 0 and not cd.hotline.enabled
     assert not cd.centre.independent_checks and not cd.evaluation.enabled
     assert all(d.intake_hours is not None for d in cd.departments.values())
-    assert cd.departments["water"].crews == load_scenario("dongcheng").departments["water"].crews
+    assert cd.departments["water"].crews == bundled("dongcheng").departments["water"].crews
     assert g4.inspectors.count == 400 and not g4.hotline.enabled
     assert g4.centre.independent_checks and g4.evaluation.enabled
-    assert load_scenario("governance/whistle").whistle.enabled
-    assert load_scenario("governance/proactive").proactive.enabled
-    assert "E05-01" in load_scenario("governance/loops").loops.subdistrict_handles
-    assert load_scenario("governance/hotline-grid").evaluation.rules == "three-rates"
+    assert bundled("governance/whistle").whistle.enabled
+    assert bundled("governance/proactive").proactive.enabled
+    assert "E05-01" in bundled("governance/loops").loops.subdistrict_handles
+    assert bundled("governance/hotline-grid").evaluation.rules == "three-rates"
 
 
 def test_set_applies_on_top_of_an_overlay() -> None:
@@ -143,7 +156,7 @@ def test_overlay_of_a_preset(tmp_path: Path) -> None:
     path = write(tmp_path, "late.yaml", "base: governance/whistle\nwhistle: {overdue_hours: 2}\n")
     sc = load_scenario(path)
     assert sc.whistle.enabled and sc.whistle.overdue_hours == 2
-    assert sc.whistle.subclasses == load_scenario("governance/whistle").whistle.subclasses
+    assert sc.whistle.subclasses == bundled("governance/whistle").whistle.subclasses
 
 
 # ---------------------------------------------------------------- mistakes, located
