@@ -183,7 +183,7 @@ def test_whistle_summons_arrive_within_30_minutes() -> None:
     ev = r.events
     joint = set(subclasses_named(r.handbook, ("E05-02", "E01-05")))
     m = summons_table(r)
-    assert len(m) > 20 and len(m) == count(ev, Step.SUMMON)
+    assert len(m) > 20 and len(m) == count(ev, Step.SUMMON) == r.summary()["summons"]
     assert ((m["time_start"] - m["time"]) <= 30.0).all()
     assert np.allclose(m["deadline"] - m["time"], 30.0)
     # the subdistrict of the case's grid blows the whistle on the responsible department
@@ -248,7 +248,8 @@ def test_whistle_summons_long_overdue_and_ping_ponged_cases() -> None:
 
 
 def test_whistle_off_writes_no_summons() -> None:
-    assert count(run().events, Step.SUMMON) == 0
+    r = run()
+    assert count(r.events, Step.SUMMON) == 0 and "summons" not in r.summary()
 
 
 # ---------------------------------------------------------------- proactive patrols
