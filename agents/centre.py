@@ -47,6 +47,8 @@ class SupervisionCentre(mesa.Agent):
         self.check_accuracy = model.spec.inspectors.check_accuracy
         self.limit = spec.step_limit_minutes
         self.always_open = self.window.always_open
+        # no independent check (before 2004): the department's own feedback closes the case
+        self.checks = model.inspectors.active and spec.independent_checks
         self._record = model.cases.record  # looked up once: called a dozen times a case
 
     def _due(self) -> float:
@@ -137,7 +139,7 @@ class SupervisionCentre(mesa.Agent):
     # -- feedback to close -------------------------------------------------------------------
     def feedback(self, case: Case) -> None:
         """The department reports the work done (step 5); check it, or close if no checks."""
-        if self.m.inspectors.active:
+        if self.checks:
             self.acceptors.submit(case, self.register_t(), self._send_check)
         else:
             self.leaders.submit(case, self.close_t(), self._close)

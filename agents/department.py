@@ -56,11 +56,17 @@ class Department(mesa.Agent):
         self.extension_rate = min(1.0, spec.extension_rate + r.extension_delta)
         self.own_return_rate = r.own_return_rate
         self.u_pingpong = model.uniforms(f"{key}:ping-pong")
+        self.whistle = model.whistle  # whistle-and-report (agents/whistle.py), or None
+        self.intake = (None if spec.intake_hours is None else
+                       model.sampler(f"{key}:intake", spec.intake_hours, 60.0))
 
     def receive(self, case: Case) -> None:
         """A dispatched case arrives (step 4 begins)."""
         m = self.m
         d = m.decisions
+        w = self.whistle
+        if w is not None and w.on_arrival(case):  # summoned: on site at once, not queued
+            return
         not_ours = m.sub_dept[case.true_subclass] != self.index
         u = self.u
         if d.return_case(not_ours, self.spec.returns_wrong, u()) or (
@@ -78,6 +84,12 @@ class Department(mesa.Agent):
             case.deadline = m.calendar.deadline(case.deadline, m.sub_limit[case.subclass],
                                                 m.limit_scale)
             self._record(case, Step.EXTEND, AK.DEPARTMENT, -1, case.deadline)
+        if self.intake is not None:  # waits in the in-tray first (before 2004)
+            if w is not None:
+                w.wait(case, self)
+            ev = m.env.timeout(self.intake(), case)
+            ev.callbacks.append(self._resume)
+            return
         self._queue(case)
 
     def rework(self, case: Case) -> None:
@@ -92,17 +104,26 @@ class Department(mesa.Agent):
         m = self.m
         minutes = self.travel() + self.handling[case.true_subclass]()
         key = m.decisions.queue_key(self.spec.priority, case.deadline, m.env.now)
+        if self.whistle is not None:
+            self.whistle.wait(case, self)
         self.crews.submit(case, minutes, self._handled, key)
 
     def _return(self, ev: object) -> None:
         case = ev._value  # type: ignore[attr-defined]
         self._record(case, Step.RETURN, AK.DEPARTMENT, -1)
+        if self.whistle is not None:
+            self.whistle.returned(case)
         self.m.command.returned(case, self.index)
 
     def _resume(self, ev: object) -> None:
-        self._queue(ev._value)  # type: ignore[attr-defined]
+        case = ev._value  # type: ignore[attr-defined]
+        if self.whistle is not None and case.id in self.whistle.summoned:
+            return  # summoned while it waited: the work is done or under way
+        self._queue(case)
 
     def _start(self, case: Case, crew: int, waited: float) -> None:
+        if self.whistle is not None:
+            self.whistle.started(case)
         self._record(case, Step.HANDLE_START, AK.DEPARTMENT, crew)
 
     def _handled(self, case: Case, crew: int) -> None:

@@ -10,6 +10,7 @@ Public reports are the seam where the 12345 hotline plugs in (`CitizenReporting.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import mesa
@@ -103,6 +104,7 @@ class Discovery:
         self.t_vanish: list[float] = []
         self.armed: list[float] = []
         self.reported: list[bool] = []  # in the platform's loop: repeats are merges
+        self.complaint_hook: Callable[[int, float], None] | None = None  # agents/proactive.py
 
     # -- arrivals ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -252,6 +254,8 @@ class Discovery:
     def public_report(self, pid: int, now: float) -> None:
         """A resident reports problem ``pid``: by phone through the 12345 hotline when the
         scenario has one, else straight to the supervision centre."""
+        if self.complaint_hook is not None:  # proactive governance counts complaints
+            self.complaint_hook(pid, now)
         hotline = self.m.hotline
         if hotline is not None:
             hotline.problem_call(pid, now)

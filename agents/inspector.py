@@ -98,6 +98,7 @@ class InspectorCorps:
         self._cycle_arr = np.zeros(0)
         self._offset_arr = np.zeros(0)
         self._route = self._legs = self._starts = self._sizes = np.zeros(0, dtype=np.int64)
+        self._visits: np.ndarray | None = None  # visits per grid a cycle, when not all 1
         self.task_minutes = make_sampler(spec.task_minutes, model.streams["inspector-tasks"])
         self.u_detect = model.streams["detection"]
         self.shift_starts = [start + s * spec.shift_hours * 60 for s in range(spec.shifts)]
@@ -129,7 +130,14 @@ class InspectorCorps:
         t0 = ev._value  # type: ignore[attr-defined]
         m = self.m
         city = m.city
-        routes = [m.decisions.patrol_route(b.grids, city.row, city.col) for b in self.beats]
+        proactive = m.proactive
+        if proactive is None:
+            routes = [m.decisions.patrol_route(b.grids, city.row, city.col) for b in self.beats]
+        else:  # steered toward complaints (agents/proactive.py)
+            w = proactive.grid_weights(t0)
+            routes = [m.decisions.patrol_route(b.grids, city.row, city.col, w[b.grids],
+                                               revisit_share=proactive.hot_share)
+                      for b in self.beats]
         key = b"".join(r.tobytes() for r in routes)
         if key != self._plan_key:  # routes changed (or first shift): redo the fixed parts
             side, speed = m.spec.city.grid_side_m, m.spec.city.walk_speed_kmh
@@ -140,12 +148,21 @@ class InspectorCorps:
             sizes = np.array([len(r) for r in routes])
             self._starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
             self._sizes = sizes
+            visits = np.bincount(self._route, minlength=city.n_grids)
+            in_beat = self.grid_beat >= 0
+            self._visits = None if np.array_equal(visits[in_beat], np.ones(in_beat.sum(),
+                                                  dtype=visits.dtype)) else visits
         dwell = self.spec.minutes_per_grid.draw(self.patrol_rng, len(self._route))
         step = dwell + self._legs
         before = np.cumsum(step) - step                       # time before each position
         beat_base = np.repeat(before[self._starts], self._sizes)
         offsets = np.empty(city.n_grids)
-        offsets[self._route] = before - beat_base + dwell     # noticed at the end of the dwell
+        if self._visits is None:
+            offsets[self._route] = before - beat_base + dwell  # noticed at the end of the dwell
+        else:  # some grids walked twice (or not at all) a cycle: time of the first visit
+            offsets.fill(INF)
+            seen, first = np.unique(self._route, return_index=True)
+            offsets[seen] = (before - beat_base + dwell)[first]
         cycle_arr = np.add.reduceat(step, self._starts)
         self._cycle_arr = np.maximum(cycle_arr, 1.0)
         self._offset_arr = offsets
@@ -207,6 +224,8 @@ class InspectorCorps:
             return out
         g, s, pp, uu = grids[live], since[live], p[live], u[live]
         cyc = self._cycle_arr[beat[live]]
+        if self._visits is not None:  # walked v times a cycle: a visit every cycle / v from
+            cyc = cyc / np.maximum(self._visits[g], 1)  # the first (evenly spread: approximate)
         first = t0 + self._offset_arr[g]
         j0 = np.where(s <= first, 0.0, np.ceil((s - first) / cyc))
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -124,6 +124,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     city = load_city(scenario.resolve(scenario.city.grids_file), scenario.city.district_code)
     print(f"{args.scenario}: ok ({scenario.name}: {city.n_grids} grids, "
           f"{city.n_subdistricts} subdistricts, {len(scenario.departments)} departments)")
+    from sim.scenario import scenario_chain
+
+    chain = scenario_chain(args.scenario)
+    if len(chain) > 1:  # an overlay: say what it is laid over
+        print("  overlay: " + " over ".join(str(p) for p in chain))
     return 0
 
 

@@ -49,6 +49,8 @@ class Step(IntEnum):
     CHECK = 15          # inspector checked on site: outcome PASS or FAIL
     REWORK = 16         # case back to the department (返工)
     CLOSE = 17          # shift leader closes (结案)
+    SUMMON = 18         # a subdistrict blows the whistle: the department must be on site
+                        # (吹哨报到); deadline: when it must arrive
 
 
 class ActorKind(IntEnum):
@@ -59,6 +61,7 @@ class ActorKind(IntEnum):
     SHIFT_LEADER = 4
     DISPATCHER = 5
     DEPARTMENT = 6
+    SUBDISTRICT = 7     # a subdistrict office (whistle-and-report); actor: subdistrict index
 
 
 class Outcome(IntEnum):
@@ -105,16 +108,17 @@ TRANSITIONS: dict[Step, frozenset[Step]] = {
     _S.MERGE: frozenset(),
     _S.VOID: frozenset(),
     _S.FILE: frozenset({_S.DISPATCH}),
-    _S.DISPATCH: frozenset({_S.RETURN, _S.HANDLE_START, _S.EXTEND, _S.SUSPEND}),
+    _S.DISPATCH: frozenset({_S.RETURN, _S.HANDLE_START, _S.EXTEND, _S.SUSPEND, _S.SUMMON}),
     _S.RETURN: frozenset({_S.DISPATCH}),
-    _S.EXTEND: frozenset({_S.HANDLE_START, _S.SUSPEND}),
-    _S.SUSPEND: frozenset({_S.HANDLE_START}),
+    _S.EXTEND: frozenset({_S.HANDLE_START, _S.SUSPEND, _S.SUMMON}),
+    _S.SUSPEND: frozenset({_S.HANDLE_START, _S.SUMMON}),
     _S.HANDLE_START: frozenset({_S.HANDLE}),
     _S.HANDLE: frozenset({_S.CHECK_SEND, _S.CLOSE}),  # CLOSE: no independent check
     _S.CHECK_SEND: frozenset({_S.CHECK}),
     _S.CHECK: frozenset({_S.CLOSE, _S.REWORK}),
-    _S.REWORK: frozenset({_S.HANDLE_START, _S.EXTEND, _S.SUSPEND}),
+    _S.REWORK: frozenset({_S.HANDLE_START, _S.EXTEND, _S.SUSPEND, _S.SUMMON}),
     _S.CLOSE: frozenset(),
+    _S.SUMMON: frozenset({_S.HANDLE_START}),  # the summoned department arrives and works
 }
 TERMINAL = frozenset({_S.SELF_HANDLE, _S.MERGE, _S.VOID, _S.CLOSE})
 

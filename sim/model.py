@@ -23,6 +23,9 @@ from agents.department import Department
 from agents.discovery import Discovery
 from agents.hotline import Hotline
 from agents.inspector import InspectorCorps
+from agents.loops import apply_loops
+from agents.proactive import Proactive
+from agents.whistle import Whistle
 from sim.behaviour import NO_REACTION, Pressures, Reaction, UnitWeights, pressures, react
 from sim.calendar import WorkingCalendar
 from sim.citymap import CityMap, load_city
@@ -31,7 +34,7 @@ from sim.eventlog import EventLog
 from sim.policies import DecisionPoints
 from sim.problems import GroundTruth
 from sim.randomness import Streams, Uniforms
-from sim.scenario import Scenario
+from sim.scenario import LoopsSpec, Scenario
 from sim.taxonomy import load_handbook
 from sim.workflow import CaseBook
 
@@ -42,7 +45,7 @@ def behaviour_under(scenario: Scenario) -> Reaction:
     """How units behave under the scenario's rule set (`sim.behaviour`); fixed when the
     behaviour model is off."""
     spec = scenario.evaluation.behaviour
-    if not spec.enabled:
+    if not spec.enabled or not scenario.evaluation.enabled:  # nobody evaluated: no pressure
         return NO_REACTION
     from sim.rules import load_rules  # only needed when units react to the rules
 
@@ -102,11 +105,15 @@ class CityModel(mesa.Model):
         self.reaction = behaviour_under(scenario)
         self.inspectors = InspectorCorps(self)
         self.discovery = Discovery(self)
+        if scenario.loops != LoopsSpec():  # big/small/micro loops (agents/loops.py)
+            apply_loops(self)
         self.supervision = SupervisionCentre(self)
         self.command = CommandCentre(self)
+        self.whistle = Whistle(self) if scenario.whistle.enabled else None
         self.departments = [Department(self, i, n, scenario.departments[n])
                             for i, n in enumerate(self.department_names)]
         self.hotline = Hotline(self) if scenario.hotline.enabled else None
+        self.proactive = Proactive(self) if scenario.proactive.enabled else None
         self.calls: pd.DataFrame | None = None
         self.wall_seconds = 0.0
         self.sim_events = 0
@@ -132,6 +139,8 @@ class CityModel(mesa.Model):
         if self.hotline is not None:
             self.hotline.start()
         self.inspectors.start()
+        if self.whistle is not None:
+            self.whistle.start()
         gc_was = gc.isenabled()
         gc.disable()  # millions of short-lived acyclic objects: the collector only costs time
         try:

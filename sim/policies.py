@@ -56,15 +56,26 @@ class DecisionPoints:
     """The built-in (handbook) rules. Override a method to hand a decision to someone else."""
 
     def patrol_route(self, grids: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-                     weights: np.ndarray | None = None) -> np.ndarray:
-        """Order in which an inspector walks the beat's grids this shift (serpentine).
+                     weights: np.ndarray | None = None, revisit_share: float = 0.0
+                     ) -> np.ndarray:
+        """Order in which an inspector walks the beat's grids each cycle this shift
+        (serpentine).
 
-        ``weights`` (per grid, e.g. recent complaints) lets a proactive rule steer patrols;
-        the default ignores it.
+        ``weights`` (per grid of ``grids``: recent complaints, given only under proactive
+        governance) steer patrols: the grids with the highest positive weights, up to
+        ``revisit_share`` of the beat, are walked a second time every cycle (a second
+        serpentine through them). A route may name a grid more than once; every grid of the
+        beat must appear at least once.
         """
         r, c = rows[grids], cols[grids]
         c_key = np.where(r % 2 == 0, c, -c)
-        return grids[np.lexsort((c_key, r))]
+        route = grids[np.lexsort((c_key, r))]
+        if weights is None or revisit_share <= 0 or not np.any(weights > 0):
+            return route
+        n_hot = min(int(np.ceil(revisit_share * len(grids))), int((weights > 0).sum()))
+        hot = grids[np.argsort(-weights, kind="stable")[:n_hot]]
+        hr, hc = rows[hot], cols[hot]
+        return np.concatenate((route, hot[np.lexsort((np.where(hr % 2 == 0, hc, -hc), hr))]))
 
     def file_report(self, view: FilingView) -> Filing:
         """Merge into an open case of the same problem, void what verification did not find,

@@ -18,6 +18,7 @@ import pandas as pd
 
 from sim.citymap import CityMap
 from sim.evaluation import case_table, standard_evaluation
+from sim.eventlog import Step
 from sim.kpis import hotline_summary, summarize, three_rates
 from sim.model import CityModel
 from sim.output import events_frame, write_events, write_frame, write_json
@@ -64,6 +65,8 @@ class RunResult:
         }
         out.update(summarize(self.cases, self.problems, event_subclasses=events_mask,
                              days=self.scenario.days))
+        if self.scenario.whistle.enabled:  # whistle-and-report: how often it was blown
+            out["summons"] = int((self.events["step"] == Step.SUMMON).sum())
         if self.calls is not None:
             out["hotline"] = hotline_summary(self.calls)
             out["three_rates"] = three_rates(self.calls)
@@ -72,8 +75,11 @@ class RunResult:
         return out
 
     def evaluation(self) -> dict[str, pd.DataFrame]:
-        """The standard evaluation (DOMAIN §6) of every unit, from the event log."""
+        """The standard evaluation (DOMAIN §6) of every unit, from the event log (none when
+        the scenario evaluates nobody, ``evaluation.enabled: false``)."""
         sc = self.scenario
+        if not sc.evaluation.enabled:
+            return {}
         return standard_evaluation(
             self.events, department_names=self.departments,
             grid_to_subdistrict=self.city.subdistrict,

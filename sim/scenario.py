@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sim.distributions import Dist
 from sim.errors import InputError
+from sim.overlay import Origins, read_layers
 from sim.yamlfile import (
     KeyProblem,
     LineMap,
@@ -34,9 +35,9 @@ from sim.yamlfile import (
 __all__ = [
     "Scenario", "CalendarSpec", "CitySpec", "HandbookSpec", "ProblemsSpec", "InspectorsSpec",
     "CitizensSpec", "CentreSpec", "DepartmentSpec", "EvaluationSpec", "BehaviourSpec",
-    "HotlineSpec", "RequestType",
+    "HotlineSpec", "RequestType", "LoopsSpec", "WhistleSpec", "ProactiveSpec",
     "load_scenario", "parse_overrides", "apply_overrides", "scenario_path", "bundled_scenarios",
-    "SCENARIO_DIR",
+    "SCENARIO_DIR", "scenario_chain",
 ]
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -157,6 +158,10 @@ class CentreSpec(_Spec):
     close_minutes: Dist = Dist(dist="lognormal", mean=1.0, cv=0.5)
     dispatch_error: Prob = 0.03
     step_limit_minutes: PosFloat = 60.0
+    independent_checks: bool = Field(
+        default=True, description="an inspector checks finished work on site before the case "
+                                  "closes; off: the department's own feedback closes it "
+                                  "(before 2004)")
 
 
 class DepartmentSpec(_Spec):
@@ -176,6 +181,10 @@ class DepartmentSpec(_Spec):
     extension_rate: Prob = 0.01
     suspension_rate: Prob = 0.0
     suspension_days: Dist = Dist(dist="exponential", mean=20.0)
+    intake_hours: Dist | None = Field(
+        default=None, description="hours a dispatched case waits in the department's in-tray "
+                                  "before it is queued for a crew (paper-based handling before "
+                                  "2004); none by default")
 
 
 class RequestType(_Spec):
@@ -256,6 +265,71 @@ class EvaluationSpec(_Spec):
     rules: str = Field(default="standard",
                        description="rule set: a bundled name (scenarios/rules/) or a file")
     behaviour: BehaviourSpec = BehaviourSpec()
+    enabled: bool = Field(default=True,
+                          description="off: nobody is evaluated (no league tables, no "
+                                      "behaviour pressure), as before 2004")
+
+
+class LoopsSpec(_Spec):
+    """Big, small and micro loops (大循环/小循环, DOMAIN §8).
+
+    The subdistrict loop: subclasses within a subdistrict's powers go to its own teams (the
+    ``subdistrict_unit`` department) instead of the handbook's district department. The
+    community loop: grid staff fix more on the spot (``on_spot_scale``).
+    """
+
+    subdistrict_unit: str = Field(default="subdistrict",
+                                  description="department that runs the subdistrict loop")
+    subdistrict_handles: tuple[str, ...] = Field(
+        default=(), description="subclass codes (E05-01) or class codes (E05, C03) routed to "
+                                "the subdistrict unit")
+    on_spot_scale: PosFloat = Field(
+        default=1.0, description="multiplies every subclass's on-the-spot share (capped at 1)")
+
+
+class WhistleSpec(_Spec):
+    """Whistle-and-report (街乡吹哨、部门报到, DOMAIN §8): the subdistrict summons departments.
+
+    A case is summoned when its subclass needs joint action (``subclasses``), when it has
+    been returned more than ``returns`` times, or when it is ``overdue_hours`` past its
+    handling deadline and no crew has started. The summoned department (the handbook's,
+    whatever the dispatch said) is on site within ``arrive_minutes`` and stays until done.
+    """
+
+    enabled: bool = False
+    subclasses: tuple[str, ...] = Field(
+        default=(), description="subclass or class codes that need several departments "
+                                "(joint enforcement): summoned when dispatched")
+    returns: int = Field(default=1, ge=0,
+                         description="summon a case returned more than this many times")
+    overdue_hours: PosFloat | None = Field(
+        default=24.0, description="summon a case this many hours past its deadline with no "
+                                  "crew started (null: never for lateness)")
+    arrive_minutes: Dist = Field(
+        default=Dist(dist="empirical", values=(10.0, 15.0, 20.0, 25.0, 30.0)),
+        description="from summons to the department on site (the norm: within 30)")
+    arrive_limit_minutes: PosFloat = Field(default=30.0,
+                                           description="the norm for arriving on site")
+    sweep_minutes: PosFloat = Field(default=60.0, gt=0,
+                                    description="how often the subdistricts look for late cases")
+
+
+class ProactiveSpec(_Spec):
+    """Proactive governance (未诉先办, DOMAIN §8): patrols steered toward concentrated
+    complaints, counted with a lag (hotline pressure feeds back in 3-5 days)."""
+
+    enabled: bool = False
+    lag_days: PosFloat = Field(default=4.0, description="complaints reach the grid after this")
+    window_days: PosFloat = Field(default=14.0, gt=0,
+                                  description="complaints counted over this many days")
+    hot_share: Prob = Field(default=0.3,
+                            description="share of each beat's grids, the most complained "
+                                        "about, walked a second time every patrol cycle")
+    themes: int = Field(default=3, ge=0,
+                        description="subclasses with most complaints (monthly themes) that "
+                                    "patrols look for harder")
+    theme_detection: PosFloat = Field(default=1.5,
+                                      description="multiplies the themes' detection")
 
 
 class Scenario(_Spec):
@@ -276,6 +350,9 @@ class Scenario(_Spec):
     departments: dict[str, DepartmentSpec]
     evaluation: EvaluationSpec = EvaluationSpec()
     hotline: HotlineSpec = HotlineSpec()
+    loops: LoopsSpec = LoopsSpec()
+    whistle: WhistleSpec = WhistleSpec()
+    proactive: ProactiveSpec = ProactiveSpec()
     source: str = Field(default="", description="file this scenario was read from (set by loader)")
 
     def resolve(self, relative: str) -> Path:
@@ -289,14 +366,33 @@ class Scenario(_Spec):
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+# Folders of bundled scenarios below ``scenarios/``, named ``folder/stem`` (governance presets).
+SCENARIO_SUBFOLDERS = ("governance",)
+
+
 def bundled_scenarios() -> list[str]:
-    """Names of the scenarios shipped in ``scenarios/``."""
-    return bundled_names(SCENARIO_DIR)
+    """Names of the scenarios shipped in ``scenarios/`` (and ``scenarios/governance/``, as
+    ``governance/<name>``)."""
+    return bundled_names(SCENARIO_DIR, SCENARIO_SUBFOLDERS)
 
 
 def scenario_path(name_or_file: str) -> Path:
-    """A scenario file from a path or a bundled name (``dongcheng``, ``small-town``)."""
-    return find_bundled(name_or_file, SCENARIO_DIR, "scenario")
+    """A scenario file from a path or a bundled name (``dongcheng``, ``small-town``,
+    ``governance/grid-2004``)."""
+    try:
+        return find_bundled(name_or_file, SCENARIO_DIR, "scenario")
+    except InputError as e:
+        raise InputError(e.file, e.line, e.path, "no such file or bundled scenario (bundled: "
+                         f"{', '.join(bundled_scenarios())})") from None
+
+
+def _find_base(name: str, folder: Path) -> Path:
+    """The file a ``base:`` names: a path relative to the overlay's folder, else a bundled
+    name."""
+    for candidate in (folder / name, folder / f"{name}.yaml"):
+        if candidate.is_file():
+            return candidate
+    return scenario_path(name)
 
 
 def parse_overrides(items: list[str] | tuple[str, ...]) -> list[tuple[str, Any]]:
@@ -342,9 +438,8 @@ def load_scenario(name_or_file: str | Path, overrides: list[str] | tuple[str, ..
         InputError: naming the file, line and key of the first problem found.
     """
     path = scenario_path(str(name_or_file))
-    data, lines = read_yaml(path)
-    if not isinstance(data, dict):
-        raise InputError(str(path), 1, "", f"expected a mapping of scenario keys, got {data!r}")
+    layered = read_layers(path, _find_base)  # an overlay's bases merged under it
+    data, origins = layered.data, layered.origins
     ov = parse_overrides(list(overrides))
     origin = {key: "--set" for key, _ in ov}
     if days is not None:
@@ -362,6 +457,7 @@ def load_scenario(name_or_file: str | Path, overrides: list[str] | tuple[str, ..
                              f"({', '.join(sorted(deps))}), got {parts[1]!r}")
     data = apply_overrides(data, ov)
     data["source"] = str(path.resolve())
+    lines = origins.layers[0][1]
     try:
         scenario = validate(Scenario, data, str(path), lines)
     except InputError as e:
@@ -369,22 +465,63 @@ def load_scenario(name_or_file: str | Path, overrides: list[str] | tuple[str, ..
         for key in origin:
             if e.path == key or e.path.startswith(key + "."):
                 raise InputError(origin[key], None, e.path, e.message) from None
+        if len(origins.layers) > 1:  # an overlay: the file (base or overlay) that wrote it
+            file, line = origins.where_dotted(e.path)
+            raise InputError(file, line, e.path, e.message) from None
         raise
-    check_references(scenario, str(path), lines)
+    check_references(scenario, str(path), lines, origins)
     return scenario
 
 
-def check_references(scenario: Scenario, file: str, lines: LineMap) -> None:
+def check_governance(scenario: Scenario, handbook: Any, at: Any) -> None:
+    """The governance keys name real subclasses and departments (`sim.governance`)."""
+    from sim.governance import unmatched_codes
+
+    loops = scenario.loops
+    if loops.subdistrict_handles and loops.subdistrict_unit not in scenario.departments:
+        raise InputError(*at("loops", "subdistrict_unit"), "loops.subdistrict_unit",
+                         f"expected one of the scenario's departments "
+                         f"({', '.join(sorted(scenario.departments))}), "
+                         f"got {loops.subdistrict_unit!r}")
+    if loops.subdistrict_handles and scenario.departments[loops.subdistrict_unit].crews == 0:
+        raise InputError(*at("departments", loops.subdistrict_unit, "crews"),
+                         f"departments.{loops.subdistrict_unit}.crews",
+                         "expected at least 1 crew for the subdistrict loop's unit, got 0")
+    for section, key, codes in (("loops", "subdistrict_handles", loops.subdistrict_handles),
+                                ("whistle", "subclasses", scenario.whistle.subclasses)):
+        for i, code in unmatched_codes(handbook, codes):
+            file, line = at(section, key, i)  # type: ignore[arg-type]
+            if line is None:
+                file, line = at(section, key)
+            raise InputError(file, line, f"{section}.{key}.{i}",
+                             "expected a subclass code (E05-01) or class code (E05) of the "
+                             f"handbook, got {code!r}")
+
+
+def scenario_chain(name_or_file: str | Path) -> list[Path]:
+    """The files a scenario is made of: itself, then its ``base:``, its base's base..."""
+    return read_layers(scenario_path(str(name_or_file)), _find_base).chain
+
+
+def check_references(scenario: Scenario, file: str, lines: LineMap,
+                     origins: Origins | None = None) -> None:
     """Cross-file checks: the handbook's departments exist, the city loads, the rule set
-    exists and reads."""
+    exists and reads. With ``origins`` (an overlay), each complaint names the file that
+    wrote the key."""
     from sim.rules import load_rules
+
+    def at(*loc: str) -> tuple[str, int | None]:
+        if origins is None or len(origins.layers) == 1:
+            return file, lines.get(loc)
+        found = origins.where(loc)
+        return found if any(loc in ln for _, ln in origins.layers) else (file, None)
 
     try:
         load_rules(scenario.evaluation.rules)
     except InputError as e:
         if e.line is None:  # no such rule set: say where it was named
-            line = lines.get(("evaluation", "rules"))
-            raise InputError(file if line else "--set", line, "evaluation.rules",
+            where, line = at("evaluation", "rules")
+            raise InputError(where if line else "--set", line, "evaluation.rules",
                              e.message) from None
         raise
     from sim.taxonomy import load_handbook  # lower layer, imported late to keep startup small
@@ -393,7 +530,7 @@ def check_references(scenario: Scenario, file: str, lines: LineMap) -> None:
                              ("city", scenario.city.grids_file, "a grid table (CSV) file")):
         if not scenario.resolve(named).is_file():
             field = "file" if key == "handbook" else "grids_file"
-            raise InputError(file, lines.get((key, field)), f"{key}.{field}",
+            raise InputError(*at(key, field), f"{key}.{field}",
                              f"expected {what}, got {named!r} "
                              f"(no such file: {scenario.resolve(named)})")
     handbook = load_handbook(scenario.resolve(scenario.handbook.file))
@@ -404,9 +541,10 @@ def check_references(scenario: Scenario, file: str, lines: LineMap) -> None:
             raise InputError(handbook.source, line, f"subclasses.{i}.department",
                              f"expected one of the scenario's departments "
                              f"({', '.join(sorted(scenario.departments))}), got {sub.department!r}")
+    check_governance(scenario, handbook, at)
     for name, dep in scenario.departments.items():
         if dep.crews == 0 and any(s.department == name for s in handbook.subclasses):
-            raise InputError(file, lines.get(("departments", name, "crews")),
+            raise InputError(*at("departments", name, "crews"),
                              f"departments.{name}.crews",
                              "expected at least 1 crew for a department the handbook "
                              "dispatches to, got 0")

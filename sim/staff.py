@@ -95,6 +95,26 @@ class StaffPool:
         """When each job still waiting joined the queue."""
         return [j[3] for j in self._fifo] + [j[5] for j in self._heap]
 
+    def withdraw(self, job: Any) -> bool:
+        """Take ``job`` out of the queue before any server starts it (a summoned case goes
+        to the site another way). False if it is not waiting. Not on the hot path: a scan."""
+        for i, item in enumerate(self._fifo):
+            if item[0] is job:
+                del self._fifo[i]
+                break
+        else:
+            for i, item in enumerate(self._heap):
+                if item[2] is job:
+                    self._heap[i] = self._heap[-1]
+                    self._heap.pop()
+                    heapq.heapify(self._heap)
+                    break
+            else:
+                return False
+        self.settle(self.env._now)
+        self._nq -= 1  # its wait so far stays in the queue-length integral
+        return True
+
     def submit(self, job: Any, minutes: float, done: Callable[[Any, int], None],
                key: float = 0.0) -> None:
         """Queue ``job``; ``key`` orders the queue under the deadline rule (smaller first)."""

@@ -114,9 +114,13 @@ def read_yaml(path: str | Path) -> tuple[Any, LineMap]:
     return data, lines
 
 
-def bundled_names(folder: Path) -> list[str]:
-    """Names of the YAML files shipped in ``folder`` (file stems, sorted)."""
-    return sorted(p.stem for p in folder.glob("*.yaml"))
+def bundled_names(folder: Path, subfolders: tuple[str, ...] = ()) -> list[str]:
+    """Names of the YAML files shipped in ``folder`` (file stems, sorted), and of those in
+    its ``subfolders`` as ``subfolder/stem``."""
+    names = sorted(p.stem for p in folder.glob("*.yaml"))
+    for sub in subfolders:
+        names += sorted(f"{sub}/{p.stem}" for p in (folder / sub).glob("*.yaml"))
+    return names
 
 
 def find_bundled(name_or_file: str | Path, folder: Path, what: str) -> Path:

@@ -273,7 +273,7 @@ EXPECTED_COUNTS = {
         "handled_on_time": [2, 1, 0], "overdue": [0, 1, 0], "reworked": [1, 0, 0],
         "reworks": [1, 0, 0], "returned": [1, 0, 0], "extended": [0, 1, 0],
         "urgent": [0, 2, 0], "urgent_due": [0, 2, 0], "urgent_handled_on_time": [0, 1, 0],
-        "dispatches": [3, 2, 1], "returns": [0, 0, 1],
+        "dispatches": [3, 2, 1], "returns": [0, 0, 1], "summons": [0, 0, 0],
     },
     "subdistricts": {
         "filed": [2, 3], "excluded": [1, 0], "suspended": [1, 0], "public_reports": [1, 0],

@@ -149,7 +149,8 @@ def department_counts(events: np.ndarray | CaseRows, k: int, horizon: float, *,
     out_mask = _excluded(case_flags(cr, urgent_subclass), exclude, cr.n_cases)
     row_kept = ~out_mask[cr.seg]
     step, row_dept = cr.col["step"], cr.col["department"].astype(np.int64)
-    for name, s in (("dispatches", Step.DISPATCH), ("returns", Step.RETURN)):
+    for name, s in (("dispatches", Step.DISPATCH), ("returns", Step.RETURN),
+                    ("summons", Step.SUMMON)):
         rows = row_kept & (step == s) & (row_dept >= 0)
         d = check_units(row_dept[rows], k, f"the department of a {s.name} row",
                         "pass one name per department of the scenario that wrote the log")

@@ -68,6 +68,7 @@ HOTLINE_COUNTS: Mapping[str, str] = MappingProxyType({
 _DEPARTMENT_ONLY = {
     "dispatches": "DISPATCH rows sending a case to the department (re-dispatches included)",
     "returns": "RETURN rows the department wrote (回退: not our duty)",
+    "summons": "SUMMON rows naming the department (吹哨报到: a subdistrict summoned it on site)",
 }
 _ACTIONS = "log rows the person wrote (volume)"
 VOCABULARY: Mapping[str, Mapping[str, str]] = MappingProxyType({
