@@ -66,6 +66,7 @@ class Estimates:
     fits: dict[tuple[str, str], DurationFit] = field(default_factory=dict)
     department_fits: dict[str, DurationFit] = field(default_factory=dict)
     public_share: float = 0.0
+    department_hours: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _profile(values: np.ndarray) -> list[float]:
@@ -94,7 +95,7 @@ def arrival_table(log: CaseLog, city: CityMap, base_weight: np.ndarray,
     """Cases per subclass x subdistrict x hour of week, their rate per hour, and the rate the
     fitted (multiplicative) scenario gives the same cell."""
     c = log.cases[log.cases["status"] != "voided"]
-    how = (c["requested_datetime"].dt.weekday * 24 + c["requested_datetime"].dt.hour).to_numpy()
+    how = (c["requested_datetime"].dt.day_of_week * 24 + c["requested_datetime"].dt.hour).to_numpy()
     sub_of = {code: city.subdistrict_codes[s] for code, s in zip(city.codes, city.subdistrict,
                                                                   strict=True)}
     subs = sorted(est.shares)
@@ -143,7 +144,7 @@ def estimate(log: CaseLog, city: CityMap, base_weight: np.ndarray, *,
     negbin = arrivals == "negbin" or (arrivals == "auto" and disp.lr_p_value < 0.01)
     t = c["requested_datetime"]
     by_hour = np.bincount(t.dt.hour, minlength=24)
-    by_weekday = np.bincount(t.dt.weekday, minlength=7) / np.maximum(
+    by_weekday = np.bincount(t.dt.day_of_week, minlength=7) / np.maximum(
         np.bincount(weekday, minlength=7), 1)
     shares = c["subclass"].value_counts().sort_index()
     grid_index = {g: i for i, g in enumerate(city.codes)}
@@ -153,7 +154,7 @@ def estimate(log: CaseLog, city: CityMap, base_weight: np.ndarray, *,
     base_sd = np.bincount(city.subdistrict, base_weight, minlength=n_sd)
     weight = (per_sd / per_sd.sum()) / (base_sd / base_sd.sum())
     sd_weight = {city.subdistrict_codes[k]: round(float(weight[k]), 4) for k in range(n_sd)}
-    how = (t.dt.weekday * 24 + t.dt.hour).to_numpy()
+    how = (t.dt.day_of_week * 24 + t.dt.hour).to_numpy()
     sub_codes = sorted(shares.index)
     si = {s: i for i, s in enumerate(sub_codes)}
     s_idx = c["subclass"].map(si).to_numpy()
@@ -165,7 +166,7 @@ def estimate(log: CaseLog, city: CityMap, base_weight: np.ndarray, *,
 
     tests = {
         "hour_of_day x day_of_week": independence_test(
-            table(t.dt.weekday.to_numpy(), 7, t.dt.hour.to_numpy(), 24)),
+            table(t.dt.day_of_week.to_numpy(), 7, t.dt.hour.to_numpy(), 24)),
         "subclass x hour_of_day": independence_test(
             table(s_idx, len(sub_codes), t.dt.hour.to_numpy(), 24)),
         "subclass x subdistrict": independence_test(table(s_idx, len(sub_codes), sub_idx, n_sd)),
@@ -184,7 +185,29 @@ def estimate(log: CaseLog, city: CityMap, base_weight: np.ndarray, *,
                                                               dep_cases.items()},
         public_share=float((c["channel"] == "public").mean()))
     est.fits, est.department_fits = handling_hours(c, min_cases=min_cases)
+    est.department_hours = working_hours(c, min_cases=min_cases)
     return est
+
+
+def working_hours(cases: pd.DataFrame, *, min_cases: int = 30,
+                  tail: float = 0.01) -> dict[str, tuple[str, str]]:
+    """Per department with at least ``min_cases`` handled cases, the clock hours its crews
+    work: from the hour of the earliest to the end of the hour of the latest handling time,
+    leaving out the ``tail`` share at each end (``00:00``-``24:00`` for round the clock)."""
+    end = cases["handled_datetime"].fillna(cases["checked_datetime"]).fillna(
+        cases["closed_datetime"])
+    ok = end.notna() & (cases["department"] != "")
+    out: dict[str, tuple[str, str]] = {}
+    for dep, hours in end[ok].dt.hour.groupby(cases["department"][ok]):
+        if len(hours) < min_cases:
+            continue
+        share = np.bincount(hours.to_numpy(), minlength=24) / len(hours)
+        busy = np.flatnonzero(share > tail / 2)
+        if (share > 0).all() or len(busy) >= 23:
+            out[str(dep)] = ("00:00", "24:00")
+        else:
+            out[str(dep)] = (f"{busy.min():02d}:00", f"{busy.max() + 1:02d}:00")
+    return out
 
 
 def handling_hours(cases: pd.DataFrame, *, min_cases: int = 30

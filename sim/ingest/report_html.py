@@ -35,7 +35,7 @@ th { background: #f0f0f0; } td:first-child, th:first-child { text-align: left; }
 def _svg(fig: Figure) -> str:
     FigureCanvasAgg(fig)
     buf = io.StringIO()
-    fig.savefig(buf, format="svg")
+    fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
     return text[text.index("<svg"):]
 
@@ -85,12 +85,16 @@ def _on_time_figure(c: Comparison) -> str:
     ax.set_xlim(0, 1)
     ax.set_xlabel("on-time handling rate")
     ax.set_title("On time by department")
-    ax.legend(frameon=False, loc="lower left")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _svg(fig)
 
 
+def _number(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.3g}"
+
+
 def _table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, na_rep="", float_format=lambda x: f"{x:,.3g}", border=0)
+    return df.to_html(index=False, na_rep="", float_format=_number, border=0)
 
 
 def write_report(c: Comparison, out: str | Path) -> dict[str, Path]:

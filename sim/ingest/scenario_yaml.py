@@ -274,5 +274,9 @@ def _scenario_text(out: Path, name: str, est: Estimates, log: CaseLog, grids: Pa
         n = per_day_dep.get(dep, 0.0)
         crews = crews_for(n, mean_h[dep])
         src = f"{n:.1f} cases/day x {mean_h[dep]:.2g} h" if n else "no cases in the log"
-        lines.append(f"  {_flow(dep)}: {{crews: {crews}}}   # {src}")
+        hours = est.department_hours.get(dep)
+        spec = f"crews: {crews}" + (f", hours: {_flow(list(hours))}" if hours else "")
+        src += ("; hours: when the log's handling times fall" if hours else
+                "; hours: default (too few cases)")
+        lines.append(f"  {_flow(dep)}: {{{spec}}}   # {src}")
     return "\n".join(lines) + "\n"

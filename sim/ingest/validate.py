@@ -77,7 +77,7 @@ def _cases(log: RunLog, departments: list[str]) -> pd.DataFrame:
 def _per_hour_of_week(c: pd.DataFrame, start: dt.date, days: int) -> np.ndarray:
     """Filed cases per hour of the week, per week of the span."""
     t = pd.Timestamp(start) + pd.to_timedelta(c["t_report"].to_numpy(), unit="min")
-    how = np.asarray(t.weekday * 24 + t.hour)
+    how = np.asarray(t.day_of_week * 24 + t.hour)
     weekday = (np.arange(days) + start.weekday()) % 7
     exposure = np.repeat(np.bincount(weekday, minlength=7), 24).astype(float)
     counts = np.bincount(how, minlength=168).astype(float)
@@ -125,10 +125,13 @@ def compare(log_path: str | Path, run_dir: str | Path, out: str | Path) -> Compa
     if log.rejected:
         write_rejected(log, out / "rejected.csv")
         notes.append(f"{len(log.rejected)} log rows rejected (rejected.csv)")
-    imported = caselog_events(log, handbook, calendar=calendar)
+    run_deps = log_names(run_dir / "events.parquet")[0]
+    log_deps = sorted({d for d in log.cases["department"] if d} - set(run_deps))
+    imported = caselog_events(log, handbook, calendar=calendar,
+                              departments=[*run_deps, *log_deps])
     write_event_log(imported, out / "log", source=str(log_path))
     logs = {"log": read_run_log(out / "log"), "run": read_run_log(run_dir)}
-    deps = {"log": imported.departments, "run": log_names(run_dir / "events.parquet")[0]}
+    deps = {"log": imported.departments, "run": run_deps}
     cases = {s: _cases(logs[s], deps[s]) for s in SIDES}
     span = {"log": (imported.start_date, imported.days),
             "run": (dt.date.fromisoformat(summary["start_date"]), int(summary["days"]))}
@@ -150,6 +153,7 @@ def compare(log_path: str | Path, run_dir: str | Path, out: str | Path) -> Compa
         r = stats.ks_2samp(ttc["log"], ttc["run"])
         ks = {"statistic": float(r.statistic), "p_value": float(r.pvalue)}
     on_time = pd.concat({s: c[c["handled_on_time"].notna() & ~c["suspended"]]
+                         .astype({"handled_on_time": float})
                          .groupby("department")["handled_on_time"].agg(["mean", "size"])
                          for s, c in cases.items()}, axis=1)
     on_time.columns = [f"{'rate' if m == 'mean' else 'handled'}_{s}" for s, m in on_time.columns]
