@@ -113,7 +113,7 @@ class ProblemsSpec(_Spec):
     weekly_profile: tuple[PosFloat, ...] = Field(default=(1.0,) * 7, min_length=7, max_length=7)
     holiday_factor: PosFloat = 1.0
     hotspot_weight: dict[str, PosFloat] = Field(default_factory=dict)
-    subdistrict_weight: dict[str, PosFloat] = Field(
+    subdistrict_weight: dict[Annotated[str, Field(pattern=r"^\d{3}$")], PosFloat] = Field(
         default_factory=dict, description="extra weight of every grid in a subdistrict, keyed "
                                           "by its 3-digit code (digits 7-9 of the grid code)")
     day_dispersion: PosFloat = Field(
