@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = ["Shape", "ring_problem", "shape_area_centroid", "shared_boundaries",
-           "point_in_shape", "components", "lattice_cells", "project_lonlat",
+           "point_in_shape", "components", "lattice_cells", "project_lonlat", "unproject_lonlat",
            "boundary_segments"]
 
 Shape = list[list[np.ndarray]]
@@ -279,3 +279,10 @@ def project_lonlat(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float
     projection at the map's centre, within 0.1% over a district of 20 km."""
     k = np.pi / 180.0 * EARTH_RADIUS_M
     return (lon - lon0) * k * np.cos(np.radians(lat0)), (lat - lat0) * k
+
+
+def unproject_lonlat(x: np.ndarray, y: np.ndarray, lon0: float, lat0: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The inverse of `project_lonlat`: metres east/north of (lon0, lat0) to degrees."""
+    k = np.pi / 180.0 * EARTH_RADIUS_M
+    return lon0 + x / (k * np.cos(np.radians(lat0))), lat0 + y / k
