@@ -40,20 +40,20 @@ def _ring_area_centroid(ring: np.ndarray) -> tuple[float, float, float]:
 
 def ring_problem(ring: np.ndarray) -> str | None:
     """What is wrong with a ring as a polygon boundary, or None: fewer than 4 positions,
-    not closed, no area, or edges that cross each other."""
+    not closed, edges that cross each other, or no area."""
     if len(ring) < 4:
         return f"a ring of at least 4 positions, got {len(ring)}"
     if not np.array_equal(ring[0], ring[-1]):
         return (f"a closed ring (last position equal to the first), got first {ring[0].tolist()} "
                 f"and last {ring[-1].tolist()}")
-    area, _, _ = _ring_area_centroid(ring)
-    if area == 0.0:
-        return "a ring enclosing some area, got one of area 0"
     crossing = _self_crossing(ring)
     if crossing is not None:
         a, b = crossing
         return (f"a ring whose edges do not cross, got edge {a} ({ring[a].tolist()} -> "
                 f"{ring[a + 1].tolist()}) crossing edge {b}")
+    area, _, _ = _ring_area_centroid(ring)
+    if area == 0.0:
+        return "a ring enclosing some area, got one of area 0"
     return None
 
 
@@ -206,13 +206,16 @@ def shared_boundaries(shapes: Sequence[Shape], tol: float = 0.5) -> dict[tuple[i
 def boundary_segments(shapes: Sequence[Shape], group: np.ndarray, tol: float = 0.5
                       ) -> np.ndarray:
     """Segments where one group meets another or the outside, (m, 2, 2) x-y: the lines to
-    draw between subdistricts and around the city. A segment counts as inside its group
-    when grids of the same group cover at least half of it."""
+    draw between subdistricts and around the city, each once. A segment counts as inside
+    its group when grids of the same group cover at least half of it."""
     seg_a, grid_b, length, lengths, owner = _overlaps(shapes, tol)
     p, q, _ = _segments(shapes)
     same = group[owner[seg_a]] == group[grid_b]
     covered = np.bincount(seg_a[same], weights=length[same], minlength=len(lengths))
-    keep = covered < 0.5 * lengths
+    # a border between groups is drawn once, from the grid with the lower index
+    drawn = ~same & (grid_b < owner[seg_a])
+    twice = np.bincount(seg_a[drawn], weights=length[drawn], minlength=len(lengths))
+    keep = (covered < 0.5 * lengths) & (twice < 0.5 * lengths)
     return np.stack([p[keep], q[keep]], axis=1)
 
 
