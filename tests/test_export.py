@@ -121,15 +121,18 @@ def test_open311_columns_are_the_georeport_v2_fields_then_the_case_log_ones(open
 def test_open311_has_one_row_per_case_with_its_fate(open311, run_dir: Path) -> None:
     cases = pd.read_parquet(run_dir / "cases.parquet")
     events = pd.read_parquet(run_dir / "events.parquet")
-    assert open311["service_request_id"].tolist() == [str(c) for c in sorted(cases["case"])]
+    fixed_on_spot = cases["state"] == "self_handled"
+    assert fixed_on_spot.any()  # left out unless asked for
+    assert open311["service_request_id"].tolist() == [
+        str(c) for c in sorted(cases.loc[~fixed_on_spot, "case"])]
     assert set(open311["status"]) <= {"open", "closed", "voided"}
     counts = open311["status"].value_counts()
     steps = events["step"].astype(str)
-    closed_in_log = (steps == "close").sum() + (steps == "self_handle").sum()
+    closed_in_log = (steps == "close").sum()
     voided_in_log = (steps == "void").sum() + (steps == "merge").sum()
     assert counts.get("closed", 0) == closed_in_log
     assert counts.get("voided", 0) == voided_in_log
-    assert counts.get("open", 0) == len(cases) - closed_in_log - voided_in_log
+    assert counts.get("open", 0) == (~fixed_on_spot).sum() - closed_in_log - voided_in_log
     # a closed case has a closing time, and only a closed one
     assert ((open311["closed_datetime"] != "") == (open311["status"] == "closed")).all()
 
@@ -166,6 +169,18 @@ def test_open311_fills_what_the_simulation_knows(open311) -> None:
     # the example map lies around (116.006, 40.004), about 1 km across
     assert lat.between(39.99, 40.02).all() and lon.between(115.99, 116.02).all()
     assert (open311[["zipcode", "media_url"]] == "").all().all()
+
+
+def test_open311_can_include_the_on_the_spot_fixes(run_dir: Path) -> None:
+    from sim.export.open311 import open311_table
+
+    table = open311_table(read_run(run_dir), self_handled=True)
+    spot = table[table["status_notes"].str.startswith("fixed on the spot")]
+    n_spot = (pd.read_parquet(run_dir / "events.parquet")["step"] == "self_handle").sum()
+    assert len(spot) == n_spot > 0
+    assert (spot["status"] == "closed").all() and (spot["agency_responsible"] == "").all()
+    assert (spot["closed_datetime"] == spot["handled_datetime"]).all()
+    assert (spot["channel"] == "inspector").all()
 
 
 def test_clock_times_round_to_seconds_and_leave_nan_empty() -> None:

@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the day time 0 falls on (default: summary.json's)")
     p.add_argument("--utc-offset", default="+08:00",
                    help="the city's offset from UTC for date-times (default +08:00, Beijing)")
+    p.add_argument("--self-handled", action="store_true",
+                   help="open311: also write the inspectors' on-the-spot fixes (left out by "
+                        "default: platforms count them apart from cases)")
     p.set_defaults(handler=_cmd_export)
 
 
@@ -56,7 +59,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         print(f"  note: {note}")
     if args.format == "open311":
         from sim.export.open311 import write_open311
-        write_open311(run, out)
+        write_open311(run, out, self_handled=args.self_handled)
     else:
         from sim.export.ocel import write_ocel
         write_ocel(run, out)

@@ -1,6 +1,7 @@
 """A run's cases as an Open311 GeoReport v2-style CSV: the case log a city's platform keeps.
 
-One row per case, in case order, with the service request fields of GeoReport v2
+One row per case, in case order (on-the-spot fixes only when asked: a platform counts them
+apart from its cases, DOMAIN §2), with the service request fields of GeoReport v2
 (`OPEN311_FIELDS`) filled where the simulation knows them and left empty otherwise, then
 GridLoop's case-log columns (`CASELOG_FIELDS`): the grid code, the channel and the
 lifecycle date-times, which `gridloop calibrate` and `gridloop validate-against` read back.
@@ -47,9 +48,13 @@ _NOTES = {
 }
 
 
-def open311_table(run: RunSource) -> pd.DataFrame:
-    """The case log as a table of text columns, `OPEN311_FIELDS` + `CASELOG_FIELDS`."""
-    c = run.cases.sort_values("case", kind="stable").reset_index(drop=True)
+def open311_table(run: RunSource, *, self_handled: bool = False) -> pd.DataFrame:
+    """The case log as a table of text columns, `OPEN311_FIELDS` + `CASELOG_FIELDS`;
+    with ``self_handled``, the inspectors' on-the-spot fixes too (closed, no department)."""
+    c = run.cases.sort_values("case", kind="stable")
+    if not self_handled:
+        c = c[c["state"].astype(str) != "self_handled"]
+    c = c.reset_index(drop=True)
     state = c["state"].astype(str).to_numpy()
     status = np.where(np.isin(state, ["voided", "merged"]), "voided",
                       np.where(state == "open", "open", "closed"))
@@ -109,9 +114,9 @@ def open311_table(run: RunSource) -> pd.DataFrame:
     }, columns=[*OPEN311_FIELDS, *CASELOG_FIELDS])
 
 
-def write_open311(run: RunSource, path: str | Path) -> Path:
+def write_open311(run: RunSource, path: str | Path, *, self_handled: bool = False) -> Path:
     """Write the case log CSV (UTF-8, header first); returns the path."""
-    table = open311_table(run)
+    table = open311_table(run, self_handled=self_handled)
 
     def write(tmp: Path) -> None:
         table.to_csv(tmp, index=False, encoding="utf-8", quoting=csv.QUOTE_MINIMAL,
