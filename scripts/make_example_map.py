@@ -5,7 +5,8 @@
 
 A fictional district (code 990102: 3 subdistricts, 10 communities, 100 unit grids) laid out
 by `sim.citygen` on a 10 x 10 raster, then given irregular outlines: the corners of a
-100 m lattice are jittered (by up to 28 m, so every cell stays a simple polygon), some edges
+100 m lattice, the district's edge included, are jittered (by up to 28 m, so every cell stays
+a simple polygon), some edges
 get a bent middle vertex shared by both sides, and a few get a straight middle vertex on one
 side only (a T-junction, which real maps have). Coordinates are longitude/latitude (RFC
 7946), placed on a fictional site; the output depends only on the seed.
@@ -46,10 +47,8 @@ def build() -> dict:
     height, width = int(city.row.max()) + 1, int(city.col.max()) + 1
     # corners: (height+1) x (width+1), x east, y north (row 0 is the north edge)
     gx, gy = np.meshgrid(np.arange(width + 1) * SIDE_M, (height - np.arange(height + 1)) * SIDE_M)
-    inner = np.zeros_like(gx, dtype=bool)
-    inner[1:-1, 1:-1] = True
-    gx = gx + np.where(inner, rng.uniform(-JITTER_M, JITTER_M, gx.shape), 0.0)
-    gy = gy + np.where(inner, rng.uniform(-JITTER_M, JITTER_M, gy.shape), 0.0)
+    gx = gx + rng.uniform(-JITTER_M, JITTER_M, gx.shape)
+    gy = gy + rng.uniform(-JITTER_M, JITTER_M, gy.shape)
     corner = np.stack([gx, gy], axis=-1)
 
     # Middle vertices on inner edges: bent and shared, or straight on one side only.

@@ -183,7 +183,7 @@ def test_example_map_imports_with_its_layout(example) -> None:
     assert set(example.neighbours) == expected
     # jitter moves centroids by well under half a cell, so the raster comes back as drawn
     assert [(int(r), int(c)) for r, c in zip(example.row, example.col, strict=True)] == cell
-    assert example.area_m2.sum() == pytest.approx(1000 * 1000, rel=0.01)
+    assert example.area_m2.sum() == pytest.approx(1000 * 1000, rel=0.05)
     assert example.grid_side_m == pytest.approx(100, rel=0.05)
 
 
