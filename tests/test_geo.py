@@ -254,8 +254,9 @@ BAD_MAPS = [
         code="110101001001003")), "features[2].properties.code",
      "expected the district prefix 990101"),
     (lambda: _bad(lattice_map(2, 2), lambda d: d["features"][1]["geometry"].update(
-        coordinates=[square(1100, 4900).tolist()[:-1]])), "features[1].geometry",
-     "closed ring"),
+        coordinates=[square(1100, 4900).tolist()[:-1]])),
+     "features[1].geometry.coordinates[0]", "closed ring (last position equal to the first), "
+     "got first [1100.0, 4900.0] and last [1100.0, 5000.0]"),
     (lambda: _bad(lattice_map(2, 2), lambda d: d["features"][0]["geometry"].update(
         coordinates=[[[1000, 4900], [1100, 5000], [1100, 4900], [1000, 5000], [1000, 4900]]])),
      "features[0].geometry", "do not cross"),

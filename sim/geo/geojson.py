@@ -126,6 +126,8 @@ def _rings(r: _Reader, where: str, coords: Any) -> list[np.ndarray]:
         a = np.array([p[:2] for p in ring], dtype=np.float64).reshape(-1, 2)
         if not np.isfinite(a).all():
             raise r.fail(at, "expected finite coordinates, got NaN or infinity")
+        if len(a) < 4 or not np.array_equal(a[0], a[-1]):  # in the file's own coordinates
+            raise r.fail(at, f"expected {ring_problem(a)}")
         rings.append(a)
     return rings
 

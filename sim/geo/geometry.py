@@ -49,8 +49,8 @@ def ring_problem(ring: np.ndarray) -> str | None:
     crossing = _self_crossing(ring)
     if crossing is not None:
         a, b = crossing
-        return (f"a ring whose edges do not cross, got edge {a} ({ring[a].tolist()} -> "
-                f"{ring[a + 1].tolist()}) crossing edge {b}")
+        return (f"a ring whose edges do not cross, got edge {a} (from position {a} to "
+                f"{a + 1}) crossing edge {b}")
     area, _, _ = _ring_area_centroid(ring)
     if area == 0.0:
         return "a ring enclosing some area, got one of area 0"
