@@ -141,31 +141,40 @@ def _candidate_pairs(shapes: Sequence[Shape], tol: float) -> np.ndarray:
     return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
 
 
-def _overlaps(shapes: Sequence[Shape], tol: float
+def _overlaps(shapes: Sequence[Shape], tol: float, chunk: int = 1 << 20
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every stretch where the boundaries of two grids run together.
 
     Returns ``(seg_a, grid_b, length, lengths, owner)``: for each overlapping segment pair,
     the index of a segment of one grid, the other grid, and the length they share (metres);
     plus the length and grid of every segment. Each overlap appears once from each side.
+    All segment pairs of all candidate grid pairs are tested at once, ``chunk`` at a time.
     """
     p, q, owner = _segments(shapes)
     d = q - p
     lengths = np.hypot(d[:, 0], d[:, 1])
     first = np.searchsorted(owner, np.arange(len(shapes)))
     count = np.bincount(owner, minlength=len(shapes))
+    pairs = _candidate_pairs(shapes, tol)
+    per_pair = count[pairs[:, 0]] * count[pairs[:, 1]]
+    ends = np.cumsum(per_pair)
     found_a, found_b, found_len = [], [], []
-    for i, j in _candidate_pairs(shapes, tol):
-        a = np.arange(first[i], first[i] + count[i])
-        b = np.arange(first[j], first[j] + count[j])
-        for s, t, other in ((a, b, j), (b, a, i)):
+    lo = 0
+    while lo < len(pairs):
+        hi = int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + chunk, side="right"))
+        hi = max(hi, lo + 1)
+        i, j, n = pairs[lo:hi, 0], pairs[lo:hi, 1], per_pair[lo:hi]
+        local = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        nb = np.repeat(count[j], n)
+        sa = np.repeat(first[i], n) + local // nb
+        sb = np.repeat(first[j], n) + local % nb
+        for s, t, other in ((sa, sb, np.repeat(j, n)), (sb, sa, np.repeat(i, n))):
             length = _collinear_overlap(p[s], d[s], lengths[s], p[t], q[t], tol)
-            hit_s, _ = np.nonzero(length > tol)
-            if hit_s.size:
-                shared = length[length > tol]
-                found_a.append(s[hit_s])
-                found_b.append(np.full(hit_s.size, other, dtype=np.int64))
-                found_len.append(shared)
+            hit = length > tol
+            found_a.append(s[hit])
+            found_b.append(other[hit])
+            found_len.append(length[hit])
+        lo = hi
     if not found_a:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0), lengths, owner
@@ -175,17 +184,17 @@ def _overlaps(shapes: Sequence[Shape], tol: float
 
 def _collinear_overlap(p: np.ndarray, d: np.ndarray, length: np.ndarray, r: np.ndarray,
                        s: np.ndarray, tol: float) -> np.ndarray:
-    """(m, k) lengths along segments p + t d (m of them) covered by segments r -> s (k),
-    counting only segments lying on the same line within ``tol`` metres."""
+    """Per pair, the length along segment p + t d covered by segment r -> s, counting only
+    segments lying on the same line within ``tol`` metres (0 otherwise)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         u = d / length[:, None]
-    ur, us = r[None, :, :] - p[:, None, :], s[None, :, :] - p[:, None, :]
-    off_r = np.abs(u[:, None, 0] * ur[..., 1] - u[:, None, 1] * ur[..., 0])
-    off_s = np.abs(u[:, None, 0] * us[..., 1] - u[:, None, 1] * us[..., 0])
-    tr = u[:, None, 0] * ur[..., 0] + u[:, None, 1] * ur[..., 1]
-    ts = u[:, None, 0] * us[..., 0] + u[:, None, 1] * us[..., 1]
-    cover = np.minimum(length[:, None], np.maximum(tr, ts)) - np.maximum(0.0, np.minimum(tr, ts))
-    on_line = (off_r <= tol) & (off_s <= tol) & (length[:, None] > 0)
+    ur, us = r - p, s - p
+    off_r = np.abs(u[:, 0] * ur[:, 1] - u[:, 1] * ur[:, 0])
+    off_s = np.abs(u[:, 0] * us[:, 1] - u[:, 1] * us[:, 0])
+    tr = u[:, 0] * ur[:, 0] + u[:, 1] * ur[:, 1]
+    ts = u[:, 0] * us[:, 0] + u[:, 1] * us[:, 1]
+    cover = np.minimum(length, np.maximum(tr, ts)) - np.maximum(0.0, np.minimum(tr, ts))
+    on_line = (off_r <= tol) & (off_s <= tol) & (length > 0)
     return np.where(on_line, np.maximum(cover, 0.0), 0.0)
 
 
