@@ -2,6 +2,7 @@
 
     geometry   areas, centroids, shared edges, rasters (pure numpy, metres)
     geojson    read and check a GeoJSON map (`read_geojson` -> `GridMap`)
+    properties read the features' codes, names, residents and hotspots
     shapes     the shapes file next to a grid table, for figures
     command    ``gridloop import-map`` and the starter scenario it writes
 

@@ -14,7 +14,6 @@ the map's centre (`project_lonlat`). Projected coordinates are taken to be metre
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.citymap import HOTSPOT_KINDS
+import sim.geo.properties as fields
 from sim.errors import InputError
 from sim.geo.geometry import (
     Shape,
@@ -35,10 +34,10 @@ from sim.geo.geometry import (
     shape_area_centroid,
     shared_boundaries,
 )
+from sim.geo.properties import MapReader, short
 
 __all__ = ["GridMap", "read_geojson", "AREA_RANGE_M2"]
 
-_CODE = re.compile(r"[0-9]{15}")
 _GEOGRAPHIC_CRS = ("CRS84", "4326", "4490", "4326H")  # WGS 84 and CGCS2000 (China) lon/lat
 AREA_RANGE_M2 = (100.0, 1_000_000.0)
 """Median grid area accepted: 0.01 ha to 100 km^2 would be no unit grid (DOMAIN §2: 1-2 ha)."""
@@ -83,16 +82,6 @@ class GridMap:
         return float(np.sqrt(np.median(self.area_m2)))
 
 
-class _Reader:
-    """Where we are in the file, for messages."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-
-    def fail(self, path: str, message: str) -> InputError:
-        return InputError(self.file, None, path, message)
-
-
 def _load(path: Path) -> Any:
     file = str(path)
     try:
@@ -110,11 +99,11 @@ def _load(path: Path) -> Any:
                          ) from None
 
 
-def _rings(r: _Reader, where: str, coords: Any) -> list[np.ndarray]:
+def _rings(r: MapReader, where: str, coords: Any) -> list[np.ndarray]:
     """A GeoJSON Polygon's coordinates as float rings, each checked."""
     if not isinstance(coords, list) or not coords:
         raise r.fail(where, f"expected a list of rings (lists of [x, y] positions), "
-                     f"got {_short(coords)}")
+                     f"got {short(coords)}")
     rings = []
     for k, ring in enumerate(coords):
         at = f"{where}[{k}]"
@@ -122,7 +111,7 @@ def _rings(r: _Reader, where: str, coords: Any) -> list[np.ndarray]:
                 isinstance(p, list) and len(p) >= 2 and all(
                     isinstance(v, int | float) and not isinstance(v, bool) for v in p[:2])
                 for p in ring):
-            raise r.fail(at, f"expected a ring of [x, y] number positions, got {_short(ring)}")
+            raise r.fail(at, f"expected a ring of [x, y] number positions, got {short(ring)}")
         a = np.array([p[:2] for p in ring], dtype=np.float64).reshape(-1, 2)
         if not np.isfinite(a).all():
             raise r.fail(at, "expected finite coordinates, got NaN or infinity")
@@ -132,103 +121,27 @@ def _rings(r: _Reader, where: str, coords: Any) -> list[np.ndarray]:
     return rings
 
 
-def _short(value: Any) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _shape(r: _Reader, i: int, feature: Any) -> Shape:
+def _shape(r: MapReader, i: int, feature: Any) -> Shape:
     where = f"features[{i}]"
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        got = feature.get("type") if isinstance(feature, dict) else _short(feature)
+        got = feature.get("type") if isinstance(feature, dict) else short(feature)
         raise r.fail(where, f"expected a Feature, got {got!r}")
     geometry = feature.get("geometry")
     if not isinstance(geometry, dict):
         raise r.fail(f"{where}.geometry", f"expected a Polygon or MultiPolygon geometry, got "
-                     f"{_short(geometry)}")
+                     f"{short(geometry)}")
     kind, coords = geometry.get("type"), geometry.get("coordinates")
     if kind == "Polygon":
         return [_rings(r, f"{where}.geometry.coordinates", coords)]
     if kind == "MultiPolygon":
         if not isinstance(coords, list) or not coords:
             raise r.fail(f"{where}.geometry.coordinates", f"expected a list of polygons, "
-                         f"got {_short(coords)}")
+                         f"got {short(coords)}")
         return [_rings(r, f"{where}.geometry.coordinates[{k}]", p) for k, p in enumerate(coords)]
     raise r.fail(f"{where}.geometry.type", f"expected Polygon or MultiPolygon, got {kind!r}")
 
 
-def _code(r: _Reader, i: int, props: Mapping[str, Any], name: str, seen: dict[str, int],
-          district: str | None) -> str:
-    where = f"features[{i}].properties.{name}"
-    if name not in props:
-        raise r.fail(where, f"expected a 15-digit grid code (property {name!r}; choose another "
-                     f"with --code-property), got no such property (has "
-                     f"{', '.join(sorted(props)) or 'none'})")
-    value = props[name]
-    code = str(value).strip() if isinstance(value, str | int) and not isinstance(
-        value, bool) else None
-    if code is None or not _CODE.fullmatch(code):
-        raise r.fail(where, f"expected 15 digits (6 district + 3 subdistrict + 3 community + "
-                     f"3 sequence), got {_short(value)}")
-    if district is not None and code[:6] != district:
-        raise r.fail(where, f"expected the district prefix {district}, got {code[:6]} in {code}")
-    if code in seen:
-        raise r.fail(where, f"expected a unique grid code, got {code} again "
-                     f"(first on features[{seen[code]}])")
-    seen[code] = i
-    return code
-
-
-def _name(r: _Reader, i: int, props: Mapping[str, Any], prop: str, key: str, default: str,
-          names: dict[str, tuple[str, int]]) -> None:
-    """Record the name of subdistrict/community ``key``: the property, else ``default``;
-    every feature of one area must agree."""
-    value = props.get(prop)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        names.setdefault(key, (default, -1))
-        return
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        raise r.fail(f"features[{i}].properties.{prop}", f"expected a name, got {_short(value)}")
-    name = str(value).strip()
-    old = names.get(key)
-    if old is not None and old[1] >= 0 and old[0] != name:
-        raise r.fail(f"features[{i}].properties.{prop}", f"expected {old[0]!r} for code digits "
-                     f"{key} (as on features[{old[1]}]), got {name!r}")
-    names[key] = (name, i)
-
-
-def _residents(r: _Reader, i: int, props: Mapping[str, Any], prop: str) -> float | None:
-    if prop not in props or props[prop] is None:
-        return None
-    value = props[prop]
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok and isinstance(value, str):
-        try:
-            value, ok = float(value), True
-        except ValueError:
-            ok = False
-    if not ok or not math.isfinite(value) or value < 0:
-        raise r.fail(f"features[{i}].properties.{prop}", f"expected a number of residents "
-                     f">= 0, got {_short(props[prop])}")
-    return float(value)
-
-
-def _hotspots(r: _Reader, i: int, props: Mapping[str, Any], prop: str) -> tuple[str, ...]:
-    value = props.get(prop)
-    if value is None or value == "":
-        return ()
-    kinds = [k.strip() for k in value.split(";")] if isinstance(value, str) else value
-    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
-        raise r.fail(f"features[{i}].properties.{prop}", f"expected hotspot kinds (a list, or "
-                     f"';'-separated text), got {_short(value)}")
-    for k in kinds:
-        if k and k not in HOTSPOT_KINDS:
-            raise r.fail(f"features[{i}].properties.{prop}", f"expected hotspot kinds from "
-                         f"{', '.join(HOTSPOT_KINDS)}, got {k!r}")
-    return tuple(k for k in HOTSPOT_KINDS if k in kinds)
-
-
-def _units(r: _Reader, doc: Mapping[str, Any], shapes: list[Shape]) -> str:
+def _units(r: MapReader, doc: Mapping[str, Any], shapes: list[Shape]) -> str:
     """``degrees`` or ``metres``: the crs member if it names one, else the numbers' range."""
     crs = doc.get("crs")
     named = ""
@@ -270,7 +183,7 @@ def read_geojson(src: str | Path, *, district_code: str | None = None,
             grids do not all connect through shared edges.
     """
     path = Path(src)
-    r = _Reader(str(path))
+    r = MapReader(str(path))
     doc = _load(path)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         got = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
@@ -278,7 +191,7 @@ def read_geojson(src: str | Path, *, district_code: str | None = None,
     features = doc.get("features")
     if not isinstance(features, list) or not features:
         raise r.fail("features", f"expected a list of at least one feature, got "
-                     f"{_short(features)}")
+                     f"{short(features)}")
     if district_code is not None and not re.fullmatch(r"[0-9]{6}", district_code):
         raise r.fail("", f"expected a 6-digit district code, got {district_code!r}")
     shapes: list[Shape] = []
@@ -292,21 +205,22 @@ def read_geojson(src: str | Path, *, district_code: str | None = None,
         shape = _shape(r, i, feature)
         props = feature.get("properties") or {}
         if not isinstance(props, dict):
-            raise r.fail(f"features[{i}].properties", f"expected an object, got {_short(props)}")
-        code = _code(r, i, props, code_property, seen, district_code)
+            raise r.fail(f"features[{i}].properties", f"expected an object, got {short(props)}")
+        code = fields.grid_code(r, i, props, code_property, seen, district_code)
         district_code = district_code or code[:6]
-        _name(r, i, props, subdistrict_property, code[6:9], f"Subdistrict {code[6:9]}", subs)
-        _name(r, i, props, community_property, code[6:12],
-              f"Community {code[6:9]}-{code[9:12]}", comms)
-        people.append(_residents(r, i, props, residents_property))
-        kinds.append(_hotspots(r, i, props, hotspots_property))
+        fields.area_name(r, i, props, subdistrict_property, code[6:9],
+                         f"Subdistrict {code[6:9]}", subs)
+        fields.area_name(r, i, props, community_property, code[6:12],
+                         f"Community {code[6:9]}-{code[9:12]}", comms)
+        people.append(fields.residents(r, i, props, residents_property))
+        kinds.append(fields.hotspots(r, i, props, hotspots_property))
         shapes.append(shape)
         codes.append(code)
     return _measure(r, doc, shapes, codes, subs, comms, people, kinds, district_code or "",
                     residents_property, residents_per_ha, tolerance_m)
 
 
-def _measure(r: _Reader, doc: Mapping[str, Any], shapes: list[Shape], codes: list[str],
+def _measure(r: MapReader, doc: Mapping[str, Any], shapes: list[Shape], codes: list[str],
              subs: dict[str, tuple[str, int]], comms: dict[str, tuple[str, int]],
              people: list[float | None], kinds: list[tuple[str, ...]], district: str,
              residents_property: str, residents_per_ha: float, tol: float) -> GridMap:
@@ -355,8 +269,8 @@ def _measure(r: _Reader, doc: Mapping[str, Any], shapes: list[Shape], codes: lis
         raise r.fail("features", f"expected grids that all connect through shared edges "
                      f"(within {tol:g} m), got {len(parts)} separate parts: {sample}"
                      f"{', ...' if len(parts) > 4 else ''}")
-    _check_names(r, subs, "subdistrict")
-    _check_names(r, comms, "community")
+    fields.check_names(r, subs, "subdistrict")
+    fields.check_names(r, comms, "community")
     given = [p for p in people if p is not None]
     if given and len(given) < len(people):
         i = next(k for k, p in enumerate(people) if p is None)
@@ -378,18 +292,7 @@ def _measure(r: _Reader, doc: Mapping[str, Any], shapes: list[Shape], codes: lis
         col=cols, units=units, origin=origin, notes=notes)
 
 
-def _check_names(r: _Reader, names: Mapping[str, tuple[str, int]], what: str) -> None:
-    """One name per area and one area per name (communities: within their subdistrict)."""
-    owner: dict[tuple[str, str], str] = {}
-    for digits, (name, i) in names.items():
-        key = (digits[:3] if what == "community" else "", name)
-        if key in owner:
-            raise r.fail(f"features[{max(i, 0)}].properties", f"expected one {what} per name, "
-                         f"got {name!r} for code digits {owner[key]} and {digits}")
-        owner[key] = digits
-
-
-def _check_overlaps(r: _Reader, shapes: list[Shape], codes: list[str], order: list[int],
+def _check_overlaps(r: MapReader, shapes: list[Shape], codes: list[str], order: list[int],
                     x: np.ndarray, y: np.ndarray, neighbours: Mapping[tuple[int, int], float]
                     ) -> None:
     """No grid's centroid may lie inside another grid (duplicated or overlapping polygons).
