@@ -339,3 +339,56 @@ def test_import_map_cli_reports_a_bad_map_in_one_line(tmp_path: Path, capsys) ->
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert "features[1].properties.code: expected 15 digits" in err
+
+
+# --- the grid table's geometry columns ---------------------------------------------------------
+
+GEO_HEADER = "code,subdistrict,community,row,col,residents,hotspots,x_m,y_m,area_m2,neighbours\n"
+GEO_ROWS = ("990101001001001,A,A1,0,0,10,,0,0,10000,990101001001002\n"
+            "990101001001002,A,A1,0,1,10,road,100,0,10000,990101001001001\n")
+
+
+@pytest.mark.parametrize("text, where, message", [
+    (GEO_HEADER.replace(",area_m2,neighbours", "") + "", ":1: area_m2:",
+     "expected the geometry columns x_m,y_m,area_m2,neighbours together, got only x_m,y_m"),
+    (GEO_HEADER + GEO_ROWS.replace(",0,0,10000,", ",0,0,-5,"), ":2: area_m2:",
+     "expected an area > 0 number (metres), got '-5'"),
+    (GEO_HEADER + GEO_ROWS.replace(",100,0,", ",east,0,"), ":3: x_m:", "got 'east'"),
+    (GEO_HEADER + GEO_ROWS.replace("10000,990101001001002", "10000,990101001001009"),
+     ":2: neighbours:", "expected codes of other grids in this table"),
+    (GEO_HEADER + GEO_ROWS.replace("road,100,0,10000,990101001001001", "road,100,0,10000,"),
+     ":3: neighbours:", "expected 990101001001001 among the neighbours of 990101001001002"),
+])
+def test_geometry_columns_are_checked(tmp_path: Path, text: str, where: str,
+                                      message: str) -> None:
+    path = tmp_path / "city.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_city(path, "990101")
+    assert where in str(err.value) and message in str(err.value)
+
+
+def test_geometry_columns_load(tmp_path: Path) -> None:
+    path = tmp_path / "city.csv"
+    path.write_text(GEO_HEADER + GEO_ROWS, encoding="utf-8")
+    city = load_city(path, "990101")
+    assert city.geometry is not None
+    assert city.geometry.neighbours == ((1,), (0,))
+    assert travel_minutes(city, 0, 1, 1.0, 6.0) == pytest.approx(1.0)  # 100 m at 6 km/h
+    plain = tmp_path / "plain.csv"
+    plain.write_text("".join(line.rsplit(",", 4)[0] + "\n"
+                             for line in (GEO_HEADER + GEO_ROWS).splitlines()),
+                     encoding="utf-8")
+    assert load_city(plain, "990101").geometry is None
+    assert load_city(plain, "990101") != city
+
+
+def test_overview_figure_wants_one_shape_per_grid(tmp_path: Path) -> None:
+    from sim.errors import GridLoopError
+    from sim.eventlog import EVENT_DTYPE
+    from sim.report import overview_figure
+
+    with pytest.raises(GridLoopError, match="one entry per grid"):
+        overview_figure(np.zeros(0, dtype=EVENT_DTYPE), row=np.zeros(2), col=np.arange(2),
+                        subdistrict=np.zeros(2), horizon=60.0, title="t",
+                        path=tmp_path / "o.png", shapes=[[[square(0, 0)]]])
