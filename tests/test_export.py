@@ -288,3 +288,43 @@ def test_the_schema_check_itself_catches_broken_logs(ocel) -> None:
     assert any("objects[0].relationships[0].objectId: expected string" in e for e in errors)
     assert any("'text' not in" in e for e in errors)
     assert schema_errors({"objects": []}, OCEL2_SCHEMA)[0] == "$: missing 'objectTypes'"
+
+
+# --- round trip through the case-log importer (sim.ingest) --------------------------------------
+
+def test_open311_export_reads_back_as_a_case_log(open311, run_dir: Path) -> None:
+    from sim.ingest.caselog import read_caselog
+    from sim.scenario import load_scenario
+    from sim.taxonomy import load_handbook
+
+    sc = load_scenario(json.loads((run_dir / "summary.json").read_text())["scenario_file"])
+    handbook = load_handbook(sc.resolve(sc.handbook.file))
+    log = read_caselog(run_dir / "case-log.csv",
+                       subclasses={s.code: s.department for s in handbook.subclasses})
+    assert log.rejected == []                       # every exported row is a good case row
+    assert len(log.cases) == len(open311)
+    assert log.cases["status"].value_counts().to_dict() == \
+        open311["status"].value_counts().to_dict()
+    back = log.cases.set_index("id")
+    for row in open311.sample(20, random_state=1).itertuples():
+        case = back.loc[row.service_request_id]
+        assert case["grid"] == row.grid_code and case["subclass"] == row.service_code
+        assert case["channel"] == row.channel
+        assert case["requested_datetime"] == pd.Timestamp(row.requested_datetime[:19])
+        if row.status == "closed":
+            assert case["department"] == row.agency_responsible
+            assert case["closed_datetime"] == pd.Timestamp(row.closed_datetime[:19])
+
+
+def test_calibrate_builds_its_city_from_a_map(open311, run_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "fitted" / "pilot.yaml"
+    assert main(["calibrate", str(run_dir / "case-log.csv"), "--map", str(EXAMPLE),
+                 "--out", str(out)]) == 0
+    from sim.citymap import load_city
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(out)
+    city = load_city(sc.resolve(sc.city.grids_file), sc.city.district_code)
+    assert city.n_grids == 100 and city.geometry is not None
+    assert (sc.resolve(sc.city.grids_file).with_name(
+        Path(sc.city.grids_file).stem + ".shapes.json")).exists()
