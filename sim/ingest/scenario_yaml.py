@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from sim.citymap import load_city
-from sim.errors import GridLoopError, InputError
+from sim.errors import InputError
 from sim.ingest.calibrate import (
     Arrivals,
     Estimates,
@@ -79,12 +79,8 @@ def _city(log: CaseLog, out: Path, grids: str | Path | None, map_file: str | Pat
           say: Callable[[str], None]) -> tuple[Path, str]:
     district = log.cases["grid"].iloc[0][:6]
     if map_file is not None:
-        try:
-            from sim.geo import import_geojson  # type: ignore[import-not-found]
-        except ImportError:
-            raise GridLoopError("calibrate --map: GeoJSON import (sim.geo) is not in this "
-                                "install yet; pass --grids FILE or let the log's grid codes "
-                                "make the city") from None
+        from sim.geo import import_geojson
+
         path = Path(import_geojson(map_file, out.parent, district_code=district))
         return path, f"imported from the map {Path(map_file).name}"
     if grids is not None:
