@@ -218,3 +218,13 @@ def test_a_given_grid_table_is_the_city_and_foreign_grids_are_named(tmp_path: Pa
     with pytest.raises(InputError) as e:
         calibrate(log, tmp_path / "u.yaml", grids=town)
     assert e.value.path == "grid_code" and "small-town.csv" in e.value.message
+
+
+def test_refine_scales_the_rate_so_a_run_files_as_many_cases_as_the_log(tmp_path: Path) -> None:
+    example = SCENARIO_DIR / "examples" / "caselog.csv"
+    cal = calibrate(example, tmp_path / "r.yaml", refine=14)
+    scale = cal.scenario.problems.rate_scale
+    assert scale != 1.0 and "pilot run filed" in (tmp_path / "r.yaml").read_text()
+    run = simulate(load_scenario(tmp_path / "r.yaml", days=14, seed=5))
+    filed = run.cases["t_file"].notna().sum() / 14
+    assert filed == pytest.approx(cal.estimates.per_day, rel=0.08)
