@@ -29,6 +29,7 @@ table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
 th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; }
 th { background: #f0f0f0; } td:first-child, th:first-child { text-align: left; }
 .note { color: #555; font-size: 0.9em; } svg { max-width: 100%; height: auto; }
+.wide { overflow-x: auto; }
 """
 
 
@@ -95,7 +96,8 @@ def number(x: float) -> str:
 
 
 def _table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, na_rep="", float_format=number, border=0)
+    html_table = df.to_html(index=False, na_rep="", float_format=number, border=0)
+    return f'<div class="wide">{html_table}</div>'  # wide tables scroll, the page does not
 
 
 def write_report(c: Comparison, out: str | Path) -> dict[str, Path]:
