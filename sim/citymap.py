@@ -4,7 +4,8 @@ A `CityMap` is plain data: per unit grid its 15-digit code, raster cell, subdist
 residents and hotspot kinds (DOMAIN §2). `load_city` reads and checks a grid table (CSV),
 `make_beats` groups grids into inspector beats (监督网格), and `patrol_order` with
 `route_travel_minutes` give the default patrol route and its walking times. Synthetic cities
-are made by `sim.citygen`.
+are made by `sim.citygen`; cities imported from a real map (`sim.geo`) also carry a
+`GridGeometry` (centroids, areas, neighbours), and walking times then come from it.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import numpy as np
 from sim.errors import GridLoopError, InputError
 
 __all__ = [
-    "CityMap", "HOTSPOT_KINDS", "CSV_COLUMNS", "load_city", "write_city_csv", "make_beats",
-    "patrol_order", "travel_minutes", "route_travel_minutes",
+    "CityMap", "GridGeometry", "HOTSPOT_KINDS", "CSV_COLUMNS", "GEOMETRY_COLUMNS", "load_city",
+    "write_city_csv", "make_beats", "patrol_order", "travel_minutes", "route_travel_minutes",
 ]
 
 HOTSPOT_KINDS: tuple[str, ...] = ("road", "market", "school", "residential", "park")
@@ -32,6 +33,11 @@ HOTSPOT_KINDS: tuple[str, ...] = ("road", "market", "school", "residential", "pa
 CSV_COLUMNS: tuple[str, ...] = (
     "code", "subdistrict", "community", "row", "col", "residents", "hotspots")
 """Header of a grid table, in the order `write_city_csv` writes it (any order loads)."""
+
+GEOMETRY_COLUMNS: tuple[str, ...] = ("x_m", "y_m", "area_m2", "neighbours")
+"""Optional columns of a grid table imported from a map, all or none: the centroid in metres
+(x east, y north, any origin), the area in m^2 and the ``;``-separated codes of the grids
+sharing an edge with this one."""
 
 _CODE = re.compile(r"[0-9]{15}")
 _WHOLE = re.compile(r"[0-9]+")
@@ -45,6 +51,48 @@ def _frozen(values: object, dtype: type) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
+class GridGeometry:
+    """Where the grids of an imported map really lie (`sim.geo`), indexed like the city.
+
+    ``x_m``/``y_m`` are centroids in metres (x east, y north, any origin), ``area_m2`` the
+    areas, ``neighbours[i]`` the indices of the grids sharing an edge with grid ``i``
+    (ascending; symmetric). Arrays are read-only.
+    """
+
+    x_m: np.ndarray
+    y_m: np.ndarray
+    area_m2: np.ndarray
+    neighbours: tuple[tuple[int, ...], ...]
+
+    def __post_init__(self) -> None:
+        for name in ("x_m", "y_m", "area_m2"):
+            object.__setattr__(self, name, _frozen(getattr(self, name), np.float64))
+        object.__setattr__(self, "neighbours",
+                           tuple(tuple(sorted(int(j) for j in n)) for n in self.neighbours))
+        n = len(self.x_m)
+        for name in ("y_m", "area_m2"):
+            if getattr(self, name).shape != (n,):
+                raise GridLoopError(f"GridGeometry: expected {name} of length {n}, "
+                                    f"got shape {getattr(self, name).shape}")
+        if len(self.neighbours) != n:
+            raise GridLoopError(f"GridGeometry: expected {n} neighbour lists, "
+                                f"got {len(self.neighbours)}")
+        for i, near in enumerate(self.neighbours):
+            for j in near:
+                if not 0 <= j < n or j == i or i not in self.neighbours[j]:
+                    raise GridLoopError(f"GridGeometry: expected symmetric neighbour lists of "
+                                        f"other grids in [0, {n}), got {j} beside {i}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GridGeometry):
+            return NotImplemented
+        return self.neighbours == other.neighbours and all(
+            np.array_equal(getattr(self, a), getattr(other, a)) for a in ("x_m", "y_m", "area_m2"))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, eq=False)
 class CityMap:
     """The unit grids of one district: where each lies, whose it is, who lives there.
 
@@ -54,6 +102,8 @@ class CityMap:
     counting west to east, then north to south inside the community. ``subdistrict`` and
     ``community`` index the name/code tuples, which are sorted by code; ``community_codes`` are
     the 9 digits subdistrict + community. Arrays are read-only; equality compares contents.
+    ``geometry`` is set for a city imported from a map (its raster cells then only order
+    patrols and beats; walking times come from the centroids), None for a generated one.
     """
 
     district_code: str
@@ -68,10 +118,14 @@ class CityMap:
     community_codes: tuple[str, ...]
     residents: np.ndarray
     hotspots: dict[str, np.ndarray]
+    geometry: GridGeometry | None = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__
         n = len(self.codes)
+        if self.geometry is not None and len(self.geometry.x_m) != n:
+            raise GridLoopError(f"CityMap: expected geometry of {n} grids, "
+                                f"got {len(self.geometry.x_m)}")
         for name in _INT_ARRAYS:
             put(self, name, _frozen(getattr(self, name), np.int32))
         put(self, "residents", _frozen(self.residents, np.float64))
@@ -106,7 +160,8 @@ class CityMap:
                 and self.community_codes == other.community_codes)
         return same and all(
             np.array_equal(getattr(self, a), getattr(other, a)) for a in (*_INT_ARRAYS, "residents")
-        ) and all(np.array_equal(self.hotspots[k], other.hotspots[k]) for k in HOTSPOT_KINDS)
+        ) and all(np.array_equal(self.hotspots[k], other.hotspots[k]) for k in HOTSPOT_KINDS
+                  ) and self.geometry == other.geometry
 
     __hash__ = None  # type: ignore[assignment]  # equal by content, like the arrays it holds
 
@@ -260,20 +315,46 @@ def _header(reader: _csv.Reader, file: str) -> dict[str, int]:
                          f"{'an empty file' if first is None else 'an empty line'}")
     names = [h.strip() for h in first]
     for name in names:
-        if name not in CSV_COLUMNS:
-            raise InputError(file, 1, name, f"expected columns {','.join(CSV_COLUMNS)}, "
-                             f"got unknown column {name!r}")
+        if name not in CSV_COLUMNS + GEOMETRY_COLUMNS:
+            raise InputError(file, 1, name, f"expected columns {','.join(CSV_COLUMNS)} (and "
+                             f"optionally {','.join(GEOMETRY_COLUMNS)}), got unknown column "
+                             f"{name!r}")
         if names.count(name) > 1:
             raise InputError(file, 1, name, "expected each column once, got it twice")
     for name in CSV_COLUMNS:
         if name not in names:
             raise InputError(file, 1, name, f"expected columns {','.join(CSV_COLUMNS)}, "
                              f"got no {name!r} column")
-    return {name: names.index(name) for name in CSV_COLUMNS}
+    geometry = [g for g in GEOMETRY_COLUMNS if g in names]
+    if geometry and len(geometry) < len(GEOMETRY_COLUMNS):
+        missing = next(g for g in GEOMETRY_COLUMNS if g not in names)
+        raise InputError(file, 1, missing, f"expected the geometry columns "
+                         f"{','.join(GEOMETRY_COLUMNS)} together, got only {','.join(geometry)}")
+    return {name: names.index(name) for name in names}
+
+
+def _geometry(fields: list[str], col: dict[str, int], t: _Table, line: int
+              ) -> tuple[float, float, float, list[str]]:
+    """The geometry columns of one row: centroid, area and neighbour codes."""
+    values = []
+    for name in ("x_m", "y_m", "area_m2"):
+        text = fields[col[name]]
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or (name == "area_m2" and value <= 0):
+            raise t.fail(line, name, f"expected {'an area > 0' if name == 'area_m2' else 'a'} "
+                         f"number (metres), got {text!r}")
+        values.append(value)
+    near = [c.strip() for c in fields[col["neighbours"]].split(";") if c.strip()]
+    return values[0], values[1], values[2], near
 
 
 def _parse(reader: _csv.Reader, file: str, district_code: str) -> CityMap:
     col = _header(reader, file)
+    n_columns = len(col)
+    has_geometry = "x_m" in col
     t = _Table(file, district_code)
     codes: list[str] = []
     subs: list[str] = []
@@ -281,19 +362,22 @@ def _parse(reader: _csv.Reader, file: str, district_code: str) -> CityMap:
     cells: list[tuple[int, int]] = []
     residents: list[float] = []
     kinds: list[list[str]] = []
+    shapes: list[tuple[float, float, float, list[str]]] = []
     for fields in reader:
         line = reader.line_num
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue  # blank line
-        if len(fields) != len(CSV_COLUMNS):
-            raise t.fail(line, "", f"expected {len(CSV_COLUMNS)} fields "
-                         f"({','.join(CSV_COLUMNS)}), got {len(fields)}")
+        if len(fields) != n_columns:
+            raise t.fail(line, "", f"expected {n_columns} fields "
+                         f"({','.join(sorted(col, key=col.__getitem__))}), got {len(fields)}")
         code = t.code(fields[col["code"]], line)
         sub, comm = fields[col["subdistrict"]].strip(), fields[col["community"]].strip()
         t.names(code, sub, comm, line)
         cells.append(t.cell(fields[col["row"]], fields[col["col"]], code, line))
         residents.append(t.residents(fields[col["residents"]], line))
         kinds.append(t.hotspots(fields[col["hotspots"]], line))
+        if has_geometry:
+            shapes.append(_geometry(fields, col, t, line))
         codes.append(code)
         subs.append(sub)
         comms.append(comm)
@@ -317,7 +401,32 @@ def _parse(reader: _csv.Reader, file: str, district_code: str) -> CityMap:
         community_codes=tuple(comm_codes),
         residents=np.array(residents, dtype=np.float64),
         hotspots={k: np.array([k in g for g in kinds], dtype=bool) for k in HOTSPOT_KINDS},
+        geometry=_grid_geometry(shapes, codes, t) if has_geometry else None,
     )
+
+
+def _grid_geometry(shapes: list[tuple[float, float, float, list[str]]], codes: list[str],
+                   t: _Table) -> GridGeometry:
+    """Geometry columns to a `GridGeometry`; neighbour codes must be grids of the table and
+    name each other."""
+    index = {c: i for i, c in enumerate(codes)}
+    near: list[tuple[int, ...]] = []
+    for i, (_, _, _, names) in enumerate(shapes):
+        line = t.code_line[codes[i]]
+        for name in names:
+            if name not in index or name == codes[i]:
+                raise t.fail(line, "neighbours", f"expected codes of other grids in this table "
+                             f"separated by ';', got {name!r}")
+        near.append(tuple(index[name] for name in names))
+    for i, js in enumerate(near):
+        for j in js:
+            if i not in near[j]:
+                raise t.fail(t.code_line[codes[j]], "neighbours", f"expected {codes[i]} among "
+                             f"the neighbours of {codes[j]} (line {t.code_line[codes[i]]} "
+                             f"names {codes[j]} as its neighbour), got "
+                             f"{';'.join(codes[k] for k in near[j]) or 'none'}")
+    x, y, area, _ = zip(*shapes, strict=True)
+    return GridGeometry(np.array(x), np.array(y), np.array(area), tuple(near))
 
 
 def _number(x: float) -> str:
@@ -326,17 +435,26 @@ def _number(x: float) -> str:
 
 
 def write_city_csv(city: CityMap, path: str | Path) -> Path:
-    """Write ``city`` as a grid table that `load_city` reads back equal; returns the path."""
+    """Write ``city`` as a grid table that `load_city` reads back equal; returns the path.
+
+    The geometry columns are written when the city has a `GridGeometry`.
+    """
     p = Path(path)
     hot = np.column_stack([city.hotspots[k] for k in HOTSPOT_KINDS])
+    geo = city.geometry
     with p.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(CSV_COLUMNS)
+        w.writerow(CSV_COLUMNS + (GEOMETRY_COLUMNS if geo is not None else ()))
         for i in range(city.n_grids):
-            w.writerow((city.codes[i], city.subdistrict_names[city.subdistrict[i]],
-                        city.community_names[city.community[i]], int(city.row[i]),
-                        int(city.col[i]), _number(float(city.residents[i])),
-                        ";".join(k for k, on in zip(HOTSPOT_KINDS, hot[i], strict=True) if on)))
+            row = [city.codes[i], city.subdistrict_names[city.subdistrict[i]],
+                   city.community_names[city.community[i]], int(city.row[i]),
+                   int(city.col[i]), _number(float(city.residents[i])),
+                   ";".join(k for k, on in zip(HOTSPOT_KINDS, hot[i], strict=True) if on)]
+            if geo is not None:
+                row += [_number(float(geo.x_m[i])), _number(float(geo.y_m[i])),
+                        _number(float(geo.area_m2[i])),
+                        ";".join(city.codes[j] for j in geo.neighbours[i])]
+            w.writerow(row)
     return p
 
 
@@ -414,18 +532,24 @@ def _minutes_per_cell(side_m: float, speed_kmh: float) -> float:
 
 
 def travel_minutes(city: CityMap, a: int, b: int, side_m: float, speed_kmh: float) -> float:
-    """Minutes to walk from grid ``a`` to grid ``b``: Manhattan cells x side / speed."""
-    cells = abs(int(city.row[a]) - int(city.row[b])) + abs(int(city.col[a]) - int(city.col[b]))
-    return cells * _minutes_per_cell(side_m, speed_kmh)
+    """Minutes to walk from grid ``a`` to grid ``b``: Manhattan cells x side / speed, or, for a
+    city with a `GridGeometry`, the Manhattan distance between the centroids / speed (the
+    same on a map of square grids; ``side_m`` is then unused)."""
+    return float(route_travel_minutes(city, [a, b], side_m, speed_kmh)[0])
 
 
 def route_travel_minutes(city: CityMap, route: Sequence[int] | np.ndarray, side_m: float,
                          speed_kmh: float) -> np.ndarray:
     """Minutes of each leg of a closed route: leg ``i`` goes ``route[i]`` -> ``route[i+1]``,
-    the last leg back to ``route[0]`` (so a one-grid route has one leg of 0 minutes)."""
+    the last leg back to ``route[0]`` (so a one-grid route has one leg of 0 minutes).
+    Distances as in `travel_minutes`."""
     per_cell = _minutes_per_cell(side_m, speed_kmh)
     r = np.asarray(route, dtype=np.intp).reshape(-1)
     nxt = np.roll(r, -1)
+    if city.geometry is not None:
+        x, y = city.geometry.x_m, city.geometry.y_m
+        metres = np.abs(x[r] - x[nxt]) + np.abs(y[r] - y[nxt])
+        return metres * _minutes_per_cell(1.0, speed_kmh)
     row, col = city.row.astype(np.int64), city.col.astype(np.int64)
     cells = np.abs(row[r] - row[nxt]) + np.abs(col[r] - col[nxt])
     return cells * per_cell

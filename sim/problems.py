@@ -31,7 +31,8 @@ class Fate(IntEnum):
 def grid_weights(city: CityMap, handbook: Handbook, spec: ProblemsSpec) -> np.ndarray:
     """Relative intensity of each subclass in each grid, shape (subclasses, grids).
 
-    Base weight is residents ** ``residents_exponent`` times the scenario's hotspot weights;
+    Base weight is residents ** ``residents_exponent`` times the scenario's hotspot and
+    subdistrict weights;
     a subclass's own ``hotspots`` multiply further where the grid has that hotspot.
     """
     res = np.maximum(city.residents, 1.0)
@@ -39,6 +40,9 @@ def grid_weights(city: CityMap, handbook: Handbook, spec: ProblemsSpec) -> np.nd
     for kind, w in spec.hotspot_weight.items():
         if kind in city.hotspots:
             base = base * np.where(city.hotspots[kind], w, 1.0)
+    if spec.subdistrict_weight:
+        per_sub = np.array([spec.subdistrict_weight.get(c, 1.0) for c in city.subdistrict_codes])
+        base = base * per_sub[city.subdistrict]
     out = np.empty((len(handbook.subclasses), city.n_grids))
     for i, sub in enumerate(handbook.subclasses):
         w = base.copy()
@@ -70,6 +74,9 @@ class ArrivalModel:
         mean = spec.per_day * spec.rate_scale * self.day_factor[weekday]
         if holiday:
             mean *= spec.holiday_factor
+        if spec.day_dispersion > 0:  # gamma-Poisson mixture: negative binomial daily counts
+            k = 1.0 / spec.day_dispersion
+            mean *= rng.gamma(k, 1.0 / k)
         counts = rng.poisson(mean * self.hour_share)
         n = int(counts.sum())
         hours = np.repeat(np.arange(24), counts)

@@ -11,7 +11,9 @@ no global figure state leaks between calls.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import numpy as np
@@ -25,6 +27,9 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.errors import GridLoopError
 from sim.eventlog import Step
+
+if TYPE_CHECKING:
+    from sim.geo.geometry import Shape
 
 __all__ = ["backlog_series", "overview_figure", "hotline_figure"]
 
@@ -81,12 +86,14 @@ def overview_figure(
     horizon: float,
     title: str,
     path: str | Path,
+    shapes: Sequence[Shape] | None = None,
 ) -> Path:
     """Write the run overview as a PNG at `path` and an SVG with the same stem beside it.
 
     Left: the city raster, each unit grid shaded by its number of filed cases (FILE rows by
     ``grid``; colours capped at the 99th percentile), subdistrict boundaries and the city
-    outline as thin dark lines, cells with no grid white. Right: open
+    outline as thin dark lines, cells with no grid white; with ``shapes`` (a map imported by
+    `sim.geo`: per grid its polygons in metres), the grids' real outlines instead. Right: open
     cases over time (days) with daily filed and closed counts on a secondary axis.
 
     Args:
@@ -96,6 +103,7 @@ def overview_figure(
         horizon: end of the run, minutes since the scenario start.
         title: figure title (scenario, seed, policy...).
         path: where to write the PNG; parent folders are created.
+        shapes: optional polygons of each grid (`sim.geo.read_shapes`), by grid index.
 
     Returns:
         The PNG path.
@@ -121,7 +129,10 @@ def overview_figure(
     FigureCanvasAgg(fig)
     fig.suptitle(title, fontsize=13)
     ax_map, ax_time = fig.subplots(1, 2, width_ratios=[1.0, 1.35])
-    _draw_map(fig, ax_map, filed_per_grid, row, col, subdistrict)
+    if shapes is not None:
+        _draw_shapes(fig, ax_map, filed_per_grid, shapes, subdistrict)
+    else:
+        _draw_map(fig, ax_map, filed_per_grid, row, col, subdistrict)
     _draw_backlog(ax_time, _sorted(when[is_file]), _sorted(when[is_close]), horizon)
 
     return _save(fig, path)
@@ -168,6 +179,54 @@ def _draw_map(
     ax.set_title(f"Filed cases per grid ({len(row):,} grids, {n_sub} subdistricts)", fontsize=11)
     extend = "max" if top > vmax else "neither"
     bar = fig.colorbar(shown, ax=ax, shrink=0.85, pad=0.02, extend=extend)
+    bar.set_label("filed cases per grid")
+    bar.locator = MaxNLocator(integer=True)
+    bar.update_ticks()
+
+
+def _draw_shapes(
+    fig: Figure,
+    ax: Axes,
+    filed_per_grid: np.ndarray,
+    shapes: Sequence[Shape],
+    subdistrict: np.ndarray,
+) -> None:
+    """An imported city's real grid outlines shaded by filed cases (as `_draw_map`), thin
+    grey grid edges, and subdistrict boundaries and the city outline as dark lines."""
+    from sim.geo.geometry import boundary_segments
+
+    if len(shapes) != len(filed_per_grid):
+        raise GridLoopError(f"shapes must have one entry per grid (got {len(shapes)} for "
+                            f"{len(filed_per_grid)} grids)")
+    # One polygon per outside ring; larger ones first, so a grid inside another's hole
+    # (an enclave) is drawn on top of it.
+    rings, values, sizes = [], [], []
+    for g, shape in enumerate(shapes):
+        for polygon in shape:
+            outside = polygon[0]
+            rings.append(outside)
+            values.append(filed_per_grid[g])
+            sizes.append(np.ptp(outside[:, 0]) * np.ptp(outside[:, 1]))
+    order = np.argsort(-np.asarray(sizes), kind="stable")
+    vmax = max(1.0, float(np.percentile(filed_per_grid, 99, method="higher"))
+               if len(filed_per_grid) else 0.0)
+    cells = PolyCollection([rings[i] for i in order], cmap=_CMAP, norm=Normalize(0.0, vmax),
+                           edgecolors="0.75", linewidths=0.25)
+    cells.set_array(np.asarray(values, dtype=np.float64)[order])
+    ax.add_collection(cells)
+    segments = boundary_segments(shapes, np.asarray(subdistrict))
+    breaks = np.full((len(segments), 1, 2), np.nan)
+    xy = np.concatenate([segments, breaks], axis=1).reshape(-1, 2)
+    ax.plot(xy[:, 0], xy[:, 1], color="0.15", lw=0.7, solid_capstyle="round")
+    ax.set_aspect("equal")
+    ax.autoscale_view()
+    ax.set_axis_off()
+    n_sub = len(np.unique(subdistrict))
+    ax.set_title(f"Filed cases per grid ({len(shapes):,} grids, {n_sub} subdistricts)",
+                 fontsize=11)
+    top = float(filed_per_grid.max(initial=0))
+    bar = fig.colorbar(cells, ax=ax, shrink=0.85, pad=0.02,
+                       extend="max" if top > vmax else "neither")
     bar.set_label("filed cases per grid")
     bar.locator = MaxNLocator(integer=True)
     bar.update_ticks()

@@ -133,11 +133,16 @@ def write_run(result: RunResult, out: str | Path, *, figure: bool = True) -> dic
     summary["outputs"] = sorted(p.name for p in paths.values())
     if figure:
         from sim.report import overview_figure
+        shapes = None
+        if result.city.geometry is not None:  # an imported map: draw its real outlines
+            from sim.geo import read_shapes, shapes_path
+            where = shapes_path(result.scenario.resolve(result.scenario.city.grids_file))
+            shapes = read_shapes(where, result.city.codes) if where.exists() else None
         paths["overview"] = overview_figure(
             result.events, row=result.city.row, col=result.city.col,
             subdistrict=result.city.subdistrict, horizon=result.scenario.days * 1440.0,
             title=f"{result.scenario.name}: {result.scenario.days} days, seed "
-                  f"{result.scenario.seed}", path=out / "overview.png")
+                  f"{result.scenario.seed}", path=out / "overview.png", shapes=shapes)
         summary["outputs"] += ["overview.png", "overview.svg"]
     if result.calls is not None and figure:
         from sim.report import hotline_figure

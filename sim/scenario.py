@@ -114,6 +114,12 @@ class ProblemsSpec(_Spec):
     weekly_profile: tuple[PosFloat, ...] = Field(default=(1.0,) * 7, min_length=7, max_length=7)
     holiday_factor: PosFloat = 1.0
     hotspot_weight: dict[str, PosFloat] = Field(default_factory=dict)
+    subdistrict_weight: dict[Annotated[str, Field(pattern=r"^\d{3}$")], PosFloat] = Field(
+        default_factory=dict, description="extra weight of every grid in a subdistrict, keyed "
+                                          "by its 3-digit code (digits 7-9 of the grid code)")
+    day_dispersion: PosFloat = Field(
+        default=0.0, description="variance of a gamma day-level rate multiplier with mean 1: "
+                                 "0 gives Poisson daily counts, > 0 negative binomial ones")
     residents_exponent: PosFloat = 0.5
     recurrence: Prob = Field(default=0.0, description="chance a fixed problem comes back")
     recurrence_hours: Dist = Dist(dist="exponential", mean=72.0)

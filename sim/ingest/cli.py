@@ -1,0 +1,159 @@
+"""`gridloop` subcommands that bring a city's own data in (docs/import.md).
+
+    gridloop import-handbook HANDBOOK.csv --out HANDBOOK.yaml
+    gridloop import-log LOG.csv --out DIR [--scenario S | --handbook H] [--strict]
+    gridloop calibrate LOG.csv --out SCENARIO.yaml [--handbook H.csv] [--grids G.csv | --map M]
+                       [--arrivals poisson|negbin|auto]
+    gridloop validate-against LOG.csv RUN_DIR [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    h = sub.add_parser("import-handbook", help="convert a handbook CSV to handbook YAML")
+    h.add_argument("csv", help="handbook CSV (code, name, class, department, urgency, limit, "
+                               "limit_unit, closing_criterion)")
+    h.add_argument("--out", required=True, help="handbook YAML to write")
+    h.add_argument("--name", default=None, help="the handbook's name")
+    h.set_defaults(handler=_cmd_import_handbook)
+
+    i = sub.add_parser("import-log", help="turn a case log (CSV) into an event log that "
+                                          "`gridloop evaluate` reads")
+    i.add_argument("log", help="case log CSV (Open311 GeoReport v2 columns + grid_code ...)")
+    i.add_argument("--out", required=True, help="folder for events.parquet and summary.json")
+    i.add_argument("--scenario", default=None,
+                   help="scenario whose handbook and calendar set the deadlines")
+    i.add_argument("--handbook", default=None,
+                   help="handbook YAML or CSV (default: the scenario's, else the bundled one)")
+    i.add_argument("--strict", action="store_true", help="stop at the first bad row")
+    i.set_defaults(handler=_cmd_import_log)
+
+    c = sub.add_parser("calibrate", help="fit a scenario to a case log")
+    c.add_argument("log", help="case log CSV")
+    c.add_argument("--out", required=True, help="scenario YAML to write (files go beside it)")
+    c.add_argument("--handbook", default=None,
+                   help="the city's handbook, CSV or YAML (default: the bundled one, with the "
+                        "log's departments)")
+    c.add_argument("--grids", default=None, help="the city's grid table (CSV)")
+    c.add_argument("--map", dest="map_file", default=None,
+                   help="GeoJSON of unit grids (needs the map import, sim.geo)")
+    c.add_argument("--arrivals", choices=["poisson", "negbin", "auto"], default="auto",
+                   help="daily counts: Poisson, negative binomial, or whichever the "
+                        "likelihood-ratio test picks at 1%% (default)")
+    c.add_argument("--min-cases", type=int, default=30,
+                   help="fewest cases to fit a handling time on (default 30)")
+    c.add_argument("--refine", type=int, default=0, metavar="DAYS",
+                   help="run the fitted scenario for DAYS (at most the log's) and set "
+                        "problems.rate_scale so it files as many cases a day as the log")
+    c.add_argument("--name", default=None, help="scenario name (default: the file's stem)")
+    c.add_argument("--quiet", action="store_true")
+    c.set_defaults(handler=_cmd_calibrate)
+
+    v = sub.add_parser("validate-against", help="compare a run with a case log in an HTML "
+                                                "report")
+    v.add_argument("log", help="case log CSV")
+    v.add_argument("run_dir", help="run folder written by `gridloop run`")
+    v.add_argument("--out", default=None, help="report folder (default: RUN_DIR/validation)")
+    v.set_defaults(handler=_cmd_validate_against)
+
+
+def _handbook(path: str | None, scenario: str | None):  # -> (Handbook, CalendarSpec | None)
+    from sim.scenario import SCENARIO_DIR, load_scenario
+    from sim.taxonomy import load_handbook
+
+    calendar = None
+    if scenario is not None:
+        sc = load_scenario(scenario)
+        calendar = sc.calendar
+        if path is None:
+            return load_handbook(sc.resolve(sc.handbook.file)), calendar
+    if path is not None and Path(path).suffix.lower() == ".csv":
+        import tempfile
+
+        from sim.ingest.handbook_csv import import_handbook
+        with tempfile.TemporaryDirectory() as tmp:
+            return import_handbook(path, Path(tmp) / "handbook.yaml"), calendar
+    return load_handbook(path or SCENARIO_DIR / "handbook" / "standard.yaml"), calendar
+
+
+def _cmd_import_handbook(args: argparse.Namespace) -> int:
+    from sim.ingest.handbook_csv import import_handbook
+
+    hb = import_handbook(args.csv, args.out, name=args.name)
+    deps = sorted({s.department for s in hb.subclasses})
+    print(f"wrote {args.out}: {len(hb.subclasses)} subclasses in {len(hb.classes)} classes, "
+          f"departments {', '.join(deps)}")
+    return 0
+
+
+def _cmd_import_log(args: argparse.Namespace) -> int:
+    from sim.ingest.caselog import read_caselog, write_rejected
+    from sim.ingest.convert import caselog_events, write_event_log
+
+    handbook, calendar = _handbook(args.handbook, args.scenario)
+    log = read_caselog(args.log, subclasses={s.code: s.department for s in handbook.subclasses},
+                       strict=args.strict)
+    out = Path(args.out)
+    _report_rejected(log, out / "rejected.csv", write_rejected)
+    imported = caselog_events(log, handbook, calendar=calendar)
+    write_event_log(imported, out, source=str(args.log))
+    print(f"{len(log.cases):,} cases over {log.days} days from {log.start_date} -> "
+          f"{len(imported.events):,} event rows in {out / 'events.parquet'}")
+    if log.ignored_columns:
+        print(f"  columns not used: {', '.join(log.ignored_columns)}")
+    print(f"  next: gridloop evaluate {out}")
+    return 0
+
+
+def _report_rejected(log, path: Path, write) -> None:  # noqa: ANN001
+    if not log.rejected:
+        print("0 rows rejected")
+        return
+    write(log, path)
+    print(f"{len(log.rejected)} rows rejected (reasons in {path}); the first:")
+    for j in log.rejected[:5]:
+        print(f"  {log.source}:{j.line}: {j.column}: {j.reason}")
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim.ingest.scenario_yaml import calibrate
+
+    say = (lambda _m: None) if args.quiet else print
+    cal = calibrate(args.log, args.out, handbook=args.handbook, grids=args.grids,
+                    map_file=args.map_file, arrivals=args.arrivals, min_cases=args.min_cases,
+                    name=args.name, refine=args.refine, say=say)
+    est, d = cal.estimates, cal.estimates.dispersion
+    if cal.log.rejected:
+        print(f"{len(cal.log.rejected)} rows rejected (reasons in {cal.paths['rejected']}); "
+              f"the first: line {cal.log.rejected[0].line}, {cal.log.rejected[0].column}: "
+              f"{cal.log.rejected[0].reason}")
+    else:
+        print("0 rows rejected")
+    say(f"arrivals: {est.per_day:g} cases a day; variance/mean of daily counts {d.index:.2f} "
+        f"(p={d.p_value:.3g}); negative binomial LR p={d.lr_p_value:.3g} -> {est.arrivals}")
+    say(f"handling times: {len(est.fits)} department x subclass fits, "
+        f"{len(est.department_fits)} pooled")
+    print(f"wrote {', '.join(p.name for p in cal.paths.values())} to {Path(args.out).parent}")
+    say(f"  next: gridloop run {args.out} --out runs/calibrated")
+    return 0
+
+
+def _cmd_validate_against(args: argparse.Namespace) -> int:
+    from sim.ingest.report_html import number, write_report
+    from sim.ingest.validate import compare
+
+    out = Path(args.out) if args.out else Path(args.run_dir) / "validation"
+    print(f"comparing {args.run_dir} with {args.log}")
+    c = compare(args.log, args.run_dir, out)
+    for n in c.notes:
+        print(f"  note: {n}")
+    print(c.headline.to_string(index=False, float_format=number, na_rep=""))
+    paths = write_report(c, out)
+    print(f"wrote {paths['report']} and {len(paths) - 1} CSV tables")
+    return 0
