@@ -6,23 +6,30 @@
     differences(run.folder)          # paired intervals against the baseline (Bonferroni)
     write_report(run.folder)         # runs/cmp/report.html
 
-Layout of an experiment folder and of its task files: docs/experiments.md.
+Layout of an experiment folder and of its task files: docs/experiments.md. The names load on
+first use, so `gridloop --help` (which imports the CLI module here) stays quick.
 """
 
 from __future__ import annotations
 
-from sim.experiment.execute import DaskCluster, LocalPool
-from sim.experiment.runner import ExperimentRun, run_compare, run_sweep
-from sim.experiment.store import load_results, load_table, read_manifest
-from sim.experiment.summary import differences, steady_state, summarize
+from importlib import import_module
+from typing import Any
 
 __all__ = ["run_sweep", "run_compare", "ExperimentRun", "LocalPool", "DaskCluster",
            "load_results", "load_table", "read_manifest", "summarize", "differences",
            "steady_state", "write_report"]
 
+_HOME = {"run_sweep": "runner", "run_compare": "runner", "ExperimentRun": "runner",
+         "LocalPool": "execute", "DaskCluster": "execute", "load_results": "store",
+         "load_table": "store", "read_manifest": "store", "summarize": "summary",
+         "differences": "summary", "steady_state": "summary", "write_report": "html"}
 
-def write_report(folder, out=None, **kwargs):  # type: ignore[no-untyped-def]
-    """Write the experiment's self-contained HTML report (`sim.experiment.html`)."""
-    from sim.experiment.html import write_report as _write
 
-    return _write(folder, out, **kwargs)
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(import_module(f"sim.experiment.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'sim.experiment' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
