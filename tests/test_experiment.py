@@ -34,6 +34,13 @@ from sim.experiment.tasks import replication_seed
 DAYS = 2
 COMPARE = ["small-town", "small-town"]
 SETTINGS = ["inspectors.count=10"]
+POOL = LocalPool(1)  # one worker process shared by the tests below (spawning one takes seconds)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_pool() -> object:
+    yield
+    POOL.close()
 
 
 def _compare(out: Path, **kw: object) -> object:
@@ -50,7 +57,7 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 def reference(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     """The KPI table of the comparison run on one worker."""
     out = tmp_path_factory.mktemp("one") / "exp"
-    _compare(out, workers=1)
+    _compare(out, executor=POOL)
     frame = _sorted(load_results(out))
     frame.attrs["folder"] = out
     return frame
@@ -175,35 +182,35 @@ def test_interrupted_experiment_resumes_with_only_missing_tasks(tmp_path: Path,
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        _compare(out, workers=1, on_task=stop_after_two)
+        _compare(out, executor=POOL, on_task=stop_after_two)
     before = {p.name: p.stat().st_mtime_ns for p in (out / "tasks").glob("*.parquet")}
     assert 2 <= len(before) < 6
     rerun: list[str] = []
-    run = _compare(out, workers=1, on_task=lambda t: rerun.append(t.name))  # type: ignore
+    run = _compare(out, executor=POOL, on_task=lambda t: rerun.append(t.name))  # type: ignore
     assert run.tasks_run == 6 - len(before)
     assert sorted(rerun + [n.removesuffix(".parquet") for n in before]) == sorted(
         f"p{p:03d}-r{k:04d}" for p in range(2) for k in range(3))
     assert {p.name: p.stat().st_mtime_ns for p in (out / "tasks").glob("*.parquet")
             if p.name in before} == before
     pd.testing.assert_frame_equal(_sorted(load_results(out)), reference)
-    again = _compare(out, workers=1)
+    again = _compare(out, executor=POOL)
     assert again.tasks_run == 0
 
 
 def test_other_arguments_into_the_same_folder_are_refused(tmp_path: Path) -> None:
     out = tmp_path / "exp"
-    _compare(out, reps=2, workers=1)
+    _compare(out, reps=2, executor=POOL)
     with pytest.raises(GridLoopError, match="manifest.json: days: expected the same experiment"):
-        _compare(out, reps=2, workers=1, days=DAYS + 1)
+        _compare(out, reps=2, executor=POOL, days=DAYS + 1)
     with pytest.raises(GridLoopError, match="entropy"):
-        _compare(out, reps=2, workers=1, seed=12)
+        _compare(out, reps=2, executor=POOL, seed=12)
     with pytest.raises(GridLoopError, match="overrides.*inspectors.count=12"):
-        _compare(out, reps=2, workers=1, overrides=["inspectors.count=12"])
+        _compare(out, reps=2, executor=POOL, overrides=["inspectors.count=12"])
     m = read_manifest(out)
     assert m["entropy"] == 11 and m["reps"] == 2 and m["days"] == DAYS
     assert {"gridloop", "numpy", "python"} <= set(m["versions"])
     assert all(len(p["digest"]) == 16 for p in m["points"])
-    more = _compare(out, reps=3, workers=1, seed=None)  # the manifest's seed; one more rep
+    more = _compare(out, reps=3, executor=POOL, seed=None)  # the manifest's seed; one more rep
     assert more.tasks_run == 2 and more.reps == 3
 
 
@@ -216,17 +223,17 @@ def test_an_edited_scenario_file_is_refused(tmp_path: Path) -> None:
     town = tmp_path / "town.yaml"
     town.write_text(text, encoding="utf-8")
     run_compare(["small-town", str(town)], reps=2, days=1, seed=1, out=tmp_path / "e",
-                workers=1)
+                executor=POOL)
     town.write_text(text.replace("per_day: 100", "per_day: 120"), encoding="utf-8")
     with pytest.raises(GridLoopError, match="point 'town': scenario content changed"):
-        run_compare(["small-town", str(town)], reps=2, days=1, out=tmp_path / "e", workers=1)
+        run_compare(["small-town", str(town)], reps=2, days=1, out=tmp_path / "e", executor=POOL)
 
 
 def test_tables_load_tidy_and_query_with_duckdb(tmp_path: Path) -> None:
     duckdb = pytest.importorskip("duckdb")
     out = tmp_path / "sweep"
     run_sweep("small-town", ["inspectors.count=10,20"], reps=2, days=DAYS, seed=5, out=out,
-              workers=1)
+              executor=POOL)
     kpis = load_results(out)
     assert set(kpis.columns) >= {"point", "label", "scenario", "rep", "seed", "kpi", "value",
                                  "inspectors.count"}
@@ -252,14 +259,14 @@ def test_tables_load_tidy_and_query_with_duckdb(tmp_path: Path) -> None:
 
 
 def test_precision_adds_replications_up_to_the_cap(tmp_path: Path) -> None:
-    run = _compare(tmp_path / "a", reps=2, workers=1, precision=0.0001,
+    run = _compare(tmp_path / "a", reps=2, executor=POOL, precision=0.0001,
                    precision_kpis=["cases_filed"], max_reps=4)
     assert run.reps == 4 and run.precision_met is False and run.tasks_run == 8
-    loose = _compare(tmp_path / "b", reps=2, workers=1, precision=0.9,
+    loose = _compare(tmp_path / "b", reps=2, executor=POOL, precision=0.9,
                      precision_kpis=["problems_created"])
     assert loose.reps == 2 and loose.precision_met is True
     with pytest.raises(GridLoopError, match="--precision-kpi.*no_such_kpi"):
-        _compare(tmp_path / "c", reps=2, workers=1, precision=0.5,
+        _compare(tmp_path / "c", reps=2, executor=POOL, precision=0.5,
                  precision_kpis=["no_such_kpi"])
 
 
@@ -300,7 +307,7 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_write_report_on_a_comparison(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    run_compare(["small-town", "small-town"], reps=2, days=DAYS, seed=2, out=out, workers=1,
+    run_compare(["small-town", "small-town"], reps=2, days=DAYS, seed=2, out=out, executor=POOL,
                 overrides=["inspectors.count=10"])
     path = write_report(out, tmp_path / "r.html")
     text = path.read_text(encoding="utf-8")

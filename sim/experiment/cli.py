@@ -87,8 +87,14 @@ def register(sub: Any) -> None:
 
 def _execute(args: argparse.Namespace, start: Any) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-    from rich.progress import TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     console = Console(quiet=args.quiet)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -138,8 +138,9 @@ def lhs_points(scenario: str, factors: list[Factor], samples: int, seed: int,
     """A Latin hypercube of ``samples`` points over the factors' ranges.
 
     A factor whose bounds are both integers (``inspectors.count=10:40``) gets integer values
-    (rounded, so two samples may coincide: their labels get ``#2``...); other factors keep floats, rounded to 6 significant digits so labels stay
-    short and values survive a YAML round trip.
+    (rounded, so two samples may coincide: their labels get ``#2``...); other factors keep
+    floats, rounded to 6 significant digits so labels stay short and values survive a YAML
+    round trip.
     """
     from scipy.stats import qmc
 
