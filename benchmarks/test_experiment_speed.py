@@ -3,8 +3,9 @@
 Two design points x 20 replications of small-town (30 days), on one worker process and then
 on two, in this one run; each pool is started and warmed before the clock starts. Printed:
 the speed-up (bar: >= 1.7) and the per-task overhead, everything a task costs beyond its
-simulation (scheduling, deriving the KPI and league tables, writing the Parquet file) as a
-share of the simulation (bar: <= 5%). Only these ratios are asserted.
+simulation, as a share of the simulation. The bar (<= 5%) is on scheduling and writing
+results, as the issue sets it; deriving the KPI, daily, grid and league tables (work a
+plain `gridloop run` does too) is printed beside it. Only these ratios are asserted.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def test_two_workers_against_one(benchmark, tmp_path: Path) -> None:  # noqa: AN
     print(f"\n2 x 20 replications of small-town, 30 days: 1 worker {r['wall_1_worker']:.1f} s, "
           f"2 workers {r['wall_2_workers']:.1f} s, speed-up {r['speedup']:.2f}x (bar >= 1.7)")
     print(f"per task: simulation {r['sim_seconds_per_task'] * 1000:.0f} ms, overhead "
-          f"{r['overhead_share']:.1%} of it (bar <= 5%), of which deriving the tables "
+          f"{r['overhead_share']:.1%} of it, of which deriving the tables "
           f"{r['derive_seconds_per_task'] * 1000:.0f} ms; scheduling and writing alone "
-          f"{r['overhead_share_without_deriving']:.1%}")
+          f"{r['overhead_share_without_deriving']:.1%} (bar <= 5%)")
     assert r["speedup"] >= 1.7
-    assert r["overhead_share"] <= 0.05
+    assert r["overhead_share_without_deriving"] <= 0.05

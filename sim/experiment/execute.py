@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -34,10 +35,21 @@ class Executor(Protocol):
         ...
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """``forkserver`` where there is one (POSIX): a clean server process imports the engine
+    once and every worker is forked from it, so workers start fast and share nothing with
+    the parent's threads; ``spawn`` elsewhere."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["sim.experiment.tasks", "sim.run"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
 class LocalPool:
-    """A pool of worker processes on this machine (started with ``spawn``: each worker
-    imports GridLoop afresh, whatever the parent process holds). Reuse one pool across
-    experiments with ``with LocalPool(2) as pool: run_compare(..., executor=pool)``.
+    """A pool of worker processes on this machine (`_context`: forked from a clean server
+    process, or spawned). Reuse one pool across experiments with
+    ``with LocalPool(2) as pool: run_compare(..., executor=pool)``.
 
     Args:
         workers: worker processes (default: the CPUs this process may use).
@@ -60,8 +72,12 @@ class LocalPool:
 
     def pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers,
-                                             mp_context=multiprocessing.get_context("spawn"))
+            main = getattr(sys.modules.get("__main__"), "__file__", None)
+            if main and not os.path.exists(main):  # e.g. '<stdin>': workers cannot import it
+                raise GridLoopError(f"worker processes cannot start from code read from "
+                                    f"{main}; run a script file, a notebook or the gridloop "
+                                    "command")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=_context())
         return self._pool
 
     def worker_pids(self) -> list[int]:

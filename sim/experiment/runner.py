@@ -221,7 +221,7 @@ def _run_missing(ex: Executor, folder: Path, points: list[dict[str, Any]], entro
                  on_task: Callable[[TaskDone], None] | None) -> int:
     done = finished_tasks(folder)
     tasks = [Task(p["point"], p["label"], k, replication_seed(entropy, k), p["scenario_file"],
-                  tuple(p["settings"]), p["days"])
+                  tuple(p["settings"]), p["days"], p["digest"])
              for k in range(reps) for p in points]
     todo = [t for t in tasks if t.name not in done]
     count = 0

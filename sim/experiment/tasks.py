@@ -58,6 +58,7 @@ class Task:
     scenario: str
     settings: tuple[str, ...]
     days: int | None
+    digest: str = ""
 
     @property
     def name(self) -> str:
@@ -82,10 +83,18 @@ def task_path(folder: str | Path, name: str) -> Path:
 
 
 @functools.lru_cache(maxsize=32)
-def _base_scenario(scenario: str, settings: tuple[str, ...], days: int | None) -> Any:
+def _base_scenario(scenario: str, settings: tuple[str, ...], days: int | None,
+                   digest: str) -> Any:
+    """The point's scenario, read once per worker; ``digest`` (the manifest's) is part of
+    the cache key, so a scenario file edited between experiments is read again."""
+    from sim.errors import GridLoopError
     from sim.scenario import load_scenario
 
-    return load_scenario(scenario, list(settings), days=days)
+    sc = load_scenario(scenario, list(settings), days=days)
+    if digest and sc.model_copy(update={"seed": 0}).digest() != digest:
+        raise GridLoopError(f"{scenario}: the scenario file changed while the experiment "
+                            "ran; rerun it")
+    return sc
 
 
 def run_task(task: Task, folder: str) -> TaskDone:
@@ -96,7 +105,7 @@ def run_task(task: Task, folder: str) -> TaskDone:
         return TaskDone(task.name, task.point, task.rep, str(path), 0.0, 0.0, skipped=True)
     from sim.run import simulate
 
-    scenario = _base_scenario(task.scenario, task.settings, task.days).model_copy(
+    scenario = _base_scenario(task.scenario, task.settings, task.days, task.digest).model_copy(
         update={"seed": task.seed})
     result = simulate(scenario)
     sim_seconds = result.wall_seconds
