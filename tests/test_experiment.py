@@ -313,3 +313,17 @@ def test_write_report_on_a_comparison(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert "small-town (baseline) vs small-town (2)" in text
     assert "Response curves" not in text
+
+
+def test_kpis_flatten_nested_sections_and_leave_run_metadata_out() -> None:
+    from sim.experiment.tasks import flat_kpis
+
+    summary = {"scenario": "x", "seed": 3, "days": 2, "wall_seconds": 0.1, "sim_events": 9,
+               "closure_rate": 0.9, "mean_hours_to_discovery": None,
+               "hours_to_close": {"mean": 2.0, "p90": None},
+               "hotline": {"abandon_rate": 0.02}, "three_rates": {"satisfaction": 0.8}}
+    kpis = flat_kpis(summary)
+    assert set(kpis) == {"closure_rate", "mean_hours_to_discovery", "hours_to_close.mean",
+                         "hours_to_close.p90", "hotline.abandon_rate",
+                         "three_rates.satisfaction"}
+    assert np.isnan(kpis["hours_to_close.p90"]) and kpis["three_rates.satisfaction"] == 0.8

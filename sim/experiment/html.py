@@ -225,17 +225,22 @@ def _map_section(grid: pd.DataFrame, m: dict[str, Any]) -> str:
     points = m["points"][:MAX_MAPS]
     fig = _figure(4.2 * len(points) + 0.8, 7.6)
     axes = fig.subplots(2, len(points), squeeze=False)
-    cities: dict[str, Any] = {}
+    cities: dict[tuple[str, ...], Any] = {}
+
+    def city_of(p: dict[str, Any]) -> Any:
+        # the map depends only on the scenario file and any city.* override: read each once
+        key = (p["scenario_file"], *(s for s in p["settings"] if s.startswith("city.")))
+        if key not in cities:
+            sc = load_scenario(p["scenario_file"], list(key[1:]))
+            cities[key] = load_city(sc.resolve(sc.city.grids_file), sc.city.district_code)
+        return cities[key]
+
     for row, what in enumerate(("problems", "overdue")):
         values = grid[grid["name"] == what]
         means = values.groupby(["point", "key"])["value"].mean()
         top = max(1e-9, float(means.quantile(0.99))) if len(means) else 1.0
         for col, p in enumerate(points):
-            sc = load_scenario(p["scenario_file"], p["settings"], days=p["days"])
-            key = str(sc.resolve(sc.city.grids_file))
-            if key not in cities:
-                cities[key] = load_city(sc.resolve(sc.city.grids_file), sc.city.district_code)
-            city = cities[key]
+            city = city_of(p)
             per = means.loc[p["point"]] if p["point"] in means.index.get_level_values(0) \
                 else pd.Series(dtype=float)
             v = per.reindex([str(c) for c in city.codes]).to_numpy(np.float64)
