@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.cli import main
 from sim.errors import GridLoopError, InputError
@@ -28,8 +30,9 @@ from sim.experiment import (
     summarize,
     write_report,
 )
-from sim.experiment.design import factorial_points, lhs_points, parse_vary
+from sim.experiment.design import Factor, factorial_points, lhs_points, parse_vary
 from sim.experiment.tasks import replication_seed
+from sim.scenario import parse_overrides
 
 DAYS = 2
 COMPARE = ["small-town", "small-town"]
@@ -73,6 +76,10 @@ def test_vary_parsing_and_factorial_design() -> None:
     assert points[1].factors == {"inspectors.count": 10,
                                  "departments.sanitation.priority": "deadline"}
     assert 'departments.sanitation.priority="deadline"' in points[1].settings()
+    assert points[1].label == "count=10 priority=deadline"
+    crews = factorial_points("small-town", parse_vary(["departments.sanitation.crews=1,2",
+                                                       "departments.traffic.crews=3"]))
+    assert crews[0].label == "sanitation.crews=1 traffic.crews=3"
     with pytest.raises(InputError, match="--vary.*inspectors.count.*twice"):
         parse_vary(["inspectors.count=1,2", "inspectors.count=3"])
     with pytest.raises(InputError, match="lo < hi"):
@@ -81,6 +88,22 @@ def test_vary_parsing_and_factorial_design() -> None:
         parse_vary(["inspectors.count"])
     with pytest.raises(InputError, match="--design lhs"):
         factorial_points("small-town", parse_vary(["inspectors.count=10:30"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.integers(-1000, 1000),
+                                   st.floats(0.01, 1e4, allow_nan=False),
+                                   st.sampled_from(["fifo", "deadline", "yes"])),
+                         min_size=1, max_size=3, unique_by=repr), min_size=1, max_size=3))
+def test_factorial_crosses_every_level_and_settings_read_back(levels: list[list[object]]) -> None:
+    keys = [f"k{i}.x" for i in range(len(levels))]
+    factors = [Factor(k, levels=tuple(v)) for k, v in zip(keys, levels, strict=True)]
+    points = factorial_points("small-town", factors)
+    assert len(points) == int(np.prod([len(v) for v in levels]))
+    assert len({tuple(repr(p.factors[k]) for k in keys) for p in points}) == len(points)
+    assert len({p.label for p in points}) == len(points)
+    for p in points:
+        assert dict(parse_overrides(list(p.settings()))) == p.factors
 
 
 def test_latin_hypercube_fills_each_stratum_once() -> None:

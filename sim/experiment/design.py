@@ -99,9 +99,24 @@ def parse_vary(items: list[str] | tuple[str, ...]) -> list[Factor]:
     return out
 
 
+def _short_names(keys: list[str]) -> dict[str, str]:
+    """Each key by its shortest dotted tail that no other key shares
+    (``crews`` alone, ``sanitation.crews`` beside ``traffic.crews``)."""
+    out = {}
+    for key in keys:
+        parts = key.split(".")
+        for n in range(1, len(parts) + 1):
+            tail = ".".join(parts[-n:])
+            if not any(o != key and (o == tail or o.endswith("." + tail)) for o in keys):
+                break
+        out[key] = tail
+    return out
+
+
 def _label(values: dict[str, Any]) -> str:
-    return " ".join(f"{k.rsplit('.', 1)[-1]}={v:g}" if isinstance(v, float) else
-                    f"{k.rsplit('.', 1)[-1]}={v}" for k, v in values.items())
+    short = _short_names(list(values))
+    return " ".join(f"{short[k]}={v:g}" if isinstance(v, float) else f"{short[k]}={v}"
+                    for k, v in values.items())
 
 
 def compare_points(scenarios: list[str], overrides: tuple[str, ...] = ()) -> list[Point]:
@@ -130,7 +145,7 @@ def factorial_points(scenario: str, factors: list[Factor],
     for combo in itertools.product(*(f.levels for f in factors)):
         values = dict(zip((f.key for f in factors), combo, strict=True))
         points.append(Point(_label(values), scenario, values, overrides))
-    return points
+    return _unique_labels(points)  # 1 and 1.0 print alike
 
 
 def lhs_points(scenario: str, factors: list[Factor], samples: int, seed: int,
