@@ -300,7 +300,8 @@ def test_cli_sweep_and_self_contained_report(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "sweep"
     code = main(["sweep", "small-town", "--vary", "inspectors.count=10,20", "--vary",
-                 "centre.dispatchers=1,2", "--reps", "2", "--days", str(DAYS), "--seed", "3",
+                 "departments.sanitation.priority=fifo,deadline", "--reps", "2", "--days",
+                 str(DAYS), "--seed", "3",
                  "--workers", "2", "--out", str(out), "--quiet"])
     assert code == 0 and capsys.readouterr().out.strip().endswith(str(out))
     assert main(["report", str(out)]) == 0

@@ -284,6 +284,17 @@ def _sweep_section(table: pd.DataFrame, m: dict[str, Any], kpis: list[str]) -> s
     if not kpis:
         return ""
     factors = [f["key"] for f in m["factors"]]
+    levels = {f["key"]: f.get("levels") for f in m["factors"]}
+
+    def positions(key: str, values: pd.Series) -> tuple[pd.Series, list[Any] | None]:
+        """x positions of a factor's values: the numbers, or the level's place in the list
+        for a factor with words among its levels (rules, priority...)."""
+        lv = levels.get(key)
+        if lv and not all(isinstance(v, int | float) and not isinstance(v, bool) for v in lv):
+            place = {repr(v): i for i, v in enumerate(lv)}
+            return values.map(lambda v: place[repr(v)]).astype(float), lv
+        return values.astype(float), None
+
     out = ["<h2>Response curves</h2>"]
     fig = _figure(4.0 * len(factors), 3.0 * len(kpis))
     axes = fig.subplots(len(kpis), len(factors), squeeze=False)
@@ -291,21 +302,24 @@ def _sweep_section(table: pd.DataFrame, m: dict[str, Any], kpis: list[str]) -> s
         rows = table[table["kpi"] == kpi]
         for j, key in enumerate(factors):
             ax = axes[i, j]
+            x, ticks = positions(key, rows[key])
+            rows_x = rows.assign(_x=x.to_numpy())
             others = [f for f in factors if f != key]
             if m["design"] == "lhs" or not others:
-                x = rows[key].astype(float)
-                ax.errorbar(x, rows["mean"], yerr=rows["half_width"].fillna(0), fmt="o",
-                            ms=4, capsize=2, lw=1)
+                ax.errorbar(rows_x["_x"], rows_x["mean"], yerr=rows_x["half_width"].fillna(0),
+                            fmt="o", ms=4, capsize=2, lw=1)
                 if m["design"] != "lhs":
-                    order = np.argsort(x.to_numpy())
-                    ax.plot(x.to_numpy()[order], rows["mean"].to_numpy()[order], lw=1)
+                    line = rows_x.sort_values("_x")
+                    ax.plot(line["_x"], line["mean"], lw=1)
             else:  # one line per level of the first other factor (averaged over the rest)
-                for level, block in rows.groupby(others[0], sort=True):
-                    g = block.groupby(key)[["mean", "half_width"]].mean().sort_index()
-                    ax.errorbar(g.index.astype(float), g["mean"], yerr=g["half_width"].fillna(0),
+                for level, block in rows_x.groupby(others[0], sort=False):
+                    g = block.groupby("_x")[["mean", "half_width"]].mean().sort_index()
+                    ax.errorbar(g.index, g["mean"], yerr=g["half_width"].fillna(0),
                                 marker="o", ms=4, capsize=2, lw=1,
                                 label=f"{others[0].rsplit('.', 1)[-1]}={level}")
                 ax.legend(fontsize=7)
+            if ticks is not None:
+                ax.set_xticks(range(len(ticks)), [str(t) for t in ticks])
             ax.set_xlabel(key)
             ax.set_ylabel(kpi)
             ax.grid(True, color="0.9")
@@ -316,18 +330,21 @@ def _sweep_section(table: pd.DataFrame, m: dict[str, Any], kpis: list[str]) -> s
         axes = fig.subplots(1, len(kpis), squeeze=False)[0]
         for ax, kpi in zip(axes, kpis, strict=True):
             rows = table[table["kpi"] == kpi]
-            grid = rows.groupby([b, a])["mean"].mean().unstack(a).sort_index()
-            grid = grid[sorted(grid.columns)]
+            grid = rows.assign(_a=rows[a].map(repr), _b=rows[b].map(repr)).groupby(
+                ["_b", "_a"], sort=False)["mean"].mean().unstack("_a")
+            grid = grid.reindex(index=[repr(v) for v in levels[b]],
+                                columns=[repr(v) for v in levels[a]])
             shown = ax.imshow(grid.to_numpy(np.float64), origin="lower", aspect="auto",
                               cmap="viridis")
-            ax.set_xticks(range(grid.shape[1]), [str(c) for c in grid.columns])
-            ax.set_yticks(range(grid.shape[0]), [str(r) for r in grid.index])
+            ax.set_xticks(range(grid.shape[1]), [str(v) for v in levels[a]])
+            ax.set_yticks(range(grid.shape[0]), [str(v) for v in levels[b]])
             ax.set_xlabel(a)
             ax.set_ylabel(b)
             ax.set_title(kpi, fontsize=10)
+            norm = shown.norm
             for (yi, xi), v in np.ndenumerate(grid.to_numpy(np.float64)):
                 ax.text(xi, yi, _fmt(float(v)), ha="center", va="center", fontsize=7,
-                        color="white")
+                        color="black" if norm(v) > 0.6 else "white")
             fig.colorbar(shown, ax=ax, shrink=0.8)
         out.append("<h2>Two-parameter heatmap</h2><p class=\"note\">Mean KPI over "
                    f"{html.escape(a)} x {html.escape(b)}"
