@@ -119,20 +119,24 @@ def _execute(args: argparse.Namespace, start: Any) -> int:
     return 0
 
 
-def _print_table(console: Any, folder: Any) -> None:
+def _print_table(console: Any, folder: Any, max_points: int = 6) -> None:
     from rich.table import Table
 
     from sim.experiment.summary import summarize
 
     table = summarize(folder)
     kpis = [k for k in HEADLINE if k in set(table["kpi"])]
-    t = Table(title="KPIs: mean +- 95% half-width")
-    t.add_column("point")
+    labels = list(dict.fromkeys(table["label"]))
+    shown = labels[:max_points]
+    more = f" (first {max_points} of {len(labels)} points)" if len(labels) > max_points else ""
+    t = Table(title=f"KPIs: mean ± 95% half-width{more}")
+    t.add_column("KPI")
+    for label in shown:
+        t.add_column(str(label), justify="right")
+    by = table.set_index(["kpi", "label"])
     for k in kpis:
-        t.add_column(k, justify="right")
-    for label, block in table.groupby("label", sort=False):
-        by = block.set_index("kpi")
-        t.add_row(str(label), *(_fmt(by.loc[k, "mean"], by.loc[k, "half_width"]) for k in kpis))
+        t.add_row(k, *(_fmt(by.loc[(k, lb), "mean"], by.loc[(k, lb), "half_width"])
+                       for lb in shown))
     console.print(t)
 
 
@@ -140,7 +144,7 @@ def _fmt(mean: float, half: float) -> str:
     if mean != mean:
         return "-"
     digits = 3 if abs(mean) < 10 else 1
-    return f"{mean:.{digits}f} +- {half:.{digits}f}" if half == half else f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {half:.{digits}f}" if half == half else f"{mean:.{digits}f}"
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
