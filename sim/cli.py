@@ -26,7 +26,8 @@ __all__ = ["main"]
 # which adds its parser and sets ``handler=<function(args) -> int>`` as a default; the
 # module should import its heavy dependencies inside the handler, so `gridloop --help`
 # stays quick.
-COMMAND_MODULES: tuple[str, ...] = ("sim.ingest.cli", "sim.geo.command", "sim.export.command")
+COMMAND_MODULES: tuple[str, ...] = ("sim.ingest.cli", "sim.geo.command", "sim.export.command",
+                                   "sim.experiment.cli")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,0 +1,141 @@
+"""An experiment folder on disk: its manifest and its task files, and reading them back.
+
+    DIR/manifest.json          what was asked (design points, scenario hashes, overrides,
+                               root entropy, replications, days), package versions, git commit
+    DIR/tasks/pNNN-rKKKK.parquet   one file per finished task (point NNN, replication KKKK)
+    DIR/report.html            written by `gridloop report`
+
+The manifest pins what makes results comparable: rerunning with the same arguments skips
+finished tasks; other arguments into the same folder are refused, naming what differs.
+Asking for more replications extends an experiment (replication k always has the same seed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.errors import GridLoopError
+from sim.output import write_json
+
+__all__ = ["MANIFEST", "read_manifest", "write_manifest", "check_same_experiment",
+           "finished_tasks", "load_table", "load_results", "package_versions", "git_commit"]
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+# Manifest entries that must match for a rerun to continue an experiment.
+IDENTITY = ("kind", "design", "factors", "samples", "entropy", "days", "overrides", "points")
+_PACKAGES = ("gridloop", "numpy", "scipy", "pandas", "pyarrow", "simpy", "mesa", "pydantic")
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def git_commit() -> str | None:
+    """The commit of the GridLoop checkout the code runs from, when it is a git checkout."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = out.stdout.strip()
+    return commit if out.returncode == 0 and len(commit) == 40 else None
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any]:
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        raise GridLoopError(f"{folder}: not an experiment folder (no {MANIFEST}); run "
+                            "`gridloop sweep` or `gridloop compare` with --out first")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise GridLoopError(f"{path}:{e.lineno}: expected a JSON manifest, got "
+                            f"unreadable JSON ({e.msg})") from None
+    if data.get("format") != FORMAT:
+        raise GridLoopError(f"{path}: format: expected {FORMAT}, got {data.get('format')!r}")
+    return data
+
+
+def write_manifest(folder: str | Path, manifest: dict[str, Any]) -> Path:
+    manifest = dict(manifest, format=FORMAT,
+                    updated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    return write_json(Path(folder) / MANIFEST, manifest)
+
+
+def check_same_experiment(folder: str | Path, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Refuse to mix two experiments in one folder, naming the first entry that differs."""
+    for key in IDENTITY:
+        a, b = old.get(key), new.get(key)
+        if json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True):
+            detail = ""
+            if key == "points" and isinstance(a, list) and isinstance(b, list):
+                if len(a) != len(b):
+                    detail = f" ({len(a)} design points before, {len(b)} now)"
+                else:
+                    for pa_, pb in zip(a, b, strict=True):
+                        if pa_ != pb:
+                            what = "scenario content" if pa_.get("digest") != pb.get("digest") \
+                                and pa_.get("settings") == pb.get("settings") else "settings"
+                            detail = f" (point {pa_.get('label')!r}: {what} changed)"
+                            break
+            elif key == "entropy":
+                detail = " (the root seed; pass the manifest's --seed or leave it out)"
+            else:
+                detail = f" ({json.dumps(a)} before, {json.dumps(b)} now)"
+            raise GridLoopError(
+                f"{Path(folder) / MANIFEST}: {key}: expected the same experiment as the one "
+                f"already in this folder, got different arguments{detail}; use another --out "
+                "or delete the folder")
+
+
+def finished_tasks(folder: str | Path) -> set[str]:
+    """Names (``pNNN-rKKKK``) of the tasks whose file is in place."""
+    tasks = Path(folder) / "tasks"
+    return {p.stem for p in tasks.glob("p*-r*.parquet")} if tasks.is_dir() else set()
+
+
+def load_table(folder: str | Path, table: str = "kpi") -> pd.DataFrame:
+    """Rows of one table of every finished task: ``kpi``, ``daily``, ``grid``, ``league``
+    or ``run`` (columns point, label, rep, seed, name, key, day, value; docs/experiments.md)."""
+    import pyarrow.dataset as ds
+
+    files = sorted((Path(folder) / "tasks").glob("p*-r*.parquet"))
+    if not files:
+        raise GridLoopError(f"{folder}: no finished tasks in {Path(folder) / 'tasks'}")
+    data = ds.dataset([str(f) for f in files], format="parquet")
+    frame = data.to_table(filter=ds.field("table") == table).to_pandas()
+    frame = frame.drop(columns="table").sort_values(["point", "rep", "name", "key", "day"],
+                                                    na_position="first", kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def load_results(folder: str | Path) -> pd.DataFrame:
+    """The tidy KPI table: one row per design point x replication x KPI.
+
+    Columns: point (index), label, scenario (as given), rep, seed, kpi, value, then one
+    column per varied key of a sweep (its value at the point).
+    """
+    manifest = read_manifest(folder)
+    frame = load_table(folder, "kpi").drop(columns=["key", "day"]).rename(columns={"name": "kpi"})
+    points = manifest["points"]
+    frame.insert(2, "scenario", frame["point"].map({p["point"]: p["scenario"] for p in points}))
+    for factor in manifest.get("factors") or []:
+        key = factor["key"]
+        frame[key] = frame["point"].map({p["point"]: p["factors"].get(key) for p in points})
+    return frame.reset_index(drop=True)
