@@ -15,9 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from heapq import heappop
 from typing import Any
 
 import numpy as np
+from simpy.core import NORMAL
 
 from sim.citymap import CityMap
 from sim.eventlog import Channel
@@ -147,9 +149,14 @@ class Session:
         one event time at a time. Returns True when a card is waiting."""
         limit = self.window_end if max_minutes is None else min(self.window_end,
                                                                  self.now + max_minutes)
-        env = self.model.env
+        queue = self.model.env._queue  # type: ignore[attr-defined]
         while not self._cards and self.now < limit:
-            nxt = env.peek()
+            # SimPy leaves each past run's stop event in the queue with no callbacks left
+            # (priority -1, at the time it stopped): a no-op, dropped so it is not taken for
+            # the next thing that happens.
+            while queue and queue[0][1] < NORMAL and not queue[0][3].callbacks:
+                heappop(queue)
+            nxt = queue[0][0] if queue else math.inf
             self.advance_to(min(float(np.nextafter(nxt, math.inf)), limit))
         return bool(self._cards)
 
