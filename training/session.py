@@ -85,10 +85,12 @@ class Session:
     Args:
         exercise: the exercise (`training.exercises.load_exercise`).
         seed: the random seed; default the exercise's. Same exercise and seed: same city.
+        trainee: who plays (kept in the record for cohort reports).
     """
 
-    def __init__(self, exercise: Exercise, seed: int | None = None) -> None:
+    def __init__(self, exercise: Exercise, seed: int | None = None, trainee: str = "") -> None:
         self.exercise = exercise
+        self.trainee = trainee
         self.seed = exercise.seed if seed is None else seed
         self.window_start = exercise.window.start_minute
         self.window_end = exercise.window.end_minute
@@ -193,7 +195,8 @@ class Session:
     def record(self) -> SessionRecord:
         """The session as data: exercise id, seed, decisions in order, and the clock."""
         return SessionRecord(exercise_id=self.exercise.id, seed=self.seed,
-                             decisions=tuple(self._decisions), now=self.now)
+                             decisions=tuple(self._decisions), now=self.now,
+                             trainee=self.trainee)
 
     def events(self) -> np.ndarray:
         """The event log so far (`sim.eventlog.EVENT_DTYPE` rows)."""
@@ -319,7 +322,7 @@ class Session:
         if exercise.id != record.exercise_id:
             raise RecordMismatch(f"the record is of exercise {record.exercise_id!r}, "
                                  f"not {exercise.id!r}")
-        s = cls(exercise, record.seed)
+        s = cls(exercise, record.seed, record.trainee)
         for d in record.decisions:
             if d.sim_time < s.now:
                 raise RecordMismatch(f"decision {d.seq} at minute {d.sim_time:g} comes "

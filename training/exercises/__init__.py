@@ -26,6 +26,7 @@ EXERCISE_DIR = Path(__file__).resolve().parent
 Level = Literal["beginner", "intermediate", "advanced"]
 Role = Literal["acceptor", "dispatcher", "both"]
 Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-4]):[0-5]\d$")]
+InjectKind = Literal["burst", "emergency", "duplicate", "ambiguous", "false_report", "report"]
 SubclassCode = Annotated[str, Field(pattern=r"^[CE]\d{2}-\d{2}$")]
 
 
@@ -60,11 +61,12 @@ class Inject(_Spec):
     ``repeats`` more times, ``repeat_every`` minutes apart (duplicates to merge).
     ``claimed`` is the subclass the report gives (an ambiguous or mistaken report) and
     ``description`` what the caller says, shown on the card; ``real: false`` makes it a report
-    of nothing (verification will not find it). ``kind`` is a label for feedback.
+    of nothing (verification will not find it). ``kind`` is a label for feedback
+    (``false_report`` for a report of nothing).
     """
 
     at: float = Field(ge=0, description="minutes after the window opens")
-    kind: Literal["burst", "emergency", "duplicate", "ambiguous", "false_report", "report"] = "report"
+    kind: InjectKind = "report"
     subclass: SubclassCode
     claimed: SubclassCode | None = None
     count: int = Field(default=1, ge=1, le=200)
