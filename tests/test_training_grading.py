@@ -111,6 +111,9 @@ def test_the_handbook_scores_at_the_top_and_matches_the_reference(graded: dict) 
     assert g.n_cards == len(graded["good"].decisions) > 5
     for m in g.outcome.metrics:
         assert m.trainee == pytest.approx(m.reference), m.sentence
+    good = graded["good"]   # played card by card, event by event: replays byte for byte
+    assert Session.replay(good.record, graded["ex"]).events().tobytes() == \
+        good.events().tobytes()
 
 
 def test_a_careless_dispatcher_loses_points_with_reasons(graded: dict) -> None:
