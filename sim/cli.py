@@ -27,7 +27,7 @@ __all__ = ["main"]
 # module should import its heavy dependencies inside the handler, so `gridloop --help`
 # stays quick.
 COMMAND_MODULES: tuple[str, ...] = ("sim.ingest.cli", "sim.geo.command", "sim.export.command",
-                                   "sim.experiment.cli")
+                                   "sim.experiment.cli", "training.commands")
 
 
 def _parser() -> argparse.ArgumentParser:
