@@ -90,20 +90,24 @@ class Department(mesa.Agent):
                 return
             self.extension_answered(case, grant)
             return
-        self._queue(case)
+        self._take_in(case)
 
     def extension_answered(self, case: Case, grant: bool) -> None:
         """The command centre answered an extension request: a granted one adds one more
-        full handling limit from the old deadline. Then the case joins the crews' queue."""
+        full handling limit from the old deadline. Then the case is taken in."""
         if grant:
             m = self.m
             case.deadline = m.calendar.deadline(case.deadline, m.sub_limit[case.subclass],
                                                 m.limit_scale)
             self._record(case, Step.EXTEND, AK.DEPARTMENT, -1, case.deadline)
+        self._take_in(case)
+
+    def _take_in(self, case: Case) -> None:
+        """An accepted case joins the crews' queue, after the in-tray where there is one."""
         if self.intake is not None:  # waits in the in-tray first (before 2004)
-            if w is not None:
-                w.wait(case, self)
-            ev = m.env.timeout(self.intake(), case)
+            if self.whistle is not None:
+                self.whistle.wait(case, self)
+            ev = self.m.env.timeout(self.intake(), case)
             ev.callbacks.append(self._resume)
             return
         self._queue(case)
