@@ -16,6 +16,12 @@ nbclient = pytest.importorskip("nbclient", reason="the dev extra installs nbclie
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.py"))
 
 
+def test_the_four_notebooks_exist() -> None:
+    names = [p.stem for p in NOTEBOOKS]
+    for prefix in ("01_", "02_", "03_", "04_"):
+        assert any(n.startswith(prefix) for n in names), f"no notebook {prefix}*: {names}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     nb = jupytext.read(path)
