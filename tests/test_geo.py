@@ -266,7 +266,7 @@ BAD_MAPS = [
         coordinates=d["features"][2]["geometry"]["coordinates"])), "features[",
      "do not overlap"),
     (lambda: _bad(lattice_map(2, 2, side=0.001), lambda d: None), "features",
-     "median area of 1e-06 metres^2"),
+     "median area of 1e-06 m^2 with the coordinates read as metres"),
     (lambda: _bad(lattice_map(2, 2), lambda d: d["features"][0]["properties"].update(
         residents=12)), "features[1].properties.residents", "on every feature or on none"),
     (lambda: _bad(lattice_map(2, 2), lambda d: d["features"][2]["properties"].update(
@@ -295,6 +295,19 @@ def test_degrees_crs_with_metre_numbers_is_refused(tmp_path: Path) -> None:
     doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
     with pytest.raises(InputError, match="expected longitude/latitude in degrees"):
         read_geojson(write_map(tmp_path, doc))
+
+
+def test_units_can_be_forced(tmp_path: Path) -> None:
+    doc = lattice_map(2, 2, side=40.0)
+    for f in doc["features"]:  # a local survey in metres near the origin looks like degrees
+        ring = np.array(f["geometry"]["coordinates"][0]) - [1000, 4920]
+        f["geometry"]["coordinates"] = [ring.tolist()]
+    path = write_map(tmp_path, doc)
+    with pytest.raises(InputError, match="read as degrees; are they lon/lat degrees or "
+                                         r"projected metres\? \(--units\)"):
+        read_geojson(path)
+    grid_map = read_geojson(path, units="metres")
+    assert grid_map.area_m2.tolist() == [1600.0] * 4 and grid_map.origin is None
 
 
 def test_not_json_names_the_line(tmp_path: Path) -> None:

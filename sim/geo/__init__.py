@@ -76,7 +76,7 @@ def import_geojson(src: str | Path, dest_dir: str | Path, *, district_code: str 
         code_property: the feature property holding the 15-digit grid code.
         options: passed to `read_geojson` (``subdistrict_property``, ``community_property``,
             ``residents_property``, ``hotspots_property``, ``residents_per_ha``,
-            ``tolerance_m``).
+            ``tolerance_m``, ``units``).
 
     Returns:
         The grid table's path; a scenario names it as ``city.grids_file`` with

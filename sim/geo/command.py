@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="residents per hectare when the map has no residents property")
     p.add_argument("--tolerance-m", type=float, default=0.5,
                    help="how far apart (m) two grid boundaries may lie and still be one edge")
+    p.add_argument("--units", choices=["auto", "degrees", "metres"], default="auto",
+                   help="coordinates: lon/lat degrees, projected metres, or auto (the crs "
+                        "member, else degrees when every number could be one)")
     p.add_argument("--force", action="store_true", help="overwrite an existing scenario file")
     p.set_defaults(handler=_cmd_import_map)
 
@@ -103,7 +106,7 @@ def _cmd_import_map(args: argparse.Namespace) -> int:
         subdistrict_property=args.subdistrict_property,
         community_property=args.community_property,
         residents_property=args.residents_property, residents_per_ha=args.residents_per_ha,
-        tolerance_m=args.tolerance_m)
+        tolerance_m=args.tolerance_m, units=args.units)
     for note in grid_map.notes:
         print(f"  note: {note}")
     grids_file = write_city(grid_map, out / "cities" / f"{name}.csv")
