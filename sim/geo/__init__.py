@@ -16,11 +16,11 @@ from pathlib import Path
 
 from sim.citymap import HOTSPOT_KINDS, CityMap, GridGeometry, write_city_csv
 from sim.geo.geojson import GridMap, read_geojson
-from sim.geo.shapes import read_shapes, shapes_path, write_shapes
+from sim.geo.shapes import city_shapes, read_shapes, shapes_path, write_shapes
 from sim.output import atomic_write
 
 __all__ = ["import_geojson", "read_geojson", "city_of", "write_city", "GridMap",
-           "read_shapes", "shapes_path", "write_shapes"]
+           "read_shapes", "shapes_path", "write_shapes", "city_shapes"]
 
 
 def city_of(grid_map: GridMap) -> CityMap:
