@@ -331,6 +331,13 @@ def test_import_map_cli_then_simulate_and_draw_the_real_shapes(tmp_path: Path,
     scenario = load_scenario(out / "pilot.yaml", days=2)
     assert scenario.city.district_code == "990102"
     assert scenario.inspectors.count == 2 * 9  # one beat per 12 grids, two shifts
+    town = load_scenario("small-town")  # the base, scaled by 100 / 120 grids
+    assert scenario.problems.per_day == pytest.approx(town.problems.per_day * 100 / 120,
+                                                      abs=0.05)
+    assert scenario.departments["sanitation"].crews == round(
+        town.departments["sanitation"].crews * 100 / 120)
+    assert scenario.departments["gas"].crews == 1  # at least one crew each
+    assert scenario.city.grid_side_m == pytest.approx(100, rel=0.05)
     result = simulate(scenario)
     assert result.city.geometry is not None
     filed = result.cases["t_file"].notna().sum()

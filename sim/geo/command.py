@@ -48,6 +48,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_import_map)
 
 
+def _dumper() -> type:
+    import yaml
+
+    class ScenarioDumper(yaml.SafeDumper):
+        """Block mappings, with lists of plain values on one line, as the bundled files."""
+
+    def flow_lists(dumper: yaml.SafeDumper, items: list) -> yaml.Node:
+        inline = all(not isinstance(x, dict | list) for x in items)
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=inline)
+
+    ScenarioDumper.add_representer(list, flow_lists)
+    return ScenarioDumper
+
+
 def _scaled(value: float, factor: float, low: int = 1) -> int:
     return max(low, int(round(value * factor)))
 
@@ -116,8 +130,8 @@ def _cmd_import_map(args: argparse.Namespace) -> int:
             SCENARIO_DIR / "handbook" / "standard.yaml", tmp))
     data, header = starter_scenario(name, grid_map.district_code, grid_map.n_grids,
                                     grid_map.grid_side_m, Path(args.map).name)
-    text = header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100,
-                                   default_flow_style=None)
+    text = header + yaml.dump(data, Dumper=_dumper(), sort_keys=False,
+                              allow_unicode=True, width=100, default_flow_style=False)
     atomic_write(scenario_file, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     scenario = load_scenario(scenario_file)  # the file names everything it needs
     n_sub = len(grid_map.subdistrict_names)
