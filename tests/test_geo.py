@@ -412,3 +412,28 @@ def test_overview_figure_wants_one_shape_per_grid(tmp_path: Path) -> None:
         overview_figure(np.zeros(0, dtype=EVENT_DTYPE), row=np.zeros(2), col=np.arange(2),
                         subdistrict=np.zeros(2), horizon=60.0, title="t",
                         path=tmp_path / "o.png", shapes=[[[square(0, 0)]]])
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 5), st.integers(2, 5), st.booleans(), st.integers(0, 2**32 - 1))
+def test_import_does_not_depend_on_feature_order_or_units(rows: int, cols: int, lonlat: bool,
+                                                         seed: int) -> None:
+    import tempfile
+
+    doc = lattice_map(rows, cols)
+    if lonlat:  # the same squares in degrees near Beijing
+        for f in doc["features"]:
+            ring = np.array(f["geometry"]["coordinates"][0])
+            lon, lat = unproject_lonlat(ring[:, 0] - 1000, ring[:, 1] - 5000, 116.4, 39.9)
+            f["geometry"]["coordinates"] = [np.column_stack([lon, lat]).tolist()]
+    shuffled = dict(doc, features=list(np.random.default_rng(seed).permutation(
+        np.array(doc["features"], dtype=object))))
+    with tempfile.TemporaryDirectory() as tmp:
+        a = read_geojson(write_map(Path(tmp), doc, "a.geojson"))
+        b = read_geojson(write_map(Path(tmp), shuffled, "b.geojson"))
+    assert a.codes == b.codes == tuple(sorted(a.codes))
+    assert a.neighbours == b.neighbours
+    assert len(a.neighbours) == rows * (cols - 1) + cols * (rows - 1)
+    assert a.area_m2 == pytest.approx(np.full(rows * cols, 10_000.0), rel=1e-4)  # projection
+    assert a.units == ("degrees" if lonlat else "metres")
+    assert len(set(zip(a.row.tolist(), a.col.tolist(), strict=True))) == rows * cols
