@@ -2,7 +2,7 @@
 
 ``open311`` writes the cases as a GeoReport v2-style CSV (``RUN_DIR/open311.csv``), the case
 log `gridloop calibrate` and `gridloop validate-against` read; ``ocel`` writes the event log
-as OCEL 2.0 JSON (``RUN_DIR/ocel.json``) for process-mining tools (PM4Py, OCPA, Celonis...).
+as OCEL 2.0 JSON (``RUN_DIR/ocel.json``) for process-mining tools (PM4Py and others).
 """
 
 from __future__ import annotations
