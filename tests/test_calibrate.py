@@ -14,10 +14,11 @@ import pytest
 from scipy import stats
 
 from sim.cli import main
+from sim.errors import InputError
 from sim.ingest.fitting import daily_dispersion, fit_duration, independence_test
 from sim.ingest.scenario_yaml import calibrate
 from sim.run import simulate
-from sim.scenario import load_scenario
+from sim.scenario import SCENARIO_DIR, load_scenario
 from sim.taxonomy import load_handbook
 
 DAYS = 84                                   # twelve whole weeks from a Monday
@@ -47,7 +48,8 @@ def _durations(rng: np.random.Generator, family: str, mean: float, p: float, n: 
     return mean / math.gamma(1 + 1 / p) * rng.weibull(p, n)
 
 
-def synthetic_log(path: Path, *, seed: int, day_dispersion: float = 0.0) -> Path:
+def synthetic_log(path: Path, *, seed: int, day_dispersion: float = 0.0,
+                  grids: list[str] = GRIDS) -> Path:
     """Draw a case log from the known parameters above and write it as CSV."""
     rng = np.random.default_rng(seed)
     start = pd.Timestamp("2026-03-02")                      # a Monday
@@ -62,8 +64,8 @@ def synthetic_log(path: Path, *, seed: int, day_dispersion: float = 0.0) -> Path
     t = start + pd.to_timedelta(day * 1440 + hour * 60 + rng.random(n) * 60, unit="min")
     codes = list(TRUTH)
     sub = rng.choice(len(codes), size=n, p=[TRUTH[c][1] for c in codes])
-    grid_w = np.array([SUBDISTRICT_RATE[g[6:9]] for g in GRIDS])
-    grid = rng.choice(len(GRIDS), size=n, p=grid_w / grid_w.sum())
+    grid_w = np.array([SUBDISTRICT_RATE.get(g[6:9], 1.0) for g in grids])
+    grid = rng.choice(len(grids), size=n, p=grid_w / grid_w.sum())
     hours = np.empty(n)
     for i, code in enumerate(codes):
         m = sub == i
@@ -80,7 +82,7 @@ def synthetic_log(path: Path, *, seed: int, day_dispersion: float = 0.0) -> Path
         "service_request_id": [f"S{i:06d}" for i in range(n)],
         "service_code": np.asarray(codes)[sub], "requested_datetime": iso(t),
         "status": "closed", "agency_responsible": [TRUTH[codes[s]][0] for s in sub],
-        "grid_code": np.asarray(GRIDS)[grid], "channel": "public",
+        "grid_code": np.asarray(grids)[grid], "channel": "public",
         "dispatched_datetime": iso(dispatched), "handled_datetime": iso(handled),
         "closed_datetime": iso(closed)})
     frame.to_csv(path, index=False)
@@ -202,3 +204,27 @@ def test_fit_duration_prefers_the_true_family_and_tests_reject_interaction() -> 
     assert df == 1 and p < 1e-10
     assert g == pytest.approx(stats.chi2_contingency(table, correction=False,
                                                      lambda_="log-likelihood")[0])
+
+
+def test_a_given_grid_table_is_the_city_and_foreign_grids_are_named(tmp_path: Path) -> None:
+    town = SCENARIO_DIR / "cities" / "small-town.csv"
+    example = SCENARIO_DIR / "examples" / "caselog.csv"
+    cal = calibrate(example, tmp_path / "t.yaml", grids=town)
+    sc = cal.scenario
+    assert Path(sc.resolve(sc.city.grids_file)) == town.resolve()
+    assert not (tmp_path / "t.grids.csv").exists()
+    foreign = [f"990101001099{g:03d}" for g in range(1, 4)]   # no community 099 in the town
+    log = synthetic_log(tmp_path / "log.csv", seed=1, grids=foreign)
+    with pytest.raises(InputError) as e:
+        calibrate(log, tmp_path / "u.yaml", grids=town)
+    assert e.value.path == "grid_code" and "small-town.csv" in e.value.message
+
+
+def test_refine_scales_the_rate_so_a_run_files_as_many_cases_as_the_log(tmp_path: Path) -> None:
+    example = SCENARIO_DIR / "examples" / "caselog.csv"
+    cal = calibrate(example, tmp_path / "r.yaml", refine=14)
+    scale = cal.scenario.problems.rate_scale
+    assert scale != 1.0 and "pilot run filed" in (tmp_path / "r.yaml").read_text()
+    run = simulate(load_scenario(tmp_path / "r.yaml", days=14, seed=5))
+    filed = run.cases["t_file"].notna().sum() / 14
+    assert filed == pytest.approx(cal.estimates.per_day, rel=0.08)

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sim.cli import main
 from sim.errors import InputError
@@ -90,6 +92,24 @@ def test_every_bad_row_is_set_aside_with_its_line_column_and_reason(tmp_path: Pa
     assert list(table["line"].astype(int)) == [j.line for j in log.rejected]
     assert "got '99010100100100'" in table["reason"].iloc[0]
     assert table["description"].iloc[0] == "bins overflowing"  # the row as read
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.none(), st.sampled_from(range(len(BAD_ROWS) - 1))),
+                min_size=1, max_size=25))
+def test_any_mix_of_rows_splits_exactly_into_cases_and_located_rejections(
+        tmp_path: Path, plan: list[int | None]) -> None:
+    # None: a good row; k: a row with the k-th mistake (the duplicate-id one is left out,
+    # since it depends on order). Good and bad rows, in any order, are all accounted for.
+    rows = [_good(i) if k is None else _good(i, **BAD_ROWS[k][0]) for i, k in enumerate(plan)]
+    if all(k is not None for k in plan):
+        rows.append(_good(len(plan)))
+        plan = [*plan, None]
+    log = read_caselog(_write(tmp_path / "mix.csv", rows), subclasses=DEPARTMENT_OF)
+    assert list(log.cases["id"]) == [f"R{i}" for i, k in enumerate(plan) if k is None]
+    assert [(j.line, j.column) for j in log.rejected] == [
+        (i + 2, BAD_ROWS[k][1]) for i, k in enumerate(plan) if k is not None]
 
 
 def test_strict_stops_at_the_first_bad_row_with_file_and_line(tmp_path: Path) -> None:

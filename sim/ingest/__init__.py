@@ -4,8 +4,12 @@ side-by-side check of a simulation against the log (docs/import.md).
     caselog        read and check a case log (Open311 GeoReport v2 columns + lifecycle times)
     convert        a case log as the event log of docs/event-log.md
     handbook_csv   a handbook CSV as handbook YAML
-    fitting        arrival rates, overdispersion, handling-time distributions (scipy.stats)
-    calibrate      a scenario fitted to a case log
+    citycodes      a stand-in grid table from the grid codes a log names
+    fitting        overdispersion, independence and handling-time fits (scipy.stats)
+    calibrate      what the log says in the scenario's terms (`Estimates`)
+    scenario_yaml  `calibrate`: the commented scenario, handbook, city and tables
+    validate       a run against a case log: the same measures on both (`Comparison`)
+    report_html    the comparison as one offline HTML file and CSV tables
     fromrun        a simulated run written as a case log (examples and tests)
-    validate       a run against a case log, as an HTML report and CSV tables
+    cli            the `gridloop` subcommands
 """

@@ -48,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "likelihood-ratio test picks at 1%% (default)")
     c.add_argument("--min-cases", type=int, default=30,
                    help="fewest cases to fit a handling time on (default 30)")
+    c.add_argument("--refine", type=int, default=0, metavar="DAYS",
+                   help="run the fitted scenario for DAYS (at most the log's) and set "
+                        "problems.rate_scale so it files as many cases a day as the log")
     c.add_argument("--name", default=None, help="scenario name (default: the file's stem)")
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(handler=_cmd_calibrate)
@@ -124,7 +127,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     say = (lambda _m: None) if args.quiet else print
     cal = calibrate(args.log, args.out, handbook=args.handbook, grids=args.grids,
                     map_file=args.map_file, arrivals=args.arrivals, min_cases=args.min_cases,
-                    name=args.name, say=say)
+                    name=args.name, refine=args.refine, say=say)
     est, d = cal.estimates, cal.estimates.dispersion
     if cal.log.rejected:
         print(f"{len(cal.log.rejected)} rows rejected (reasons in {cal.paths['rejected']}); "

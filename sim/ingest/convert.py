@@ -18,6 +18,7 @@ and ``close`` is ``on_time`` when ``handle`` met it. Real logs name no persons: 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,46 +83,48 @@ def caselog_events(log: CaseLog, handbook: Handbook, *,
          ("requested_datetime", "filed_datetime", "dispatched_datetime", "handled_datetime",
           "checked_datetime", "closed_datetime")}
     rows: list[tuple] = []
+    grid_col = [grid_i[g] for g in c["grid"]]
+    sub_col = c["subclass"].tolist()
+    dep_col = [dep_i[d] if d else -1 for d in c["department"]]
+    status_col = c["status"].tolist()
+    public_col = (c["channel"] == "public").tolist()
+    times = [t[col].tolist() for col in ("requested_datetime", "filed_datetime",
+                                         "dispatched_datetime", "handled_datetime",
+                                         "checked_datetime", "closed_datetime")]
+    add = rows.append
+    nan = math.nan
+    R, F, V, D = Step.REPORT, Step.FILE, Step.VOID, Step.DISPATCH
+    DEP = ActorKind.DEPARTMENT
     for k in range(len(c)):
-        case = c.iloc[k]
-        g, s = grid_i[case["grid"]], sub_i[case["subclass"]]
-        d = dep_i[case["department"]] if case["department"] else -1
-        tr = t["requested_datetime"][k]
-        tf, td, th, tc, tx = (t[col][k] for col in (
-            "filed_datetime", "dispatched_datetime", "handled_datetime", "checked_datetime",
-            "closed_datetime"))
-        public = case["channel"] == "public"
-
-        def row(time: float, step: Step, kind: ActorKind, dep: int = -1,
-                deadline: float = np.nan, outcome: Outcome = Outcome.NONE,
-                k: int = k, g: int = g, s: int = s) -> None:
-            rows.append((k, -1, time, step, kind, -1, dep, deadline, outcome, g, s))
-
-        row(tr, Step.REPORT, ActorKind.CITIZEN if public else ActorKind.INSPECTOR,
-            outcome=Outcome.PUBLIC if public else Outcome.INSPECTOR)
-        if case["status"] == "voided":
-            row(_first(tf, tx, tr), Step.VOID, ActorKind.SHIFT_LEADER)
+        g, s, d = grid_col[k], sub_i[sub_col[k]], dep_col[k]
+        tr, tf, td, th, tc, tx = (col[k] for col in times)
+        public = public_col[k]
+        add((k, -1, tr, R, ActorKind.CITIZEN if public else ActorKind.INSPECTOR, -1, -1, nan,
+             Outcome.PUBLIC if public else Outcome.INSPECTOR, g, s))
+        if status_col[k] == "voided":
+            add((k, -1, _first(tf, tx, tr), V, ActorKind.SHIFT_LEADER, -1, -1, nan,
+                 Outcome.NONE, g, s))
             continue
         handle_t = _first(th, tc, tx)
-        if np.isnan(_first(tf, td, handle_t)):
+        if math.isnan(_first(tf, td, handle_t)):
             continue  # reported, not yet filed
         tf = _first(tf, tr)
-        row(tf, Step.FILE, ActorKind.SHIFT_LEADER)
-        if np.isnan(_first(td, handle_t)) or d < 0:
+        add((k, -1, tf, F, ActorKind.SHIFT_LEADER, -1, -1, nan, Outcome.NONE, g, s))
+        if math.isnan(_first(td, handle_t)) or d < 0:
             continue
         td = _first(td, tf)
-        due = cal.deadline(td, limit[case["subclass"]])
-        row(td, Step.DISPATCH, ActorKind.DISPATCHER, d, due)
-        if np.isnan(handle_t):
+        due = cal.deadline(td, limit[sub_col[k]])
+        add((k, -1, td, D, ActorKind.DISPATCHER, -1, d, due, Outcome.NONE, g, s))
+        if math.isnan(handle_t):
             continue
-        row(handle_t, Step.HANDLE_START, ActorKind.DEPARTMENT, d)
-        row(handle_t, Step.HANDLE, ActorKind.DEPARTMENT, d, outcome=Outcome.FIXED)
-        if not np.isnan(tc):
-            row(tc, Step.CHECK_SEND, ActorKind.ACCEPTOR, d)
-            row(tc, Step.CHECK, ActorKind.INSPECTOR, d, outcome=Outcome.PASS)
-        if not np.isnan(tx):
-            row(tx, Step.CLOSE, ActorKind.SHIFT_LEADER, d,
-                outcome=Outcome.ON_TIME if handle_t <= due else Outcome.OVERDUE)
+        add((k, -1, handle_t, Step.HANDLE_START, DEP, -1, d, nan, Outcome.NONE, g, s))
+        add((k, -1, handle_t, Step.HANDLE, DEP, -1, d, nan, Outcome.FIXED, g, s))
+        if not math.isnan(tc):
+            add((k, -1, tc, Step.CHECK_SEND, ActorKind.ACCEPTOR, -1, d, nan, Outcome.NONE, g, s))
+            add((k, -1, tc, Step.CHECK, ActorKind.INSPECTOR, -1, d, nan, Outcome.PASS, g, s))
+        if not math.isnan(tx):
+            add((k, -1, tx, Step.CLOSE, ActorKind.SHIFT_LEADER, -1, d, nan,
+                 Outcome.ON_TIME if handle_t <= due else Outcome.OVERDUE, g, s))
     events = np.array(rows, dtype=EVENT_DTYPE)
     events = events[np.argsort(events["time"], kind="stable")]
     return ImportedLog(events, deps, grids, subs, start, days, list(c["id"]))
@@ -130,7 +133,7 @@ def caselog_events(log: CaseLog, handbook: Handbook, *,
 def _first(*times: float) -> float:
     """The first of ``times`` that is known (NaN if none is)."""
     for x in times:
-        if not np.isnan(x):
+        if x == x:  # not NaN
             return float(x)
     return float("nan")
 

@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from sim.citymap import load_city
-from sim.errors import GridLoopError, InputError
+from sim.errors import InputError
 from sim.ingest.calibrate import (
     Arrivals,
     Estimates,
@@ -79,12 +79,8 @@ def _city(log: CaseLog, out: Path, grids: str | Path | None, map_file: str | Pat
           say: Callable[[str], None]) -> tuple[Path, str]:
     district = log.cases["grid"].iloc[0][:6]
     if map_file is not None:
-        try:
-            from sim.geo import import_geojson  # type: ignore[import-not-found]
-        except ImportError:
-            raise GridLoopError("calibrate --map: GeoJSON import (sim.geo) is not in this "
-                                "install yet; pass --grids FILE or let the log's grid codes "
-                                "make the city") from None
+        from sim.geo import import_geojson
+
         path = Path(import_geojson(map_file, out.parent, district_code=district))
         return path, f"imported from the map {Path(map_file).name}"
     if grids is not None:
@@ -99,8 +95,12 @@ def _city(log: CaseLog, out: Path, grids: str | Path | None, map_file: str | Pat
 def calibrate(log_path: str | Path, out: str | Path, *, handbook: str | Path | None = None,
               grids: str | Path | None = None, map_file: str | Path | None = None,
               arrivals: Arrivals = "auto", min_cases: int = 30, name: str | None = None,
-              say: Callable[[str], None] = lambda _m: None) -> Calibration:
-    """Fit a scenario to a case log and write it (and its handbook, city and tables)."""
+              refine: int = 0, say: Callable[[str], None] = lambda _m: None) -> Calibration:
+    """Fit a scenario to a case log and write it (and its handbook, city and tables).
+
+    ``refine`` > 0 runs the fitted scenario for that many days (at most the log's) and sets
+    ``problems.rate_scale`` so the run files as many cases a day as the log.
+    """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     hb_name, classes, subs = base_handbook(handbook)
@@ -145,7 +145,34 @@ def calibrate(log_path: str | Path, out: str | Path, *, handbook: str | Path | N
                           city.n_grids, hb_path)
     paths["scenario"] = atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))
     scenario = load_scenario(out)
+    if refine:
+        scale, note = _refine_rate(out, est, refine, say)
+        text = text.replace(_RATE_LINE, f"  rate_scale: {scale:g}   # {note}")
+        atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))
+        scenario = load_scenario(out)
     return Calibration(scenario, est, log, paths)
+
+
+_RATE_LINE = "  rate_scale: 1.0"
+
+
+def _refine_rate(out: Path, est: Estimates, days: int, say: Callable[[str], None]
+                 ) -> tuple[float, str]:
+    """One pilot run of the fitted scenario: the rate scale that makes it file as many cases
+    a day as the log (filed cases grow in proportion to new problems)."""
+    from sim.run import simulate
+
+    days = min(days, est.days)
+    say(f"pilot run: {days} days of the fitted scenario")
+    cases = simulate(load_scenario(out, days=days)).cases
+    filed = float(cases["t_file"].notna().sum()) / days
+    if filed <= 0:
+        return 1.0, f"a {days}-day pilot run filed no case: left at 1"
+    scale = round(est.per_day / filed, 3)
+    say(f"  it filed {filed:.1f} cases a day against the log's {est.per_day:g}: "
+        f"rate_scale {scale:g}")
+    return scale, (f"a {days}-day pilot run filed {filed:.1f} cases a day at 1.0; the log has "
+                   f"{est.per_day:g}")
 
 
 def _fits_frame(est: Estimates) -> pd.DataFrame:
@@ -224,7 +251,7 @@ def _scenario_text(out: Path, name: str, est: Estimates, log: CaseLog, grids: Pa
         "  # reports, on-the-spot fixes and merges make a run file fewer: tune rate_scale with",
         "  # validate-against.",
         f"  per_day: {est.per_day:g}",
-        "  rate_scale: 1.0",
+        _RATE_LINE,
         "  # Hour-of-day and day-of-week margins of the hour-of-week counts (mean 1); the "
         "interaction",
         f"  # they leave out: {g['hour_of_day x day_of_week']}.",
