@@ -310,6 +310,16 @@ def test_units_can_be_forced(tmp_path: Path) -> None:
     assert grid_map.area_m2.tolist() == [1600.0] * 4 and grid_map.origin is None
 
 
+def test_web_mercator_is_read_as_metres_with_a_warning(tmp_path: Path) -> None:
+    doc = lattice_map(2, 2)
+    doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}}
+    grid_map = read_geojson(write_map(tmp_path, doc))
+    assert grid_map.units == "metres"
+    assert any("Web Mercator" in note for note in grid_map.notes)
+    doc["crs"] = "EPSG:4326"  # not a crs object: ignored, the numbers decide
+    assert read_geojson(write_map(tmp_path, doc)).units == "metres"
+
+
 def test_not_json_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.geojson"
     path.write_text('{"type": "FeatureCollection",\n "features": [\n}', encoding="utf-8")

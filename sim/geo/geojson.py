@@ -141,12 +141,17 @@ def _shape(r: MapReader, i: int, feature: Any) -> Shape:
     raise r.fail(f"{where}.geometry.type", f"expected Polygon or MultiPolygon, got {kind!r}")
 
 
+def _crs_name(doc: Mapping[str, Any]) -> str:
+    """The name in a (pre-RFC 7946) ``crs`` member, or ``""``."""
+    crs = doc.get("crs")
+    if isinstance(crs, dict) and isinstance(crs.get("properties"), dict):
+        return str(crs["properties"].get("name", ""))
+    return ""
+
+
 def _units(r: MapReader, doc: Mapping[str, Any], shapes: list[Shape]) -> str:
     """``degrees`` or ``metres``: the crs member if it names one, else the numbers' range."""
-    crs = doc.get("crs")
-    named = ""
-    if isinstance(crs, dict) and isinstance(crs.get("properties"), dict):
-        named = str(crs["properties"].get("name", ""))
+    named = _crs_name(doc)
     xy = np.concatenate([ring for s in shapes for p in s for ring in p])
     degrees_range = bool((np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all())
     if named:
@@ -243,6 +248,10 @@ def _measure(r: MapReader, doc: Mapping[str, Any], shapes: list[Shape], codes: l
                      f"around {origin[0]:.5f}, {origin[1]:.5f}")
     else:
         notes.append("coordinates read as projected metres (x east, y north)")
+        if re.search(r"(3857|900913|3785)$", _crs_name(doc)):
+            notes.append("Web Mercator metres are stretched by 1/cos(latitude) (1.3 at 40 N): "
+                         "areas and walking times come out too large; reproject to UTM or a "
+                         "local grid, or export lon/lat")
     sizes = []
     for i, s in enumerate(shapes):
         for k, polygon in enumerate(s):
