@@ -224,7 +224,21 @@ def test_refine_scales_the_rate_so_a_run_files_as_many_cases_as_the_log(tmp_path
     example = SCENARIO_DIR / "examples" / "caselog.csv"
     cal = calibrate(example, tmp_path / "r.yaml", refine=14)
     scale = cal.scenario.problems.rate_scale
-    assert scale != 1.0 and "pilot run filed" in (tmp_path / "r.yaml").read_text()
+    text = (tmp_path / "r.yaml").read_text()
+    assert scale != 1.0 and "pilot run(s) of 14 days" in text
+    assert "public reports; the log has" in text
     run = simulate(load_scenario(tmp_path / "r.yaml", days=14, seed=5))
     filed = run.cases["t_file"].notna().sum() / 14
     assert filed == pytest.approx(cal.estimates.per_day, rel=0.08)
+
+
+def test_department_hours_and_crews_come_out_near_the_simulated_truth(tmp_path: Path) -> None:
+    truth = load_scenario("small-town").departments       # what wrote the example log
+    cal = calibrate(SCENARIO_DIR / "examples" / "caselog.csv", tmp_path / "h.yaml")
+    deps = cal.scenario.departments
+    for name in ("sanitation", "enforcement", "subdistrict", "traffic"):
+        start, end = (int(h[:2]) for h in deps[name].hours)
+        true_start, true_end = (int(h[:2]) for h in truth[name].hours)
+        assert start == true_start, name
+        assert true_end <= end <= true_end + 2, name       # work runs past closing
+        assert abs(deps[name].crews - truth[name].crews) <= 2, name

@@ -190,23 +190,23 @@ def estimate(log: CaseLog, city: CityMap, base_weight: np.ndarray, *,
 
 
 def working_hours(cases: pd.DataFrame, *, min_cases: int = 30,
-                  tail: float = 0.01) -> dict[str, tuple[str, str]]:
+                  tail: float = 0.02) -> dict[str, tuple[str, str]]:
     """Per department with at least ``min_cases`` handled cases, the clock hours its crews
-    work: from the hour of the earliest to the end of the hour of the latest handling time,
-    leaving out the ``tail`` share at each end (``00:00``-``24:00`` for round the clock)."""
+    work: from the hour of the ``tail`` quantile of the handling times' time of day to the end
+    of the hour of the 1 - ``tail`` quantile (``00:00``-``24:00`` when that spans the day).
+    Work that runs past closing blurs the end, so the end is the rougher estimate."""
     end = cases["handled_datetime"].fillna(cases["checked_datetime"]).fillna(
         cases["closed_datetime"])
     ok = end.notna() & (cases["department"] != "")
+    clock = end[ok].dt.hour + end[ok].dt.minute / 60.0
     out: dict[str, tuple[str, str]] = {}
-    for dep, hours in end[ok].dt.hour.groupby(cases["department"][ok]):
+    for dep, hours in clock.groupby(cases["department"][ok]):
         if len(hours) < min_cases:
             continue
-        share = np.bincount(hours.to_numpy(), minlength=24) / len(hours)
-        busy = np.flatnonzero(share > tail / 2)
-        if (share > 0).all() or len(busy) >= 23:
-            out[str(dep)] = ("00:00", "24:00")
-        else:
-            out[str(dep)] = (f"{busy.min():02d}:00", f"{busy.max() + 1:02d}:00")
+        lo = int(np.floor(hours.quantile(tail)))
+        hi = min(24, int(np.floor(hours.quantile(1 - tail))) + 1)
+        out[str(dep)] = ("00:00", "24:00") if lo <= 1 and hi >= 23 else \
+            (f"{lo:02d}:00", f"{hi:02d}:00")
     return out
 
 

@@ -145,7 +145,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate_against(args: argparse.Namespace) -> int:
-    from sim.ingest.report_html import write_report
+    from sim.ingest.report_html import number, write_report
     from sim.ingest.validate import compare
 
     out = Path(args.out) if args.out else Path(args.run_dir) / "validation"
@@ -153,7 +153,7 @@ def _cmd_validate_against(args: argparse.Namespace) -> int:
     c = compare(args.log, args.run_dir, out)
     for n in c.notes:
         print(f"  note: {n}")
-    print(c.headline.to_string(index=False, float_format=lambda x: f"{x:,.3g}"))
+    print(c.headline.to_string(index=False, float_format=number, na_rep=""))
     paths = write_report(c, out)
     print(f"wrote {paths['report']} and {len(paths) - 1} CSV tables")
     return 0

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from sim.ingest.validate import Comparison
 from sim.output import atomic_write
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "number"]
 
 _COLOURS = {"log": "#1f4e79", "run": "#d9822b"}
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -29,6 +29,7 @@ table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
 th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; }
 th { background: #f0f0f0; } td:first-child, th:first-child { text-align: left; }
 .note { color: #555; font-size: 0.9em; } svg { max-width: 100%; height: auto; }
+.wide { overflow-x: auto; }
 """
 
 
@@ -89,12 +90,14 @@ def _on_time_figure(c: Comparison) -> str:
     return _svg(fig)
 
 
-def _number(x: float) -> str:
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.3g}"
+def number(x: float) -> str:
+    """A table number: whole or >= 100 with thousands separators, else 3 significant digits."""
+    return f"{x:,.0f}" if float(x).is_integer() or abs(x) >= 100 else f"{x:.3g}"
 
 
 def _table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, na_rep="", float_format=_number, border=0)
+    html_table = df.to_html(index=False, na_rep="", float_format=number, border=0)
+    return f'<div class="wide">{html_table}</div>'  # wide tables scroll, the page does not
 
 
 def write_report(c: Comparison, out: str | Path) -> dict[str, Path]:

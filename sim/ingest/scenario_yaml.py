@@ -146,33 +146,56 @@ def calibrate(log_path: str | Path, out: str | Path, *, handbook: str | Path | N
     paths["scenario"] = atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))
     scenario = load_scenario(out)
     if refine:
-        scale, note = _refine_rate(out, est, refine, say)
-        text = text.replace(_RATE_LINE, f"  rate_scale: {scale:g}   # {note}")
+        lines = _refine(out, est, refine, say)   # whole lines, by their key and value
+        text = "".join(next((v for k, v in lines.items() if line.split("#")[0].rstrip() == k),
+                            line) + "\n" for line in text.splitlines())
         atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))
         scenario = load_scenario(out)
     return Calibration(scenario, est, log, paths)
 
 
 _RATE_LINE = "  rate_scale: 1.0"
+_PROPENSITY_LINE = "  propensity_scale: 1.0"
 
 
-def _refine_rate(out: Path, est: Estimates, days: int, say: Callable[[str], None]
-                 ) -> tuple[float, str]:
-    """One pilot run of the fitted scenario: the rate scale that makes it file as many cases
-    a day as the log (filed cases grow in proportion to new problems)."""
+def _refine(out: Path, est: Estimates, days: int, say: Callable[[str], None],
+            rounds: int = 3, min_public: int = 200) -> dict[str, str]:
+    """Pilot runs of the fitted scenario, and the lines that make it file as many cases a day
+    as the log and with the log's public share. Each round multiplies ``problems.rate_scale``
+    by log / run filed cases a day and ``citizens.propensity_scale`` by log / run public share
+    (both grow about in proportion; the latter only from ``min_public`` public reports up,
+    as fewer are too noisy to steer by); it stops when both are within 2%."""
     from sim.run import simulate
 
     days = min(days, est.days)
-    say(f"pilot run: {days} days of the fitted scenario")
-    cases = simulate(load_scenario(out, days=days)).cases
-    filed = float(cases["t_file"].notna().sum()) / days
-    if filed <= 0:
-        return 1.0, f"a {days}-day pilot run filed no case: left at 1"
-    scale = round(est.per_day / filed, 3)
-    say(f"  it filed {filed:.1f} cases a day against the log's {est.per_day:g}: "
-        f"rate_scale {scale:g}")
-    return scale, (f"a {days}-day pilot run filed {filed:.1f} cases a day at 1.0; the log has "
-                   f"{est.per_day:g}")
+    rate, propensity = 1.0, 1.0
+    per_day = public = 0.0
+    for k in range(rounds):
+        say(f"pilot run {k + 1}: {days} days at rate_scale {rate:g}, "
+            f"propensity_scale {propensity:g}")
+        sc = load_scenario(out, days=days, overrides=[f"problems.rate_scale={rate}",
+                                                      f"citizens.propensity_scale={propensity}"])
+        cases = simulate(sc).cases
+        filed = cases[cases["t_file"].notna()]
+        per_day = len(filed) / days
+        public = float((filed["channel"] == 2).mean()) if len(filed) else 0.0
+        say(f"  filed {per_day:.1f} cases a day (log {est.per_day:g}), public share "
+            f"{public:.1%} (log {est.public_share:.1%})")
+        close = abs(per_day / est.per_day - 1) < 0.02 and (
+            est.public_share == 0 or public == 0 or abs(public / est.public_share - 1) < 0.02)
+        if close or k == rounds - 1:
+            break
+        if per_day > 0:
+            rate = round(rate * est.per_day / per_day, 3)
+        if int(public * len(filed)) >= min_public and est.public_share > 0:
+            propensity = round(propensity * est.public_share / public, 3)
+    pilot = f"{k + 1} pilot run(s) of {days} days: the last filed"
+    return {_RATE_LINE: f"  rate_scale: {rate:g}   # {pilot} {per_day:.1f} cases a day; the "
+                        f"log has {est.per_day:g}",
+            _PROPENSITY_LINE: f"  propensity_scale: {propensity:g}   # {pilot} {public:.1%} "
+                              f"public reports; the log has {est.public_share:.1%}"
+                              + ("" if propensity != 1.0 else
+                                 f" (fewer than {min_public} in a pilot: not steered)")}
 
 
 def _fits_frame(est: Estimates) -> pd.DataFrame:
@@ -283,7 +306,7 @@ def _scenario_text(out: Path, name: str, est: Estimates, log: CaseLog, grids: Pa
         "  shifts: 2",
         "",
         "citizens:",
-        f"  propensity_scale: 1.0   # the log's public share is {est.public_share:.1%}; compare "
+        f"{_PROPENSITY_LINE}   # the log's public share is {est.public_share:.1%}; compare "
         "a run's with validate-against",
         "",
         "centre:                  # judgement: Dongcheng 2015's cases per person a day",
