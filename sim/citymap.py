@@ -201,7 +201,8 @@ def load_city(path: str | Path, district_code: str) -> CityMap:
 
     ``subdistrict`` and ``community`` are names, ``hotspots`` a ``;``-separated list of
     `HOTSPOT_KINDS` (may be empty). Grids keep the file's order; subdistricts and communities
-    are indexed in code order.
+    are indexed in code order. A table imported from a map (`sim.geo`) also has the
+    `GEOMETRY_COLUMNS`, read into ``CityMap.geometry``.
 
     Raises:
         InputError: ``FILE:LINE: column: expected ..., got ...`` for the first bad value

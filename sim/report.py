@@ -1,8 +1,9 @@
 """Pictures of a run, derived from event rows only: the filed-case map and the backlog curve.
 
 `backlog_series` counts open filed cases over time (filed and not yet closed; suspended cases
-stay open). `overview_figure` draws one two-panel overview: the city raster shaded by filed
-cases per grid with subdistrict boundaries, and the backlog with daily filed and closed counts.
+stay open). `overview_figure` draws one two-panel overview: the city raster (or an imported
+map's real grid outlines, `sim.geo.city_shapes`) shaded by filed cases per grid with
+subdistrict boundaries, and the backlog with daily filed and closed counts.
 `hotline_figure` draws the 12345 hotline from its calls table: load and waiting by hour of
 day, and a league table of handling units by the three rates (三率).
 Figures are built on `matplotlib.figure.Figure` with the Agg canvas, never through pyplot, so

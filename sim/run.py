@@ -135,9 +135,9 @@ def write_run(result: RunResult, out: str | Path, *, figure: bool = True) -> dic
         from sim.report import overview_figure
         shapes = None
         if result.city.geometry is not None:  # an imported map: draw its real outlines
-            from sim.geo import read_shapes, shapes_path
-            where = shapes_path(result.scenario.resolve(result.scenario.city.grids_file))
-            shapes = read_shapes(where, result.city.codes) if where.exists() else None
+            from sim.geo import city_shapes
+            shapes = city_shapes(result.scenario.resolve(result.scenario.city.grids_file),
+                                 result.city.codes)
         paths["overview"] = overview_figure(
             result.events, row=result.city.row, col=result.city.col,
             subdistrict=result.city.subdistrict, horizon=result.scenario.days * 1440.0,

@@ -266,7 +266,7 @@ BAD_MAPS = [
         coordinates=d["features"][2]["geometry"]["coordinates"])), "features[",
      "do not overlap"),
     (lambda: _bad(lattice_map(2, 2, side=0.001), lambda d: None), "features",
-     "median area of 1e-06 metres^2"),
+     "median area of 1e-06 m^2 with the coordinates read as metres"),
     (lambda: _bad(lattice_map(2, 2), lambda d: d["features"][0]["properties"].update(
         residents=12)), "features[1].properties.residents", "on every feature or on none"),
     (lambda: _bad(lattice_map(2, 2), lambda d: d["features"][2]["properties"].update(
@@ -297,6 +297,29 @@ def test_degrees_crs_with_metre_numbers_is_refused(tmp_path: Path) -> None:
         read_geojson(write_map(tmp_path, doc))
 
 
+def test_units_can_be_forced(tmp_path: Path) -> None:
+    doc = lattice_map(2, 2, side=40.0)
+    for f in doc["features"]:  # a local survey in metres near the origin looks like degrees
+        ring = np.array(f["geometry"]["coordinates"][0]) - [1000, 4920]
+        f["geometry"]["coordinates"] = [ring.tolist()]
+    path = write_map(tmp_path, doc)
+    with pytest.raises(InputError, match="read as degrees; are they lon/lat degrees or "
+                                         r"projected metres\? \(--units\)"):
+        read_geojson(path)
+    grid_map = read_geojson(path, units="metres")
+    assert grid_map.area_m2.tolist() == [1600.0] * 4 and grid_map.origin is None
+
+
+def test_web_mercator_is_read_as_metres_with_a_warning(tmp_path: Path) -> None:
+    doc = lattice_map(2, 2)
+    doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}}
+    grid_map = read_geojson(write_map(tmp_path, doc))
+    assert grid_map.units == "metres"
+    assert any("Web Mercator" in note for note in grid_map.notes)
+    doc["crs"] = "EPSG:4326"  # not a crs object: ignored, the numbers decide
+    assert read_geojson(write_map(tmp_path, doc)).units == "metres"
+
+
 def test_not_json_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.geojson"
     path.write_text('{"type": "FeatureCollection",\n "features": [\n}', encoding="utf-8")
@@ -318,6 +341,13 @@ def test_import_map_cli_then_simulate_and_draw_the_real_shapes(tmp_path: Path,
     scenario = load_scenario(out / "pilot.yaml", days=2)
     assert scenario.city.district_code == "990102"
     assert scenario.inspectors.count == 2 * 9  # one beat per 12 grids, two shifts
+    town = load_scenario("small-town")  # the base, scaled by 100 / 120 grids
+    assert scenario.problems.per_day == pytest.approx(town.problems.per_day * 100 / 120,
+                                                      abs=0.05)
+    assert scenario.departments["sanitation"].crews == round(
+        town.departments["sanitation"].crews * 100 / 120)
+    assert scenario.departments["gas"].crews == 1  # at least one crew each
+    assert scenario.city.grid_side_m == pytest.approx(100, rel=0.05)
     result = simulate(scenario)
     assert result.city.geometry is not None
     filed = result.cases["t_file"].notna().sum()
@@ -392,3 +422,28 @@ def test_overview_figure_wants_one_shape_per_grid(tmp_path: Path) -> None:
         overview_figure(np.zeros(0, dtype=EVENT_DTYPE), row=np.zeros(2), col=np.arange(2),
                         subdistrict=np.zeros(2), horizon=60.0, title="t",
                         path=tmp_path / "o.png", shapes=[[[square(0, 0)]]])
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 5), st.integers(2, 5), st.booleans(), st.integers(0, 2**32 - 1))
+def test_import_does_not_depend_on_feature_order_or_units(rows: int, cols: int, lonlat: bool,
+                                                         seed: int) -> None:
+    import tempfile
+
+    doc = lattice_map(rows, cols)
+    if lonlat:  # the same squares in degrees near Beijing
+        for f in doc["features"]:
+            ring = np.array(f["geometry"]["coordinates"][0])
+            lon, lat = unproject_lonlat(ring[:, 0] - 1000, ring[:, 1] - 5000, 116.4, 39.9)
+            f["geometry"]["coordinates"] = [np.column_stack([lon, lat]).tolist()]
+    shuffled = dict(doc, features=list(np.random.default_rng(seed).permutation(
+        np.array(doc["features"], dtype=object))))
+    with tempfile.TemporaryDirectory() as tmp:
+        a = read_geojson(write_map(Path(tmp), doc, "a.geojson"))
+        b = read_geojson(write_map(Path(tmp), shuffled, "b.geojson"))
+    assert a.codes == b.codes == tuple(sorted(a.codes))
+    assert a.neighbours == b.neighbours
+    assert len(a.neighbours) == rows * (cols - 1) + cols * (rows - 1)
+    assert a.area_m2 == pytest.approx(np.full(rows * cols, 10_000.0), rel=1e-4)  # projection
+    assert a.units == ("degrees" if lonlat else "metres")
+    assert len(set(zip(a.row.tolist(), a.col.tolist(), strict=True))) == rows * cols

@@ -2,13 +2,14 @@
 
 ``open311`` writes the cases as a GeoReport v2-style CSV (``RUN_DIR/open311.csv``), the case
 log `gridloop calibrate` and `gridloop validate-against` read; ``ocel`` writes the event log
-as OCEL 2.0 JSON (``RUN_DIR/ocel.json``) for process-mining tools (PM4Py, OCPA, Celonis...).
+as OCEL 2.0 JSON (``RUN_DIR/ocel.json``) for process-mining tools (PM4Py and others).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from pathlib import Path
 
 __all__ = ["register"]
@@ -61,7 +62,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
         from sim.export.open311 import write_open311
         write_open311(run, out, self_handled=args.self_handled)
     else:
+        from rich.progress import Progress
+
         from sim.export.ocel import write_ocel
-        write_ocel(run, out)
+        with Progress(transient=True, disable=not sys.stdout.isatty()) as bar:
+            task = bar.add_task("writing events", total=len(run.events))
+            write_ocel(run, out, progress=lambda done, _total: bar.update(task, completed=done))
     print(f"wrote {out}")
     return 0

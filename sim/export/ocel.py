@@ -22,7 +22,7 @@ Problems without any case (never found) are left out: they have no events.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -134,8 +134,10 @@ def ocel_document(run: RunSource) -> dict:
             "objects": list(_objects(run)), "events": list(_events(run))}
 
 
-def write_ocel(run: RunSource, path: str | Path) -> Path:
-    """Write the OCEL 2.0 JSON file, one object or event a line; returns the path."""
+def write_ocel(run: RunSource, path: str | Path, *,
+               progress: Callable[[int, int], None] | None = None) -> Path:
+    """Write the OCEL 2.0 JSON file, one object or event a line; returns the path.
+    ``progress(done, total)`` is called every 20,000 events and at the end."""
     steps = sorted(set(run.events["step"].astype(str)))
     types = {"objectTypes": [{"name": k, "attributes": v} for k, v in OBJECT_TYPES.items()],
              "eventTypes": [{"name": s, "attributes": EVENT_ATTRIBUTES} for s in steps]}
@@ -148,10 +150,14 @@ def write_ocel(run: RunSource, path: str | Path) -> Path:
             for key, items in (("objects", _objects(run)), ("events", _events(run))):
                 f.write(f'"{key}": [\n')
                 first = True
-                for item in items:
+                for k, item in enumerate(items):
                     f.write(("" if first else ",\n") + json.dumps(item, ensure_ascii=False,
                                                                   separators=(",", ":")))
                     first = False
+                    if progress is not None and key == "events" and k % 20_000 == 0:
+                        progress(k, len(run.events))
+                if progress is not None and key == "events":
+                    progress(len(run.events), len(run.events))
                 f.write("\n]" + (",\n" if key == "objects" else "\n"))
             f.write("}\n")
     return atomic_write(Path(path), write)

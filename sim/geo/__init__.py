@@ -16,11 +16,11 @@ from pathlib import Path
 
 from sim.citymap import HOTSPOT_KINDS, CityMap, GridGeometry, write_city_csv
 from sim.geo.geojson import GridMap, read_geojson
-from sim.geo.shapes import read_shapes, shapes_path, write_shapes
+from sim.geo.shapes import city_shapes, read_shapes, shapes_path, write_shapes
 from sim.output import atomic_write
 
 __all__ = ["import_geojson", "read_geojson", "city_of", "write_city", "GridMap",
-           "read_shapes", "shapes_path", "write_shapes"]
+           "read_shapes", "shapes_path", "write_shapes", "city_shapes"]
 
 
 def city_of(grid_map: GridMap) -> CityMap:
@@ -76,7 +76,7 @@ def import_geojson(src: str | Path, dest_dir: str | Path, *, district_code: str 
         code_property: the feature property holding the 15-digit grid code.
         options: passed to `read_geojson` (``subdistrict_property``, ``community_property``,
             ``residents_property``, ``hotspots_property``, ``residents_per_ha``,
-            ``tolerance_m``).
+            ``tolerance_m``, ``units``).
 
     Returns:
         The grid table's path; a scenario names it as ``city.grids_file`` with

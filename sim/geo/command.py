@@ -41,8 +41,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="residents per hectare when the map has no residents property")
     p.add_argument("--tolerance-m", type=float, default=0.5,
                    help="how far apart (m) two grid boundaries may lie and still be one edge")
+    p.add_argument("--units", choices=["auto", "degrees", "metres"], default="auto",
+                   help="coordinates: lon/lat degrees, projected metres, or auto (the crs "
+                        "member, else degrees when every number could be one)")
     p.add_argument("--force", action="store_true", help="overwrite an existing scenario file")
     p.set_defaults(handler=_cmd_import_map)
+
+
+def _dumper() -> type:
+    import yaml
+
+    class ScenarioDumper(yaml.SafeDumper):
+        """Block mappings, with lists of plain values on one line, as the bundled files."""
+
+    def flow_lists(dumper: yaml.SafeDumper, items: list) -> yaml.Node:
+        inline = all(not isinstance(x, dict | list) for x in items)
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=inline)
+
+    ScenarioDumper.add_representer(list, flow_lists)
+    return ScenarioDumper
 
 
 def _scaled(value: float, factor: float, low: int = 1) -> int:
@@ -103,7 +120,7 @@ def _cmd_import_map(args: argparse.Namespace) -> int:
         subdistrict_property=args.subdistrict_property,
         community_property=args.community_property,
         residents_property=args.residents_property, residents_per_ha=args.residents_per_ha,
-        tolerance_m=args.tolerance_m)
+        tolerance_m=args.tolerance_m, units=args.units)
     for note in grid_map.notes:
         print(f"  note: {note}")
     grids_file = write_city(grid_map, out / "cities" / f"{name}.csv")
@@ -113,8 +130,8 @@ def _cmd_import_map(args: argparse.Namespace) -> int:
             SCENARIO_DIR / "handbook" / "standard.yaml", tmp))
     data, header = starter_scenario(name, grid_map.district_code, grid_map.n_grids,
                                     grid_map.grid_side_m, Path(args.map).name)
-    text = header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100,
-                                   default_flow_style=None)
+    text = header + yaml.dump(data, Dumper=_dumper(), sort_keys=False,
+                              allow_unicode=True, width=100, default_flow_style=False)
     atomic_write(scenario_file, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     scenario = load_scenario(scenario_file)  # the file names everything it needs
     n_sub = len(grid_map.subdistrict_names)

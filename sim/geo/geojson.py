@@ -141,12 +141,17 @@ def _shape(r: MapReader, i: int, feature: Any) -> Shape:
     raise r.fail(f"{where}.geometry.type", f"expected Polygon or MultiPolygon, got {kind!r}")
 
 
+def _crs_name(doc: Mapping[str, Any]) -> str:
+    """The name in a (pre-RFC 7946) ``crs`` member, or ``""``."""
+    crs = doc.get("crs")
+    if isinstance(crs, dict) and isinstance(crs.get("properties"), dict):
+        return str(crs["properties"].get("name", ""))
+    return ""
+
+
 def _units(r: MapReader, doc: Mapping[str, Any], shapes: list[Shape]) -> str:
     """``degrees`` or ``metres``: the crs member if it names one, else the numbers' range."""
-    crs = doc.get("crs")
-    named = ""
-    if isinstance(crs, dict) and isinstance(crs.get("properties"), dict):
-        named = str(crs["properties"].get("name", ""))
+    named = _crs_name(doc)
     xy = np.concatenate([ring for s in shapes for p in s for ring in p])
     degrees_range = bool((np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all())
     if named:
@@ -163,7 +168,7 @@ def read_geojson(src: str | Path, *, district_code: str | None = None,
                  code_property: str = "code", subdistrict_property: str = "subdistrict",
                  community_property: str = "community", residents_property: str = "residents",
                  hotspots_property: str = "hotspots", residents_per_ha: float = 300.0,
-                 tolerance_m: float = 0.5) -> GridMap:
+                 tolerance_m: float = 0.5, units: str = "auto") -> GridMap:
     """Read and check a GeoJSON map of unit grids.
 
     Args:
@@ -176,6 +181,8 @@ def read_geojson(src: str | Path, *, district_code: str | None = None,
             without it, ``residents_per_ha`` times the area).
         hotspots_property: hotspot kinds (``"road;market"`` or a list; optional).
         tolerance_m: how far apart two boundaries may lie and still be one shared edge.
+        units: ``"degrees"`` (lon/lat), ``"metres"`` (projected), or ``"auto"``: the file's
+            ``crs`` member if it names one, else degrees when every number could be one.
 
     Raises:
         InputError: ``FILE: features[i].properties.code: expected ..., got ...`` and the like
@@ -192,6 +199,8 @@ def read_geojson(src: str | Path, *, district_code: str | None = None,
     if not isinstance(features, list) or not features:
         raise r.fail("features", f"expected a list of at least one feature, got "
                      f"{short(features)}")
+    if units not in ("auto", "degrees", "metres"):
+        raise r.fail("", f"expected units auto, degrees or metres, got {units!r}")
     if district_code is not None and not re.fullmatch(r"[0-9]{6}", district_code):
         raise r.fail("", f"expected a 6-digit district code, got {district_code!r}")
     shapes: list[Shape] = []
@@ -217,16 +226,17 @@ def read_geojson(src: str | Path, *, district_code: str | None = None,
         shapes.append(shape)
         codes.append(code)
     return _measure(r, doc, shapes, codes, subs, comms, people, kinds, district_code or "",
-                    residents_property, residents_per_ha, tolerance_m)
+                    residents_property, residents_per_ha, tolerance_m, units)
 
 
 def _measure(r: MapReader, doc: Mapping[str, Any], shapes: list[Shape], codes: list[str],
              subs: dict[str, tuple[str, int]], comms: dict[str, tuple[str, int]],
              people: list[float | None], kinds: list[tuple[str, ...]], district: str,
-             residents_property: str, residents_per_ha: float, tol: float) -> GridMap:
+             residents_property: str, residents_per_ha: float, tol: float,
+             units: str) -> GridMap:
     """Project, check the geometry, and measure: areas, centroids, neighbours, raster."""
     notes: list[str] = []
-    units = _units(r, doc, shapes)
+    units = _units(r, doc, shapes) if units == "auto" else units
     origin = None
     if units == "degrees":
         xy = np.concatenate([ring for s in shapes for p in s for ring in p])
@@ -238,6 +248,10 @@ def _measure(r: MapReader, doc: Mapping[str, Any], shapes: list[Shape], codes: l
                      f"around {origin[0]:.5f}, {origin[1]:.5f}")
     else:
         notes.append("coordinates read as projected metres (x east, y north)")
+        if re.search(r"(3857|900913|3785)$", _crs_name(doc)):
+            notes.append("Web Mercator metres are stretched by 1/cos(latitude) (1.3 at 40 N): "
+                         "areas and walking times come out too large; reproject to UTM or a "
+                         "local grid, or export lon/lat")
     sizes = []
     for i, s in enumerate(shapes):
         for k, polygon in enumerate(s):
@@ -257,8 +271,8 @@ def _measure(r: MapReader, doc: Mapping[str, Any], shapes: list[Shape], codes: l
     lo, hi = AREA_RANGE_M2
     if not lo <= median <= hi:
         raise r.fail("features", f"expected unit grids of {lo:g} to {hi:g} m^2 (0.01 ha to "
-                     f"100 ha), got a median area of {median:.4g} {units}^2; are the coordinates "
-                     f"lon/lat degrees or projected metres? (read as {units})")
+                     f"100 ha), got a median area of {median:.4g} m^2 with the coordinates read "
+                     f"as {units}; are they lon/lat degrees or projected metres? (--units)")
     order = sorted(range(len(codes)), key=codes.__getitem__)
     shapes = [shapes[i] for i in order]
     neighbours = shared_boundaries(shapes, tol)

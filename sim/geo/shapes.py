@@ -25,7 +25,7 @@ from sim.errors import InputError
 from sim.geo.geometry import Shape
 from sim.output import atomic_write
 
-__all__ = ["shapes_path", "write_shapes", "read_shapes", "SHAPES_FORMAT"]
+__all__ = ["shapes_path", "write_shapes", "read_shapes", "city_shapes", "SHAPES_FORMAT"]
 
 SHAPES_FORMAT = "gridloop-shapes"
 
@@ -78,3 +78,10 @@ def read_shapes(path: str | Path, codes: Sequence[str]) -> list[Shape]:
         out.append([[np.asarray(ring, dtype=np.float64).reshape(-1, 2) for ring in polygon]
                     for polygon in grids[code]])
     return out
+
+
+def city_shapes(grids_file: str | Path, codes: Sequence[str]) -> list[Shape] | None:
+    """The shapes of a city's grids if its grid table has a shapes file beside it, else None
+    (a generated city): what `sim.report.overview_figure` takes as ``shapes``."""
+    where = shapes_path(grids_file)
+    return read_shapes(where, codes) if where.exists() else None
