@@ -9,13 +9,14 @@ Each role is a `StaffPool`; every choice goes through the model's `DecisionPoint
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import TYPE_CHECKING
 
 import mesa
 
 from sim.calendar import DailyWindow
 from sim.eventlog import ActorKind, Channel, Outcome, Step
-from sim.policies import CheckView, DispatchView, FilingView
+from sim.policies import DEFER, CheckView, DispatchView, FilingView
 from sim.problems import Fate
 from sim.staff import StaffPool
 from sim.workflow import Case
@@ -68,18 +69,36 @@ class SupervisionCentre(mesa.Agent):
         m = self.m
         if case.channel == Channel.PUBLIC:
             open_case = m.cases.open_index.get((case.grid, case.subclass), -1)
-            if open_case >= 0 and m.decisions.file_report(FilingView(
-                    case.id, case.subclass, case.grid, case.channel, None, open_case)) == "merge":
-                self._record(case, Step.MERGE, AK.ACCEPTOR, acceptor)
-                self._attach(case, open_case)
+            view = FilingView(case.id, case.subclass, case.grid, case.channel, None, open_case)
+            choice = m.decisions.register_report(view, m.inspectors.active and not case.direct)
+            if choice is DEFER:
+                m.decisions.park("verify", case, view, partial(self.accept, case, acceptor))
                 return
-            if m.inspectors.active and not case.direct:
-                limit = m.spec.inspectors.verify_limit_minutes
-                self._record(case, Step.VERIFY_SEND, AK.ACCEPTOR, acceptor,
-                               m.inspectors.task_deadline(case.grid, limit))
-                m.inspectors.send(case.grid, case, self._verified)
-                return
+            self.accept(case, acceptor, choice, open_case)
+            return
         self.leaders.submit(case, self.file_t(), self._decide_filing)
+
+    def accept(self, case: Case, acceptor: int, choice: str, target: int = -1) -> None:
+        """Carry out the acceptor's choice for a registered public report: ``merge`` into
+        case ``target`` (-1: the open case of its grid and subclass), send to ``verify``,
+        ``void`` it, or pass it to the shift leader to ``file``."""
+        m = self.m
+        if choice == "merge":
+            if target < 0:
+                target = m.cases.open_index.get((case.grid, case.subclass), -1)
+            self._record(case, Step.MERGE, AK.ACCEPTOR, acceptor)
+            self._attach(case, target)
+        elif choice == "verify":
+            limit = m.spec.inspectors.verify_limit_minutes
+            self._record(case, Step.VERIFY_SEND, AK.ACCEPTOR, acceptor,
+                           m.inspectors.task_deadline(case.grid, limit))
+            m.inspectors.send(case.grid, case, self._verified)
+        elif choice == "void":
+            self._record(case, Step.VOID, AK.ACCEPTOR, acceptor)
+            if case.calls and m.hotline is not None:
+                m.hotline.case_ended(case)
+        else:
+            self.leaders.submit(case, self.file_t(), self._decide_filing)
 
     def _verified(self, case: Case, _server: int) -> None:
         m = self.m
@@ -93,8 +112,22 @@ class SupervisionCentre(mesa.Agent):
         m = self.m
         key = (case.grid, case.subclass)
         open_case = m.cases.open_index.get(key, -1)
-        decision = m.decisions.file_report(FilingView(
-            case.id, case.subclass, case.grid, case.channel, case.verified, open_case))
+        view = FilingView(case.id, case.subclass, case.grid, case.channel, case.verified,
+                          open_case)
+        decision = m.decisions.file_report(view)
+        if decision is DEFER:
+            m.decisions.park("file", case, view, partial(self.decide_filing, case, leader))
+            return
+        self.decide_filing(case, leader, decision, open_case)
+
+    def decide_filing(self, case: Case, leader: int, decision: str, open_case: int = -1
+                      ) -> None:
+        """Carry out the shift leader's ``file``, ``void`` or ``merge`` (into case
+        ``open_case``; -1: the open case of the report's grid and subclass)."""
+        m = self.m
+        key = (case.grid, case.subclass)
+        if open_case < 0:
+            open_case = m.cases.open_index.get(key, -1)
         if decision == "merge":
             self._record(case, Step.MERGE, AK.SHIFT_LEADER, leader)
             self._attach(case, open_case)
@@ -143,7 +176,20 @@ class SupervisionCentre(mesa.Agent):
             self.leaders.submit(case, self.close_t(), self._close)
 
     def _send_check(self, case: Case, acceptor: int) -> None:
+        send = self.m.decisions.send_check(case.id)
+        if send is DEFER:
+            self.m.decisions.park("check", case, case.id,
+                                  partial(self.decide_check, case, acceptor))
+            return
+        self.decide_check(case, acceptor, send)
+
+    def decide_check(self, case: Case, acceptor: int, send: bool) -> None:
+        """Send an inspector to check the department's work, or (``send`` false) pass the
+        case to the shift leader to close on the department's word."""
         m = self.m
+        if not send:
+            self.leaders.submit(case, self.close_t(), self._close)
+            return
         limit = m.spec.inspectors.check_limit_minutes
         self._record(case, Step.CHECK_SEND, AK.ACCEPTOR, acceptor,
                        m.inspectors.task_deadline(case.grid, limit))
@@ -156,10 +202,20 @@ class SupervisionCentre(mesa.Agent):
                                       self.u())
         if ok:
             self._record(case, Step.CHECK, AK.INSPECTOR, case.beat, self._due(), Outcome.PASS)
-            self.leaders.submit(case, self.close_t(), self._close)
         else:
             self._record(case, Step.CHECK, AK.INSPECTOR, case.beat, math.nan, Outcome.FAIL)
-            m.departments[case.department].rework(case)
+        then = m.decisions.after_check(case.id, ok)
+        if then is DEFER:
+            m.decisions.park("close", case, ok, partial(self.after_check, case))
+            return
+        self.after_check(case, then)
+
+    def after_check(self, case: Case, then: str) -> None:
+        """After the check: ``close`` (the shift leader closes) or ``rework``."""
+        if then == "close":
+            self.leaders.submit(case, self.close_t(), self._close)
+        else:
+            self.m.departments[case.department].rework(case)
 
     def _close(self, case: Case, leader: int) -> None:
         m = self.m
@@ -199,9 +255,18 @@ class CommandCentre(mesa.Agent):
     def _dispatched(self, case: Case, dispatcher: int) -> None:
         m = self.m
         u, v = self.u(), self.u()
-        dept = m.decisions.dispatch(DispatchView(
-            case.id, case.subclass, case.grid, m.sub_dept[case.subclass], len(m.departments),
-            case.returned_from, self.error), u, v)
+        view = DispatchView(case.id, case.subclass, case.grid, m.sub_dept[case.subclass],
+                            len(m.departments), case.returned_from, self.error)
+        dept = m.decisions.dispatch(view, u, v)
+        if dept is DEFER:
+            m.decisions.park("dispatch", case, view, partial(self.send_to, case, dispatcher))
+            return
+        self.send_to(case, dispatcher, dept)
+
+    def send_to(self, case: Case, dispatcher: int, dept: int) -> None:
+        """Dispatch ``case`` to department ``dept``; its handling clock starts now, on the
+        handbook limit of the case's subclass."""
+        m = self.m
         case.department = dept
         now = m.env.now
         case.deadline = m.calendar.deadline(now, m.sub_limit[case.subclass], m.limit_scale)

@@ -9,12 +9,14 @@ quality, so a check can fail and send the case back for rework (返工).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 import mesa
 
 from sim.calendar import DailyWindow
 from sim.eventlog import ActorKind, Outcome, Step
+from sim.policies import DEFER, ExtensionView
 from sim.problems import Fate
 from sim.scenario import DepartmentSpec
 from sim.staff import StaffPool
@@ -75,6 +77,20 @@ class Department(mesa.Agent):
             ev.callbacks.append(self._resume)
             return
         if d.request_extension(self.extension_rate, u()):
+            view = ExtensionView(case.id, case.subclass, self.index, case.deadline)
+            grant = d.grant_extension(view)
+            if grant is DEFER:  # the work waits for the command centre's answer
+                d.park("extension", case, view, partial(self.extension_answered, case))
+                return
+            self.extension_answered(case, grant)
+            return
+        self._queue(case)
+
+    def extension_answered(self, case: Case, grant: bool) -> None:
+        """The command centre answered an extension request: a granted one adds one more
+        full handling limit from the old deadline. Then the case joins the crews' queue."""
+        if grant:
+            m = self.m
             case.deadline = m.calendar.deadline(case.deadline, m.sub_limit[case.subclass],
                                                 m.limit_scale)
             self._record(case, Step.EXTEND, AK.DEPARTMENT, -1, case.deadline)

@@ -12,13 +12,35 @@ Each method is pure: same arguments, same answer; randomness comes in as uniform
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from collections.abc import Callable
+from typing import Any, Final, Literal, NamedTuple
 
 import numpy as np
 
-__all__ = ["DecisionPoints", "FilingView", "DispatchView", "CheckView", "Filing"]
+__all__ = ["DecisionPoints", "FilingView", "DispatchView", "CheckView", "ExtensionView",
+           "Filing", "Registration", "AfterCheck", "DEFER", "Deferred"]
 
 Filing = Literal["file", "void", "merge"]
+Registration = Literal["verify", "merge", "void", "file"]
+AfterCheck = Literal["close", "rework"]
+
+
+class Deferred:
+    """The type of `DEFER`: a decision point's answer meaning "not decided yet"."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DEFER"
+
+
+DEFER: Final = Deferred()
+"""Returned by a decision point that hands the choice to someone not yet ready (a trainee).
+
+The engine then parks the case at that step: it calls `DecisionPoints.park` with a
+``resume`` callable and leaves the case waiting; the clock runs on. Whoever deferred calls
+``resume(answer)`` later, with the answer the decision point would have returned. The
+built-in rules never defer."""
 
 
 class FilingView(NamedTuple):
@@ -42,6 +64,15 @@ class DispatchView(NamedTuple):
     n_departments: int
     returned_from: int        # department that returned it, or -1
     error_rate: float
+
+
+class ExtensionView(NamedTuple):
+    """What the command centre sees when a department asks for more time (延期)."""
+
+    case: int
+    subclass: int
+    department: int
+    deadline: float           # the handling deadline now in force, minutes
 
 
 class CheckView(NamedTuple):
@@ -75,6 +106,33 @@ class DecisionPoints:
             return "void"
         return "file"
 
+    def register_report(self, view: FilingView, can_verify: bool) -> Registration:
+        """The acceptor's first step with a public report: merge a duplicate into the open
+        case, else send an inspector to verify (when there are inspectors and the report is
+        not a direct hotline work order), else pass it to the shift leader to file."""
+        if view.open_case >= 0 and self.file_report(view) == "merge":
+            return "merge"
+        return "verify" if can_verify else "file"
+
+    def send_check(self, case: int) -> bool:
+        """After the department's feedback: send an inspector to check (always, built in)
+        rather than close on the department's word."""
+        return True
+
+    def after_check(self, case: int, passed: bool) -> AfterCheck:
+        """After the check: close a passed case, send a failed one back for rework."""
+        return "close" if passed else "rework"
+
+    def grant_extension(self, view: ExtensionView) -> bool:
+        """The command centre's answer to an extension request: the built-in grants all."""
+        return True
+
+    def park(self, point: str, case: Any, view: Any, resume: Callable[[Any], None]) -> None:
+        """Called by the engine when a decision point returned `DEFER`: the case waits at
+        ``point`` until whoever deferred calls ``resume(answer)``. ``case`` is the engine's
+        live case (read it, do not change it); ``view`` what the decision point was shown."""
+        raise NotImplementedError(f"{type(self).__name__} deferred {point!r} but cannot park")
+
     def dispatch(self, view: DispatchView, u: float, v: float) -> int:
         """The handbook's department; with probability ``error_rate`` a wrong one (mis-routing).
         A returned case goes to the handbook's department for its corrected subclass."""
@@ -98,7 +156,7 @@ class DecisionPoints:
         return not_ours and u < return_rate
 
     def request_extension(self, rate: float, u: float) -> bool:
-        """A department asks for more time; the built-in centre grants every request."""
+        """A department asks for more time (the centre answers in `grant_extension`)."""
         return u < rate
 
     def request_suspension(self, rate: float, u: float) -> bool:
