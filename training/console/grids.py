@@ -25,8 +25,9 @@ def grid_svg(city: CityMap) -> str:
     rows = int(city.row.max()) + 1 if city.n_grids else 1
     cols = int(city.col.max()) + 1 if city.n_grids else 1
     w, h = cols * CELL, rows * CELL
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="grid-map" data-cell="{CELL}" viewBox="0 0 {w} {h}" '
-             f'width="{w * 2}" height="{h * 2}" role="img" aria-label="map of the unit grids">']
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="grid-map" data-cell="{CELL}" '
+             f'viewBox="0 0 {w} {h}" width="{w * 2}" height="{h * 2}" '
+             'role="img" aria-label="map of the unit grids">']
     for i, code in enumerate(city.codes):
         sub = int(city.subdistrict[i])
         title = f"{code} {city.subdistrict_names[sub]} / " \

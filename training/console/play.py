@@ -74,9 +74,12 @@ class TrainingCore:
 
         return Session.replay(SessionRecord.model_validate_json(record_json), exercise=exercise)
 
-    def grade(self, record: Any, exercise: Any) -> Any:
-        from training.grading import grade
-
+    def grade(self, record: Any, exercise: Any) -> Any | None:
+        """The grade of a record, or None while the core has no grading."""
+        try:
+            from training.grading import grade
+        except ImportError:
+            return None
         return grade(record, exercise=exercise)
 
     @property
@@ -188,9 +191,11 @@ class SessionDesk:
                 raise Refusal("this session has ended")
             if float(getattr(lv.exercise, "pace", 0) or 0) > 0:
                 raise Refusal("this exercise runs on its own clock; it has no step button")
-            if minutes is None:
-                s = lv.session
-                s.advance_to_next_card(max_minutes=float(max(STEP_CHOICES)))
+            if minutes is None:      # minute by minute to the next card, at most 4 hours
+                for _ in range(max(STEP_CHOICES)):
+                    self._advance(session_id, lv, 1.0, save=False)
+                    if lv.finished or lv.session.pending():
+                        break
                 self._advance(session_id, lv, 0.0)
                 return self._view(lv)
             if minutes not in STEP_CHOICES:
@@ -237,15 +242,17 @@ class SessionDesk:
         elif lv.session.finished and not lv.finished:
             self._finish(session_id, lv)
 
-    def _advance(self, session_id: int, lv: Live, minutes: float) -> None:
+    def _advance(self, session_id: int, lv: Live, minutes: float, save: bool = True) -> None:
         s = lv.session
+        if lv.finished:
+            return
         end = float(s.window_end)
         minutes = min(minutes, max(end - float(s.now), 0.0))
         if minutes > 0:
             s.advance(minutes)
         if s.finished or float(s.now) >= end:
             self._finish(session_id, lv)
-        else:
+        elif save:
             self.store.set_clock(session_id, float(s.now), finished=False)
 
     def _finish(self, session_id: int, lv: Live) -> None:
@@ -253,11 +260,13 @@ class SessionDesk:
         lv.finished = True
         self.regrade(session_id, lv)
 
-    def regrade(self, session_id: int, lv: Live | None = None) -> dict[str, Any]:
+    def regrade(self, session_id: int, lv: Live | None = None) -> dict[str, Any] | None:
         """Grade a finished session from its record (a pure function of it) and store it."""
         lv = lv or self.live(session_id)
         exercise = self.exercise(str(lv.exercise.id))    # the catalogue's rubric as it is now
         g = self.core.grade(lv.session.record, exercise)
+        if g is None:
+            return None
         detail = to_plain(g)
         self.store.save_grade(session_id, float(g.score), str(g.letter), detail)
         return detail
