@@ -52,6 +52,10 @@ def post(c, token, path, body):
     return c.post(path, json=body, headers={"X-CSRF-Token": token})
 
 
+def store_of(app):
+    return app.state.console.store
+
+
 def no_fields(card):
     """An action of the card that needs no field (void, close, send_check...)."""
     return next(o["action"] for o in reversed(card["options"])
@@ -98,12 +102,13 @@ def test_after_a_restart_the_session_resumes_where_it_stood(kind, core, tmp_path
     r = post(c2, token2, f"/api/sessions/{sid}/decisions",
              {"card_id": card["id"], "action": no_fields(card)})
     assert r.status_code == 201 and r.json()["acknowledged"]["seq"] == 3
-    while not (s := post(c2, token2, f"/api/sessions/{sid}/step", {"minutes": 60}).json()
-               ).get("finished"):
-        pass
+    for _ in range(30):
+        if post(c2, token2, f"/api/sessions/{sid}/step", {"minutes": 60}).json().get("finished"):
+            break
+    assert store_of(restarted).session(sid)["finished_at"] is not None
     result = c2.get(f"/sessions/{sid}/result")
     assert result.status_code == 200 and card["id"] in result.text
-    restarted.state.console.store.close()
+    store_of(restarted).close()
 
 
 @pytest.mark.parametrize("kind", DB_KINDS)
