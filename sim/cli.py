@@ -26,7 +26,7 @@ __all__ = ["main"]
 # which adds its parser and sets ``handler=<function(args) -> int>`` as a default; the
 # module should import its heavy dependencies inside the handler, so `gridloop --help`
 # stays quick.
-COMMAND_MODULES: tuple[str, ...] = ("training.console.cli",)
+COMMAND_MODULES: tuple[str, ...] = ("training.commands", "training.console.cli")
 
 
 def _parser() -> argparse.ArgumentParser:

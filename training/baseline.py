@@ -51,12 +51,11 @@ def needs_whistle(s: Session, code: str) -> bool:
     return f"{code[0]}{code[1:3]}" in s.exercise.rubric.whistle_classes
 
 
-def play_handbook(s: Session, step_minutes: float = 1.0) -> Session:
-    """Play ``s`` to the end of its window, answering every card by the handbook as soon as
-    it shows (the clock moves in steps of ``step_minutes``). Returns ``s``."""
-    while not s.finished:
+def play_handbook(s: Session) -> Session:
+    """Play ``s`` to the end of its window, answering every card by the handbook the moment
+    it shows (`Session.advance_to_next_card`). Returns ``s``."""
+    while s.advance_to_next_card():
         for card in s.pending():
             action, fields = handbook_answer(s, card)
             s.decide(card.id, action, **fields)
-        s.advance(step_minutes)
     return s

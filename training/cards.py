@@ -98,4 +98,5 @@ class SessionRecord(_Frozen):
     seed: int
     decisions: tuple[Decision, ...] = ()
     now: float = Field(ge=0, description="simulated minutes the session had run to")
+    trainee: str = Field(default="", description="who played it (for cohort reports)")
     format: int = 1

@@ -15,9 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from heapq import heappop
 from typing import Any
 
 import numpy as np
+from simpy.core import NORMAL
 
 from sim.citymap import CityMap
 from sim.eventlog import Channel
@@ -83,10 +85,12 @@ class Session:
     Args:
         exercise: the exercise (`training.exercises.load_exercise`).
         seed: the random seed; default the exercise's. Same exercise and seed: same city.
+        trainee: who plays (kept in the record for cohort reports).
     """
 
-    def __init__(self, exercise: Exercise, seed: int | None = None) -> None:
+    def __init__(self, exercise: Exercise, seed: int | None = None, trainee: str = "") -> None:
         self.exercise = exercise
+        self.trainee = trainee
         self.seed = exercise.seed if seed is None else seed
         self.window_start = exercise.window.start_minute
         self.window_end = exercise.window.end_minute
@@ -147,9 +151,14 @@ class Session:
         one event time at a time. Returns True when a card is waiting."""
         limit = self.window_end if max_minutes is None else min(self.window_end,
                                                                  self.now + max_minutes)
-        env = self.model.env
+        queue = self.model.env._queue  # type: ignore[attr-defined]
         while not self._cards and self.now < limit:
-            nxt = env.peek()
+            # SimPy leaves each past run's stop event in the queue with no callbacks left
+            # (priority -1, at the time it stopped): a no-op, dropped so it is not taken for
+            # the next thing that happens.
+            while queue and queue[0][1] < NORMAL and not queue[0][3].callbacks:
+                heappop(queue)
+            nxt = queue[0][0] if queue else math.inf
             self.advance_to(min(float(np.nextafter(nxt, math.inf)), limit))
         return bool(self._cards)
 
@@ -186,7 +195,8 @@ class Session:
     def record(self) -> SessionRecord:
         """The session as data: exercise id, seed, decisions in order, and the clock."""
         return SessionRecord(exercise_id=self.exercise.id, seed=self.seed,
-                             decisions=tuple(self._decisions), now=self.now)
+                             decisions=tuple(self._decisions), now=self.now,
+                             trainee=self.trainee)
 
     def events(self) -> np.ndarray:
         """The event log so far (`sim.eventlog.EVENT_DTYPE` rows)."""
@@ -312,7 +322,7 @@ class Session:
         if exercise.id != record.exercise_id:
             raise RecordMismatch(f"the record is of exercise {record.exercise_id!r}, "
                                  f"not {exercise.id!r}")
-        s = cls(exercise, record.seed)
+        s = cls(exercise, record.seed, record.trainee)
         for d in record.decisions:
             if d.sim_time < s.now:
                 raise RecordMismatch(f"decision {d.seq} at minute {d.sim_time:g} comes "

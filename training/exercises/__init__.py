@@ -9,6 +9,7 @@ briefing and the rubric. `load_exercise` parses it once into a frozen `Exercise`
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -25,6 +26,7 @@ EXERCISE_DIR = Path(__file__).resolve().parent
 Level = Literal["beginner", "intermediate", "advanced"]
 Role = Literal["acceptor", "dispatcher", "both"]
 Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-4]):[0-5]\d$")]
+InjectKind = Literal["burst", "emergency", "duplicate", "ambiguous", "false_report", "report"]
 SubclassCode = Annotated[str, Field(pattern=r"^[CE]\d{2}-\d{2}$")]
 
 
@@ -59,11 +61,12 @@ class Inject(_Spec):
     ``repeats`` more times, ``repeat_every`` minutes apart (duplicates to merge).
     ``claimed`` is the subclass the report gives (an ambiguous or mistaken report) and
     ``description`` what the caller says, shown on the card; ``real: false`` makes it a report
-    of nothing (verification will not find it). ``kind`` is a label for feedback.
+    of nothing (verification will not find it). ``kind`` is a label for feedback
+    (``false_report`` for a report of nothing).
     """
 
     at: float = Field(ge=0, description="minutes after the window opens")
-    kind: Literal["burst", "emergency", "duplicate", "ambiguous", "false", "report"] = "report"
+    kind: InjectKind = "report"
     subclass: SubclassCode
     claimed: SubclassCode | None = None
     count: int = Field(default=1, ge=1, le=200)
@@ -160,11 +163,17 @@ class Exercise(_Spec):
     def build_scenario(self, seed: int | None = None) -> Scenario:
         """The scenario this exercise runs: the base with its overrides, the seed, and enough
         days to cover the window."""
-        days = int(-(-self.window.end_minute // 1440.0))
-        sets = [f"{k}={str(v).lower() if isinstance(v, bool) else v}"
-                for k, v in self.overrides.items()]
-        return load_scenario(self.scenario_file(), sets, days=max(days, 1),
-                             seed=self.seed if seed is None else seed)
+        days = max(int(-(-self.window.end_minute // 1440.0)), 1)
+        sets = tuple(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                     for k, v in self.overrides.items())
+        return _scenario(self.scenario_file(), sets, days, self.seed if seed is None else seed)
+
+
+@lru_cache(maxsize=64)
+def _scenario(file: str, sets: tuple[str, ...], days: int, seed: int) -> Scenario:
+    """Scenarios are frozen, and reading one (its handbook YAML above all) takes about a
+    second: sessions, replays and reference runs of one exercise share it."""
+    return load_scenario(file, sets, days=days, seed=seed)
 
 
 def exercise_path(name_or_file: str | Path) -> Path:

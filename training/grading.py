@@ -1,0 +1,141 @@
+"""Grading a session: a pure function of its record (and the exercise and rubric).
+
+`grade` replays the record (`Session.replay`), judges every card the trainee was shown
+(`training.rules`: right department, subclass and urgency; file, void or merge; checks and
+closes; timeliness against the centre's limits), runs the same exercise with the handbook
+on the same random streams (`training.outcome`) and weighs the three parts by the rubric.
+Change the rubric and grade again: the same record gives the new grade.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from sim.evaluation.scoring import grade as grade_letter
+from training.cards import Decision, FieldValue, SessionRecord
+from training.exercises import Exercise, Rubric, load_exercise
+from training.outcome import Outcome, compare, measure, reference_events
+from training.rules import Deviation, judge, judge_time
+
+__all__ = ["grade", "Grade", "DecisionFeedback", "Deviation", "Outcome"]
+
+
+class DecisionFeedback(BaseModel):
+    """Feedback on one card: what was done, what the rules expected, what was wrong."""
+
+    model_config = ConfigDict(frozen=True)
+
+    card_id: str
+    kind: str
+    case_id: int
+    received_at: float
+    decided_at: float | None
+    action: str | None
+    fields: dict[str, FieldValue]
+    expected: str
+    limit_minutes: float
+    deviations: tuple[Deviation, ...]
+    points_lost: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.deviations
+
+
+class Grade(BaseModel):
+    """A session's grade: the score (0-100), its letter (A >= 90, B >= 75, C >= 60,
+    D >= 40, E), the three parts, per-decision feedback and the outcome comparison."""
+
+    model_config = ConfigDict(frozen=True)
+
+    exercise_id: str
+    seed: int
+    score: float
+    grade: str
+    accuracy: float
+    timeliness: float
+    outcome_score: float
+    n_cards: int
+    n_missed: int
+    decisions: tuple[DecisionFeedback, ...]
+    outcome: Outcome
+    rubric: Rubric
+    summary: tuple[str, ...]
+
+
+def _part(points: list[float], cap: float) -> float:
+    if not points:
+        return 100.0
+    return round(100.0 * (1.0 - sum(min(cap, p) for p in points) / (cap * len(points))), 1)
+
+
+def grade(record: SessionRecord, exercise: Exercise | None = None,
+          rubric: Rubric | None = None) -> Grade:
+    """Grade a session record (see the module docstring).
+
+    Args:
+        record: the session record.
+        exercise: the exercise it was played on (default: the bundled one of that id).
+        rubric: grade under this rubric instead of the exercise's own.
+
+    Raises:
+        RecordMismatch: the record does not replay on the exercise.
+    """
+    from training.session import Session
+
+    if exercise is None:
+        exercise = load_exercise(record.exercise_id)
+    rubric = rubric or exercise.rubric
+    s = Session.replay(record, exercise)
+    m = s.model
+    hb = m.handbook
+    sev = rubric.severity.model_dump()
+    cap = rubric.severity.critical
+    limit = rubric.step_limit_minutes or m.spec.centre.step_limit_minutes
+    by_card: dict[str, Decision] = {d.card_id: d for d in record.decisions}
+    now = s.now
+    feedback: list[DecisionFeedback] = []
+    acc_pts: list[float] = []
+    time_pts: list[float] = []
+    missed = 0
+    for cid, f in s.facts.items():
+        d = by_card.get(cid)
+        lim, late = judge_time(f, d.sim_time if d else None, now, limit,
+                               rubric.urgent_limit_minutes, hb)
+        if d is None and not late:
+            continue  # still within its limit when the session stopped: not graded
+        expected, devs = judge(f, d, hb, rubric, m.department_names)
+        if d is None:
+            missed += 1
+            sub_urgent = hb.subclasses[f.true_subclass if f.evidence else
+                                       f.claimed_subclass].urgency == "urgent"
+            devs.append(Deviation(severity="critical" if sub_urgent else "major",
+                                  rule="Every case moves on (DOMAIN §3)",
+                                  message="No decision: the case waited at this step."))
+        a = sum(sev[x.severity] for x in devs)
+        t = sum(sev[x.severity] for x in late)
+        acc_pts.append(a)
+        time_pts.append(t)
+        feedback.append(DecisionFeedback(
+            card_id=cid, kind=f.kind, case_id=f.case_id, received_at=f.received_at,
+            decided_at=d.sim_time if d else None, action=d.action if d else None,
+            fields=dict(d.fields) if d else {}, expected=expected, limit_minutes=lim,
+            deviations=(*devs, *late), points_lost=min(cap, a) + min(cap, t)))
+    accuracy, timeliness = _part(acc_pts, cap), _part(time_pts, cap)
+    at = now
+    ref = reference_events(exercise, record.seed, at)
+    n_grids = m.city.n_grids
+    outcome = compare(measure(s.events(), at, n_grids), measure(ref, at, n_grids), at,
+                      exercise.role)
+    wa, wt, wo = rubric.weights.normalised()
+    score = round(wa * accuracy + wt * timeliness + wo * outcome.score, 1)
+    n_dev = sum(len(fb.deviations) for fb in feedback)
+    summary = (f"{len(feedback)} decisions graded, {n_dev} deviations"
+               f"{f', {missed} cases left waiting' if missed else ''}.",
+               f"Accuracy {accuracy:g}, timeliness {timeliness:g}, outcome "
+               f"{outcome.score:g}: score {score:g} ({grade_letter(score)}).",
+               *outcome.sentences)
+    return Grade(exercise_id=exercise.id, seed=record.seed, score=score,
+                 grade=grade_letter(score), accuracy=accuracy, timeliness=timeliness,
+                 outcome_score=outcome.score, n_cards=len(feedback), n_missed=missed,
+                 decisions=tuple(feedback), outcome=outcome, rubric=rubric, summary=summary)

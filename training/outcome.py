@@ -1,0 +1,135 @@
+"""Outcome: the trainee's city against the same exercise played by the handbook.
+
+The reference run is the exercise on the same seed (so the same random streams: the same
+problems, patrols and callers) with the trainee's decision points decided at once by the
+handbook (`HandbookDesk`). Both logs are measured at the same simulated time on on-time
+handling, overdue cases, rework, returns, backlog and the standard evaluation's composite
+for the whole district, and each difference is said in a sentence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from sim.evaluation import case_table
+from sim.evaluation.units import evaluate_areas
+from training.cards import ROLE_POINTS
+from training.desk import HandbookDesk
+from training.exercises import Exercise
+from training.injects import InjectNote
+
+__all__ = ["Metric", "Outcome", "measure", "reference_events", "compare"]
+
+
+class Metric(BaseModel):
+    """One outcome measure of the trainee's run and of the reference run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    label: str
+    trainee: float
+    reference: float
+    better: str  # "higher" or "lower"
+    score: float
+    sentence: str
+
+
+class Outcome(BaseModel):
+    """The comparison with the reference run, as numbers and sentences."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: float
+    metrics: tuple[Metric, ...]
+    score: float
+
+    @property
+    def sentences(self) -> list[str]:
+        return [m.sentence for m in self.metrics]
+
+
+def reference_events(exercise: Exercise, seed: int, until: float) -> np.ndarray:
+    """The event log of the exercise played by the handbook, up to minute ``until``."""
+    from training.session import start_city
+
+    hb_urgent: list[bool] = []
+    desk = HandbookDesk(ROLE_POINTS[exercise.role], exercise.window.start_minute, hb_urgent)
+    notes: dict[int, InjectNote] = {}
+    model = start_city(exercise, seed, desk, notes)
+    hb_urgent.extend(s.urgency == "urgent" for s in model.handbook.subclasses)
+    if until > 0:
+        model.env.run(until=until)
+    return model.events()
+
+
+def measure(events: np.ndarray, at: float, n_grids: int) -> dict[str, float]:
+    """The outcome measures of one log at minute ``at``."""
+    cases = case_table(events)
+    dispatched = cases["t_dispatch"].notna()
+    late_done = cases["handled_on_time"].eq(False).fillna(False)
+    waiting_late = cases["t_handle"].isna() & dispatched & (cases["handle_deadline"] < at)
+    assessed = cases["handled_on_time"].notna()
+    on_time = cases["handled_on_time"].eq(True).fillna(False)
+    area = evaluate_areas(events, np.zeros(n_grids, dtype=np.int64), ["district"], at)
+    return {
+        "overdue": float((late_done | waiting_late).sum()),
+        "on_time_rate": float(on_time.sum() / assessed.sum()) if assessed.sum() else 1.0,
+        "reworks": float(cases["n_reworks"].sum()),
+        "returns": float(cases["n_returns"].sum()),
+        "backlog": float((cases["state"] == "open").sum()),
+        "composite": float(area["score"].iloc[0]),
+    }
+
+
+_TEXT = {
+    "overdue": ("cases overdue", "lower", "{more} {n} more cases overdue than the reference",
+                "{fewer} {n} fewer cases overdue than the reference"),
+    "reworks": ("reworks", "lower", "{more} {n} more reworks than the reference",
+                "{fewer} {n} fewer reworks than the reference"),
+    "returns": ("returns", "lower", "{more} {n} more returns than the reference",
+                "{fewer} {n} fewer returns than the reference"),
+    "backlog": ("backlog", "lower", "{more} {n} more reports open than the reference",
+                "{fewer} {n} fewer reports open than the reference"),
+}
+
+
+def _count_score(tr: float, ref: float) -> float:
+    return 100.0 * max(0.0, 1.0 - max(0.0, tr - ref) / max(5.0, ref))
+
+
+def compare(trainee: dict[str, float], reference: dict[str, float], at: float,
+            role: str) -> Outcome:
+    """Score and sentences for the trainee's measures against the reference's."""
+    who = {"acceptor": "Your acceptance", "dispatcher": "Your dispatching"}.get(
+        role, "Your decisions")
+    out = []
+    for name, (label, better, worse, fewer) in _TEXT.items():
+        tr, ref = trainee[name], reference[name]
+        n = int(round(abs(tr - ref)))
+        if n == 0:
+            sentence = f"{who} matched the reference on {label} ({tr:g})."
+        elif tr > ref:
+            sentence = worse.format(more=f"{who} left", n=n) + f" ({tr:g} against {ref:g})."
+        else:
+            sentence = fewer.format(fewer=f"{who} left", n=n) + f" ({tr:g} against {ref:g})."
+        out.append(Metric(name=name, label=label, trainee=tr, reference=ref, better=better,
+                          score=round(_count_score(tr, ref), 1), sentence=sentence))
+    tr, ref = trainee["on_time_rate"], reference["on_time_rate"]
+    pp = (tr - ref) * 100
+    out.insert(1, Metric(
+        name="on_time_rate", label="on-time handling", trainee=round(tr, 4),
+        reference=round(ref, 4), better="higher",
+        score=round(100.0 * max(0.0, 1.0 - max(0.0, ref - tr) * 5.0), 1),
+        sentence=(f"On-time handling was {tr:.0%} against the reference's {ref:.0%}"
+                  f" ({'+' if pp >= 0 else ''}{pp:.0f} points).")))
+    tr, ref = trainee["composite"], reference["composite"]
+    out.append(Metric(
+        name="composite", label="evaluation composite", trainee=round(tr, 1),
+        reference=round(ref, 1), better="higher",
+        score=round(100.0 * max(0.0, 1.0 - max(0.0, ref - tr) / 20.0), 1),
+        sentence=f"The district's evaluation composite was {tr:.1f} against the reference's "
+                 f"{ref:.1f}."))
+    score = float(np.mean([m.score for m in out]))
+    return Outcome(at=at, metrics=tuple(out), score=round(score, 1))
