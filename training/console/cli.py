@@ -145,7 +145,10 @@ def _cmd_console(args: argparse.Namespace) -> int:
 
     app = create_app(store, console_secret(secret_file(db)), https_only=args.https_only)
     where = db.split("@")[-1] if "://" in db else str(Path(db).resolve())
-    print(f"GridLoop console on http://{args.host}:{args.port}  (database: {where})")
+    print("reading the exercises...", flush=True)
+    n = len(app.state.console.catalogue())      # a bad exercise file fails here, not later
+    print(f"GridLoop console on http://{args.host}:{args.port}  ({n} exercises; "
+          f"database: {where})")
     if not store.list_users():
         print("no accounts yet: add one with `gridloop users add NAME --role instructor`")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

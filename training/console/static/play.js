@@ -113,7 +113,14 @@
     if (!card) { if (marker) { marker.setAttribute("cx", -100); marker.setAttribute("cy", -100); } return; }
     const dl = $("card-fields");
     dl.replaceChildren();
-    const minute = (t) => (t === null || t === undefined) ? null : "minute " + Math.round(t);
+    const minute = (t) => {
+      if (t === null || t === undefined) return null;
+      const m = Math.round(t), day = Math.floor(m / 1440), hm = m % 1440;
+      const text = String(Math.floor(hm / 60)).padStart(2, "0") + ":" + String(hm % 60).padStart(2, "0");
+      const left = Math.round(t - state.now);
+      return (day ? "day " + (day + 1) + " " : "") + text +
+        (t > state.now ? " (in " + left + " min)" : left < 0 ? " (" + (-left) + " min ago)" : "");
+    };
     const shown = [["Step", card.kind], ["Case", card.case_id], ["Channel", card.channel],
                    ["Received", minute(card.received_at)], ["Due", minute(card.due_at)],
                    ["Description", card.description], ["Grid", card.grid_code],
