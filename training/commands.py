@@ -123,8 +123,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     from training.grading import grade
     from training.records import load_record, load_rubric
 
+    rubric = load_rubric(args.rubric) if args.rubric else None  # a bad rubric fails first
     record = load_record(args.session)
-    rubric = load_rubric(args.rubric) if args.rubric else None
     ex = _exercise(args.exercise or record.exercise_id)
     g = grade(record, ex, rubric)
     _print_grade(g, args.all)

@@ -184,8 +184,9 @@ class Session:
         try:
             return self._cards[card_id]
         except KeyError:
-            raise InvalidDecision(f"no card {card_id!r} is waiting (waiting: "
-                                  f"{', '.join(self._cards) or 'none'})") from None
+            raise InvalidDecision(f"card: expected a waiting card ("
+                                  f"{', '.join(self._cards) or 'none is waiting'}), got "
+                                  f"{card_id!r}") from None
 
     @property
     def decisions(self) -> list[Decision]:
