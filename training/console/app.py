@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from sim.errors import GridLoopError
@@ -187,7 +188,9 @@ def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = 
         name, password = str(form.get("name", "")), str(form.get("password", ""))
         nxt = _safe_next(str(form.get("next", "/")))
         user = console(request).store.user_by_name(name) if name else None
-        ok = verify_password(user.password_hash, password) if user else verify_unknown(password)
+        # Argon2 takes tens of milliseconds on purpose: off the event loop
+        ok = await run_in_threadpool(verify_password, user.password_hash, password) if user \
+            else await run_in_threadpool(verify_unknown, password)
         if not (user and ok):
             return page(request, "login.html", status=401, next=nxt,
                         error="unknown name or wrong password")

@@ -12,6 +12,7 @@ import hmac
 import os
 import re
 import secrets
+import threading
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -32,11 +33,17 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+# Argon2 wants 64 MiB and tens of milliseconds a check, on purpose: a class logging in at
+# once queues here rather than holding 30 x 64 MiB at the same time.
+_checks = threading.BoundedSemaphore(2)
+
+
 def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    with _checks:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 _DUMMY = hash_password("a password nobody has")

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from training.console.app import LoggedIn, Trainee, check_csrf, console, fail, page
 from training.console.db import User
@@ -108,7 +109,8 @@ async def step(request: Request, session_id: int,
     own_session(request, session_id, user)
     body = await _json(request, StepIn)
     try:
-        return JSONResponse(console(request).desk.step(session_id, body.minutes))
+        view = await run_in_threadpool(console(request).desk.step, session_id, body.minutes)
+        return JSONResponse(view)
     except Refusal as e:
         raise fail(409 if "ended" in str(e) or "own clock" in str(e) else 422, str(e)) from None
 
@@ -124,7 +126,8 @@ async def decide(request: Request, session_id: int,
             raise fail(422, f"fields.{k[:40]}: expected a field name and a value of at most "
                             f"500 characters")
     try:
-        view = console(request).desk.decide(session_id, body.card_id, body.action, fields)
+        view = await run_in_threadpool(console(request).desk.decide, session_id, body.card_id,
+                                       body.action, fields)
     except Refusal as e:
         raise fail(422, str(e)) from None
     return JSONResponse(view, status_code=201)
