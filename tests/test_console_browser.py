@@ -100,8 +100,11 @@ def test_a_trainee_plays_to_the_end_and_the_instructor_sees_it(site, browser):
         decide_everything(trainee)
         if trainee.url.endswith("/result"):
             break
-        with trainee.expect_response(lambda r: "/step" in r.url):
+        with trainee.expect_response(lambda r: "/step" in r.url) as stepped:
             trainee.click("#steps button[data-minutes='15']")
+        if stepped.value.json()["finished"]:
+            break                             # the page goes on to the feedback
+        expect(trainee.locator("#clock")).to_have_text(stepped.value.json()["clock"])
         if trainee.locator("#queue li").count():
             assert trainee.locator("#grid-map rect.grid.hit").count() <= 1
     trainee.wait_for_url("**/result")
