@@ -45,8 +45,11 @@ def decision(action: str, **fields: object) -> Decision:
     (facts("file", verified=False), decision("file", subclass="E01-01"), ["major"],
      "Filing criterion of E01-01"),
     (facts("file", verified=True), decision("void"), ["major"], "Filing criterion"),
-    (facts("file", verified=True, duplicate_of=7), decision("file", subclass="E01-01"),
-     ["minor"], "Merge duplicates"),
+    (facts("file", verified=True, duplicate_of=7, open_case=7),
+     decision("file", subclass="E01-01"), ["minor"], "Merge duplicates"),
+    (facts("file", verified=True, duplicate_of=7),  # the platform cannot see it: no fault
+     decision("file", subclass="E01-01"), [], ""),
+    (facts("file", verified=True), decision("merge", into=9), ["major"], "Merge duplicates only"),
     (facts("verify"), decision("void"), ["major"], "Verify public reports"),
     (facts("verify", problem=-1), decision("void"), ["minor"], "Verify public reports"),
     (facts("verify", open_case=4, duplicate_of=4), decision("merge", into=4), [], ""),
@@ -111,6 +114,9 @@ def test_the_handbook_scores_at_the_top_and_matches_the_reference(graded: dict) 
     assert g.n_cards == len(graded["good"].decisions) > 5
     for m in g.outcome.metrics:
         assert m.trainee == pytest.approx(m.reference), m.sentence
+    good = graded["good"]   # played card by card, event by event: replays byte for byte
+    assert Session.replay(good.record, graded["ex"]).events().tobytes() == \
+        good.events().tobytes()
 
 
 def test_a_careless_dispatcher_loses_points_with_reasons(graded: dict) -> None:

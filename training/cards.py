@@ -54,8 +54,9 @@ class Card(_Frozen):
     """A case waiting for the trainee at one decision point.
 
     Times are simulated minutes since the scenario start. ``due_at`` is when the centre's
-    step limit runs out. ``x``, ``y`` are the grid's centre in grid units (column, row from
-    the north-west corner of ``Session.city``), for an SVG map.
+    step limit runs out (the rubric's urgent limit for a subclass the handbook marks
+    urgent). ``x``, ``y`` are the grid's centre in grid units (column, row from the
+    north-west corner of ``Session.city``), for an SVG map.
     """
 
     id: str

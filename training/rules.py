@@ -52,12 +52,14 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
     action = d.action if d is not None else None
     fields = d.fields if d is not None else {}
     if kind == "verify":
-        if f.duplicate_of >= 0 or f.open_case >= 0:
-            exp = "merge into the open case of the same problem"
+        # A duplicate is judged by what the platform shows: an open case of the same grid
+        # and subclass (the built-in rule merges into it too).
+        if f.open_case >= 0:
+            exp = f"merge into case {f.open_case} (open for the same grid and subclass)"
             if action == "verify":
                 dev.append(Deviation(severity="minor", rule="Merge duplicates (DOMAIN §3 step 2)",
-                                     message="This problem already has an open case: sending an "
-                                             "inspector again wastes a site visit."))
+                                     message=f"Case {f.open_case} is already open for this: "
+                                             f"sending an inspector again wastes a site visit."))
         elif f.problem < 0:
             exp = "verify on site (nothing is there; verification will show it)"
         else:
@@ -66,10 +68,6 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
             dev.append(Deviation(severity="major", rule="Merge duplicates only",
                                  message="No open case covers this report: merged, the problem "
                                          "is never handled."))
-        elif action == "merge" and f.duplicate_of < 0 and f.problem >= 0:
-            dev.append(Deviation(severity="major", rule="Merge duplicates only",
-                                 message="The open case is another problem: this one is never "
-                                         "handled."))
         if action == "void":
             sev: Severity = "minor" if f.problem < 0 else ("critical" if urgent else "major")
             dev.append(Deviation(severity=sev, rule="Verify public reports before voiding "
@@ -79,7 +77,7 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
                                                             ": this problem was real.")))
         return exp, dev
     if kind == "file":
-        dup = f.duplicate_of >= 0
+        dup = f.open_case >= 0   # what the platform shows (see verify above)
         if f.verified is False:
             exp = "void: verification found nothing"
             if action == "file":
@@ -88,11 +86,11 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
                                              f"(\"{sub.filing_criterion}\"): the inspector "
                                              f"found nothing on site."))
         elif dup:
-            exp = f"merge into case {f.duplicate_of} (the same problem)"
+            exp = f"merge into case {f.open_case} (open for the same grid and subclass)"
             if action == "file":
                 dev.append(Deviation(severity="minor", rule="Merge duplicates (DOMAIN §3 step 2)",
-                                     message=f"Case {f.duplicate_of} already covers this "
-                                             f"problem: a second case doubles the work."))
+                                     message=f"Case {f.open_case} already covers this: a "
+                                             f"second case doubles the work."))
         else:
             exp = f"file as {_name(sub)}"
         if action == "void" and f.verified is not False and f.problem >= 0:
@@ -100,7 +98,7 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
                                  rule=f"Filing criterion of {_name(sub)}",
                                  message=f"A real problem was voided; it meets the criterion "
                                          f"(\"{sub.filing_criterion}\")."))
-        if action == "merge" and not dup:
+        if action == "merge" and not dup and f.duplicate_of < 0:
             dev.append(Deviation(severity="major", rule="Merge duplicates only",
                                  message="No open case covers this problem: merged, it is "
                                          "never handled."))

@@ -291,7 +291,9 @@ class Session:
         m = self.model
         city = m.city
         sub = self._hb.subclasses[case.subclass]
-        limit = self.exercise.rubric.step_limit_minutes or m.spec.centre.step_limit_minutes
+        rubric = self.exercise.rubric
+        limit = rubric.urgent_limit_minutes if sub.urgency == "urgent" else (
+            rubric.step_limit_minutes or m.spec.centre.step_limit_minutes)
         names = m.department_names
         return Card(
             id=cid, kind=kind, case_id=case.id, received_at=f.received_at,  # type: ignore[arg-type]
