@@ -180,6 +180,13 @@ class FakeCore:
         s.advance(rec.now - s.now)
         return s
 
+    def record(self, exercise_id: str, seed: int, record_json: str | None,
+               now: float) -> FakeRecord:
+        if record_json is None:
+            return FakeRecord(exercise_id=exercise_id, seed=seed, now=now)
+        rec = FakeRecord.model_validate_json(record_json)
+        return rec.model_copy(update={"now": max(rec.now, now)})
+
     def grade(self, record: FakeRecord, exercise: Any) -> FakeGrade:
         rows = [{"card": d.card_id, "action": d.action,
                  "feedback": "ok" if d.action == "file" else "voided a valid report (major)"}

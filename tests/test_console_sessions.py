@@ -225,3 +225,60 @@ def test_users_add_hashes_the_password_and_refuses_bad_input(tmp_path, monkeypat
 
     h = ConsoleStore(db).user_by_name("lin").password_hash
     assert h.startswith("$argon2id$") and verify_password(h, "a long enough password")
+
+
+class AccuracyOnlyCore(ShortCore):
+    """The test exercise with its rubric changed: only accuracy counts."""
+
+    def catalogue(self):
+        from training.exercises import RubricWeights
+
+        ex = super().catalogue()["console-short"]
+        rubric = ex.rubric.model_copy(update={"weights": RubricWeights(
+            accuracy=1.0, timeliness=0.0, outcome=0.0)})
+        return {ex.id: ex.model_copy(update={"rubric": rubric})}
+
+
+def test_regrading_after_a_rubric_change_gives_what_the_new_rubric_gives(tmp_path):
+    from training.grading import grade
+
+    store = make_store("sqlite", tmp_path)
+    cid, aid = setup(store, "console-short")
+    app = create_app(store, SECRET, core=ShortCore())
+    c, token, sid = begin(app, aid)
+    for _ in range(8):
+        state = c.get(f"/api/sessions/{sid}/state").json()
+        for card in state["pending"]:
+            post(c, token, f"/api/sessions/{sid}/decisions",
+                 {"card_id": card["id"], "action": no_fields(card)})
+        if post(c, token, f"/api/sessions/{sid}/step", {"minutes": 15}).json().get("finished"):
+            break
+    first = store.grade(sid)
+    assert first is not None and store.decisions_of(sid)
+    store.close()
+
+    core = AccuracyOnlyCore()
+    restarted = create_app(same_db("sqlite", tmp_path), SECRET, core=core)
+    ann = TestClient(restarted)
+    r = ann.post(f"/instructor/classes/{cid}/regrade", data={"csrf": login(ann, "ann")},
+                 follow_redirects=False)
+    assert r.status_code == 303
+    again = store_of(restarted).grade(sid)
+    from training.session import SessionRecord
+
+    record = SessionRecord.model_validate_json(store_of(restarted).latest_record(sid))
+    expected = grade(record.model_copy(update={"now": store_of(restarted).session(sid)[
+        "sim_now"]}), exercise=core.catalogue()["console-short"])
+    assert again["score"] == expected.score and again["letter"] == expected.grade
+    assert again["score"] == expected.accuracy          # accuracy is all that counts now
+    assert again["detail"]["rubric"]["weights"]["timeliness"] == 0.0
+    store_of(restarted).close()
+
+
+def test_console_refuses_a_bad_database_or_port_in_one_line(tmp_path, capsys):
+    assert main(["console", "--db", "mysql://root@localhost/x"]) == 2
+    assert "--db: expected a SQLite file path" in capsys.readouterr().err
+    assert main(["console", "--db", str(tmp_path / "c.db"), "--port", "70000"]) == 2
+    assert "--port: expected 1-65535, got 70000" in capsys.readouterr().err
+    assert main(["console", "--db", str(tmp_path / "no-such-folder" / "c.db")]) == 2
+    assert "cannot open" in capsys.readouterr().err

@@ -187,6 +187,9 @@ def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = 
         form = await request.form()
         name, password = str(form.get("name", "")), str(form.get("password", ""))
         nxt = _safe_next(str(form.get("next", "/")))
+        if len(password) > 1024 or len(name) > 64:
+            return page(request, "login.html", status=422, next=nxt,
+                        error="name: at most 64 characters; password: at most 1024")
         user = console(request).store.user_by_name(name) if name else None
         # Argon2 takes tens of milliseconds on purpose: off the event loop
         ok = await run_in_threadpool(verify_password, user.password_hash, password) if user \

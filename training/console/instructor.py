@@ -122,8 +122,7 @@ def regrade(request: Request, class_id: int,
     c.reload_catalogue()
     for r in c.store.sessions_of_class(class_id):
         if r["finished_at"] is not None:
-            c.desk.forget(r["id"])          # rebuilt with the reloaded exercise
-            c.desk.regrade(r["id"])
+            c.desk.regrade(r["id"])         # from the stored record, under today's rubric
     return RedirectResponse(f"/instructor/classes/{class_id}", status_code=303)
 
 

@@ -74,6 +74,15 @@ class TrainingCore:
 
         return Session.replay(SessionRecord.model_validate_json(record_json), exercise=exercise)
 
+    def record(self, exercise_id: str, seed: int, record_json: str | None, now: float) -> Any:
+        """The session record as stored: the last committed one, its clock at ``now``."""
+        from training.session import SessionRecord
+
+        if record_json is None:
+            return SessionRecord(exercise_id=exercise_id, seed=seed, now=now)
+        rec = SessionRecord.model_validate_json(record_json)
+        return rec.model_copy(update={"now": max(rec.now, now)})
+
     def grade(self, record: Any, exercise: Any) -> Any | None:
         """The grade of a record, or None while the core has no grading."""
         try:
@@ -261,10 +270,21 @@ class SessionDesk:
         self.regrade(session_id, lv)
 
     def regrade(self, session_id: int, lv: Live | None = None) -> dict[str, Any] | None:
-        """Grade a finished session from its record (a pure function of it) and store it."""
-        lv = lv or self.live(session_id)
-        exercise = self.exercise(str(lv.exercise.id))    # the catalogue's rubric as it is now
-        g = self.core.grade(lv.session.record, exercise)
+        """Grade a finished session from its record (a pure function of it) and store it.
+
+        With ``lv`` the live session's record is graded; without, the record is read from
+        the database, so regrading a class does not rebuild every session first."""
+        if lv is not None:
+            exercise_id, record = str(lv.exercise.id), lv.session.record
+        else:
+            row = self.store.session(session_id)
+            if row is None:
+                raise Refusal(f"no session {session_id}")
+            exercise_id = row["exercise_id"]
+            record = self.core.record(exercise_id, int(row["seed"]),
+                                      self.store.latest_record(session_id), row["sim_now"])
+        exercise = self.exercise(exercise_id)    # the catalogue's rubric as it is now
+        g = self.core.grade(record, exercise)
         if g is None:
             return None
         detail = to_plain(g)
