@@ -29,8 +29,9 @@ PASSWORD = "benchmark-password"
 ACTIONS = ("close", "send_check", "file", "verify", "void", "grant", "dispatch")
 
 
-def serve(db: str, port: int) -> None:
-    """The server process: the console on ``db`` with the test exercise as its catalogue."""
+def serve(db: str, port: int, pace: float = 0.0) -> None:
+    """The server process: the console on ``db`` with the test exercise as its catalogue
+    (its pace set to ``pace``)."""
     import uvicorn
 
     from training.console.app import create_app
@@ -42,7 +43,7 @@ def serve(db: str, port: int) -> None:
             from training.exercises import load_exercise
 
             ex = load_exercise(SHORT)
-            return {ex.id: ex}
+            return {ex.id: ex.model_copy(update={"pace": pace})}
 
     uvicorn.run(create_app(ConsoleStore(db), "b" * 48, core=Short()), host="127.0.0.1",
                 port=port, log_level="warning")
@@ -60,7 +61,8 @@ def _pct(xs: list[float], q: float) -> float:
 
 
 def trainee(url: str, name: str, assignment: int, times: dict[str, list[float]],
-            acked: dict[str, int], lock: threading.Lock, ready: threading.Barrier) -> None:
+            acked: dict[str, int], lock: threading.Lock, ready: threading.Barrier,
+            paced: bool) -> None:
     import httpx
 
     with httpx.Client(base_url=url, timeout=120) as c:
@@ -81,7 +83,8 @@ def trainee(url: str, name: str, assignment: int, times: dict[str, list[float]],
         head = {"X-CSRF-Token": token}
         ready.wait()            # the class has started: now they play at once
         n = 0
-        for _ in range(40):
+        for _ in range(400 if paced else 40):
+            polled = time.perf_counter()
             state = timed("state", "GET", f"/api/sessions/{sid}/state").json()
             if state["finished"]:
                 break
@@ -95,13 +98,17 @@ def trainee(url: str, name: str, assignment: int, times: dict[str, list[float]],
                           json={"card_id": card["id"], "action": action})
                 if r.status_code == 201:
                     n += 1
-            if timed("step", "POST", f"/api/sessions/{sid}/step", headers=head,
-                     json={"minutes": 15}).json().get("finished"):
+            if paced:               # the page polls once a second; the clock runs by itself
+                time.sleep(max(0.0, 1.0 - (time.perf_counter() - polled)))
+            elif timed("step", "POST", f"/api/sessions/{sid}/step", headers=head,
+                       json={"minutes": 15}).json().get("finished"):
                 break
         acked[name] = n
 
 
-def run(n: int) -> dict:
+def run(n: int, pace: float = 0.0) -> dict:
+    """``pace`` 0: each trainee steps 15 minutes at a time as fast as it can; > 0: the
+    clock runs ``pace`` simulated minutes a real second and trainees poll once a second."""
     from training.console.auth import hash_password
     from training.console.db import ConsoleStore
 
@@ -117,7 +124,7 @@ def run(n: int) -> dict:
     aid = store.assign(cid, "console-short", None)
     port = _port()
     server = subprocess.Popen([sys.executable, "-c", "from benchmarks.console_load import "
-                               f"serve; serve({db!r}, {port})"], cwd=ROOT,
+                               f"serve; serve({db!r}, {port}, {float(pace)!r})"], cwd=ROOT,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         for _ in range(600):
@@ -131,7 +138,8 @@ def run(n: int) -> dict:
         lock = threading.Lock()
         ready = threading.Barrier(n)
         threads = [threading.Thread(target=trainee, args=(f"http://127.0.0.1:{port}", name,
-                                                          aid, times, acked, lock, ready))
+                                                          aid, times, acked, lock, ready,
+                                                          pace > 0))
                    for name in names]
         t0 = time.perf_counter()
         for t in threads:
@@ -147,7 +155,7 @@ def run(n: int) -> dict:
         stored[s["trainee"]] = s["n_decisions"]
     every = [x for k, xs in times.items() if k in ("state", "decision", "step") for x in xs]
     return {
-        "trainees": n, "wall_seconds": round(wall, 1),
+        "trainees": n, "pace": pace, "wall_seconds": round(wall, 1),
         "decisions_acknowledged": sum(acked.values()), "decisions_stored": sum(stored.values()),
         "decisions_lost": sum(max(acked.get(k, 0) - stored[k], 0) for k in names),
         "p95_ms": {k: _pct(v, .95) for k, v in sorted(times.items())},
@@ -159,7 +167,10 @@ def run(n: int) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--trainees", type=int, default=30)
-    print(json.dumps(run(p.parse_args().trainees)))
+    p.add_argument("--pace", type=float, default=0.0,
+                   help="simulated minutes a real second (0: step by step, as fast as possible)")
+    a = p.parse_args()
+    print(json.dumps(run(a.trainees, a.pace)))
 
 
 if __name__ == "__main__":

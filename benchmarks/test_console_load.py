@@ -17,7 +17,7 @@ pytest.importorskip("httpx", reason="httpx is not installed (dev extra)")
 def test_thirty_trainees_at_once_lose_no_decision() -> None:
     from benchmarks.console_load import run
 
-    figures = run(30)
+    figures = run(30, pace=2.0)       # as in class: the clock runs, pages poll each second
     print("\nconsole load:", json.dumps(figures))
     assert figures["decisions_acknowledged"] > 0
     assert figures["decisions_lost"] == 0
