@@ -249,3 +249,17 @@ def test_a_refused_decision_says_why_and_leaves_no_trace(world, body, message):
     assert message in r.json()["error"]
     assert world["store"].decisions_of(sid) == []
     assert [p["id"] for p in c.get(f"/api/sessions/{sid}/state").json()["pending"]] == ["c7-1"]
+
+
+def test_names_are_shown_as_text_never_as_markup_or_formulas(world):
+    from training.console.instructor import gradebook_csv
+
+    c, token = client(world, "ann")
+    evil = "<script>alert(1)</script>"
+    r = c.post("/instructor/classes", data={"name": evil, "csrf": token})
+    assert r.status_code == 200 and evil not in r.text and "&lt;script&gt;" in r.text
+    text = gradebook_csv("=HYPERLINK(\"x\")", [{"trainee": "+bob", "exercise_id": "e",
+                                                "finished": True, "decisions": 1,
+                                                "sim_now": 60.0, "score": None,
+                                                "letter": None}])
+    assert text.splitlines()[1].startswith("\"'=HYPERLINK(\"\"x\"\")\",'+bob,e,finished")
