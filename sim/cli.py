@@ -27,7 +27,8 @@ __all__ = ["main"]
 # module should import its heavy dependencies inside the handler, so `gridloop --help`
 # stays quick.
 COMMAND_MODULES: tuple[str, ...] = ("sim.ingest.cli", "sim.geo.command", "sim.export.command",
-                                   "sim.experiment.cli", "training.commands")
+                                   "sim.experiment.cli", "training.commands",
+                                   "training.console.cli")
 
 
 def _parser() -> argparse.ArgumentParser:

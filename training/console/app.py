@@ -1,0 +1,219 @@
+"""The console's web app: login, roles, CSRF, and the routers of trainees and instructors.
+
+`create_app` wires a `ConsoleStore` (the database), a `SessionDesk` (live sessions) and the
+exercise catalogue into a FastAPI app with server-rendered Jinja2 pages and the package's own
+JavaScript and stylesheet under ``/static``. Roles are enforced here, on the server: a page or
+API call without a login gets 401, with the wrong role 403, and every POST must carry the
+login's CSRF token (form field ``csrf`` or header ``X-CSRF-Token``) or it gets 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
+
+from sim.errors import GridLoopError
+from training.console.auth import new_csrf_token, same_token, verify_password, verify_unknown
+from training.console.db import ConsoleStore, User
+from training.console.play import SessionDesk, TrainingCore
+
+__all__ = ["create_app", "Console", "LoggedIn", "Instructor", "Trainee", "check_csrf", "page",
+           "fail", "console"]
+
+HERE = Path(__file__).resolve().parent
+COOKIE = "gridloop_console"
+
+
+class Console:
+    """What every route needs: the store, the desk, the catalogue, the templates."""
+
+    def __init__(self, store: ConsoleStore, core: TrainingCore | None = None) -> None:
+        self.store = store
+        self.core = core or TrainingCore()
+        self._catalogue: dict[str, Any] | None = None
+        self.desk = SessionDesk(store, self.catalogue, self.core)
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+    def catalogue(self) -> dict[str, Any]:
+        if self._catalogue is None:
+            self._catalogue = self.core.catalogue()
+        return self._catalogue
+
+    def reload_catalogue(self) -> dict[str, Any]:
+        self._catalogue = None
+        return self.catalogue()
+
+
+def console(request: Request) -> Console:
+    return request.app.state.console
+
+
+class Problem(Exception):
+    """An HTTP error shown as a page (or JSON under /api) with a message for a person."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def fail(status: int, message: str) -> Problem:
+    return Problem(status, message)
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = new_csrf_token()
+    return token
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    c = console(request)
+    user = getattr(request.state, "user", None)
+    return c.templates.TemplateResponse(request, template, {
+        "user": user, "csrf": csrf_token(request), **context}, status_code=status)
+
+
+def current_user(request: Request) -> User:
+    uid = request.session.get("uid")
+    user = console(request).store.user(int(uid)) if isinstance(uid, int) else None
+    if user is None:
+        raise Problem(401, "please log in")
+    request.state.user = user
+    return user
+
+
+LoggedIn = Annotated[User, Depends(current_user)]
+
+
+def require_instructor(user: LoggedIn) -> User:
+    if user.role != "instructor":
+        raise Problem(403, "this page is for instructors; you are logged in as a trainee")
+    return user
+
+
+def require_trainee(user: LoggedIn) -> User:
+    if user.role != "trainee":
+        raise Problem(403, "this page is for trainees; you are logged in as an instructor")
+    return user
+
+
+Instructor = Annotated[User, Depends(require_instructor)]
+Trainee = Annotated[User, Depends(require_trainee)]
+
+
+async def check_csrf(request: Request) -> None:
+    expected = request.session.get("csrf")
+    given = request.headers.get("x-csrf-token")
+    if given is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        given = (await request.form()).get("csrf")
+    if not same_token(expected, given if isinstance(given, str) else None):
+        raise Problem(403, "the form's security token is missing or out of date: "
+                           "reload the page and try again")
+
+
+def _problem_response(request: Request, exc: Problem) -> Response:
+    if request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+            "accept", ""):
+        return JSONResponse({"error": exc.message}, status_code=exc.status)
+    if exc.status == 401:
+        return page(request, "login.html", status=401, error=None,
+                    next=request.url.path if request.method == "GET" else "/")
+    return page(request, "problem.html", status=exc.status, message=exc.message)
+
+
+def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = None,
+               https_only: bool = False) -> FastAPI:
+    """The console app on ``store``; ``secret`` signs the login cookie; ``core`` is the
+    training core (exercises, sessions, grading), `TrainingCore` unless a test gives one."""
+    from training.console import instructor, trainee
+
+    app = FastAPI(title="GridLoop training console", docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.state.console = Console(store, core)
+    app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie=COOKIE,
+                       same_site="strict", https_only=https_only, max_age=12 * 3600)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_exception_handler(Problem, _problem_response)
+
+    async def _http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return _problem_response(request, Problem(exc.status_code, str(exc.detail)))
+    app.add_exception_handler(HTTPException, _http)
+
+    async def _user_error(request: Request, exc: Exception) -> Response:
+        return _problem_response(request, Problem(422, str(exc)))
+    app.add_exception_handler(GridLoopError, _user_error)
+
+    async def _validation(request: Request, exc: Exception) -> Response:
+        errors = getattr(exc, "errors", lambda: [])()
+        text = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: "
+                         f"{e.get('msg', 'invalid')}" for e in errors) or "invalid request"
+        return _problem_response(request, Problem(422, text))
+    from fastapi.exceptions import RequestValidationError
+    app.add_exception_handler(RequestValidationError, _validation)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Callable) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; style-src 'self'; script-src 'self'; "
+                                    "img-src 'self' data:; frame-ancestors 'none'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.get("/", include_in_schema=False)
+    def home(user: LoggedIn) -> Response:
+        return RedirectResponse("/instructor" if user.role == "instructor" else "/trainee",
+                                status_code=303)
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request, next: str = "/") -> Response:
+        return page(request, "login.html", error=None, next=_safe_next(next))
+
+    @app.post("/login", dependencies=[Depends(check_csrf)])
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        name, password = str(form.get("name", "")), str(form.get("password", ""))
+        nxt = _safe_next(str(form.get("next", "/")))
+        if len(password) > 1024 or len(name) > 64:
+            return page(request, "login.html", status=422, next=nxt,
+                        error="name: at most 64 characters; password: at most 1024")
+        user = console(request).store.user_by_name(name) if name else None
+        # Argon2 takes tens of milliseconds on purpose: off the event loop
+        ok = await run_in_threadpool(verify_password, user.password_hash, password) if user \
+            else await run_in_threadpool(verify_unknown, password)
+        if not (user and ok):
+            return page(request, "login.html", status=401, next=nxt,
+                        error="unknown name or wrong password")
+        request.session.clear()
+        request.session["uid"] = user.id
+        request.session["csrf"] = new_csrf_token()      # a fresh token for the new login
+        return RedirectResponse(nxt, status_code=303)
+
+    @app.post("/logout", dependencies=[Depends(check_csrf)])
+    def logout(request: Request) -> Response:
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    app.include_router(trainee.router)
+    app.include_router(instructor.router)
+    return app
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths, so the login form cannot redirect to another site."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target

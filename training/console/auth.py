@@ -1,0 +1,99 @@
+"""Who is at the keyboard: Argon2 password hashes, the cookie secret and CSRF tokens.
+
+Passwords are stored only as Argon2id hashes (argon2-cffi). The login lives in a signed cookie
+(Starlette's SessionMiddleware, itsdangerous) keyed by a secret from ``GRIDLOOP_CONSOLE_SECRET``
+or, failing that, a file generated once with owner-only permissions. Every state-changing
+request carries the session's CSRF token (a form field or the ``X-CSRF-Token`` header).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import re
+import secrets
+import threading
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from sim.errors import GridLoopError
+
+__all__ = ["hash_password", "verify_password", "console_secret", "new_csrf_token",
+           "same_token", "check_user_name", "check_password", "SECRET_ENV"]
+
+SECRET_ENV = "GRIDLOOP_CONSOLE_SECRET"
+_hasher = PasswordHasher()
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+# Argon2 wants 64 MiB and tens of milliseconds a check, on purpose: a class logging in at
+# once queues here rather than holding 30 x 64 MiB at the same time.
+_checks = threading.BoundedSemaphore(2)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    with _checks:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+_DUMMY = hash_password("a password nobody has")
+
+
+def verify_unknown(password: str) -> bool:
+    """Spend the same work as a real check, so timing does not reveal unknown names."""
+    verify_password(_DUMMY, password)
+    return False
+
+
+def check_user_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise GridLoopError(f"user name: expected 2-64 letters, digits, '.', '_' or '-' "
+                            f"starting with a letter or digit, got {name!r}")
+    return name
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise GridLoopError(f"password: expected at least {MIN_PASSWORD} characters, "
+                            f"got {len(password)}")
+    return password
+
+
+def console_secret(secret_file: Path) -> str:
+    """The cookie-signing secret: ``$GRIDLOOP_CONSOLE_SECRET``, else a generated file."""
+    env = os.environ.get(SECRET_ENV, "")
+    if env:
+        if len(env) < 32:
+            raise GridLoopError(f"{SECRET_ENV}: expected at least 32 characters, "
+                                f"got {len(env)}")
+        return env
+    if secret_file.exists():
+        text = secret_file.read_text().strip()
+        if len(text) >= 32:
+            return text
+    secret_file.parent.mkdir(parents=True, exist_ok=True)
+    text = secrets.token_urlsafe(48)
+    tmp = secret_file.with_name(f".{secret_file.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text + "\n")
+    os.replace(tmp, secret_file)
+    return text
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def same_token(expected: str | None, given: str | None) -> bool:
+    return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))

@@ -1,0 +1,63 @@
+"""Pictures and look-ups for the play screen: the SVG map of the unit grids, handbook search.
+
+The map draws each unit grid as one square at its raster cell (row 0 north, col 0 west),
+shaded by subdistrict, with the grid code as its id so the page's script can mark the grid a
+case card points at. Handbook search matches every word of the query against a subclass's
+code, names and criteria, the way a trainee looks a problem up at the desk.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from sim.citymap import CityMap
+from sim.taxonomy import Handbook
+
+__all__ = ["grid_svg", "search_handbook", "CELL"]
+
+CELL = 14        # pixels a grid square
+_SHADES = ("#dfe9f3", "#e7f0dc", "#f5e6d3", "#ece0f0", "#f7f1c8", "#dcefee", "#f2dede")
+
+
+def grid_svg(city: CityMap) -> str:
+    """An inline SVG of the district's grids (escaped; safe to place in a page as is)."""
+    rows = int(city.row.max()) + 1 if city.n_grids else 1
+    cols = int(city.col.max()) + 1 if city.n_grids else 1
+    w, h = cols * CELL, rows * CELL
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="grid-map" data-cell="{CELL}" '
+             f'viewBox="0 0 {w} {h}" width="{w * 2}" height="{h * 2}" '
+             'role="img" aria-label="map of the unit grids">']
+    for i, code in enumerate(city.codes):
+        sub = int(city.subdistrict[i])
+        title = f"{code} {city.subdistrict_names[sub]} / " \
+                f"{city.community_names[int(city.community[i])]}"
+        parts.append(
+            f'<rect id="g-{escape(code)}" class="grid" x="{int(city.col[i]) * CELL}" '
+            f'y="{int(city.row[i]) * CELL}" width="{CELL}" height="{CELL}" '
+            f'fill="{_SHADES[sub % len(_SHADES)]}"><title>{escape(title)}</title></rect>')
+    parts.append(f'<circle id="case-marker" r="{CELL / 3:.1f}" cx="-100" cy="-100"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _limit(sub: Any) -> str:
+    unit = {"wh": "working hours", "wd": "working days", "h": "hours"}[sub.time_limit.unit]
+    return f"{sub.time_limit.value:g} {unit}"
+
+
+def search_handbook(handbook: Handbook, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Subclasses whose code, names or criteria contain every word of ``query``."""
+    words = [w for w in query.lower().split() if w]
+    out = []
+    for sub in handbook.subclasses:
+        text = " ".join((sub.code, sub.name, sub.name_zh, sub.filing_criterion,
+                         sub.closing_criterion, sub.department)).lower()
+        if all(w in text for w in words):
+            out.append({"code": sub.code, "name": sub.name, "name_zh": sub.name_zh,
+                        "kind": sub.kind, "department": sub.department, "urgency": sub.urgency,
+                        "time_limit": _limit(sub), "filing_criterion": sub.filing_criterion,
+                        "closing_criterion": sub.closing_criterion})
+            if len(out) >= limit:
+                break
+    return out

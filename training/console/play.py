@@ -1,0 +1,302 @@
+"""Live sessions behind the console: rebuilt by replay, paced by real time, graded at the end.
+
+The one place the console touches the training core (`training.exercises`,
+`training.session`, `training.grading`). A `SessionDesk` keeps each open session in memory
+with a lock; when a session is not in memory (first use, or after a server restart) it is
+rebuilt from what the database holds: ``Session.replay`` of the last committed record, then
+the clock advanced to the committed simulated time. A decision goes to the engine first (so a
+refused one changes nothing), then to the database; only after the commit is it acknowledged,
+and if the commit fails the in-memory session is dropped and rebuilt from the database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sim.errors import GridLoopError
+from training.console.db import ConsoleStore
+
+__all__ = ["SessionDesk", "Refusal", "exercise_catalogue", "public_exercise", "card_view",
+           "to_plain", "TrainingCore", "MAX_GAP_SECONDS", "STEP_CHOICES"]
+
+MAX_GAP_SECONDS = 5.0      # a paced clock runs only while the trainee's page is open
+STEP_CHOICES = (5, 15, 30, 60, 120, 240)   # minutes a step button may advance
+CARD_FIELDS = ("id", "kind", "case_id", "received_at", "channel", "description", "grid_code",
+               "x", "y", "claimed_subclass", "options")
+EXERCISE_FIELDS = ("id", "title", "level", "role", "briefing", "pace", "window")
+
+
+class Refusal(GridLoopError):
+    """A request the session cannot take (bad card, bad action, finished session...)."""
+
+
+def to_plain(obj: Any) -> Any:
+    """Pydantic models, dataclasses, tuples and enums as JSON-ready values."""
+    if hasattr(obj, "model_dump"):
+        return to_plain(obj.model_dump(mode="json"))
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [to_plain(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item):       # numpy scalars
+        return obj.item()
+    if hasattr(obj, "value") and hasattr(obj, "name") and not isinstance(obj, str | int):
+        return to_plain(obj.value)
+    return obj
+
+
+class TrainingCore:
+    """The training core as the console uses it; tests may hand the desk another one."""
+
+    def catalogue(self) -> dict[str, Any]:
+        """Every shipped exercise by id (`training.exercises.list_exercises`)."""
+        from training.exercises import list_exercises, load_exercise
+
+        out: dict[str, Any] = {}
+        for item in list_exercises():
+            ex = load_exercise(item) if isinstance(item, str) else item
+            out[str(ex.id)] = ex
+        return out
+
+    def new_session(self, exercise: Any, seed: int | None) -> Any:
+        from training.session import Session
+
+        return Session(exercise, seed=seed)
+
+    def replay(self, record_json: str, exercise: Any) -> Any:
+        from training.session import Session, SessionRecord
+
+        return Session.replay(SessionRecord.model_validate_json(record_json), exercise=exercise)
+
+    def record(self, exercise_id: str, seed: int, record_json: str | None, now: float) -> Any:
+        """The session record as stored: the last committed one, its clock at ``now``."""
+        from training.session import SessionRecord
+
+        if record_json is None:
+            return SessionRecord(exercise_id=exercise_id, seed=seed, now=now)
+        rec = SessionRecord.model_validate_json(record_json)
+        return rec.model_copy(update={"now": max(rec.now, now)})
+
+    def grade(self, record: Any, exercise: Any) -> Any | None:
+        """The grade of a record, or None while the core has no grading."""
+        try:
+            from training.grading import grade
+        except ImportError:
+            return None
+        return grade(record, exercise=exercise)
+
+    @property
+    def invalid_decision(self) -> type[Exception]:
+        from training.errors import InvalidDecision
+
+        return InvalidDecision
+
+
+def exercise_catalogue() -> dict[str, Any]:
+    return TrainingCore().catalogue()
+
+
+def public_exercise(ex: Any) -> dict[str, Any]:
+    """What a trainee may know of an exercise: no rubric, no scripted injects, no seed."""
+    return {k: to_plain(getattr(ex, k, None)) for k in EXERCISE_FIELDS}
+
+
+def card_view(card: Any) -> dict[str, Any]:
+    """A card as the trainee sees it: what the platform knows (the core never puts the
+    ground truth on a card), with its options (actions and their fields)."""
+    view = to_plain(card)
+    return view if isinstance(view, dict) else {k: to_plain(getattr(card, k, None))
+                                                for k in CARD_FIELDS}
+
+
+@dataclasses.dataclass
+class Live:
+    session: Any
+    exercise: Any
+    lock: threading.Lock
+    n_decisions: int
+    tick: float          # monotonic seconds of the last clock update
+    finished: bool
+
+
+class SessionDesk:
+    """Open sessions by database id; every call holds that session's lock."""
+
+    def __init__(self, store: ConsoleStore, exercises: Callable[[], dict[str, Any]],
+                 core: TrainingCore | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.store, self._exercises, self._clock = store, exercises, clock
+        self.core = core or TrainingCore()
+        self._live: dict[int, Live] = {}
+        self._guard = threading.Lock()
+        self._building: dict[int, threading.Lock] = {}
+
+    # -- building ---------------------------------------------------------------------------
+    def exercise(self, exercise_id: str) -> Any:
+        ex = self._exercises().get(exercise_id)
+        if ex is None:
+            raise Refusal(f"exercise {exercise_id!r} is not in the catalogue")
+        return ex
+
+    def _build(self, session_id: int) -> Live:
+        row = self.store.session(session_id)
+        if row is None:
+            raise Refusal(f"no session {session_id}")
+        ex = self.exercise(row["exercise_id"])
+        record = self.store.latest_record(session_id)
+        log = self.store.decisions_of(session_id)
+        if record:
+            s = self.core.replay(record, ex)
+        else:
+            s = self.core.new_session(ex, row["seed"])
+            for d in log:      # a log without records: replay it decision by decision
+                if d["sim_time"] > s.now:
+                    s.advance(d["sim_time"] - s.now)
+                s.decide(d["card_id"], d["action"], **d["fields"])
+        if row["sim_now"] > s.now and not s.finished:
+            s.advance(row["sim_now"] - s.now)
+        return Live(s, ex, threading.Lock(), len(log), self._clock(),
+                    row["finished_at"] is not None)
+
+    def live(self, session_id: int) -> Live:
+        with self._guard:
+            got = self._live.get(session_id)
+            if got is not None:
+                return got
+            building = self._building.setdefault(session_id, threading.Lock())
+        with building:                      # one rebuild per session, others wait for it
+            with self._guard:
+                got = self._live.get(session_id)
+            if got is None:
+                got = self._build(session_id)
+                with self._guard:
+                    self._live[session_id] = got
+        return got
+
+    def forget(self, session_id: int) -> None:
+        with self._guard:
+            self._live.pop(session_id, None)
+
+    # -- playing ----------------------------------------------------------------------------
+    def state(self, session_id: int, *, run_clock: bool = True) -> dict[str, Any]:
+        """The trainee's view now; a paced clock first catches up with real time."""
+        lv = self.live(session_id)
+        with lv.lock:
+            if run_clock:
+                self._run_clock(session_id, lv)
+            return self._view(lv)
+
+    def step(self, session_id: int, minutes: int | None) -> dict[str, Any]:
+        """Advance a step-by-step session ``minutes``, or (None) to the next card."""
+        lv = self.live(session_id)
+        with lv.lock:
+            if lv.finished:
+                raise Refusal("this session has ended")
+            if float(getattr(lv.exercise, "pace", 0) or 0) > 0:
+                raise Refusal("this exercise runs on its own clock; it has no step button")
+            if minutes is None:      # minute by minute to the next card, at most 4 hours
+                for _ in range(max(STEP_CHOICES)):
+                    self._advance(session_id, lv, 1.0, save=False)
+                    if lv.finished or lv.session.pending():
+                        break
+                self._advance(session_id, lv, 0.0)
+                return self._view(lv)
+            if minutes not in STEP_CHOICES:
+                raise Refusal(f"step: expected one of {', '.join(map(str, STEP_CHOICES))} "
+                              f"minutes, or the next card, got {minutes}")
+            self._advance(session_id, lv, float(minutes))
+            return self._view(lv)
+
+    def decide(self, session_id: int, card_id: str, action: str,
+               fields: dict[str, Any]) -> dict[str, Any]:
+        lv = self.live(session_id)
+        with lv.lock:
+            if lv.finished:
+                raise Refusal("this session has ended; decisions are closed")
+            self._run_clock(session_id, lv)
+            if lv.finished:
+                raise Refusal("the exercise window closed before this decision arrived")
+            try:
+                decision = lv.session.decide(card_id, action, **fields)
+            except self.core.invalid_decision as e:
+                raise Refusal(str(e)) from None
+            except TypeError as e:     # a field the decision point does not take
+                raise Refusal(f"{action}: {e}") from None
+            record = lv.session.record.model_dump_json()
+            try:
+                self.store.record_decision(session_id, lv.n_decisions, float(lv.session.now),
+                                           card_id, action, fields, record)
+            except BaseException:
+                self.forget(session_id)   # the engine took it, the database did not: rebuild
+                raise
+            lv.n_decisions += 1
+            view = self._view(lv)
+            view["acknowledged"] = {"seq": lv.n_decisions - 1, "card_id": card_id,
+                                    "action": action, "decision": to_plain(decision)}
+            return view
+
+    def _run_clock(self, session_id: int, lv: Live) -> None:
+        now = self._clock()
+        gap = min(max(now - lv.tick, 0.0), MAX_GAP_SECONDS)
+        lv.tick = now
+        pace = float(getattr(lv.exercise, "pace", 0) or 0)
+        if pace > 0 and not lv.finished:
+            self._advance(session_id, lv, pace * gap)
+        elif lv.session.finished and not lv.finished:
+            self._finish(session_id, lv)
+
+    def _advance(self, session_id: int, lv: Live, minutes: float, save: bool = True) -> None:
+        s = lv.session
+        if lv.finished:
+            return
+        end = float(s.window_end)
+        minutes = min(minutes, max(end - float(s.now), 0.0))
+        if minutes > 0:
+            s.advance(minutes)
+        if s.finished or float(s.now) >= end:
+            self._finish(session_id, lv)
+        elif save:
+            self.store.set_clock(session_id, float(s.now), finished=False)
+
+    def _finish(self, session_id: int, lv: Live) -> None:
+        self.store.set_clock(session_id, float(lv.session.now), finished=True)
+        lv.finished = True
+        self.regrade(session_id, lv)
+
+    def regrade(self, session_id: int, lv: Live | None = None) -> dict[str, Any] | None:
+        """Grade a finished session from its record (a pure function of it) and store it.
+
+        With ``lv`` the live session's record is graded; without, the record is read from
+        the database, so regrading a class does not rebuild every session first."""
+        if lv is not None:
+            exercise_id, record = str(lv.exercise.id), lv.session.record
+        else:
+            row = self.store.session(session_id)
+            if row is None:
+                raise Refusal(f"no session {session_id}")
+            exercise_id = row["exercise_id"]
+            record = self.core.record(exercise_id, int(row["seed"]),
+                                      self.store.latest_record(session_id), row["sim_now"])
+        exercise = self.exercise(exercise_id)    # the catalogue's rubric as it is now
+        g = self.core.grade(record, exercise)
+        if g is None:
+            return None
+        detail = to_plain(g)
+        letter = getattr(g, "letter", None) or getattr(g, "grade", "")   # the core says grade
+        self.store.save_grade(session_id, float(g.score), str(letter), detail)
+        return detail
+
+    def _view(self, lv: Live) -> dict[str, Any]:
+        s = lv.session
+        return {
+            "now": float(s.now), "clock": str(s.clock_text), "window_end": float(s.window_end),
+            "finished": bool(lv.finished), "pace": float(getattr(lv.exercise, "pace", 0) or 0),
+            "steps": list(STEP_CHOICES), "decisions": lv.n_decisions,
+            "pending": [] if lv.finished else [card_view(c) for c in s.pending()],
+        }
