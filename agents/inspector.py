@@ -11,6 +11,7 @@ it is a geometric draw. Verification and check tasks queue for the beat's inspec
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from typing import TYPE_CHECKING
 
 import mesa
@@ -102,6 +103,7 @@ class InspectorCorps:
         self.u_detect = model.streams["detection"]
         self.shift_starts = [start + s * spec.shift_hours * 60 for s in range(spec.shifts)]
         self.shift_len = spec.shift_hours * 60
+        self._starts_from: dict[int, list[float]] = {}
 
     @property
     def active(self) -> bool:
@@ -227,6 +229,45 @@ class InspectorCorps:
         for pid, b in zip(pids[wait].tolist(), beat[wait].tolist(), strict=True):
             beats[b].pending.append(pid)
         return t
+
+    def watch_one(self, pid: int, grid: int, since: float, p: float) -> float:
+        """`watch_many` for one problem (a recurrence), with the same draw and result,
+        without the cost of one-element arrays."""
+        beats = self.beats
+        if not beats:
+            return INF
+        b = int(self.grid_beat[grid])
+        t0, t1 = beats[0].t0, beats[0].t1
+        u = float(self.u_detect.random(1)[0])
+        if b < 0:
+            return INF
+        t = INF
+        if since < t1 and p > 0 and since >= t0 and self._cycle_arr.size:
+            cyc = float(self._cycle_arr[b])
+            first = t0 + float(self._offset_arr[grid])
+            j0 = 0.0 if since <= first else float(np.ceil((since - first) / cyc))
+            if p >= 1.0:
+                k = 0.0
+            else:  # numpy's log1p, as in `detection_times`, so both give the same bits
+                k = float(np.floor(np.log1p(-u) / np.log1p(-min(p, 0.999999))))
+            t = first + (j0 + k) * cyc
+            if t >= t1:
+                t = INF
+        if t == INF:
+            beats[b].pending.append(pid)
+        return t
+
+    def next_shift_start(self, t: float) -> float:
+        """`next_shift_starts` for one time (the day's candidates are cached)."""
+        lo = int(t // 1440)
+        starts = self._starts_from.get(lo)
+        if starts is None:
+            cal = self.m.calendar
+            starts = self._starts_from[lo] = [
+                d * 1440 + s0 for d in range(lo, lo + 16)
+                if self.spec.days == "all" or cal.is_workday(d) for s0 in self.shift_starts]
+        i = bisect_right(starts, t)
+        return starts[i] if i < len(starts) else INF
 
     def next_shift_starts(self, t: np.ndarray) -> np.ndarray:
         """The first shift start strictly after each time: when a problem no patrol has
