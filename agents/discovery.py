@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.clock import at
+from sim.clock import call_at
 from sim.eventlog import ActorKind, Channel, Step
 from sim.problems import ArrivalModel, Fate
 from sim.randomness import Exponentials
@@ -209,7 +209,7 @@ class Discovery:
             self.armed[pid] = INF
             return
         self.armed[pid] = t
-        at(env, max(t - now, 0.0), (pid, self.m.truth.token[pid]), self._happen_cb)
+        call_at(env, max(t - now, 0.0), self._happen_cb, (pid, self.m.truth.token[pid]))
 
     def rearm(self, pid: int) -> None:
         """After a crew's visit left ``pid`` unsolved: arm what was deferred."""
@@ -224,8 +224,8 @@ class Discovery:
             self.m.truth.token[pid] += 1
             self._arm(pid)
 
-    def _happen(self, ev: object) -> None:
-        pid, token = ev._value  # type: ignore[attr-defined]
+    def _happen(self, value: tuple[int, int]) -> None:
+        pid, token = value
         truth = self.m.truth
         if token != truth.token[pid] or truth.fate[pid]:
             return

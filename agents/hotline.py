@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.callqueue import CallOutcome, CallQueue, Staffing
-from sim.clock import at
+from sim.clock import call_at
 from sim.hotline import (
     KIND_CONSULTATION,
     KIND_GRID,
@@ -137,10 +137,9 @@ class Hotline(mesa.Agent):
     # -- background demand -------------------------------------------------------------------
     def start(self) -> None:
         for day in range(self.m.days):
-            at(self.m.env, day * 1440.0, day, self._new_day)
+            call_at(self.m.env, day * 1440.0, self._new_day, day)
 
-    def _new_day(self, ev: object) -> None:
-        day = ev._value  # type: ignore[attr-defined]
+    def _new_day(self, day: int) -> None:
         t = day * 1440.0
         self.flush(t)
         self._settle_background()
@@ -245,17 +244,16 @@ class Hotline(mesa.Agent):
                            redial)
         env = self.m.env
         if out.answered:
-            at(env, out.end_time - now, (pid, cid), self._work_order)
+            call_at(env, out.end_time - now, self._work_order, (pid, cid))
         elif out.redial_at is not None and out.redial_at < self.m.horizon:
-            at(env, out.redial_at - now, pid, self._redial)
+            call_at(env, out.redial_at - now, self._redial, pid)
 
-    def _redial(self, ev: object) -> None:
-        pid = ev._value  # type: ignore[attr-defined]
+    def _redial(self, pid: int) -> None:
         if self.m.truth.fate[pid] == Fate.OPEN:
             self.problem_call(pid, self.m.env._now, redial=True)
 
-    def _work_order(self, ev: object) -> None:
-        pid, cid = ev._value  # type: ignore[attr-defined]
+    def _work_order(self, value: tuple[int, int]) -> None:
+        pid, cid = value
         m = self.m
         sub = m.truth.subclass[pid]
         self.log.col["deadline_hours"][cid] = (self.spec.urgent_deadline_hours
