@@ -20,6 +20,7 @@ import numpy as np
 from sim.calendar import DailyWindow
 from sim.citymap import make_beats, route_travel_minutes
 from sim.distributions import make_sampler
+from sim.policies import DecisionPoints
 from sim.scenario import clock_minutes
 from sim.staff import StaffPool
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["Inspector", "Beat", "InspectorCorps"]
 
 INF = math.inf
+BUILT_IN_ROUTE = DecisionPoints.patrol_route
 
 
 class Inspector(mesa.Agent):
@@ -131,8 +133,12 @@ class InspectorCorps:
         t0 = ev._value  # type: ignore[attr-defined]
         m = self.m
         city = m.city
-        routes = [m.decisions.patrol_route(b.grids, city.row, city.col) for b in self.beats]
-        key = b"".join(r.tobytes() for r in routes)
+        patrol_route = m.decisions.patrol_route
+        if self._plan_key and getattr(patrol_route, "__func__", None) is BUILT_IN_ROUTE:
+            key = self._plan_key  # the handbook's route depends on the beat alone: unchanged
+        else:
+            routes = [patrol_route(b.grids, city.row, city.col) for b in self.beats]
+            key = b"".join(r.tobytes() for r in routes)
         if key != self._plan_key:  # routes changed (or first shift): redo the fixed parts
             side, speed = m.spec.city.grid_side_m, m.spec.city.walk_speed_kmh
             self._plan_key = key

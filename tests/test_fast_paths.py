@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from sim.model import CityModel
+from sim.policies import DecisionPoints
 from sim.scenario import load_scenario
 
 
@@ -54,3 +55,23 @@ def test_one_recurrence_scalar_equals_vectorised(overrides: tuple[str, ...],
         m.env.run(until=m.horizon)
     assert scalar.events().tobytes() == vector.events().tobytes()
     assert scalar.problems().tobytes() == vector.problems().tobytes()
+
+
+class _SameRoutes(DecisionPoints):
+    """The built-in route, as an override: asked at every shift, and counted."""
+
+    calls = 0
+
+    def patrol_route(self, grids, rows, cols, weights=None):  # noqa: ANN001, ANN201
+        _SameRoutes.calls += 1
+        return super().patrol_route(grids, rows, cols, weights)
+
+
+def test_built_in_routes_are_planned_once_with_the_same_result() -> None:
+    sc = load_scenario("small-town", days=4, seed=5)
+    built_in = CityModel(sc).run()
+    _SameRoutes.calls = 0
+    asked = CityModel(sc, decisions=_SameRoutes()).run()
+    shifts = len(asked.inspectors.beats) and _SameRoutes.calls // len(asked.inspectors.beats)
+    assert shifts >= 4 * asked.spec.inspectors.shifts  # an override is asked every shift
+    assert built_in.events().tobytes() == asked.events().tobytes()
