@@ -12,7 +12,10 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Callable
+from heapq import heappush
 from typing import Any, Literal
+
+from simpy.core import NORMAL
 
 from sim.clock import Clock, call_at
 
@@ -112,7 +115,11 @@ class StaffPool:
             self._started += 1
             if self.on_start is not None:
                 self.on_start(job, server, 0.0)
-            call_at(self.env, minutes, self._finish_cb, (job, server, done))
+            if minutes < 0:
+                raise ValueError(f"{self.name}: negative service time {minutes}")
+            env = self.env  # `call_at`, inlined: the hottest call in the engine
+            heappush(env._queue, (now + minutes, NORMAL, next(env._eid), self._finish_cb,
+                                  (job, server, done)))
             return
         self._nq += 1
         if self.rule == "fifo":
