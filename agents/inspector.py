@@ -98,6 +98,7 @@ class InspectorCorps:
                 self.inspectors.append(Inspector(model, b, s))
         self.patrol_rng = model.streams["patrol"]
         self._plan_key = b""
+        self._plan_built_in = False  # the current plan is the built-in route's
         self._cycle_arr = np.zeros(0)
         self._offset_arr = np.zeros(0)
         self._route = self._legs = self._starts = self._sizes = np.zeros(0, dtype=np.int64)
@@ -134,11 +135,13 @@ class InspectorCorps:
         m = self.m
         city = m.city
         patrol_route = m.decisions.patrol_route
-        if self._plan_key and getattr(patrol_route, "__func__", None) is BUILT_IN_ROUTE:
+        built_in = getattr(patrol_route, "__func__", None) is BUILT_IN_ROUTE
+        if built_in and self._plan_built_in:
             key = self._plan_key  # the handbook's route depends on the beat alone: unchanged
         else:
             routes = [patrol_route(b.grids, city.row, city.col) for b in self.beats]
             key = b"".join(r.tobytes() for r in routes)
+        self._plan_built_in = built_in
         if key != self._plan_key:  # routes changed (or first shift): redo the fixed parts
             side, speed = m.spec.city.grid_side_m, m.spec.city.walk_speed_kmh
             self._plan_key = key
