@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.clock import at
+from sim.clock import call_at
 from sim.eventlog import ActorKind, Channel, Step
 from sim.problems import ArrivalModel, Fate
 from sim.randomness import Exponentials
@@ -161,9 +161,38 @@ class Discovery:
         return first
 
     def create(self, grid: int, subclass: int, t: float, recurrence_of: int = -1) -> int:
-        """One new problem at ``t`` (a recurrence); returns its id."""
-        return self.create_many(np.array([grid]), np.array([subclass]), np.array([t]),
-                                recurrence_of)
+        """One new problem at ``t`` (a recurrence); returns its id.
+
+        The scalar form of `create_many`: the same draws from the same streams in the same
+        order, so the same state (`tests/test_engine.py` pins that), without the ~100 us
+        that numpy costs on one-element arrays (recurrences are ~25,000 a simulated year).
+        """
+        m = self.m
+        pid = m.truth.add(grid, subclass, t, recurrence_of)
+        citizens = self.citizens
+        lam = citizens.rate[subclass] * citizens.grid_factor[grid]
+        draw = float(citizens.batch.standard_exponential(1)[0])
+        self.t_citizen.append(t + draw / lam if lam > 0 else INF)
+        vanish = INF
+        dist = self.vanish_dist[subclass]
+        if dist is not None:
+            vanish = t + float(dist.draw(self.vanish_rng[subclass], 1, 60.0)[0])
+        self.t_vanish.append(vanish)
+        self.armed.append(INF)
+        self.reported.append(False)
+        corps = m.inspectors
+        if not corps.active:
+            self.t_detect.append(INF)
+            self._arm(pid)
+            return pid
+        detect = corps.watch_one(pid, grid, t, self.detect_p[subclass])
+        self.t_detect.append(detect)
+        if detect == INF and corps.grid_beat[grid] >= 0:  # waiting for the beat's rescan
+            until = corps.next_shift_start(max(t, m.env._now))
+            if min(detect, vanish, self.t_citizen[pid]) >= until:
+                return pid
+        self._arm(pid)
+        return pid
 
     def arm_before(self, pid: int, until: float) -> None:
         """Arm a waiting problem's public report or vanishing if it comes before ``until``;
@@ -182,7 +211,7 @@ class Discovery:
             self.armed[pid] = INF
             return
         self.armed[pid] = t
-        at(env, max(t - now, 0.0), (pid, self.m.truth.token[pid]), self._happen_cb)
+        call_at(env, max(t - now, 0.0), self._happen_cb, (pid, self.m.truth.token[pid]))
 
     def rearm(self, pid: int) -> None:
         """After a crew's visit left ``pid`` unsolved: arm what was deferred."""
@@ -197,8 +226,8 @@ class Discovery:
             self.m.truth.token[pid] += 1
             self._arm(pid)
 
-    def _happen(self, ev: object) -> None:
-        pid, token = ev._value  # type: ignore[attr-defined]
+    def _happen(self, value: tuple[int, int]) -> None:
+        pid, token = value
         truth = self.m.truth
         if token != truth.token[pid] or truth.fate[pid]:
             return

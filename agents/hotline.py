@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.callqueue import CallOutcome, CallQueue, Staffing
-from sim.clock import at
+from sim.clock import call_at
 from sim.hotline import (
     KIND_CONSULTATION,
     KIND_GRID,
@@ -49,6 +49,8 @@ _COLUMNS: dict[str, tuple[type, object]] = {  # name: (dtype, fill)
     "satisfied": (np.bool_, False), "case": (np.int32, -1),
 }
 CALL_COLUMNS = tuple(_COLUMNS)
+_OFFERED = ("arrival", "kind", "request_type", "subdistrict", "problem", "redial", "answered",
+            "wait", "ordered_at", "work_order", "abandoned")  # known when a call is offered
 
 
 class CallLog:
@@ -59,6 +61,8 @@ class CallLog:
         self.col = {k: np.full(capacity, fill, dtype=dt) for k, (dt, fill) in _COLUMNS.items()}
         self.units: list[str] = []
         self._unit_index: dict[str, int] = {}
+        self._offered: list[tuple] = []  # rows of `_OFFERED` columns not yet in `col`
+        self._first_offered = 0
 
     def add(self) -> int:
         if self.n == len(self.col["arrival"]):
@@ -69,6 +73,23 @@ class CallLog:
         self.n += 1
         return self.n - 1
 
+    def add_offered(self, row: tuple) -> int:
+        """A new call with its `_OFFERED` columns; they reach `col` in bulk at `sync`
+        (numpy writes one value at a time cost ~1 us a call)."""
+        if not self._offered:
+            self._first_offered = self.n
+        self._offered.append(row)
+        return self.add()
+
+    def sync(self) -> None:
+        """Write the pending `_OFFERED` columns (before reading them)."""
+        rows = self._offered
+        if rows:
+            span = slice(self._first_offered, self._first_offered + len(rows))
+            for name, values in zip(_OFFERED, zip(*rows, strict=True), strict=True):
+                self.col[name][span] = values
+            self._offered = []
+
     def unit(self, name: str) -> int:
         i = self._unit_index.get(name)
         if i is None:
@@ -77,6 +98,7 @@ class CallLog:
         return i
 
     def frame(self) -> pd.DataFrame:
+        self.sync()
         df = pd.DataFrame({k: v[: self.n] for k, v in self.col.items()})
         names = np.asarray([*self.units, ""], dtype=object)
         df["unit"] = names[df["unit"].to_numpy()]
@@ -116,31 +138,19 @@ class Hotline(mesa.Agent):
     # -- records -----------------------------------------------------------------------------
     def _record(self, arrival: float, kind: int, rtype: int, sub: int, problem: int,
                 outcome: CallOutcome, redial: bool) -> int:
-        log = self.log
-        cid = log.add()
-        c = log.col
-        c["arrival"][cid] = arrival
-        c["kind"][cid] = kind
-        c["request_type"][cid] = rtype
-        c["subdistrict"][cid] = sub
-        c["problem"][cid] = problem
-        c["redial"][cid] = redial
         if outcome.answered:
-            c["answered"][cid] = True
-            c["wait"][cid] = outcome.wait
-            c["ordered_at"][cid] = outcome.end_time
-            c["work_order"][cid] = kind != KIND_CONSULTATION
+            row = (arrival, kind, rtype, sub, problem, redial, True, outcome.wait,
+                   outcome.end_time, kind != KIND_CONSULTATION, False)
         else:
-            c["abandoned"][cid] = True
-        return cid
+            row = (arrival, kind, rtype, sub, problem, redial, False, NAN, NAN, False, True)
+        return self.log.add_offered(row)
 
     # -- background demand -------------------------------------------------------------------
     def start(self) -> None:
         for day in range(self.m.days):
-            at(self.m.env, day * 1440.0, day, self._new_day)
+            call_at(self.m.env, day * 1440.0, self._new_day, day)
 
-    def _new_day(self, ev: object) -> None:
-        day = ev._value  # type: ignore[attr-defined]
+    def _new_day(self, day: int) -> None:
         t = day * 1440.0
         self.flush(t)
         self._settle_background()
@@ -186,6 +196,7 @@ class Hotline(mesa.Agent):
     def _settle_background(self) -> None:
         """Route, handle and survey the work orders taken or ended since the last settling
         (vectorised, once a day)."""
+        self.log.sync()
         self._settle_grid()
         ids = np.asarray(self._bg_answered, dtype=np.int64)
         self._bg_answered = []
@@ -245,17 +256,16 @@ class Hotline(mesa.Agent):
                            redial)
         env = self.m.env
         if out.answered:
-            at(env, out.end_time - now, (pid, cid), self._work_order)
+            call_at(env, out.end_time - now, self._work_order, (pid, cid))
         elif out.redial_at is not None and out.redial_at < self.m.horizon:
-            at(env, out.redial_at - now, pid, self._redial)
+            call_at(env, out.redial_at - now, self._redial, pid)
 
-    def _redial(self, ev: object) -> None:
-        pid = ev._value  # type: ignore[attr-defined]
+    def _redial(self, pid: int) -> None:
         if self.m.truth.fate[pid] == Fate.OPEN:
             self.problem_call(pid, self.m.env._now, redial=True)
 
-    def _work_order(self, ev: object) -> None:
-        pid, cid = ev._value  # type: ignore[attr-defined]
+    def _work_order(self, value: tuple[int, int]) -> None:
+        pid, cid = value
         m = self.m
         sub = m.truth.subclass[pid]
         self.log.col["deadline_hours"][cid] = (self.spec.urgent_deadline_hours

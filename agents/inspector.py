@@ -11,6 +11,7 @@ it is a geometric draw. Verification and check tasks queue for the beat's inspec
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from typing import TYPE_CHECKING
 
 import mesa
@@ -19,6 +20,7 @@ import numpy as np
 from sim.calendar import DailyWindow
 from sim.citymap import make_beats, route_travel_minutes
 from sim.distributions import make_sampler
+from sim.policies import DecisionPoints
 from sim.scenario import clock_minutes
 from sim.staff import StaffPool
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["Inspector", "Beat", "InspectorCorps"]
 
 INF = math.inf
+BUILT_IN_ROUTE = DecisionPoints.patrol_route
 
 
 class Inspector(mesa.Agent):
@@ -95,6 +98,7 @@ class InspectorCorps:
                 self.inspectors.append(Inspector(model, b, s))
         self.patrol_rng = model.streams["patrol"]
         self._plan_key = b""
+        self._plan_built_in = False  # the current plan is the built-in route's
         self._cycle_arr = np.zeros(0)
         self._offset_arr = np.zeros(0)
         self._route = self._legs = self._starts = self._sizes = np.zeros(0, dtype=np.int64)
@@ -103,6 +107,7 @@ class InspectorCorps:
         self.u_detect = model.streams["detection"]
         self.shift_starts = [start + s * spec.shift_hours * 60 for s in range(spec.shifts)]
         self.shift_len = spec.shift_hours * 60
+        self._starts_from: dict[int, list[float]] = {}
 
     @property
     def active(self) -> bool:
@@ -131,14 +136,21 @@ class InspectorCorps:
         m = self.m
         city = m.city
         proactive = m.proactive
-        if proactive is None:
-            routes = [m.decisions.patrol_route(b.grids, city.row, city.col) for b in self.beats]
-        else:  # steered toward complaints (agents/proactive.py)
-            w = proactive.grid_weights(t0)
-            routes = [m.decisions.patrol_route(b.grids, city.row, city.col, w[b.grids],
-                                               revisit_share=proactive.hot_share)
-                      for b in self.beats]
-        key = b"".join(r.tobytes() for r in routes)
+        patrol_route = m.decisions.patrol_route
+        built_in = (proactive is None
+                    and getattr(patrol_route, "__func__", None) is BUILT_IN_ROUTE)
+        if built_in and self._plan_built_in:
+            key = self._plan_key  # the handbook's route depends on the beat alone: unchanged
+        else:
+            if proactive is None:
+                routes = [patrol_route(b.grids, city.row, city.col) for b in self.beats]
+            else:  # steered toward complaints (agents/proactive.py)
+                w = proactive.grid_weights(t0)
+                routes = [patrol_route(b.grids, city.row, city.col, w[b.grids],
+                                       revisit_share=proactive.hot_share)
+                          for b in self.beats]
+            key = b"".join(r.tobytes() for r in routes)
+        self._plan_built_in = built_in
         if key != self._plan_key:  # routes changed (or first shift): redo the fixed parts
             side, speed = m.spec.city.grid_side_m, m.spec.city.walk_speed_kmh
             self._plan_key = key
@@ -246,6 +258,47 @@ class InspectorCorps:
         for pid, b in zip(pids[wait].tolist(), beat[wait].tolist(), strict=True):
             beats[b].pending.append(pid)
         return t
+
+    def watch_one(self, pid: int, grid: int, since: float, p: float) -> float:
+        """`watch_many` for one problem (a recurrence), with the same draw and result,
+        without the cost of one-element arrays."""
+        beats = self.beats
+        if not beats:
+            return INF
+        b = int(self.grid_beat[grid])
+        t0, t1 = beats[0].t0, beats[0].t1
+        u = float(self.u_detect.random(1)[0])
+        if b < 0:
+            return INF
+        t = INF
+        if since < t1 and p > 0 and since >= t0 and self._cycle_arr.size:
+            cyc = float(self._cycle_arr[b])
+            if self._visits is not None:  # walked v times a cycle, as in `watch_many`
+                cyc = cyc / max(float(self._visits[grid]), 1.0)
+            first = t0 + float(self._offset_arr[grid])
+            j0 = 0.0 if since <= first else float(np.ceil((since - first) / cyc))
+            if p >= 1.0:
+                k = 0.0
+            else:  # numpy's log1p, as in `detection_times`, so both give the same bits
+                k = float(np.floor(np.log1p(-u) / np.log1p(-min(p, 0.999999))))
+            t = first + (j0 + k) * cyc
+            if t >= t1:
+                t = INF
+        if t == INF:
+            beats[b].pending.append(pid)
+        return t
+
+    def next_shift_start(self, t: float) -> float:
+        """`next_shift_starts` for one time (the day's candidates are cached)."""
+        lo = int(t // 1440)
+        starts = self._starts_from.get(lo)
+        if starts is None:
+            cal = self.m.calendar
+            starts = self._starts_from[lo] = [
+                d * 1440 + s0 for d in range(lo, lo + 16)
+                if self.spec.days == "all" or cal.is_workday(d) for s0 in self.shift_starts]
+        i = bisect_right(starts, t)
+        return starts[i] if i < len(starts) else INF
 
     def next_shift_starts(self, t: np.ndarray) -> np.ndarray:
         """The first shift start strictly after each time: when a problem no patrol has

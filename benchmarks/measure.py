@@ -1,6 +1,7 @@
 """Measure one simulation in a fresh process: CPU and wall seconds, peak memory, counts.
 
     python -m benchmarks.measure dongcheng --days 365
+    python -m benchmarks.measure dongcheng --days 365 --set hotline.enabled=false
 
 Prints one JSON line. Benchmarks run it as a subprocess so peak memory is this run's alone.
 """
@@ -16,8 +17,9 @@ from sim.model import CityModel
 from sim.scenario import load_scenario
 
 
-def measure(scenario: str, days: int, seed: int | None = None) -> dict[str, float]:
-    sc = load_scenario(scenario, days=days, seed=seed)
+def measure(scenario: str, days: int, seed: int | None = None,
+            overrides: list[str] | None = None) -> dict[str, float]:
+    sc = load_scenario(scenario, overrides or (), days=days, seed=seed)
     c0, w0 = time.process_time(), time.perf_counter()
     model = CityModel(sc).run()
     cpu, wall = time.process_time() - c0, time.perf_counter() - w0
@@ -34,8 +36,10 @@ def main() -> None:
     p.add_argument("scenario")
     p.add_argument("--days", type=int, default=365)
     p.add_argument("--seed", type=int)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a scenario override, as in `gridloop run --set`")
     a = p.parse_args()
-    print(json.dumps(measure(a.scenario, a.days, a.seed)))
+    print(json.dumps(measure(a.scenario, a.days, a.seed, a.set)))
 
 
 if __name__ == "__main__":

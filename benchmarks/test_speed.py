@@ -22,20 +22,39 @@ from sim.scenario import load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _measure(scenario: str, days: int) -> dict[str, float]:
+YEAR_BAR_SECONDS = 30.0   # issue: one simulated year of the default city in <= 30 s ...
+YEAR_BAR_MB = 1024.0      # ... and <= 1 GB, in one process on the 2-core project machine
+
+
+def _measure(scenario: str, days: int, *overrides: str) -> dict[str, float]:
+    sets = [a for o in overrides for a in ("--set", o)]
     out = subprocess.run([sys.executable, "-m", "benchmarks.measure", scenario, "--days",
-                          str(days)], cwd=ROOT, capture_output=True, text=True, check=True)
+                          str(days), *sets], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_year_of_default_city(benchmark) -> None:  # noqa: ANN001
-    """Bar: <= 30 s and <= 1 GB for 365 days of dongcheng in one process."""
-    result = benchmark.pedantic(_measure, args=("dongcheng", 365), rounds=1, iterations=1)
+def _against_bar(label: str, r: dict[str, float]) -> str:
+    cpu, mb = r["cpu_seconds"], r["peak_rss_mb"]
+    return (f"{label}: {cpu:.1f} s CPU ({r['wall_seconds']:.1f} s wall), {mb:.0f} MB peak, "
+            f"{r['cases']:,} cases, {r['sim_events']:,} SimPy events, "
+            f"{1e6 * cpu / max(r['sim_events'], 1):.1f} us an event; bar <= "
+            f"{YEAR_BAR_SECONDS:.0f} s CPU: {'met' if cpu <= YEAR_BAR_SECONDS else 'MISSED'}, "
+            f"<= 1 GB: {'met' if mb <= YEAR_BAR_MB else 'MISSED'}")
+
+
+@pytest.mark.parametrize("overrides", [(), ("hotline.enabled=false",)],
+                         ids=["with-hotline", "without-hotline"])
+def test_year_of_default_city(benchmark, overrides: tuple[str, ...]) -> None:  # noqa: ANN001
+    """Bar: <= 30 s and <= 1 GB for 365 days of dongcheng in one process (the default
+    city with its hotline, issue 3; and without it). Measured in a fresh process; the
+    seconds are reported against the bar, not asserted (the machine is shared: +-10%)."""
+    result = benchmark.pedantic(_measure, args=("dongcheng", 365, *overrides), rounds=1,
+                                iterations=1)
     benchmark.extra_info.update(result)
-    print(f"\n365 days of dongcheng: {result['cpu_seconds']:.1f} s CPU, "
-          f"{result['wall_seconds']:.1f} s wall, {result['peak_rss_mb']:.0f} MB peak, "
-          f"{result['cases']:,} cases, {result['sim_events']:,} SimPy events")
-    assert result["peak_rss_mb"] < 1024
+    label = "365 days of dongcheng" + (" without the hotline" if overrides else "")
+    print("\n" + _against_bar(label, result))
+    assert result["peak_rss_mb"] < YEAR_BAR_MB
 
 
 def test_thirty_days_of_small_town(benchmark) -> None:  # noqa: ANN001

@@ -8,7 +8,10 @@ random stream in vectorised blocks, so the engine pays a list pop per draw, not 
 from __future__ import annotations
 
 import math
-from typing import Literal
+from collections.abc import Iterator
+from functools import partial
+from itertools import chain
+from typing import Literal, Self
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -94,23 +97,23 @@ class Dist(BaseModel):
         return rng.choice(v, size=n, p=p)
 
 
-class Sampler:
+class Sampler(partial):
     """Draws one value at a time from a block-vectorised stream.
 
-    Call the instance: ``sampler()`` returns the next value (a Python float).
+    Call the instance: ``sampler()`` returns the next value (a Python float). It is ``next``
+    bound to a chain of blocks of 2,048 draws, so a draw is a call into C with no Python
+    frame; values are used in the order the block was drawn.
     """
 
-    __slots__ = ("_dist", "_rng", "_scale", "_buf")
+    __slots__ = ()
 
-    def __init__(self, dist: Dist, rng: np.random.Generator, scale: float = 1.0) -> None:
-        self._dist, self._rng, self._scale = dist, rng, scale
-        self._buf: list[float] = []
+    def __new__(cls, dist: Dist, rng: np.random.Generator, scale: float = 1.0) -> Self:
+        return super().__new__(cls, next, chain.from_iterable(_blocks(dist, rng, scale)))
 
-    def __call__(self) -> float:
-        buf = self._buf
-        if not buf:
-            buf.extend(self._dist.draw(self._rng, _BLOCK, self._scale)[::-1].tolist())
-        return buf.pop()
+
+def _blocks(dist: Dist, rng: np.random.Generator, scale: float) -> Iterator[list[float]]:
+    while True:
+        yield dist.draw(rng, _BLOCK, scale).tolist()
 
 
 def make_sampler(dist: Dist, rng: np.random.Generator, scale: float = 1.0) -> Sampler:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 import pandas as pd
-import simpy
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 
 from agents.centre import CommandCentre, SupervisionCentre
@@ -29,6 +28,7 @@ from agents.whistle import Whistle
 from sim.behaviour import NO_REACTION, Pressures, Reaction, UnitWeights, pressures, react
 from sim.calendar import WorkingCalendar
 from sim.citymap import CityMap, load_city
+from sim.clock import Clock
 from sim.distributions import Dist, Sampler, make_sampler
 from sim.eventlog import EventLog
 from sim.policies import DecisionPoints
@@ -83,7 +83,7 @@ class CityModel(mesa.Model):
         self.spec = scenario  # (Mesa reserves .scenario)
         self.days = scenario.days
         self.horizon = scenario.days * 1440.0
-        self.env = simpy.Environment()
+        self.env = Clock()
         self.calendar = WorkingCalendar(scenario.calendar, scenario.start_date, scenario.days)
         self.handbook = load_handbook(scenario.resolve(scenario.handbook.file))
         self.city = load_city(scenario.resolve(scenario.city.grids_file),

@@ -126,6 +126,22 @@ class GroundTruth:
             col.extend([fill] * n)
         return first
 
+    def add(self, grid: int, subclass: int, t: float, recurrence_of: int = -1) -> int:
+        """Add one new problem (a recurrence); the scalar form of `add_many`."""
+        pid = len(self.grid)
+        self.grid.append(grid)
+        self.subclass.append(subclass)
+        self.created.append(t)
+        self.found.append(np.nan)
+        self.ended.append(np.nan)
+        self.fate.append(Fate.OPEN)
+        self.first_case.append(-1)
+        self.found_by.append(0)
+        self.recurrence_of.append(recurrence_of)
+        self.case.append(-1)
+        self.token.append(0)
+        return pid
+
     def is_open(self, pid: int) -> bool:
         return self.fate[pid] == Fate.OPEN
 
