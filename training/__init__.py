@@ -1,1 +1,2 @@
-"""The trainee sandbox: exercises, sessions, grading and the browser console (planned)."""
+"""The trainee sandbox: exercises, sessions, grading, the Gymnasium environment and the
+browser console (`training.console`)."""
