@@ -27,13 +27,24 @@ __all__ = ["atomic_write", "events_frame", "write_events", "read_events", "write
            "write_frame"]
 
 
+def _file_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give: 0o666 less the umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(path: Path, write: Callable[[Path], Any]) -> Path:
-    """Call ``write(tmp)`` then rename ``tmp`` to ``path`` (same folder, atomic on POSIX)."""
+    """Call ``write(tmp)`` then rename ``tmp`` to ``path`` (same folder, atomic on POSIX).
+
+    The file gets the usual permissions (mkstemp's private 0600 would hide results from
+    colleagues and from services reading a shared folder)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -8,6 +8,7 @@ All read the experiment folder; none simulates.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,9 @@ def steady_state(folder: str | Path, level: float = 0.95, batch: int = 5) -> pd.
     for (point, label, series), group in daily.groupby(["point", "label", "name"], sort=False):
         wide = group.pivot_table(index="rep", columns="day", values="value", aggfunc="first",
                                  dropna=False)
-        mean_path = np.nanmean(wide.to_numpy(np.float64), axis=0)
+        with warnings.catch_warnings():  # a day with no value in any replication stays NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean_path = np.nanmean(wide.to_numpy(np.float64), axis=0)
         d = mser(np.nan_to_num(mean_path, nan=float(np.nanmean(mean_path))), batch)
         per_rep = [steady_mean(r, d) for r in wide.to_numpy(np.float64)]
         iv = t_interval(per_rep, level)
