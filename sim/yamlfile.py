@@ -14,8 +14,8 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import InputError
 
-__all__ = ["LineMap", "KeyProblem", "read_yaml", "parse_yaml", "validate", "line_of", "describe", "expected",
-           "bundled_names", "find_bundled"]
+__all__ = ["LineMap", "KeyProblem", "read_yaml", "parse_yaml", "validate", "line_of",
+           "describe", "expected", "bundled_names", "find_bundled"]
 
 LineMap = dict[tuple[str | int, ...], int]
 # libyaml's parser when PyYAML was built with it (the wheels are): the same nodes, lines and

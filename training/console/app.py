@@ -39,8 +39,20 @@ class Console:
         self.store = store
         self.core = core or TrainingCore()
         self._catalogue: dict[str, Any] | None = None
+        self._trainees: dict[int, int] = {}
         self.desk = SessionDesk(store, self.catalogue, self.core)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+    def trainee_of(self, session_id: int) -> int | None:
+        """The trainee a session belongs to (None: no such session). Fixed when the session
+        is started and never changed, so kept once read."""
+        got = self._trainees.get(session_id)
+        if got is None:
+            row = self.store.session(session_id)
+            if row is None:
+                return None
+            got = self._trainees[session_id] = int(row["trainee_id"])
+        return got
 
     def catalogue(self) -> dict[str, Any]:
         if self._catalogue is None:

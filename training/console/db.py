@@ -131,7 +131,10 @@ class ConsoleStore:
         kw: dict[str, Any] = {}
         if url.startswith("sqlite"):
             kw["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        self.engine: Engine = sa.create_engine(url, future=True, pool_pre_ping=True, **kw)
+        # a server connection may drop between requests: ping it before use; a SQLite file
+        # cannot, and a ping before each of a poll's queries is one more query each
+        self.engine: Engine = sa.create_engine(url, future=True,
+                                               pool_pre_ping=not url.startswith("sqlite"), **kw)
         if url.startswith("sqlite"):
             @sa.event.listens_for(self.engine, "connect")
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -21,9 +21,13 @@ from sim.errors import GridLoopError
 from training.console.db import ConsoleStore
 
 __all__ = ["SessionDesk", "Refusal", "exercise_catalogue", "public_exercise", "card_view",
-           "to_plain", "TrainingCore", "MAX_GAP_SECONDS", "STEP_CHOICES"]
+           "to_plain", "TrainingCore", "MAX_GAP_SECONDS", "STEP_CHOICES", "CLOCK_SAVE_MINUTES"]
 
 MAX_GAP_SECONDS = 5.0      # a paced clock runs only while the trainee's page is open
+# A paced clock is written to the database when it has moved this many simulated minutes
+# since last written (and with every decision, step and at the end), not on every poll: a
+# restart resumes a session at most this far behind where its page was; no decision is lost.
+CLOCK_SAVE_MINUTES = 10.0
 STEP_CHOICES = (5, 15, 30, 60, 120, 240)   # minutes a step button may advance
 CARD_FIELDS = ("id", "kind", "case_id", "received_at", "channel", "description", "grid_code",
                "x", "y", "claimed_subclass", "options")
@@ -91,6 +95,15 @@ class TrainingCore:
             return None
         return grade(record, exercise=exercise)
 
+    def grade_played(self, session: Any, exercise: Any) -> Any | None:
+        """The grade of a live session as it stands: the same as `grade` of its record,
+        without replaying it (`training.grading.grade`'s ``played``)."""
+        try:
+            from training.grading import grade
+        except ImportError:
+            return None
+        return grade(session.record, exercise=exercise, played=session)
+
     @property
     def invalid_decision(self) -> type[Exception]:
         from training.errors import InvalidDecision
@@ -123,6 +136,7 @@ class Live:
     n_decisions: int
     tick: float          # monotonic seconds of the last clock update
     finished: bool
+    saved: float = 0.0   # the simulated time the database holds for the session
 
 
 class SessionDesk:
@@ -162,7 +176,7 @@ class SessionDesk:
         if row["sim_now"] > s.now and not s.finished:
             s.advance(row["sim_now"] - s.now)
         return Live(s, ex, threading.Lock(), len(log), self._clock(),
-                    row["finished_at"] is not None)
+                    row["finished_at"] is not None, float(row["sim_now"]))
 
     def live(self, session_id: int) -> Live:
         with self._guard:
@@ -236,6 +250,7 @@ class SessionDesk:
                 self.forget(session_id)   # the engine took it, the database did not: rebuild
                 raise
             lv.n_decisions += 1
+            lv.saved = float(lv.session.now)
             view = self._view(lv)
             view["acknowledged"] = {"seq": lv.n_decisions - 1, "card_id": card_id,
                                     "action": action, "decision": to_plain(decision)}
@@ -247,11 +262,14 @@ class SessionDesk:
         lv.tick = now
         pace = float(getattr(lv.exercise, "pace", 0) or 0)
         if pace > 0 and not lv.finished:
-            self._advance(session_id, lv, pace * gap)
+            self._advance(session_id, lv, pace * gap, save=None)
         elif lv.session.finished and not lv.finished:
             self._finish(session_id, lv)
 
-    def _advance(self, session_id: int, lv: Live, minutes: float, save: bool = True) -> None:
+    def _advance(self, session_id: int, lv: Live, minutes: float,
+                 save: bool | None = True) -> None:
+        """Run the session ``minutes`` on; ``save`` the clock: True always, None when it has
+        moved `CLOCK_SAVE_MINUTES` since last saved, False not (the end is always saved)."""
         s = lv.session
         if lv.finished:
             return
@@ -261,11 +279,13 @@ class SessionDesk:
             s.advance(minutes)
         if s.finished or float(s.now) >= end:
             self._finish(session_id, lv)
-        elif save:
+        elif save or (save is None and float(s.now) - lv.saved >= CLOCK_SAVE_MINUTES):
             self.store.set_clock(session_id, float(s.now), finished=False)
+            lv.saved = float(s.now)
 
     def _finish(self, session_id: int, lv: Live) -> None:
         self.store.set_clock(session_id, float(lv.session.now), finished=True)
+        lv.saved = float(lv.session.now)
         lv.finished = True
         self.regrade(session_id, lv)
 
@@ -284,7 +304,8 @@ class SessionDesk:
             record = self.core.record(exercise_id, int(row["seed"]),
                                       self.store.latest_record(session_id), row["sim_now"])
         exercise = self.exercise(exercise_id)    # the catalogue's rubric as it is now
-        g = self.core.grade(record, exercise)
+        played = getattr(self.core, "grade_played", None) if lv is not None else None
+        g = played(lv.session, exercise) if played else self.core.grade(record, exercise)
         if g is None:
             return None
         detail = to_plain(g)

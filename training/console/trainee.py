@@ -1,9 +1,9 @@
 """The trainee's pages: assignments, the play screen, its JSON calls, and the result.
 
-A trainee reaches only their own sessions; every lookup goes through `own_session`, which
-answers 404 for a session that is not theirs (so ids of others' work reveal nothing). Nothing
-here sends the rubric, the scripted injects or the reference run: the grade page opens only
-once the exercise window has closed.
+A trainee reaches only their own sessions; every lookup goes through `own_session` (or, for
+the play calls, `own_live_session`), which answers 404 for a session that is not theirs (so
+ids of others' work reveal nothing). Nothing here sends the rubric, the scripted injects or
+the reference run: the grade page opens only once the exercise window has closed.
 """
 
 from __future__ import annotations
@@ -45,6 +45,13 @@ def own_session(request: Request, session_id: int, user: User) -> dict[str, Any]
     if row is None or row["trainee_id"] != user.id:
         raise fail(404, f"you have no session {session_id}")
     return row
+
+
+def own_live_session(request: Request, session_id: int, user: User) -> None:
+    """`own_session` for the play calls (polls, steps, decisions), which need only to know
+    the session is the user's: a session's trainee never changes, so it is looked up once."""
+    if console(request).trainee_of(session_id) != user.id:
+        raise fail(404, f"you have no session {session_id}")
 
 
 def may_see_session(request: Request, session_id: int, user: User) -> dict[str, Any]:
@@ -99,14 +106,14 @@ def play(request: Request, session_id: int, user: Trainee) -> Response:
 
 @router.get("/api/sessions/{session_id}/state")
 def state(request: Request, session_id: int, user: Trainee) -> Response:
-    own_session(request, session_id, user)
+    own_live_session(request, session_id, user)
     return JSONResponse(console(request).desk.state(session_id))
 
 
 @router.post("/api/sessions/{session_id}/step", dependencies=[Depends(check_csrf)])
 async def step(request: Request, session_id: int,
                user: Trainee) -> Response:
-    own_session(request, session_id, user)
+    own_live_session(request, session_id, user)
     body = await _json(request, StepIn)
     try:
         view = await run_in_threadpool(console(request).desk.step, session_id, body.minutes)
@@ -118,7 +125,7 @@ async def step(request: Request, session_id: int,
 @router.post("/api/sessions/{session_id}/decisions", dependencies=[Depends(check_csrf)])
 async def decide(request: Request, session_id: int,
                  user: Trainee) -> Response:
-    own_session(request, session_id, user)
+    own_live_session(request, session_id, user)
     body = await _json(request, DecisionIn)
     fields = {k: v for k, v in body.fields.items() if v not in (None, "")}
     for k, v in fields.items():
@@ -135,7 +142,7 @@ async def decide(request: Request, session_id: int,
 
 @router.get("/api/sessions/{session_id}/handbook")
 def handbook(request: Request, session_id: int, user: Trainee, q: str = "") -> Response:
-    own_session(request, session_id, user)
+    own_live_session(request, session_id, user)
     if len(q) > 100:
         raise fail(422, f"q: expected at most 100 characters, got {len(q)}")
     lv = console(request).desk.live(session_id)
