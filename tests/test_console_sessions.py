@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from sim.cli import main
 from training.console.app import create_app
+from training.console.db import GroupCommit
 from training.console.play import SessionDesk, TrainingCore
 
 SHORT = Path(__file__).parent / "data" / "console-short.yaml"
@@ -282,3 +284,77 @@ def test_console_refuses_a_bad_database_or_port_in_one_line(tmp_path, capsys):
     assert "--port: expected 1-65535, got 70000" in capsys.readouterr().err
     assert main(["console", "--db", str(tmp_path / "no-such-folder" / "c.db")]) == 2
     assert "cannot open" in capsys.readouterr().err
+
+
+def _wait_until(condition) -> None:
+    """Until ``condition()`` holds (other threads make it so); fails after 10 s."""
+    pause = threading.Event()
+    for _ in range(10_000):
+        if condition():
+            return
+        pause.wait(0.001)
+    raise AssertionError("the other threads never got there")
+
+
+def test_decisions_arriving_together_are_committed_in_one_batch_each_before_it_returns():
+    batches: list[list[int]] = []
+    first_in, release = threading.Event(), threading.Event()
+
+    def write(items):
+        if not batches:           # the first write holds until everyone else is waiting
+            first_in.set()
+            release.wait(10)
+        if 13 in items:
+            raise ValueError("seq 13 is taken")
+        batches.append(sorted(items))
+
+    gc = GroupCommit(write)
+    returned: dict[int, str] = {}
+
+    def one(i):
+        try:
+            gc.commit(i)
+            returned[i] = "committed" if any(i in b for b in batches) else "returned early"
+        except ValueError as e:
+            returned[i] = str(e)
+
+    threads = [threading.Thread(target=one, args=(0,))]
+    threads[0].start()
+    assert first_in.wait(10)
+    threads += [threading.Thread(target=one, args=(i,)) for i in range(1, 20)]
+    for t in threads[1:]:
+        t.start()
+    _wait_until(lambda: len(gc._waiting) == 19)
+    release.set()
+    for t in threads:
+        t.join(10)
+    # one write for the first, one for the 19 that came meanwhile; that batch failed on 13,
+    # so each of its decisions was written alone: 13 fails, every other one is committed
+    assert batches[0] == [0] and len(batches) == 1 + 18
+    assert returned == {i: ("seq 13 is taken" if i == 13 else "committed") for i in range(20)}
+    assert sorted(i for b in batches for i in b) == [i for i in range(20) if i != 13]
+
+
+@pytest.mark.parametrize("kind", DB_KINDS)
+def test_thirty_decisions_at_once_are_all_stored_in_order(kind, tmp_path):
+    store = make_store(kind, tmp_path)
+    _, aid = setup(store, "first-shift")
+    sid = store.start_session(aid, store.user_by_name("bob").id, "first-shift", 7, 0.0)
+    ready = threading.Barrier(30)
+
+    def decide(seq):
+        ready.wait()
+        store.record_decision(sid, seq, float(seq), f"c{seq}", "file", {"n": seq}, None)
+
+    threads = [threading.Thread(target=decide, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    log = store.decisions_of(sid)
+    assert [(d["seq"], d["card_id"], d["fields"]) for d in log] == \
+        [(i, f"c{i}", {"n": i}) for i in range(30)]
+    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        store.record_decision(sid, 4, 99.0, "again", "file", {}, None)
+    assert len(store.decisions_of(sid)) == 30
+    store.close()
