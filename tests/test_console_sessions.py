@@ -179,9 +179,9 @@ def test_grades_live_progress_regrade_and_gradebook_export(kind, tmp_path):
         [("bob", 2, 30.0, False)]
     assert ann.get(f"/sessions/{sid}/result").status_code == 409      # not finished yet
     post(c, token, f"/api/sessions/{sid}/step", {"minutes": 60})
+    page = ann.get(f"/sessions/{sid}/result").text       # waits for the grade on its way
     g = store.grade(sid)
     assert (g["score"], g["letter"]) == (50.0, "C")
-    page = ann.get(f"/sessions/{sid}/result").text
     assert "voided a valid report (major)" in page and "50.0" in page
     assert "voided a valid report (major)" in c.get(f"/sessions/{sid}/result").text
 
@@ -255,6 +255,7 @@ def test_regrading_after_a_rubric_change_gives_what_the_new_rubric_gives(tmp_pat
                  {"card_id": card["id"], "action": no_fields(card)})
         if post(c, token, f"/api/sessions/{sid}/step", {"minutes": 15}).json().get("finished"):
             break
+    assert c.get(f"/sessions/{sid}/result").status_code == 200     # graded by then
     first = store.grade(sid)
     assert first is not None and store.decisions_of(sid)
     store.close()
@@ -357,4 +358,74 @@ def test_thirty_decisions_at_once_are_all_stored_in_order(kind, tmp_path):
     with pytest.raises(Exception, match="(?i)unique|duplicate"):
         store.record_decision(sid, 4, 99.0, "again", "file", {}, None)
     assert len(store.decisions_of(sid)) == 30
+    store.close()
+
+
+def test_a_session_that_ends_is_graded_off_the_request_and_its_result_page_waits(tmp_path):
+    store = make_store("sqlite", tmp_path)
+    _, aid = setup(store, "first-shift")
+    core = FakeCore()
+    grading, release = threading.Event(), threading.Event()
+    plain = core.grade
+
+    def slow_grade(record, exercise):
+        grading.set()
+        assert release.wait(10)
+        return plain(record, exercise)
+    core.grade = slow_grade
+    app = create_app(store, SECRET, core=core)
+    c, token, sid = begin(app, aid)
+    post(c, token, f"/api/sessions/{sid}/step", {"minutes": 30})
+    post(c, token, f"/api/sessions/{sid}/decisions", {"card_id": "c7-1", "action": "file"})
+    end = post(c, token, f"/api/sessions/{sid}/step", {"minutes": 60}).json()
+    assert end["finished"] and grading.wait(10)
+    # the step that ended it has answered while its grade is still being worked out
+    assert store.session(sid)["finished_at"] is not None and store.grade(sid) is None
+    got: list = []
+    page = threading.Thread(target=lambda: got.append(c.get(f"/sessions/{sid}/result")))
+    page.start()
+    release.set()
+    page.join(10)
+    assert got[0].status_code == 200 and "Score <strong>100.0</strong>" in got[0].text
+    assert store.grade(sid)["score"] == 100.0
+    store.close()
+
+
+def test_a_session_that_ended_ungraded_is_graded_when_its_result_is_opened(tmp_path):
+    store = make_store("sqlite", tmp_path)
+    _, aid = setup(store, "first-shift")
+    core = FakeCore()
+    app = create_app(store, SECRET, core=core)
+    c, token, sid = begin(app, aid)
+    post(c, token, f"/api/sessions/{sid}/step", {"minutes": 30})
+    post(c, token, f"/api/sessions/{sid}/decisions", {"card_id": "c7-1", "action": "void"})
+    store.set_clock(sid, 60.0, finished=True)     # the server stopped before grading it
+    restarted = create_app(same_db("sqlite", tmp_path), SECRET, core=FakeCore())
+    c2 = TestClient(restarted)
+    login(c2, "bob")
+    page = c2.get(f"/sessions/{sid}/result")
+    assert page.status_code == 200 and "Score <strong>0.0</strong>" in page.text
+    assert store_of(restarted).grade(sid)["letter"] == "C"
+    store.close()
+
+
+def test_polls_write_a_paced_clock_only_every_ten_simulated_minutes_and_a_restart_resumes(
+        tmp_path):
+    store = make_store("sqlite", tmp_path)
+    _, aid = setup(store, "first-shift")
+    core = FakeCore(pace=2.0)                 # 2 simulated minutes a real second
+    real = [0.0]
+    desk = SessionDesk(store, core.catalogue, core, clock=lambda: real[0])
+    sid = store.start_session(aid, store.user_by_name("bob").id, "first-shift", 7, 0.0)
+    writes: list[float] = []
+    set_clock = store.set_clock
+    store.set_clock = lambda s, now, finished: (writes.append(now), set_clock(s, now, finished))
+    desk.state(sid)
+    for _ in range(12):                       # a poll a second: 24 simulated minutes
+        real[0] += 1.0
+        desk.state(sid)
+    assert writes == [10.0, 20.0]
+    assert store.session(sid)["sim_now"] == 20.0
+    desk.forget(sid)                          # a restart: rebuilt where the database stood
+    assert desk.state(sid, run_clock=False)["now"] == 20.0
     store.close()

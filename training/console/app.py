@@ -40,7 +40,7 @@ class Console:
         self.core = core or TrainingCore()
         self._catalogue: dict[str, Any] | None = None
         self._trainees: dict[int, int] = {}
-        self.desk = SessionDesk(store, self.catalogue, self.core)
+        self.desk = SessionDesk(store, self.catalogue, self.core, grade_in_background=True)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
 
     def trainee_of(self, session_id: int) -> int | None:

@@ -205,7 +205,7 @@ class ConsoleStore:
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=FULL")   # committed means on disk
                 cur.close()
-        self._decisions = GroupCommit(self._write_decisions)
+        self._group = GroupCommit(self._write_together)
         try:
             metadata.create_all(self.engine)
         except sa.exc.OperationalError as e:
@@ -396,22 +396,29 @@ class ConsoleStore:
         row = dict(session_id=session_id, seq=seq, sim_time=sim_time, card_id=card_id,
                    action=action, fields=json.dumps(fields, sort_keys=True), record=record,
                    created_at=_now())
-        self._decisions.commit(row)
 
-    def _write_decisions(self, rows: list[dict[str, Any]]) -> None:
+        def write(c: Connection) -> None:
+            c.execute(decisions.insert().values(**row))
+            c.execute(attempts.update().where(attempts.c.id == session_id)
+                      .values(sim_now=sim_time))
+        self._group.commit(write)
+
+    def _write_together(self, writes: list[Callable[[Connection], None]]) -> None:
         with self.tx() as c:
-            for row in rows:
-                c.execute(decisions.insert().values(**row))
-                c.execute(attempts.update().where(attempts.c.id == row["session_id"])
-                          .values(sim_now=row["sim_time"]))
+            for write in writes:
+                write(c)
 
     def set_clock(self, session_id: int, sim_now: float, finished: bool) -> None:
-        with self.tx() as c:
-            values: dict[str, Any] = {"sim_now": sim_now}
-            if finished:
-                values["finished_at"] = _now()
+        """The session's clock (and its end), committed with whatever else is being written
+        then (a class's clocks end together)."""
+        values: dict[str, Any] = {"sim_now": sim_now}
+        if finished:
+            values["finished_at"] = _now()
+
+        def write(c: Connection) -> None:
             c.execute(attempts.update().where(attempts.c.id == session_id,
                                               attempts.c.finished_at.is_(None)).values(**values))
+        self._group.commit(write)
 
     # -- grades -----------------------------------------------------------------------------
     def save_grade(self, session_id: int, score: float, letter: str, detail: dict) -> None:

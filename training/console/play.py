@@ -12,9 +12,11 @@ and if the commit fails the in-memory session is dropped and rebuilt from the da
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from sim.errors import GridLoopError
@@ -32,6 +34,9 @@ STEP_CHOICES = (5, 15, 30, 60, 120, 240)   # minutes a step button may advance
 CARD_FIELDS = ("id", "kind", "case_id", "received_at", "channel", "description", "grid_code",
                "x", "y", "claimed_subclass", "options")
 EXERCISE_FIELDS = ("id", "title", "level", "role", "briefing", "pace", "window")
+
+
+log = logging.getLogger(__name__)
 
 
 class Refusal(GridLoopError):
@@ -144,8 +149,15 @@ class SessionDesk:
 
     def __init__(self, store: ConsoleStore, exercises: Callable[[], dict[str, Any]],
                  core: TrainingCore | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 grade_in_background: bool = False) -> None:
+        """``grade_in_background``: a session that ends is graded by one grading thread
+        while the request that ended it returns (`graded` waits for it); otherwise in that
+        request. The console grades in the background: a class ends together, and thirty
+        gradings in thirty polls held up every other request of that second."""
         self.store, self._exercises, self._clock = store, exercises, clock
+        self._grader = ThreadPoolExecutor(1, "grading") if grade_in_background else None
+        self._grading: dict[int, Future] = {}
         self.core = core or TrainingCore()
         self._live: dict[int, Live] = {}
         self._guard = threading.Lock()
@@ -287,7 +299,27 @@ class SessionDesk:
         self.store.set_clock(session_id, float(lv.session.now), finished=True)
         lv.saved = float(lv.session.now)
         lv.finished = True
-        self.regrade(session_id, lv)
+        if self._grader is None:
+            self.regrade(session_id, lv)
+            return
+        with self._guard:
+            self._grading[session_id] = self._grader.submit(self._grade_ended, session_id, lv)
+
+    def _grade_ended(self, session_id: int, lv: Live) -> None:
+        with lv.lock:                  # the ended session is read by polls meanwhile
+            try:
+                self.regrade(session_id, lv)
+            except Exception:          # noqa: BLE001 - `graded` grades it again from the record
+                log.exception("grading session %s failed", session_id)
+
+    def graded(self, session_id: int) -> None:
+        """Wait until a session that has ended is graded (if a grade is coming)."""
+        with self._guard:
+            pending = self._grading.get(session_id)
+        if pending is not None:
+            pending.result()
+            with self._guard:
+                self._grading.pop(session_id, None)
 
     def regrade(self, session_id: int, lv: Live | None = None) -> dict[str, Any] | None:
         """Grade a finished session from its record (a pure function of it) and store it.

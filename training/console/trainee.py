@@ -8,6 +8,7 @@ the reference run: the grade page opens only once the exercise window has closed
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -15,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from sim.errors import GridLoopError
 from training.console.app import LoggedIn, Trainee, check_csrf, console, fail, page
 from training.console.db import User
 from training.console.grids import grid_svg, search_handbook
@@ -23,6 +25,7 @@ from training.console.play import Refusal, public_exercise
 __all__ = ["router"]
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 class StepIn(BaseModel):
@@ -157,7 +160,14 @@ def result(request: Request, session_id: int, user: LoggedIn) -> Response:
         if user.role == "trainee":
             return RedirectResponse(f"/sessions/{session_id}", status_code=303)
         raise fail(409, f"{row['trainee']} has not finished this exercise yet")
+    c.desk.graded(session_id)          # the grade of a session that just ended is coming
     grade = c.store.grade(session_id)
+    if grade is None:                  # not graded (the server stopped first): grade it now
+        try:
+            c.desk.regrade(session_id)
+        except GridLoopError as e:     # the page says it is not graded
+            log.warning("session %s cannot be graded: %s", session_id, e)
+        grade = c.store.grade(session_id)
     ex = c.catalogue().get(row["exercise_id"])
     return page(request, "result.html", row=row, grade=grade,
                 title=getattr(ex, "title", row["exercise_id"]),
