@@ -9,6 +9,7 @@ login's CSRF token (form field ``csrf`` or header ``X-CSRF-Token``) or it gets 4
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,8 +41,25 @@ class Console:
         self.core = core or TrainingCore()
         self._catalogue: dict[str, Any] | None = None
         self._trainees: dict[int, int] = {}
+        self._users: dict[int, User] = {}
         self.desk = SessionDesk(store, self.catalogue, self.core, grade_in_background=True)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+    def user(self, user_id: int) -> User | None:
+        """An account by id, read from the database once: accounts are added and their
+        passwords reset, never removed nor given another role, so who a login is does not
+        change (kept without the password hash, which only logging in reads)."""
+        got = self._users.get(user_id)
+        if got is None:
+            got = self.store.user(user_id)
+            if got is None:
+                return None
+            got = self._users[user_id] = dataclasses.replace(got, password_hash="")
+        return got
+
+    def known_user(self, user_id: int) -> User | None:
+        """`user` if it has been read already (no I/O: for the event loop), else None."""
+        return self._users.get(user_id)
 
     def trainee_of(self, session_id: int) -> int | None:
         """The trainee a session belongs to (None: no such session). Fixed when the session
@@ -94,9 +112,12 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         "user": user, "csrf": csrf_token(request), **context}, status_code=status)
 
 
-def current_user(request: Request) -> User:
+async def current_user(request: Request) -> User:
     uid = request.session.get("uid")
-    user = console(request).store.user(int(uid)) if isinstance(uid, int) else None
+    c = console(request)
+    user = c.known_user(uid) if isinstance(uid, int) else None
+    if user is None and isinstance(uid, int):
+        user = await run_in_threadpool(c.user, uid)
     if user is None:
         raise Problem(401, "please log in")
     request.state.user = user
