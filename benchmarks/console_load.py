@@ -4,7 +4,8 @@
 
 Starts `gridloop console`'s app in a separate process (uvicorn, SQLite in a temporary
 folder) with the one-hour test exercise (tests/data/console-short.yaml), then N trainee
-clients, each in its own thread: log in, start, and, all together, until the window closes:
+clients, each in its own thread: log in; once all have, start; and once all have started,
+until the window closes:
 with ``--pace`` the clock runs by itself and each polls once a second (the play page does)
 and takes every waiting card; without, each takes every card and steps 15 simulated minutes
 as fast as it can. The clients start playing at the same instant and so stay in step, the
@@ -131,6 +132,7 @@ def trainee(port: int, name: str, assignment: int, times: dict[str, list[float]]
     timed_form("login", "/login", {"name": name, "password": PASSWORD, "csrf": b.csrf(),
                                    "next": "/"})
     token = b.csrf()
+    ready.wait()            # everyone is logged in: the class starts the exercise together
     head = timed_form("start", f"/trainee/assignments/{assignment}/start", {"csrf": token})
     sid = int(head["location"].rsplit("/", 1)[1])
     api = {"X-CSRF-Token": token, "Content-Type": "application/json"}
@@ -192,7 +194,7 @@ def run(n: int, pace: float = 0.0) -> dict:
         acked: dict[str, int] = {}
         failed: list[str] = []
         lock = threading.Lock()
-        ready = threading.Barrier(n)
+        ready = threading.Barrier(n)          # logged in; started
 
         def play(name: str) -> None:
             try:

@@ -10,6 +10,7 @@ login's CSRF token (form field ``csrf`` or header ``X-CSRF-Token``) or it gets 4
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,6 +41,7 @@ class Console:
         self.store = store
         self.core = core or TrainingCore()
         self._catalogue: dict[str, Any] | None = None
+        self._reading = threading.Lock()
         self._trainees: dict[int, int] = {}
         self._users: dict[int, User] = {}
         self.desk = SessionDesk(store, self.catalogue, self.core, grade_in_background=True)
@@ -73,12 +75,17 @@ class Console:
         return got
 
     def catalogue(self) -> dict[str, Any]:
-        if self._catalogue is None:
-            self._catalogue = self.core.catalogue()
-        return self._catalogue
+        got = self._catalogue
+        if got is None:
+            with self._reading:         # read once, also when a class starts together
+                if self._catalogue is None:
+                    self._catalogue = self.core.catalogue()
+                got = self._catalogue
+        return got
 
     def reload_catalogue(self) -> dict[str, Any]:
-        self._catalogue = None
+        with self._reading:
+            self._catalogue = None
         return self.catalogue()
 
 
