@@ -245,7 +245,7 @@ class SessionDesk:
         with lv.lock:
             if lv.finished:
                 raise Refusal("this session has ended; decisions are closed")
-            self._run_clock(session_id, lv)
+            self._run_clock(session_id, lv, save=False)   # the decision's commit saves it
             if lv.finished:
                 raise Refusal("the exercise window closed before this decision arrived")
             try:
@@ -268,13 +268,13 @@ class SessionDesk:
                                     "action": action, "decision": to_plain(decision)}
             return view
 
-    def _run_clock(self, session_id: int, lv: Live) -> None:
+    def _run_clock(self, session_id: int, lv: Live, save: bool | None = None) -> None:
         now = self._clock()
         gap = min(max(now - lv.tick, 0.0), MAX_GAP_SECONDS)
         lv.tick = now
         pace = float(getattr(lv.exercise, "pace", 0) or 0)
         if pace > 0 and not lv.finished:
-            self._advance(session_id, lv, pace * gap, save=None)
+            self._advance(session_id, lv, pace * gap, save=save)
         elif lv.session.finished and not lv.finished:
             self._finish(session_id, lv)
 
