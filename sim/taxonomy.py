@@ -8,6 +8,7 @@ and to the public, how long handling takes, whether it goes away by itself).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.distributions import Dist
 from sim.errors import InputError
-from sim.yamlfile import LineMap, line_of, read_yaml, validate
+from sim.yamlfile import LineMap, line_of, parse_yaml, read_yaml, validate
 
 __all__ = ["TimeLimit", "ProblemClass", "Subclass", "Handbook", "load_handbook"]
 
@@ -107,9 +108,28 @@ class Handbook(_Spec):
 
 
 def load_handbook(path: str | Path) -> Handbook:
-    """Load a handbook YAML; errors name the file, line and subclass field."""
+    """Load a handbook YAML; errors name the file, line and subclass field.
+
+    A handbook is frozen, so every model, session and reference run reading the same file
+    with the same content shares one (parsing and checking it takes tens of milliseconds);
+    a file edited since is read again."""
     p = Path(path)
-    data, lines = read_yaml(p)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        data, lines = read_yaml(p)        # raises the located error
+        return _handbook(str(p), data, lines)
+    return _parsed_handbook(str(p), text)
+
+
+@lru_cache(maxsize=16)
+def _parsed_handbook(file: str, text: str) -> Handbook:
+    data, lines = parse_yaml(text, file)
+    return _handbook(file, data, lines)
+
+
+def _handbook(file: str, data: Any, lines: LineMap) -> Handbook:
+    p = Path(file)
     if not isinstance(data, dict):
         raise InputError(str(p), 1, "",
                          f"expected a mapping with classes and subclasses, got {data!r}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from sim.cli import main
 from training.console.app import create_app
+from training.console.db import GroupCommit
 from training.console.play import SessionDesk, TrainingCore
 
 SHORT = Path(__file__).parent / "data" / "console-short.yaml"
@@ -177,9 +179,9 @@ def test_grades_live_progress_regrade_and_gradebook_export(kind, tmp_path):
         [("bob", 2, 30.0, False)]
     assert ann.get(f"/sessions/{sid}/result").status_code == 409      # not finished yet
     post(c, token, f"/api/sessions/{sid}/step", {"minutes": 60})
+    page = ann.get(f"/sessions/{sid}/result").text       # waits for the grade on its way
     g = store.grade(sid)
     assert (g["score"], g["letter"]) == (50.0, "C")
-    page = ann.get(f"/sessions/{sid}/result").text
     assert "voided a valid report (major)" in page and "50.0" in page
     assert "voided a valid report (major)" in c.get(f"/sessions/{sid}/result").text
 
@@ -253,6 +255,7 @@ def test_regrading_after_a_rubric_change_gives_what_the_new_rubric_gives(tmp_pat
                  {"card_id": card["id"], "action": no_fields(card)})
         if post(c, token, f"/api/sessions/{sid}/step", {"minutes": 15}).json().get("finished"):
             break
+    assert c.get(f"/sessions/{sid}/result").status_code == 200     # graded by then
     first = store.grade(sid)
     assert first is not None and store.decisions_of(sid)
     store.close()
@@ -282,3 +285,147 @@ def test_console_refuses_a_bad_database_or_port_in_one_line(tmp_path, capsys):
     assert "--port: expected 1-65535, got 70000" in capsys.readouterr().err
     assert main(["console", "--db", str(tmp_path / "no-such-folder" / "c.db")]) == 2
     assert "cannot open" in capsys.readouterr().err
+
+
+def _wait_until(condition) -> None:
+    """Until ``condition()`` holds (other threads make it so); fails after 10 s."""
+    pause = threading.Event()
+    for _ in range(10_000):
+        if condition():
+            return
+        pause.wait(0.001)
+    raise AssertionError("the other threads never got there")
+
+
+def test_decisions_arriving_together_are_committed_in_one_batch_each_before_it_returns():
+    batches: list[list[int]] = []
+    first_in, release = threading.Event(), threading.Event()
+
+    def write(items):
+        if not batches:           # the first write holds until everyone else is waiting
+            first_in.set()
+            release.wait(10)
+        if 13 in items:
+            raise ValueError("seq 13 is taken")
+        batches.append(sorted(items))
+
+    gc = GroupCommit(write)
+    returned: dict[int, str] = {}
+
+    def one(i):
+        try:
+            gc.commit(i)
+            returned[i] = "committed" if any(i in b for b in batches) else "returned early"
+        except ValueError as e:
+            returned[i] = str(e)
+
+    threads = [threading.Thread(target=one, args=(0,))]
+    threads[0].start()
+    assert first_in.wait(10)
+    threads += [threading.Thread(target=one, args=(i,)) for i in range(1, 20)]
+    for t in threads[1:]:
+        t.start()
+    _wait_until(lambda: len(gc._waiting) == 19)
+    release.set()
+    for t in threads:
+        t.join(10)
+    # one write for the first, one for the 19 that came meanwhile; that batch failed on 13,
+    # so each of its decisions was written alone: 13 fails, every other one is committed
+    assert batches[0] == [0] and len(batches) == 1 + 18
+    assert returned == {i: ("seq 13 is taken" if i == 13 else "committed") for i in range(20)}
+    assert sorted(i for b in batches for i in b) == [i for i in range(20) if i != 13]
+
+
+@pytest.mark.parametrize("kind", DB_KINDS)
+def test_thirty_decisions_at_once_are_all_stored_in_order(kind, tmp_path):
+    store = make_store(kind, tmp_path)
+    _, aid = setup(store, "first-shift")
+    sid = store.start_session(aid, store.user_by_name("bob").id, "first-shift", 7, 0.0)
+    ready = threading.Barrier(30)
+
+    def decide(seq):
+        ready.wait()
+        store.record_decision(sid, seq, float(seq), f"c{seq}", "file", {"n": seq}, None)
+
+    threads = [threading.Thread(target=decide, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    log = store.decisions_of(sid)
+    assert [(d["seq"], d["card_id"], d["fields"]) for d in log] == \
+        [(i, f"c{i}", {"n": i}) for i in range(30)]
+    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        store.record_decision(sid, 4, 99.0, "again", "file", {}, None)
+    assert len(store.decisions_of(sid)) == 30
+    store.close()
+
+
+def test_a_session_that_ends_is_graded_off_the_request_and_its_result_page_waits(tmp_path):
+    store = make_store("sqlite", tmp_path)
+    _, aid = setup(store, "first-shift")
+    core = FakeCore()
+    grading, release = threading.Event(), threading.Event()
+    plain = core.grade
+
+    def slow_grade(record, exercise):
+        grading.set()
+        assert release.wait(10)
+        return plain(record, exercise)
+    core.grade = slow_grade
+    app = create_app(store, SECRET, core=core)
+    c, token, sid = begin(app, aid)
+    post(c, token, f"/api/sessions/{sid}/step", {"minutes": 30})
+    post(c, token, f"/api/sessions/{sid}/decisions", {"card_id": "c7-1", "action": "file"})
+    end = post(c, token, f"/api/sessions/{sid}/step", {"minutes": 60}).json()
+    assert end["finished"] and grading.wait(10)
+    # the step that ended it has answered while its grade is still being worked out
+    assert store.session(sid)["finished_at"] is not None and store.grade(sid) is None
+    got: list = []
+    page = threading.Thread(target=lambda: got.append(c.get(f"/sessions/{sid}/result")))
+    page.start()
+    release.set()
+    page.join(10)
+    assert got[0].status_code == 200 and "Score <strong>100.0</strong>" in got[0].text
+    assert store.grade(sid)["score"] == 100.0
+    store.close()
+
+
+def test_a_session_that_ended_ungraded_is_graded_when_its_result_is_opened(tmp_path):
+    store = make_store("sqlite", tmp_path)
+    _, aid = setup(store, "first-shift")
+    core = FakeCore()
+    app = create_app(store, SECRET, core=core)
+    c, token, sid = begin(app, aid)
+    post(c, token, f"/api/sessions/{sid}/step", {"minutes": 30})
+    post(c, token, f"/api/sessions/{sid}/decisions", {"card_id": "c7-1", "action": "void"})
+    store.set_clock(sid, 60.0, finished=True)     # the server stopped before grading it
+    restarted = create_app(same_db("sqlite", tmp_path), SECRET, core=FakeCore())
+    c2 = TestClient(restarted)
+    login(c2, "bob")
+    page = c2.get(f"/sessions/{sid}/result")
+    assert page.status_code == 200 and "Score <strong>0.0</strong>" in page.text
+    assert store_of(restarted).grade(sid)["letter"] == "C"
+    store.close()
+
+
+def test_polls_write_a_paced_clock_only_every_ten_simulated_minutes_and_a_restart_resumes(
+        tmp_path):
+    store = make_store("sqlite", tmp_path)
+    _, aid = setup(store, "first-shift")
+    core = FakeCore(pace=2.0)                 # 2 simulated minutes a real second
+    real = [0.0]
+    desk = SessionDesk(store, core.catalogue, core, clock=lambda: real[0])
+    sid = store.start_session(aid, store.user_by_name("bob").id, "first-shift", 7, 0.0)
+    writes: list[float] = []
+    set_clock = store.set_clock
+    store.set_clock = lambda s, now, finished: (writes.append(now), set_clock(s, now, finished))
+    desk.state(sid)
+    for _ in range(12):                       # a poll a second: 24 simulated minutes
+        real[0] += 1.0
+        desk.state(sid)
+    assert writes == [10.0, 20.0]
+    assert store.session(sid)["sim_now"] == 20.0
+    desk.forget(sid)                          # a restart: rebuilt where the database stood
+    assert desk.state(sid, run_clock=False)["now"] == 20.0
+    store.close()

@@ -16,6 +16,7 @@ from training.cards import Decision
 from training.cohort import GRADEBOOK_COLUMNS, cohort_report, write_gradebook_csv
 from training.exercises import Exercise, Rubric
 from training.grading import grade
+from training.outcome import measure, reference_events, reference_measures
 from training.rules import judge
 from training.session import CardFacts, Session
 
@@ -138,6 +139,28 @@ def test_grading_is_pure_and_a_new_rubric_regrades(graded: dict) -> None:
     only_accuracy = Rubric(weights={"accuracy": 1, "timeliness": 0, "outcome": 0})
     g = grade(rec, ex, only_accuracy)
     assert g.score == pytest.approx(g.accuracy, abs=0.05) and g.score != again.score
+
+
+def test_a_live_session_graded_as_it_stands_grades_as_its_replay(graded: dict) -> None:
+    ex, bad, good = graded["ex"], graded["bad"], graded["good"]
+    assert grade(bad.record, ex, played=bad) == graded["g_bad"]
+    # a session that is not the record's (other decisions) is not taken for it: replayed
+    assert grade(bad.record, ex, played=good) == graded["g_bad"]
+    s = Session(ex)
+    s.advance(30)
+    early = s.record
+    s.advance(30)              # its clock moved on since the record was taken: replayed
+    assert grade(early, ex, played=s) == grade(early, ex)
+    assert grade(early, ex, played=s).outcome.at == early.now
+
+
+def test_the_shared_reference_run_measures_as_a_fresh_one(graded: dict) -> None:
+    ex, rec = graded["ex"], graded["bad"].record
+    n_grids = graded["bad"].city.n_grids
+    fresh = measure(reference_events(ex, rec.seed, rec.now), rec.now, n_grids)
+    assert reference_measures(ex, rec.seed, rec.now, n_grids) == fresh
+    other = measure(reference_events(ex, rec.seed + 1, rec.now), rec.now, n_grids)
+    assert reference_measures(ex, rec.seed + 1, rec.now, n_grids) == other != fresh
 
 
 def test_cards_left_waiting_past_their_limit_are_missed() -> None:

@@ -9,13 +9,18 @@ Change the rubric and grade again: the same record gives the new grade.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict
 
 from sim.evaluation.scoring import grade as grade_letter
 from training.cards import Decision, FieldValue, SessionRecord
 from training.exercises import Exercise, Rubric, load_exercise
-from training.outcome import Outcome, compare, measure, reference_events
+from training.outcome import Outcome, compare, measure, reference_measures
 from training.rules import Deviation, judge, judge_time
+
+if TYPE_CHECKING:
+    from training.session import Session
 
 __all__ = ["grade", "Grade", "DecisionFeedback", "Deviation", "Outcome"]
 
@@ -70,13 +75,17 @@ def _part(points: list[float], cap: float) -> float:
 
 
 def grade(record: SessionRecord, exercise: Exercise | None = None,
-          rubric: Rubric | None = None) -> Grade:
+          rubric: Rubric | None = None, *, played: Session | None = None) -> Grade:
     """Grade a session record (see the module docstring).
 
     Args:
         record: the session record.
         exercise: the exercise it was played on (default: the bundled one of that id).
         rubric: grade under this rubric instead of the exercise's own.
+        played: the live session ``record`` was taken from, left as it is: judged as it
+            stands instead of replayed (a replay of the record rebuilds exactly that state,
+            so the grade is the same; the console grades a session this way as it ends).
+            Ignored unless its exercise, seed, decisions and clock are the record's.
 
     Raises:
         RecordMismatch: the record does not replay on the exercise.
@@ -86,7 +95,8 @@ def grade(record: SessionRecord, exercise: Exercise | None = None,
     if exercise is None:
         exercise = load_exercise(record.exercise_id)
     rubric = rubric or exercise.rubric
-    s = Session.replay(record, exercise)
+    s = played if played is not None and _is_played(played, record, exercise) else \
+        Session.replay(record, exercise)
     m = s.model
     hb = m.handbook
     sev = rubric.severity.model_dump()
@@ -123,10 +133,9 @@ def grade(record: SessionRecord, exercise: Exercise | None = None,
             deviations=(*devs, *late), points_lost=min(cap, a) + min(cap, t)))
     accuracy, timeliness = _part(acc_pts, cap), _part(time_pts, cap)
     at = now
-    ref = reference_events(exercise, record.seed, at)
     n_grids = m.city.n_grids
-    outcome = compare(measure(s.events(), at, n_grids), measure(ref, at, n_grids), at,
-                      exercise.role)
+    outcome = compare(measure(s.events(), at, n_grids),
+                      reference_measures(exercise, record.seed, at, n_grids), at, exercise.role)
     wa, wt, wo = rubric.weights.normalised()
     score = round(wa * accuracy + wt * timeliness + wo * outcome.score, 1)
     n_dev = sum(len(fb.deviations) for fb in feedback)
@@ -139,3 +148,9 @@ def grade(record: SessionRecord, exercise: Exercise | None = None,
                  grade=grade_letter(score), accuracy=accuracy, timeliness=timeliness,
                  outcome_score=outcome.score, n_cards=len(feedback), n_missed=missed,
                  decisions=tuple(feedback), outcome=outcome, rubric=rubric, summary=summary)
+
+
+def _is_played(s: Session, record: SessionRecord, exercise: Exercise) -> bool:
+    """``s`` is the session ``record`` describes: same exercise, seed, decisions and clock."""
+    return (s.exercise.id == exercise.id == record.exercise_id and s.seed == record.seed
+            and tuple(s.decisions) == tuple(record.decisions) and s.now == record.now)

@@ -9,6 +9,8 @@ for the whole district, and each difference is said in a sentence.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
@@ -19,7 +21,7 @@ from training.desk import HandbookDesk
 from training.exercises import Exercise
 from training.injects import InjectNote
 
-__all__ = ["Metric", "Outcome", "measure", "reference_events", "compare"]
+__all__ = ["Metric", "Outcome", "measure", "reference_events", "reference_measures", "compare"]
 
 
 class Metric(BaseModel):
@@ -62,6 +64,27 @@ def reference_events(exercise: Exercise, seed: int, until: float) -> np.ndarray:
     if until > 0:
         model.env.run(until=until)
     return model.events()
+
+
+def reference_measures(exercise: Exercise, seed: int, at: float,
+                       n_grids: int) -> dict[str, float]:
+    """`measure` of `reference_events` at ``at``: the same for every trainee of a class (same
+    exercise, seed and end), so it is run once and shared; a class finishing together grades
+    against one reference run."""
+    key = (exercise.model_dump_json(), int(seed), float(at), int(n_grids))
+    with _LOCK:
+        got = _REFERENCE.get(key)
+    if got is None:
+        got = measure(reference_events(exercise, seed, at), at, n_grids)
+        with _LOCK:
+            _REFERENCE[key] = got
+            while len(_REFERENCE) > 64:            # oldest first
+                _REFERENCE.pop(next(iter(_REFERENCE)))
+    return dict(got)
+
+
+_REFERENCE: dict[tuple[str, int, float, int], dict[str, float]] = {}
+_LOCK = threading.Lock()
 
 
 def measure(events: np.ndarray, at: float, n_grids: int) -> dict[str, float]:

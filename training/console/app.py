@@ -9,6 +9,8 @@ login's CSRF token (form field ``csrf`` or header ``X-CSRF-Token``) or it gets 4
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,16 +41,51 @@ class Console:
         self.store = store
         self.core = core or TrainingCore()
         self._catalogue: dict[str, Any] | None = None
-        self.desk = SessionDesk(store, self.catalogue, self.core)
+        self._reading = threading.Lock()
+        self._trainees: dict[int, int] = {}
+        self._users: dict[int, User] = {}
+        self.desk = SessionDesk(store, self.catalogue, self.core, grade_in_background=True)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
 
+    def user(self, user_id: int) -> User | None:
+        """An account by id, read from the database once: accounts are added and their
+        passwords reset, never removed nor given another role, so who a login is does not
+        change (kept without the password hash, which only logging in reads)."""
+        got = self._users.get(user_id)
+        if got is None:
+            got = self.store.user(user_id)
+            if got is None:
+                return None
+            got = self._users[user_id] = dataclasses.replace(got, password_hash="")
+        return got
+
+    def known_user(self, user_id: int) -> User | None:
+        """`user` if it has been read already (no I/O: for the event loop), else None."""
+        return self._users.get(user_id)
+
+    def trainee_of(self, session_id: int) -> int | None:
+        """The trainee a session belongs to (None: no such session). Fixed when the session
+        is started and never changed, so kept once read."""
+        got = self._trainees.get(session_id)
+        if got is None:
+            row = self.store.session(session_id)
+            if row is None:
+                return None
+            got = self._trainees[session_id] = int(row["trainee_id"])
+        return got
+
     def catalogue(self) -> dict[str, Any]:
-        if self._catalogue is None:
-            self._catalogue = self.core.catalogue()
-        return self._catalogue
+        got = self._catalogue
+        if got is None:
+            with self._reading:         # read once, also when a class starts together
+                if self._catalogue is None:
+                    self._catalogue = self.core.catalogue()
+                got = self._catalogue
+        return got
 
     def reload_catalogue(self) -> dict[str, Any]:
-        self._catalogue = None
+        with self._reading:
+            self._catalogue = None
         return self.catalogue()
 
 
@@ -82,9 +119,12 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         "user": user, "csrf": csrf_token(request), **context}, status_code=status)
 
 
-def current_user(request: Request) -> User:
+async def current_user(request: Request) -> User:
     uid = request.session.get("uid")
-    user = console(request).store.user(int(uid)) if isinstance(uid, int) else None
+    c = console(request)
+    user = c.known_user(uid) if isinstance(uid, int) else None
+    if user is None and isinstance(uid, int):
+        user = await run_in_threadpool(c.user, uid)
     if user is None:
         raise Problem(401, "please log in")
     request.state.user = user
@@ -94,13 +134,14 @@ def current_user(request: Request) -> User:
 LoggedIn = Annotated[User, Depends(current_user)]
 
 
-def require_instructor(user: LoggedIn) -> User:
+# role checks do no I/O, so they run on the event loop (a sync one is a trip to a thread)
+async def require_instructor(user: LoggedIn) -> User:
     if user.role != "instructor":
         raise Problem(403, "this page is for instructors; you are logged in as a trainee")
     return user
 
 
-def require_trainee(user: LoggedIn) -> User:
+async def require_trainee(user: LoggedIn) -> User:
     if user.role != "trainee":
         raise Problem(403, "this page is for trainees; you are logged in as an instructor")
     return user
@@ -129,6 +170,38 @@ def _problem_response(request: Request, exc: Problem) -> Response:
         return page(request, "login.html", status=401, error=None,
                     next=request.url.path if request.method == "GET" else "/")
     return page(request, "problem.html", status=exc.status, message=exc.message)
+
+
+HEADERS = (
+    (b"content-security-policy", b"default-src 'self'; style-src 'self'; script-src 'self'; "
+                                 b"img-src 'self' data:; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),
+)
+
+
+class SecurityHeaders:
+    """Every response gets `HEADERS` unless it set them itself (a plain ASGI middleware:
+    Starlette's ``@app.middleware("http")`` runs each request through extra tasks and
+    streams, a few milliseconds a request under load)."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _ in message.get("headers", ())}
+                message["headers"] = [*message.get("headers", ()),
+                                      *((k, v) for k, v in HEADERS if k not in have)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = None,
@@ -162,16 +235,7 @@ def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = 
     from fastapi.exceptions import RequestValidationError
     app.add_exception_handler(RequestValidationError, _validation)
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Callable) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; style-src 'self'; script-src 'self'; "
-                                    "img-src 'self' data:; frame-ancestors 'none'")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/", include_in_schema=False)
     def home(user: LoggedIn) -> Response:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +124,67 @@ class User:
     password_hash: str
 
 
+class _Waiter:
+    __slots__ = ("item", "done", "lead", "error")
+
+    def __init__(self, item: Any) -> None:
+        self.item, self.done, self.lead = item, threading.Event(), False
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """Writes from many threads committed together: ``commit(item)`` returns once ``write``
+    has committed a batch holding ``item`` (or raises what committing it raised).
+
+    No thread of its own: the first caller to find no batch being written writes every item
+    waiting then, in one call of ``write`` (one transaction); callers arriving meanwhile wait
+    and form the next batch, which one of them writes. If a batch fails, each of its items is
+    written alone, so an item fails only for its own error."""
+
+    def __init__(self, write: Callable[[list[Any]], None]) -> None:
+        self._write = write
+        self._lock = threading.Lock()
+        self._waiting: list[_Waiter] = []
+        self._writing = False
+
+    def commit(self, item: Any) -> None:
+        me = _Waiter(item)
+        with self._lock:
+            self._waiting.append(me)
+            lead = not self._writing
+            self._writing = True
+        if not lead:
+            me.done.wait()
+            if not me.lead:
+                if me.error is not None:
+                    raise me.error
+                return
+        self._write_batch()
+        if me.error is not None:
+            raise me.error
+
+    def _write_batch(self) -> None:
+        with self._lock:
+            batch, self._waiting = self._waiting, []
+        try:
+            self._write([w.item for w in batch])
+        except BaseException:
+            for w in batch:
+                try:
+                    self._write([w.item])
+                except BaseException as e:     # noqa: BLE001 - handed to its caller
+                    w.error = e
+        finally:
+            with self._lock:
+                nxt = self._waiting[0] if self._waiting else None
+                self._writing = nxt is not None
+            if nxt is not None:        # the next batch is written by one of its own callers
+                nxt.lead = True
+                nxt.done.set()
+            for w in batch:
+                w.done.set()
+
+
 class ConsoleStore:
     """All reads and writes of the console, one short transaction each."""
 
@@ -131,7 +193,10 @@ class ConsoleStore:
         kw: dict[str, Any] = {}
         if url.startswith("sqlite"):
             kw["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        self.engine: Engine = sa.create_engine(url, future=True, pool_pre_ping=True, **kw)
+        # a server connection may drop between requests: ping it before use; a SQLite file
+        # cannot, and a ping before each of a poll's queries is one more query each
+        self.engine: Engine = sa.create_engine(url, future=True,
+                                               pool_pre_ping=not url.startswith("sqlite"), **kw)
         if url.startswith("sqlite"):
             @sa.event.listens_for(self.engine, "connect")
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -140,6 +205,7 @@ class ConsoleStore:
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=FULL")   # committed means on disk
                 cur.close()
+        self._group = GroupCommit(self._write_together)
         try:
             metadata.create_all(self.engine)
         except sa.exc.OperationalError as e:
@@ -321,22 +387,38 @@ class ConsoleStore:
 
     def record_decision(self, session_id: int, seq: int, sim_time: float, card_id: str,
                         action: str, fields: dict[str, Any], record: str | None) -> None:
-        """Commit one decision and the session's clock together (raises if ``seq`` is taken)."""
-        with self.tx() as c:
-            c.execute(decisions.insert().values(
-                session_id=session_id, seq=seq, sim_time=sim_time, card_id=card_id,
-                action=action, fields=json.dumps(fields, sort_keys=True), record=record,
-                created_at=_now()))
+        """Commit one decision and the session's clock together (raises if ``seq`` is taken).
+
+        Returns only once the decision is committed. Decisions arriving together (a class
+        answering the same card) are committed in one transaction, one flush to disk for all
+        of them (`GroupCommit`); if that transaction fails, each is committed on its own, so
+        one bad decision fails alone."""
+        row = dict(session_id=session_id, seq=seq, sim_time=sim_time, card_id=card_id,
+                   action=action, fields=json.dumps(fields, sort_keys=True), record=record,
+                   created_at=_now())
+
+        def write(c: Connection) -> None:
+            c.execute(decisions.insert().values(**row))
             c.execute(attempts.update().where(attempts.c.id == session_id)
                       .values(sim_now=sim_time))
+        self._group.commit(write)
+
+    def _write_together(self, writes: list[Callable[[Connection], None]]) -> None:
+        with self.tx() as c:
+            for write in writes:
+                write(c)
 
     def set_clock(self, session_id: int, sim_now: float, finished: bool) -> None:
-        with self.tx() as c:
-            values: dict[str, Any] = {"sim_now": sim_now}
-            if finished:
-                values["finished_at"] = _now()
+        """The session's clock (and its end), committed with whatever else is being written
+        then (a class's clocks end together)."""
+        values: dict[str, Any] = {"sim_now": sim_now}
+        if finished:
+            values["finished_at"] = _now()
+
+        def write(c: Connection) -> None:
             c.execute(attempts.update().where(attempts.c.id == session_id,
                                               attempts.c.finished_at.is_(None)).values(**values))
+        self._group.commit(write)
 
     # -- grades -----------------------------------------------------------------------------
     def save_grade(self, session_id: int, score: float, letter: str, detail: dict) -> None:

@@ -12,22 +12,31 @@ and if the commit fails the in-memory session is dropped and rebuilt from the da
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from sim.errors import GridLoopError
 from training.console.db import ConsoleStore
 
 __all__ = ["SessionDesk", "Refusal", "exercise_catalogue", "public_exercise", "card_view",
-           "to_plain", "TrainingCore", "MAX_GAP_SECONDS", "STEP_CHOICES"]
+           "to_plain", "TrainingCore", "MAX_GAP_SECONDS", "STEP_CHOICES", "CLOCK_SAVE_MINUTES"]
 
 MAX_GAP_SECONDS = 5.0      # a paced clock runs only while the trainee's page is open
+# A paced clock is written to the database when it has moved this many simulated minutes
+# since last written (and with every decision, step and at the end), not on every poll: a
+# restart resumes a session at most this far behind where its page was; no decision is lost.
+CLOCK_SAVE_MINUTES = 10.0
 STEP_CHOICES = (5, 15, 30, 60, 120, 240)   # minutes a step button may advance
 CARD_FIELDS = ("id", "kind", "case_id", "received_at", "channel", "description", "grid_code",
                "x", "y", "claimed_subclass", "options")
 EXERCISE_FIELDS = ("id", "title", "level", "role", "briefing", "pace", "window")
+
+
+log = logging.getLogger(__name__)
 
 
 class Refusal(GridLoopError):
@@ -91,6 +100,15 @@ class TrainingCore:
             return None
         return grade(record, exercise=exercise)
 
+    def grade_played(self, session: Any, exercise: Any) -> Any | None:
+        """The grade of a live session as it stands: the same as `grade` of its record,
+        without replaying it (`training.grading.grade`'s ``played``)."""
+        try:
+            from training.grading import grade
+        except ImportError:
+            return None
+        return grade(session.record, exercise=exercise, played=session)
+
     @property
     def invalid_decision(self) -> type[Exception]:
         from training.errors import InvalidDecision
@@ -123,6 +141,7 @@ class Live:
     n_decisions: int
     tick: float          # monotonic seconds of the last clock update
     finished: bool
+    saved: float = 0.0   # the simulated time the database holds for the session
 
 
 class SessionDesk:
@@ -130,8 +149,15 @@ class SessionDesk:
 
     def __init__(self, store: ConsoleStore, exercises: Callable[[], dict[str, Any]],
                  core: TrainingCore | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 grade_in_background: bool = False) -> None:
+        """``grade_in_background``: a session that ends is graded by one grading thread
+        while the request that ended it returns (`graded` waits for it); otherwise in that
+        request. The console grades in the background: a class ends together, and thirty
+        gradings in thirty polls held up every other request of that second."""
         self.store, self._exercises, self._clock = store, exercises, clock
+        self._grader = ThreadPoolExecutor(1, "grading") if grade_in_background else None
+        self._grading: dict[int, Future] = {}
         self.core = core or TrainingCore()
         self._live: dict[int, Live] = {}
         self._guard = threading.Lock()
@@ -162,7 +188,7 @@ class SessionDesk:
         if row["sim_now"] > s.now and not s.finished:
             s.advance(row["sim_now"] - s.now)
         return Live(s, ex, threading.Lock(), len(log), self._clock(),
-                    row["finished_at"] is not None)
+                    row["finished_at"] is not None, float(row["sim_now"]))
 
     def live(self, session_id: int) -> Live:
         with self._guard:
@@ -219,7 +245,7 @@ class SessionDesk:
         with lv.lock:
             if lv.finished:
                 raise Refusal("this session has ended; decisions are closed")
-            self._run_clock(session_id, lv)
+            self._run_clock(session_id, lv, save=False)   # the decision's commit saves it
             if lv.finished:
                 raise Refusal("the exercise window closed before this decision arrived")
             try:
@@ -236,22 +262,26 @@ class SessionDesk:
                 self.forget(session_id)   # the engine took it, the database did not: rebuild
                 raise
             lv.n_decisions += 1
+            lv.saved = float(lv.session.now)
             view = self._view(lv)
             view["acknowledged"] = {"seq": lv.n_decisions - 1, "card_id": card_id,
                                     "action": action, "decision": to_plain(decision)}
             return view
 
-    def _run_clock(self, session_id: int, lv: Live) -> None:
+    def _run_clock(self, session_id: int, lv: Live, save: bool | None = None) -> None:
         now = self._clock()
         gap = min(max(now - lv.tick, 0.0), MAX_GAP_SECONDS)
         lv.tick = now
         pace = float(getattr(lv.exercise, "pace", 0) or 0)
         if pace > 0 and not lv.finished:
-            self._advance(session_id, lv, pace * gap)
+            self._advance(session_id, lv, pace * gap, save=save)
         elif lv.session.finished and not lv.finished:
             self._finish(session_id, lv)
 
-    def _advance(self, session_id: int, lv: Live, minutes: float, save: bool = True) -> None:
+    def _advance(self, session_id: int, lv: Live, minutes: float,
+                 save: bool | None = True) -> None:
+        """Run the session ``minutes`` on; ``save`` the clock: True always, None when it has
+        moved `CLOCK_SAVE_MINUTES` since last saved, False not (the end is always saved)."""
         s = lv.session
         if lv.finished:
             return
@@ -261,13 +291,35 @@ class SessionDesk:
             s.advance(minutes)
         if s.finished or float(s.now) >= end:
             self._finish(session_id, lv)
-        elif save:
+        elif save or (save is None and float(s.now) - lv.saved >= CLOCK_SAVE_MINUTES):
             self.store.set_clock(session_id, float(s.now), finished=False)
+            lv.saved = float(s.now)
 
     def _finish(self, session_id: int, lv: Live) -> None:
         self.store.set_clock(session_id, float(lv.session.now), finished=True)
+        lv.saved = float(lv.session.now)
         lv.finished = True
-        self.regrade(session_id, lv)
+        if self._grader is None:
+            self.regrade(session_id, lv)
+            return
+        with self._guard:
+            self._grading[session_id] = self._grader.submit(self._grade_ended, session_id, lv)
+
+    def _grade_ended(self, session_id: int, lv: Live) -> None:
+        with lv.lock:                  # the ended session is read by polls meanwhile
+            try:
+                self.regrade(session_id, lv)
+            except Exception:          # noqa: BLE001 - `graded` grades it again from the record
+                log.exception("grading session %s failed", session_id)
+
+    def graded(self, session_id: int) -> None:
+        """Wait until a session that has ended is graded (if a grade is coming)."""
+        with self._guard:
+            pending = self._grading.get(session_id)
+        if pending is not None:
+            pending.result()
+            with self._guard:
+                self._grading.pop(session_id, None)
 
     def regrade(self, session_id: int, lv: Live | None = None) -> dict[str, Any] | None:
         """Grade a finished session from its record (a pure function of it) and store it.
@@ -284,7 +336,8 @@ class SessionDesk:
             record = self.core.record(exercise_id, int(row["seed"]),
                                       self.store.latest_record(session_id), row["sim_now"])
         exercise = self.exercise(exercise_id)    # the catalogue's rubric as it is now
-        g = self.core.grade(record, exercise)
+        played = getattr(self.core, "grade_played", None) if lv is not None else None
+        g = played(lv.session, exercise) if played else self.core.grade(record, exercise)
         if g is None:
             return None
         detail = to_plain(g)

@@ -1,13 +1,14 @@
 """The trainee's pages: assignments, the play screen, its JSON calls, and the result.
 
-A trainee reaches only their own sessions; every lookup goes through `own_session`, which
-answers 404 for a session that is not theirs (so ids of others' work reveal nothing). Nothing
-here sends the rubric, the scripted injects or the reference run: the grade page opens only
-once the exercise window has closed.
+A trainee reaches only their own sessions; every lookup goes through `own_session` (or, for
+the play calls, `own_live_session`), which answers 404 for a session that is not theirs (so
+ids of others' work reveal nothing). Nothing here sends the rubric, the scripted injects or
+the reference run: the grade page opens only once the exercise window has closed.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -15,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from sim.errors import GridLoopError
 from training.console.app import LoggedIn, Trainee, check_csrf, console, fail, page
 from training.console.db import User
 from training.console.grids import grid_svg, search_handbook
@@ -23,6 +25,7 @@ from training.console.play import Refusal, public_exercise
 __all__ = ["router"]
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 class StepIn(BaseModel):
@@ -45,6 +48,13 @@ def own_session(request: Request, session_id: int, user: User) -> dict[str, Any]
     if row is None or row["trainee_id"] != user.id:
         raise fail(404, f"you have no session {session_id}")
     return row
+
+
+def own_live_session(request: Request, session_id: int, user: User) -> None:
+    """`own_session` for the play calls (polls, steps, decisions), which need only to know
+    the session is the user's: a session's trainee never changes, so it is looked up once."""
+    if console(request).trainee_of(session_id) != user.id:
+        raise fail(404, f"you have no session {session_id}")
 
 
 def may_see_session(request: Request, session_id: int, user: User) -> dict[str, Any]:
@@ -99,14 +109,14 @@ def play(request: Request, session_id: int, user: Trainee) -> Response:
 
 @router.get("/api/sessions/{session_id}/state")
 def state(request: Request, session_id: int, user: Trainee) -> Response:
-    own_session(request, session_id, user)
+    own_live_session(request, session_id, user)
     return JSONResponse(console(request).desk.state(session_id))
 
 
 @router.post("/api/sessions/{session_id}/step", dependencies=[Depends(check_csrf)])
 async def step(request: Request, session_id: int,
                user: Trainee) -> Response:
-    own_session(request, session_id, user)
+    own_live_session(request, session_id, user)
     body = await _json(request, StepIn)
     try:
         view = await run_in_threadpool(console(request).desk.step, session_id, body.minutes)
@@ -118,7 +128,7 @@ async def step(request: Request, session_id: int,
 @router.post("/api/sessions/{session_id}/decisions", dependencies=[Depends(check_csrf)])
 async def decide(request: Request, session_id: int,
                  user: Trainee) -> Response:
-    own_session(request, session_id, user)
+    own_live_session(request, session_id, user)
     body = await _json(request, DecisionIn)
     fields = {k: v for k, v in body.fields.items() if v not in (None, "")}
     for k, v in fields.items():
@@ -135,7 +145,7 @@ async def decide(request: Request, session_id: int,
 
 @router.get("/api/sessions/{session_id}/handbook")
 def handbook(request: Request, session_id: int, user: Trainee, q: str = "") -> Response:
-    own_session(request, session_id, user)
+    own_live_session(request, session_id, user)
     if len(q) > 100:
         raise fail(422, f"q: expected at most 100 characters, got {len(q)}")
     lv = console(request).desk.live(session_id)
@@ -150,7 +160,14 @@ def result(request: Request, session_id: int, user: LoggedIn) -> Response:
         if user.role == "trainee":
             return RedirectResponse(f"/sessions/{session_id}", status_code=303)
         raise fail(409, f"{row['trainee']} has not finished this exercise yet")
+    c.desk.graded(session_id)          # the grade of a session that just ended is coming
     grade = c.store.grade(session_id)
+    if grade is None:                  # not graded (the server stopped first): grade it now
+        try:
+            c.desk.regrade(session_id)
+        except GridLoopError as e:     # the page says it is not graded
+            log.warning("session %s cannot be graded: %s", session_id, e)
+        grade = c.store.grade(session_id)
     ex = c.catalogue().get(row["exercise_id"])
     return page(request, "result.html", row=row, grade=grade,
                 title=getattr(ex, "title", row["exercise_id"]),

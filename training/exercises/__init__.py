@@ -9,6 +9,7 @@ briefing and the rubric. `load_exercise` parses it once into a frozen `Exercise`
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -166,13 +167,18 @@ class Exercise(_Spec):
         days = max(int(-(-self.window.end_minute // 1440.0)), 1)
         sets = tuple(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
                      for k, v in self.overrides.items())
-        return _scenario(self.scenario_file(), sets, days, self.seed if seed is None else seed)
+        key = (self.scenario_file(), sets, days, self.seed if seed is None else seed)
+        with _SCENARIO_LOCK:    # a class starting together reads the scenario once, not 30 times
+            return _scenario(*key)
+
+
+_SCENARIO_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=64)
 def _scenario(file: str, sets: tuple[str, ...], days: int, seed: int) -> Scenario:
-    """Scenarios are frozen, and reading one (its handbook YAML above all) takes about a
-    second: sessions, replays and reference runs of one exercise share it."""
+    """Scenarios are frozen, and reading one takes tens of milliseconds: sessions, replays
+    and reference runs of one exercise share it."""
     return load_scenario(file, sets, days=days, seed=seed)
 
 
