@@ -155,9 +155,9 @@ def test_dask_cluster_with_a_killed_worker_gives_the_same_table(
         tmp_path: Path, reference: pd.DataFrame) -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        pids = list(client.run(os.getpid).values())
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:  # closed before the experiment's own
+            pids = list(client.run(os.getpid).values())  # client connects, as in real use
         killed: list[int] = []
 
         def kill_one(_task: object) -> None:
