@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import GridLoopError, InputError
+from sim.rules.runlog import read_summary
 
 __all__ = ["RunSource", "read_run", "clock_times"]
 
@@ -61,18 +62,6 @@ def clock_times(minutes: np.ndarray, start: dt.datetime, utc_offset: str) -> np.
     return out
 
 
-def _summary(folder: Path) -> dict:
-    path = folder / "summary.json"
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise InputError(str(path), None, "", f"expected the run's JSON summary, got: {e}"
-                         ) from None
-    return data if isinstance(data, dict) else {}
-
-
 def read_run(run_dir: str | Path, *, scenario: str | Path | None = None,
              start_date: dt.date | None = None, utc_offset: str = "+08:00") -> RunSource:
     """Read a run folder written by ``gridloop run`` for export.
@@ -94,7 +83,7 @@ def read_run(run_dir: str | Path, *, scenario: str | Path | None = None,
         if not (folder / name).exists():
             raise InputError(str(folder / name), None, "", "no such file; expected a run "
                              "folder written by `gridloop run` (docs/event-log.md)")
-    summary = _summary(folder)
+    summary = read_summary(folder)
     notes: list[str] = []
     if start_date is None:
         if not isinstance(summary.get("start_date"), str):

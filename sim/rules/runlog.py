@@ -26,7 +26,7 @@ from sim.eventlog import ActorKind
 from sim.output import read_events
 from sim.rules.counts import UnitRoster
 
-__all__ = ["RunLog", "read_run_log", "log_names", "infer_beats"]
+__all__ = ["RunLog", "read_run_log", "read_summary", "log_names", "infer_beats"]
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,8 @@ def _staff(events: np.ndarray, kind: ActorKind) -> int:
     return int(actor.max()) + 1 if actor.size else 0
 
 
-def _summary(folder: Path) -> dict:
+def read_summary(folder: Path) -> dict:
+    """A run folder's ``summary.json`` as a dict ({} when there is none)."""
     path = folder / "summary.json"
     if not path.exists():
         return {}
@@ -165,7 +166,7 @@ def read_run_log(path: str | Path, *, scenario: str | Path | None = None,
     except KeyError as e:
         raise InputError(str(events_path), None, "", f"expected the columns of "
                          f"docs/event-log.md, got no {e.args[0]!r} column") from None
-    summary = _summary(folder)
+    summary = read_summary(folder)
     notes: list[str] = []
     last = float(events["time"].max()) if len(events) else 0.0
     days = summary.get("days")
