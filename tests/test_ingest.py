@@ -289,3 +289,30 @@ def test_bundled_examples_are_fresh_and_import(tmp_path: Path) -> None:
                  "--out", str(tmp_path / "hb.yaml")]) == 0
     assert [s.code for s in load_handbook(tmp_path / "hb.yaml").subclasses] == \
         [s.code for s in HANDBOOK.subclasses]
+
+
+@pytest.mark.parametrize("missing", ["requested_datetime", "grid_code"])
+def test_a_case_log_without_a_required_column_is_refused_at_its_header(
+        tmp_path: Path, missing: str) -> None:
+    src = SCENARIO_DIR / "examples" / "caselog.csv"
+    with open(src, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))[:3]
+    drop = rows[0].index(missing)
+    path = tmp_path / "log.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([r[:drop] + r[drop + 1:] for r in rows])
+    with pytest.raises(InputError) as e:
+        read_caselog(path)
+    assert str(e.value).startswith(f"{path}:1: {missing}: expected a header with the columns")
+
+
+def test_a_handbook_without_a_required_column_is_refused_at_its_header(tmp_path: Path) -> None:
+    src = SCENARIO_DIR / "examples" / "handbook.csv"
+    lines = src.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    drop = header.index("department")
+    path = tmp_path / "handbook.csv"
+    path.write_text(",".join(header[:drop] + header[drop + 1:]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        import_handbook(path, tmp_path / "out.yaml")
+    assert str(e.value).startswith(f"{path}:1: department: expected a header with the columns")

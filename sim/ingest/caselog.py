@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import InputError
+from sim.ingest.csvtable import checked_header
 from sim.output import atomic_write
 
 __all__ = ["CaseLog", "Rejection", "read_caselog", "write_rejected", "REQUIRED_COLUMNS",
@@ -223,13 +224,7 @@ def read_caselog(path: str | Path, *, subclasses: dict[str, str] | None = None,
     try:
         with open(p, encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            reader.fieldnames = header
-            missing = [c for c in REQUIRED_COLUMNS if c not in header]
-            if missing:
-                raise InputError(str(p), 1, missing[0], f"expected a header with the columns "
-                                 f"{', '.join(REQUIRED_COLUMNS)}, got "
-                                 f"{', '.join(header) or 'none'}")
+            header = checked_header(reader, str(p), REQUIRED_COLUMNS)
             seen: dict[str, int] = {}
             for raw in reader:
                 line = reader.line_num

@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from sim.errors import InputError
+from sim.ingest.csvtable import checked_header
 from sim.output import atomic_write
 from sim.taxonomy import Handbook, load_handbook
 
@@ -87,12 +88,7 @@ def handbook_rows(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[str
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            reader.fieldnames = header
-            missing = [c for c in REQUIRED if c not in header]
-            if missing:
-                raise InputError(file, 1, missing[0], f"expected a header with the columns "
-                                 f"{', '.join(REQUIRED)}, got {', '.join(header) or 'none'}")
+            checked_header(reader, file, REQUIRED)
             for raw in reader:
                 line = reader.line_num
                 get = {k: (v or "").strip() for k, v in raw.items() if isinstance(k, str)}
