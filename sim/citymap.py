@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.errors import GridLoopError, InputError
+from sim.errors import GridLoopError, InputError, reading
 
 __all__ = [
     "CityMap", "GridGeometry", "HOTSPOT_KINDS", "CSV_COLUMNS", "GEOMETRY_COLUMNS", "load_city",
@@ -211,17 +211,8 @@ def load_city(path: str | Path, district_code: str) -> CityMap:
     if not re.fullmatch(r"[0-9]{6}", district_code):
         raise GridLoopError(f"load_city: expected a 6-digit district code, got {district_code!r}")
     file = str(path)
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            return _parse(csv.reader(f), file, district_code)
-    except FileNotFoundError:
-        raise InputError(file, None, "", "expected a grid table (CSV), got no such file") from None
-    except UnicodeDecodeError as e:
-        raise InputError(file, None, "", f"expected UTF-8 text, got {e.reason}") from None
-    except csv.Error as e:
-        raise InputError(file, None, "", f"expected CSV, got {e}") from None
-    except OSError as e:
-        raise InputError(file, None, "", f"cannot read: {e.strerror}") from None
+    with reading(file, "a grid table (CSV)"), open(path, encoding="utf-8-sig", newline="") as f:
+        return _parse(csv.reader(f), file, district_code)
 
 
 class _Table:

@@ -7,7 +7,11 @@ scenario, handbook or city file reads `FILE:LINE: key.path: expected ..., got ..
 
 from __future__ import annotations
 
-__all__ = ["GridLoopError", "InputError"]
+import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["GridLoopError", "InputError", "reading"]
 
 
 class GridLoopError(Exception):
@@ -28,3 +32,19 @@ class InputError(GridLoopError):
         self.file, self.line, self.path, self.message = file, line, path, message
         where = f"{file}:{line}" if line is not None else file
         super().__init__(f"{where}: {path}: {message}" if path else f"{where}: {message}")
+
+
+@contextmanager
+def reading(file: str, what: str) -> Iterator[None]:
+    """Turn the ways reading ``file`` fails (missing, not UTF-8, not CSV, unreadable) into an
+    `InputError` naming the file; ``what`` is what it should have been ("a grid table (CSV)")."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise InputError(file, None, "", f"expected {what}, got no such file") from None
+    except UnicodeDecodeError as e:
+        raise InputError(file, None, "", f"expected UTF-8 text, got {e.reason}") from None
+    except csv.Error as e:
+        raise InputError(file, None, "", f"expected CSV, got {e}") from None
+    except OSError as e:
+        raise InputError(file, None, "", f"cannot read: {e.strerror}") from None

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 import sim.geo.properties as fields
-from sim.errors import InputError
+from sim.errors import InputError, reading
 from sim.geo.geometry import (
     Shape,
     components,
@@ -84,14 +84,8 @@ class GridMap:
 
 def _load(path: Path) -> Any:
     file = str(path)
-    try:
+    with reading(file, "a GeoJSON map"):
         text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(file, None, "", "expected a GeoJSON map, got no such file") from None
-    except UnicodeDecodeError as e:
-        raise InputError(file, None, "", f"expected UTF-8 text, got {e.reason}") from None
-    except OSError as e:
-        raise InputError(file, None, "", f"cannot read: {e.strerror}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:

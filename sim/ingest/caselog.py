@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, reading
 from sim.ingest.csvtable import checked_header
 from sim.output import atomic_write
 
@@ -221,29 +221,22 @@ def read_caselog(path: str | Path, *, subclasses: dict[str, str] | None = None,
     p = Path(path)
     good: list[dict[str, object]] = []
     rejected: list[Rejection] = []
-    try:
-        with open(p, encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f)
-            header = checked_header(reader, str(p), REQUIRED_COLUMNS)
-            seen: dict[str, int] = {}
-            for raw in reader:
-                line = reader.line_num
-                row = {k: v for k, v in raw.items() if k is not None}
-                if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-                    continue  # a blank line is not a case
-                try:
-                    good.append(_check_row(_Row(row, line), subclasses, seen))
-                except _Bad as e:
-                    if strict:
-                        j = e.rejection
-                        raise InputError(str(p), j.line, j.column, j.reason) from None
-                    rejected.append(e.rejection)
-    except FileNotFoundError:
-        raise InputError(str(p), None, "", "expected a case log (CSV), got no such file") from None
-    except UnicodeDecodeError as e:
-        raise InputError(str(p), None, "", f"expected UTF-8 text, got {e.reason}") from None
-    except csv.Error as e:
-        raise InputError(str(p), None, "", f"expected CSV, got {e}") from None
+    with reading(str(p), "a case log (CSV)"), open(p, encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        header = checked_header(reader, str(p), REQUIRED_COLUMNS)
+        seen: dict[str, int] = {}
+        for raw in reader:
+            line = reader.line_num
+            row = {k: v for k, v in raw.items() if k is not None}
+            if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                continue  # a blank line is not a case
+            try:
+                good.append(_check_row(_Row(row, line), subclasses, seen))
+            except _Bad as e:
+                if strict:
+                    j = e.rejection
+                    raise InputError(str(p), j.line, j.column, j.reason) from None
+                rejected.append(e.rejection)
     if not good:
         first = f" (line {rejected[0].line}, {rejected[0].column}: {rejected[0].reason})" \
             if rejected else ""

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from sim.errors import InputError
+from sim.errors import InputError, reading
 from sim.ingest.csvtable import checked_header
 from sim.output import atomic_write
 from sim.taxonomy import Handbook, load_handbook
@@ -85,7 +85,7 @@ def handbook_rows(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[str
     classes: dict[tuple[str, str], tuple[dict[str, Any], int]] = {}
     subs: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    try:
+    with reading(file, "a handbook (CSV)"):
         with open(path, encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f)
             checked_header(reader, file, REQUIRED)
@@ -95,12 +95,6 @@ def handbook_rows(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[str
                 if not any(get.values()):
                     continue
                 subs.append(_subclass(file, line, get, classes, seen))
-    except FileNotFoundError:
-        raise InputError(file, None, "", "expected a handbook (CSV), got no such file") from None
-    except UnicodeDecodeError as e:
-        raise InputError(file, None, "", f"expected UTF-8 text, got {e.reason}") from None
-    except csv.Error as e:
-        raise InputError(file, None, "", f"expected CSV, got {e}") from None
     if not subs:
         raise InputError(file, None, "", "expected at least one subclass row, got none")
     ordered = sorted(classes.values(), key=lambda c: (c[0]["kind"], c[0]["code"]))
