@@ -10,6 +10,7 @@ Servers work inside a `DailyWindow`; work in hand when the window closes is fini
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
 from collections.abc import Callable
 from heapq import heappush
@@ -50,13 +51,17 @@ class StaffPool:
     ``submit(job, minutes, done, key)`` queues a job needing ``minutes`` of service; when a
     server finishes it, ``done(job, server)`` is called at that simulated time. ``on_start``,
     if given, is called as ``on_start(job, server, waited)`` when service begins.
-    This is the engine's hottest code: state lives in flat attributes.
+    This is the engine's hottest code: state lives in flat attributes, and a job that finds
+    a free server and an empty queue touches as few of them as possible. The busy-server
+    integral is kept as service minutes started less what lies in the future (each server's
+    current job end is known at its start), so only queueing and dequeueing update a time
+    integral (the queue length's).
     """
 
     __slots__ = ("env", "name", "servers", "window", "rule", "_free", "_fifo", "_heap", "_seq",
-                 "_nq", "_wake_pending", "on_start", "busy", "_finish_cb",
-                 "_arrivals", "_started", "_completed", "_wait_sum", "_area_q", "_area_b",
-                 "_last")
+                 "_nq", "_wake_pending", "on_start", "_finish_cb", "_open_until",
+                 "_arrivals", "_withdrawn", "_wait_sum", "_area_q", "_last", "_service_sum",
+                 "_ends")
 
     def __init__(self, env: Clock, name: str, servers: int, window: Any = None,
                  rule: Literal["fifo", "deadline"] = "fifo",
@@ -73,26 +78,45 @@ class StaffPool:
         self._nq = 0
         self._wake_pending = False
         self.on_start = on_start
-        self.busy = 0
         self._finish_cb = self._finish
-        self._arrivals = self._started = self._completed = 0
-        self._wait_sum = self._area_q = self._area_b = self._last = 0.0
+        # the window is known open until this time (time only moves forward)
+        self._open_until = math.inf if self.window is None else -math.inf
+        self._arrivals = self._withdrawn = 0
+        self._wait_sum = self._area_q = self._last = self._service_sum = 0.0
+        self._ends = [0.0] * servers  # when each server's latest job ends
+
+    @property
+    def busy(self) -> int:
+        """Servers holding a job now."""
+        return self.servers - len(self._free)
 
     @property
     def stats(self) -> PoolStats:
-        return PoolStats(self._arrivals, self._started, self._completed, self._wait_sum,
-                         self._area_q, self._area_b, self._last)
+        """Counters and integrals up to now (or to the last `settle`, if later)."""
+        now = max(self.env._now, self._last)
+        area_q = self._area_q + (now - self._last) * self._nq
+        area_b = self._service_sum - sum(e - now for e in self._ends if e > now)
+        started = self._arrivals - self._nq - self._withdrawn
+        return PoolStats(self._arrivals, started, started - self.busy, self._wait_sum,
+                         area_q, area_b, now)
 
     def __len__(self) -> int:
         return self._nq
 
     def settle(self, now: float) -> None:
-        """Bring the time integrals up to ``now`` (call at the end of a run)."""
+        """Bring the queue-length integral up to ``now`` (call at the end of a run)."""
         dt = now - self._last
         if dt > 0:
             self._area_q += dt * self._nq
-            self._area_b += dt * self.busy
             self._last = now
+
+    def _opens(self, now: float) -> bool:
+        """Whether the window is open at ``now``; if so, remember until when."""
+        w = self.window
+        if w is None or not w.is_open(now):
+            return w is None
+        self._open_until = w.closes_at(now)
+        return True
 
     def queued_since(self) -> list[float]:
         """When each job still waiting joined the queue."""
@@ -116,31 +140,33 @@ class StaffPool:
                 return False
         self.settle(self.env._now)
         self._nq -= 1  # its wait so far stays in the queue-length integral
+        self._withdrawn += 1
         return True
 
     def submit(self, job: Any, minutes: float, done: Callable[[Any, int], None],
                key: float = 0.0) -> None:
         """Queue ``job``; ``key`` orders the queue under the deadline rule (smaller first)."""
-        now = self.env._now  # the property costs a call; this is the hot path
+        env = self.env
+        now = env._now  # the property costs a call; this is the hot path
+        self._arrivals += 1
+        free = self._free
+        if free and not self._nq and (now < self._open_until or self._opens(now)):
+            if minutes < 0:
+                raise ValueError(f"{self.name}: negative service time {minutes}")
+            server = free.pop()
+            self._service_sum += minutes
+            end = now + minutes
+            self._ends[server] = end
+            if self.on_start is not None:
+                self.on_start(job, server, 0.0)
+            # `call_at`, inlined: the hottest call in the engine
+            heappush(env._queue, (end, NORMAL, next(env._eid), self._finish_cb,
+                                  (job, server, done)))
+            return
         dt = now - self._last
         if dt:
             self._area_q += dt * self._nq
-            self._area_b += dt * self.busy
             self._last = now
-        self._arrivals += 1
-        free = self._free
-        if free and not self._nq and (self.window is None or self.window.is_open(now)):
-            server = free.pop()
-            self.busy += 1
-            self._started += 1
-            if self.on_start is not None:
-                self.on_start(job, server, 0.0)
-            if minutes < 0:
-                raise ValueError(f"{self.name}: negative service time {minutes}")
-            env = self.env  # `call_at`, inlined: the hottest call in the engine
-            heappush(env._queue, (now + minutes, NORMAL, next(env._eid), self._finish_cb,
-                                  (job, server, done)))
-            return
         self._nq += 1
         if self.rule == "fifo":
             self._fifo.append((job, minutes, done, now))
@@ -152,44 +178,42 @@ class StaffPool:
 
     def _finish(self, value: tuple[Any, int, Callable[[Any, int], None]]) -> None:
         job, server, done = value
-        now = self.env._now
-        dt = now - self._last
-        if dt:
-            self._area_q += dt * self._nq
-            self._area_b += dt * self.busy
-            self._last = now
-        self.busy -= 1
-        self._completed += 1
         self._free.append(server)
         if self._nq:
-            self._dispatch(now)
+            self._dispatch(self.env._now)
         done(job, server)
 
     def _dispatch(self, now: float) -> None:
-        w = self.window
-        if w is not None and not w.is_open(now):
+        if not (now < self._open_until or self._opens(now)):
             if not self._wake_pending:
                 self._wake_pending = True
-                call_at(self.env, w.next_open(now) - now, self._wake, None)
+                call_at(self.env, self.window.next_open(now) - now, self._wake, None)
             return
-        fifo, heap, free = self._fifo, self._heap, self._free
+        dt = now - self._last
+        if dt:
+            self._area_q += dt * self._nq
+            self._last = now
+        fifo, heap, free, ends = self._fifo, self._heap, self._free, self._ends
         on_start = self.on_start
+        env = self.env
         while free and self._nq:
             if fifo:
                 job, minutes, done, since = fifo.popleft()
             else:
                 _, _, job, minutes, done, since = heapq.heappop(heap)
+            if minutes < 0:
+                raise ValueError(f"{self.name}: negative service time {minutes}")
             self._nq -= 1
             server = free.pop()
-            self.busy += 1
-            self._started += 1
             self._wait_sum += now - since
+            self._service_sum += minutes
+            end = now + minutes
+            ends[server] = end
             if on_start is not None:
                 on_start(job, server, now - since)
-            call_at(self.env, minutes, self._finish_cb, (job, server, done))
+            heappush(env._queue, (end, NORMAL, next(env._eid), self._finish_cb,
+                                  (job, server, done)))
 
     def _wake(self, _: None) -> None:
         self._wake_pending = False
-        now = self.env._now
-        self.settle(now)
-        self._dispatch(now)
+        self._dispatch(self.env._now)
