@@ -13,11 +13,12 @@ import math
 import simpy
 
 from sim.errors import GridLoopError
-from sim.eventlog import TRANSITIONS, ActorKind, EventLog, Step
+from sim.eventlog import ROW, TRANSITIONS, ActorKind, EventLog, Step
 
 __all__ = ["Case", "CaseBook", "IllegalTransition"]
 
 NAN = math.nan
+_pack = ROW.pack
 
 
 class IllegalTransition(GridLoopError):
@@ -65,8 +66,8 @@ class CaseBook:
         self.count = 0
         self.open_index: dict[tuple[int, int], int] = {}
         self.live: dict[int, Case] = {}  # filed, not yet closed
-        self._rows = log.rows
-        self._chunk = log.chunk
+        self._buf = log.buf
+        self._limit = log.limit
         if strict:  # check every transition against the state machine as it happens
             self.record = self._record_strict  # type: ignore[method-assign]
 
@@ -80,12 +81,12 @@ class CaseBook:
     def record(self, case: Case, step: int, actor_kind: int, actor: int,
                deadline: float = NAN, outcome: int = 0) -> None:
         """Append the row for ``case`` taking ``step`` now (checked in strict mode)."""
-        rows = self._rows
-        rows.append((case.id, case.problem, self.env._now, step, actor_kind, actor,
-                     case.department, deadline, outcome, case.grid, case.subclass))
-        if len(rows) >= self._chunk:
+        buf = self._buf
+        buf += _pack(case.id, case.problem, self.env._now, step, actor_kind, actor,
+                     case.department, deadline, outcome, case.grid, case.subclass)
+        if len(buf) >= self._limit:
             self.log.flush()
-            self._rows = self.log.rows
+            self._buf = self.log.buf
 
     def _record_strict(self, case: Case, step: int, actor_kind: int, actor: int,
                        deadline: float = NAN, outcome: int = 0) -> None:
