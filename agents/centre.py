@@ -16,7 +16,15 @@ import mesa
 
 from sim.calendar import DailyWindow
 from sim.eventlog import ActorKind, Channel, Outcome, Step
-from sim.policies import DEFER, CheckView, DispatchView, FilingView
+from sim.policies import (
+    DEFER,
+    CheckView,
+    DispatchView,
+    FilingView,
+    check_rule,
+    dispatch_rule,
+    filing_rule,
+)
 from sim.problems import Fate
 from sim.staff import StaffPool
 from sim.workflow import Case
@@ -27,6 +35,18 @@ if TYPE_CHECKING:
 __all__ = ["SupervisionCentre", "CommandCentre"]
 
 AK = ActorKind
+# The codes as plain ints: a case packs a dozen into its event rows, and an enum member
+# costs an attribute lookup and an int conversion each time.
+_REPORT, _VERIFY_SEND, _VERIFY, _MERGE, _FILE, _VOID, _DISPATCH, _CHECK_SEND, _CHECK, _CLOSE = (
+    int(s) for s in (Step.REPORT, Step.VERIFY_SEND, Step.VERIFY, Step.MERGE, Step.FILE,
+                     Step.VOID, Step.DISPATCH, Step.CHECK_SEND, Step.CHECK, Step.CLOSE))
+_INSPECTOR, _CITIZEN, _ACCEPTOR, _SHIFT_LEADER, _DISPATCHER = (
+    int(a) for a in (AK.INSPECTOR, AK.CITIZEN, AK.ACCEPTOR, AK.SHIFT_LEADER, AK.DISPATCHER))
+_CONFIRMED, _NOT_FOUND, _PASS, _FAIL, _ON_TIME, _OVERDUE, _WRONG, _NONE = (
+    int(o) for o in (Outcome.CONFIRMED, Outcome.NOT_FOUND, Outcome.PASS, Outcome.FAIL,
+                     Outcome.ON_TIME, Outcome.OVERDUE, Outcome.WRONG, Outcome.NONE))
+_BY_INSPECTOR, _PUBLIC = int(Channel.INSPECTOR), int(Channel.PUBLIC)
+_OPEN = int(Fate.OPEN)
 
 
 class SupervisionCentre(mesa.Agent):
@@ -51,6 +71,11 @@ class SupervisionCentre(mesa.Agent):
         # no independent check (before 2004): the department's own feedback closes the case
         self.checks = model.inspectors.active and spec.independent_checks
         self._record = model.cases.record  # looked up once: called a dozen times a case
+        # the decision points' built-in rules apply without a view object per case (the
+        # model's `decisions` is compared each time, in case it is replaced)
+        d = model.decisions
+        self._plain_filing = d if d.builtin("file_report") else None
+        self._plain_check = d if d.builtin("send_check", "check_passes", "after_check") else None
 
     def _due(self) -> float:
         """When the centre's next step is due: ``step_limit_minutes`` of opening hours."""
@@ -62,14 +87,15 @@ class SupervisionCentre(mesa.Agent):
     # -- collection to filing ----------------------------------------------------------------
     def receive(self, case: Case) -> None:
         """A report reaches the centre (step 1)."""
-        kind = AK.INSPECTOR if case.channel == Channel.INSPECTOR else AK.CITIZEN
-        actor = case.beat if case.channel == Channel.INSPECTOR else -1
-        self._record(case, Step.REPORT, kind, actor, self._due(), case.channel)
+        if case.channel == _BY_INSPECTOR:
+            self._record(case, _REPORT, _INSPECTOR, case.beat, self._due(), _BY_INSPECTOR)
+        else:
+            self._record(case, _REPORT, _CITIZEN, -1, self._due(), case.channel)
         self.acceptors.submit(case, self.register_t(), self._registered)
 
     def _registered(self, case: Case, acceptor: int) -> None:
         m = self.m
-        if case.channel == Channel.PUBLIC:
+        if case.channel == _PUBLIC:
             open_case = m.cases.open_index.get((case.grid, case.subclass), -1)
             view = FilingView(case.id, case.subclass, case.grid, case.channel, None, open_case)
             choice = m.decisions.register_report(view, m.inspectors.active and not case.direct)
@@ -88,15 +114,15 @@ class SupervisionCentre(mesa.Agent):
         if choice == "merge":
             if target < 0:
                 target = m.cases.open_index.get((case.grid, case.subclass), -1)
-            self._record(case, Step.MERGE, AK.ACCEPTOR, acceptor)
+            self._record(case, _MERGE, _ACCEPTOR, acceptor)
             self._attach(case, target)
         elif choice == "verify":
             limit = m.spec.inspectors.verify_limit_minutes
-            self._record(case, Step.VERIFY_SEND, AK.ACCEPTOR, acceptor,
+            self._record(case, _VERIFY_SEND, _ACCEPTOR, acceptor,
                            m.inspectors.task_deadline(case.grid, limit))
             m.inspectors.send(case.grid, case, self._verified)
         elif choice == "void":
-            self._record(case, Step.VOID, AK.ACCEPTOR, acceptor)
+            self._record(case, _VOID, _ACCEPTOR, acceptor)
             if case.calls and m.hotline is not None:
                 m.hotline.case_ended(case)
         else:
@@ -104,22 +130,24 @@ class SupervisionCentre(mesa.Agent):
 
     def _verified(self, case: Case, _server: int) -> None:
         m = self.m
-        there = case.problem >= 0 and m.truth.fate[case.problem] == Fate.OPEN
+        there = case.problem >= 0 and m.truth.fate[case.problem] == _OPEN
         case.verified = there
-        self._record(case, Step.VERIFY, AK.INSPECTOR, case.beat, self._due(),
-                       Outcome.CONFIRMED if there else Outcome.NOT_FOUND)
+        self._record(case, _VERIFY, _INSPECTOR, case.beat, self._due(),
+                     _CONFIRMED if there else _NOT_FOUND)
         self.leaders.submit(case, self.file_t(), self._decide_filing)
 
     def _decide_filing(self, case: Case, leader: int) -> None:
         m = self.m
-        key = (case.grid, case.subclass)
-        open_case = m.cases.open_index.get(key, -1)
-        view = FilingView(case.id, case.subclass, case.grid, case.channel, case.verified,
-                          open_case)
-        decision = m.decisions.file_report(view)
-        if decision is DEFER:
-            m.decisions.park("file", case, view, partial(self.decide_filing, case, leader))
-            return
+        open_case = m.cases.open_index.get((case.grid, case.subclass), -1)
+        if m.decisions is self._plain_filing:
+            decision = filing_rule(open_case, case.verified)
+        else:
+            view = FilingView(case.id, case.subclass, case.grid, case.channel, case.verified,
+                              open_case)
+            decision = m.decisions.file_report(view)
+            if decision is DEFER:
+                m.decisions.park("file", case, view, partial(self.decide_filing, case, leader))
+                return
         self.decide_filing(case, leader, decision, open_case)
 
     def decide_filing(self, case: Case, leader: int, decision: str, open_case: int = -1
@@ -131,14 +159,14 @@ class SupervisionCentre(mesa.Agent):
         if open_case < 0:
             open_case = m.cases.open_index.get(key, -1)
         if decision == "merge":
-            self._record(case, Step.MERGE, AK.SHIFT_LEADER, leader)
+            self._record(case, _MERGE, _SHIFT_LEADER, leader)
             self._attach(case, open_case)
         elif decision == "void":
-            self._record(case, Step.VOID, AK.SHIFT_LEADER, leader)
+            self._record(case, _VOID, _SHIFT_LEADER, leader)
             if case.calls and m.hotline is not None:
                 m.hotline.case_ended(case)
         else:
-            self._record(case, Step.FILE, AK.SHIFT_LEADER, leader, self._due())
+            self._record(case, _FILE, _SHIFT_LEADER, leader, self._due())
             m.cases.open_index[key] = case.id
             m.cases.live[case.id] = case
             pid = case.problem
@@ -159,7 +187,7 @@ class SupervisionCentre(mesa.Agent):
                 target.calls = [*(target.calls or ()), *report.calls]
             elif m.hotline is not None:
                 m.hotline.case_ended(report)
-        if pid < 0 or m.truth.case[pid] >= 0 or m.truth.fate[pid] != Fate.OPEN:
+        if pid < 0 or m.truth.case[pid] >= 0 or m.truth.fate[pid] != _OPEN:
             return
         target = m.cases.live.get(target_id)
         if target is None or target.problem == pid:
@@ -178,6 +206,9 @@ class SupervisionCentre(mesa.Agent):
             self.leaders.submit(case, self.close_t(), self._close)
 
     def _send_check(self, case: Case, acceptor: int) -> None:
+        if self.m.decisions is self._plain_check:  # the built-in rule: always check
+            self.decide_check(case, acceptor, True)
+            return
         send = self.m.decisions.send_check(case.id)
         if send is DEFER:
             self.m.decisions.park("check", case, case.id,
@@ -193,19 +224,26 @@ class SupervisionCentre(mesa.Agent):
             self.leaders.submit(case, self.close_t(), self._close)
             return
         limit = m.spec.inspectors.check_limit_minutes
-        self._record(case, Step.CHECK_SEND, AK.ACCEPTOR, acceptor,
+        self._record(case, _CHECK_SEND, _ACCEPTOR, acceptor,
                        m.inspectors.task_deadline(case.grid, limit))
         m.inspectors.send(case.grid, case, self._checked)
 
     def _checked(self, case: Case, _server: int) -> None:
         m = self.m
-        there = case.problem >= 0 and m.truth.fate[case.problem] == Fate.OPEN
-        ok = m.decisions.check_passes(CheckView(case.id, there, self.check_accuracy),
-                                      self.u())
-        if ok:
-            self._record(case, Step.CHECK, AK.INSPECTOR, case.beat, self._due(), Outcome.PASS)
+        there = case.problem >= 0 and m.truth.fate[case.problem] == _OPEN
+        plain = m.decisions is self._plain_check
+        if plain:
+            ok = check_rule(there, self.check_accuracy, self.u())
         else:
-            self._record(case, Step.CHECK, AK.INSPECTOR, case.beat, math.nan, Outcome.FAIL)
+            ok = m.decisions.check_passes(CheckView(case.id, there, self.check_accuracy),
+                                          self.u())
+        if ok:
+            self._record(case, _CHECK, _INSPECTOR, case.beat, self._due(), _PASS)
+        else:
+            self._record(case, _CHECK, _INSPECTOR, case.beat, math.nan, _FAIL)
+        if plain:  # the built-in rule: close what passed, rework what failed
+            self.after_check(case, "close" if ok else "rework")
+            return
         then = m.decisions.after_check(case.id, ok)
         if then is DEFER:
             m.decisions.park("close", case, ok, partial(self.after_check, case))
@@ -221,8 +259,8 @@ class SupervisionCentre(mesa.Agent):
 
     def _close(self, case: Case, leader: int) -> None:
         m = self.m
-        self._record(case, Step.CLOSE, AK.SHIFT_LEADER, leader,
-                       outcome=Outcome.ON_TIME if case.on_time else Outcome.OVERDUE)
+        self._record(case, _CLOSE, _SHIFT_LEADER, leader,
+                     outcome=_ON_TIME if case.on_time else _OVERDUE)
         key = (case.grid, case.subclass)
         if m.cases.open_index.get(key) == case.id:
             del m.cases.open_index[key]
@@ -233,7 +271,7 @@ class SupervisionCentre(mesa.Agent):
         for pid in pids:
             if pid >= 0 and m.truth.case[pid] == case.id:
                 m.truth.case[pid] = -1
-                if m.truth.fate[pid] == Fate.OPEN:  # closed but not solved
+                if m.truth.fate[pid] == _OPEN:  # closed but not solved
                     m.discovery.unseen_again(pid, m.env.now)
 
 
@@ -250,6 +288,7 @@ class CommandCentre(mesa.Agent):
         self._record = model.cases.record
         self.u = model.uniforms("dispatch-decisions")
         self.error = spec.dispatch_error
+        self._plain = model.decisions if model.decisions.builtin("dispatch") else None
 
     def dispatch(self, case: Case) -> None:
         self.dispatchers.submit(case, self.dispatch_t(), self._dispatched)
@@ -257,12 +296,17 @@ class CommandCentre(mesa.Agent):
     def _dispatched(self, case: Case, dispatcher: int) -> None:
         m = self.m
         u, v = self.u(), self.u()
-        view = DispatchView(case.id, case.subclass, case.grid, m.sub_dept[case.subclass],
-                            len(m.departments), case.returned_from, self.error)
-        dept = m.decisions.dispatch(view, u, v)
-        if dept is DEFER:
-            m.decisions.park("dispatch", case, view, partial(self.send_to, case, dispatcher))
-            return
+        if m.decisions is self._plain:
+            dept = dispatch_rule(m.sub_dept[case.subclass], len(m.departments),
+                                 case.returned_from, self.error, u, v)
+        else:
+            view = DispatchView(case.id, case.subclass, case.grid, m.sub_dept[case.subclass],
+                                len(m.departments), case.returned_from, self.error)
+            dept = m.decisions.dispatch(view, u, v)
+            if dept is DEFER:
+                m.decisions.park("dispatch", case, view,
+                                 partial(self.send_to, case, dispatcher))
+                return
         self.send_to(case, dispatcher, dept)
 
     def send_to(self, case: Case, dispatcher: int, dept: int) -> None:
@@ -270,11 +314,10 @@ class CommandCentre(mesa.Agent):
         handbook limit of the case's subclass."""
         m = self.m
         case.department = dept
-        now = m.env.now
-        case.deadline = m.calendar.deadline(now, m.sub_limit[case.subclass], m.limit_scale)
-        wrong = dept != m.sub_dept[case.true_subclass]
-        self._record(case, Step.DISPATCH, AK.DISPATCHER, dispatcher, case.deadline,
-                       Outcome.WRONG if wrong else Outcome.NONE)
+        case.deadline = m.calendar.deadline(m.env._now, m.sub_limit[case.subclass],
+                                            m.limit_scale)
+        self._record(case, _DISPATCH, _DISPATCHER, dispatcher, case.deadline,
+                     _WRONG if dept != m.sub_dept[case.true_subclass] else _NONE)
         m.departments[dept].receive(case)
 
     def returned(self, case: Case, department: int) -> None:

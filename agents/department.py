@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 __all__ = ["Department"]
 
 AK = ActorKind
+# plain ints for the hot path (see agents/centre.py)
+_HANDLE_START, _HANDLE = int(Step.HANDLE_START), int(Step.HANDLE)
+_DEPARTMENT = int(AK.DEPARTMENT)
+_FIXED, _NOT_FIXED, _GONE = int(Outcome.FIXED), int(Outcome.NOT_FIXED), int(Outcome.GONE)
+_OPEN = int(Fate.OPEN)
 
 
 class Department(mesa.Agent):
@@ -123,7 +128,7 @@ class Department(mesa.Agent):
     def _queue(self, case: Case) -> None:
         m = self.m
         minutes = self.travel() + self.handling[case.true_subclass]()
-        key = m.decisions.queue_key(self.spec.priority, case.deadline, m.env.now)
+        key = m.decisions.queue_key(self.spec.priority, case.deadline, m.env._now)
         if self.whistle is not None:
             self.whistle.wait(case, self)
         self.crews.submit(case, minutes, self._handled, key)
@@ -144,35 +149,34 @@ class Department(mesa.Agent):
     def _start(self, case: Case, crew: int, waited: float) -> None:
         if self.whistle is not None:
             self.whistle.started(case)
-        self._record(case, Step.HANDLE_START, AK.DEPARTMENT, crew)
+        self._record(case, _HANDLE_START, _DEPARTMENT, crew)
 
     def _handled(self, case: Case, crew: int) -> None:
         m = self.m
-        now = m.env.now
+        now = m.env._now
         pid = case.problem
         truth = m.truth
-        if pid < 0 or truth.fate[pid] != Fate.OPEN:
-            outcome = Outcome.GONE
+        if pid < 0 or truth.fate[pid] != _OPEN:
+            outcome = _GONE
         else:
             quality = self.quality
             if m.sub_dept[case.true_subclass] != self.index:
                 quality *= self.spec.wrong_trade_quality  # not its trade: often botched
             if self.u_quality() < quality:
-                outcome = Outcome.FIXED
+                outcome = _FIXED
                 truth.end(pid, now, Fate.FIXED)
                 m.discovery.after_fix(pid, now)
             else:
-                outcome = Outcome.NOT_FIXED
-        if case.merged is not None and outcome != Outcome.NOT_FIXED:
+                outcome = _NOT_FIXED
+        if case.merged is not None and outcome != _NOT_FIXED:
             for other in case.merged:  # the same visit deals with what merged into the case
-                if truth.fate[other] == Fate.OPEN:
+                if truth.fate[other] == _OPEN:
                     truth.end(other, now, Fate.FIXED)
                     m.discovery.after_fix(other, now)
-        if outcome == Outcome.NOT_FIXED:  # still there: residents may call again meanwhile
+        if outcome == _NOT_FIXED:  # still there: residents may call again meanwhile
             m.discovery.rearm(pid)
             for other in case.merged or ():
                 m.discovery.rearm(other)
         case.on_time = now <= case.deadline
-        self._record(case, Step.HANDLE, AK.DEPARTMENT, crew,
-                       m.supervision._due(), outcome)
+        self._record(case, _HANDLE, _DEPARTMENT, crew, m.supervision._due(), outcome)
         m.supervision.feedback(case)

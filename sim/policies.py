@@ -18,7 +18,8 @@ from typing import Any, Final, Literal, NamedTuple
 import numpy as np
 
 __all__ = ["DecisionPoints", "FilingView", "DispatchView", "CheckView", "ExtensionView",
-           "Filing", "Registration", "AfterCheck", "DEFER", "Deferred"]
+           "Filing", "Registration", "AfterCheck", "DEFER", "Deferred", "filing_rule",
+           "dispatch_rule", "check_rule"]
 
 Filing = Literal["file", "void", "merge"]
 Registration = Literal["verify", "merge", "void", "file"]
@@ -83,8 +84,41 @@ class CheckView(NamedTuple):
     accuracy: float
 
 
+def filing_rule(open_case: int, verified: bool | None) -> Filing:
+    """The built-in filing rule on plain values (`DecisionPoints.file_report`)."""
+    if open_case >= 0:
+        return "merge"
+    if verified is False:
+        return "void"
+    return "file"
+
+
+def dispatch_rule(handbook_department: int, n_departments: int, returned_from: int,
+                  error_rate: float, u: float, v: float) -> int:
+    """The built-in dispatch rule on plain values (`DecisionPoints.dispatch`)."""
+    if returned_from < 0 and u < error_rate and n_departments > 1:
+        other = int(v * (n_departments - 1))
+        return other if other < handbook_department else other + 1
+    return handbook_department
+
+
+def check_rule(problem_still_there: bool, accuracy: float, u: float) -> bool:
+    """The built-in check outcome on plain values (`DecisionPoints.check_passes`)."""
+    if not problem_still_there:
+        return True
+    return u >= accuracy
+
+
 class DecisionPoints:
     """The built-in (handbook) rules. Override a method to hand a decision to someone else."""
+
+    def builtin(self, *points: str) -> bool:
+        """Whether every decision point named is the built-in rule here (not overridden on
+        the class or the instance). The engine then applies the rule on plain values
+        (`filing_rule`, `dispatch_rule`, `check_rule`) without building a view for it: the
+        same answers, without an object per case."""
+        return all(point not in vars(self) and getattr(type(self), point) is
+                   getattr(DecisionPoints, point) for point in points)
 
     def patrol_route(self, grids: np.ndarray, rows: np.ndarray, cols: np.ndarray,
                      weights: np.ndarray | None = None, revisit_share: float = 0.0
@@ -111,11 +145,7 @@ class DecisionPoints:
     def file_report(self, view: FilingView) -> Filing:
         """Merge into an open case of the same problem, void what verification did not find,
         file the rest (the filing criterion is met by what an inspector saw on site)."""
-        if view.open_case >= 0:
-            return "merge"
-        if view.verified is False:
-            return "void"
-        return "file"
+        return filing_rule(view.open_case, view.verified)
 
     def register_report(self, view: FilingView, can_verify: bool) -> Registration:
         """The acceptor's first step with a public report: merge a duplicate into the open
@@ -147,10 +177,8 @@ class DecisionPoints:
     def dispatch(self, view: DispatchView, u: float, v: float) -> int:
         """The handbook's department; with probability ``error_rate`` a wrong one (mis-routing).
         A returned case goes to the handbook's department for its corrected subclass."""
-        if view.returned_from < 0 and u < view.error_rate and view.n_departments > 1:
-            other = int(v * (view.n_departments - 1))
-            return other if other < view.handbook_department else other + 1
-        return view.handbook_department
+        return dispatch_rule(view.handbook_department, view.n_departments, view.returned_from,
+                             view.error_rate, u, v)
 
     def queue_key(self, rule: str, deadline: float, arrived: float) -> float:
         """Department queue order: earliest deadline first, or first come first served."""
@@ -158,9 +186,7 @@ class DecisionPoints:
 
     def check_passes(self, view: CheckView, u: float) -> bool:
         """A check passes when the problem is gone; an unreliable check may miss it."""
-        if not view.problem_still_there:
-            return True
-        return u >= view.accuracy
+        return check_rule(view.problem_still_there, view.accuracy, u)
 
     def return_case(self, not_ours: bool, return_rate: float, u: float) -> bool:
         """A department returns a case that is not its duty (most of the time)."""
