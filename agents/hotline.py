@@ -49,46 +49,93 @@ _COLUMNS: dict[str, tuple[type, object]] = {  # name: (dtype, fill)
     "satisfied": (np.bool_, False), "case": (np.int32, -1),
 }
 CALL_COLUMNS = tuple(_COLUMNS)
-_OFFERED = ("arrival", "kind", "request_type", "subdistrict", "problem", "redial", "answered",
-            "wait", "ordered_at", "work_order", "abandoned")  # known when a call is offered
+_OFFERED = ("arrival", "kind", "request_type", "subdistrict", "problem", "redial")
+# known when a call is offered, with its answer time and talk (`CallLog.sync` derives the rest)
 
 
 class CallLog:
-    """One row per call, in numpy columns grown by doubling (a year is ~700,000 calls)."""
+    """One row per call, in numpy columns grown by doubling (a year is ~700,000 calls).
+
+    A call's columns known when it is offered wait in plain lists (`pending`, one per
+    `_OFFERED` column, plus the answer time and talk) and reach the numpy columns in bulk
+    at `sync`: numpy writes one value at a time cost ~1 us a call. Row ids are given in
+    offer order; the numpy columns always have room for every id given, so the columns
+    filled later (unit, deadline, survey...) can be written before a sync.
+    """
 
     def __init__(self, capacity: int = 65536) -> None:
         self.n = 0
         self.col = {k: np.full(capacity, fill, dtype=dt) for k, (dt, fill) in _COLUMNS.items()}
         self.units: list[str] = []
         self._unit_index: dict[str, int] = {}
-        self._offered: list[tuple] = []  # rows of `_OFFERED` columns not yet in `col`
-        self._first_offered = 0
+        self.pending: dict[str, list] = {k: [] for k in (*_OFFERED, "answer", "talk")}
+        self._first_pending = 0
 
-    def add(self) -> int:
-        if self.n == len(self.col["arrival"]):
-            for k, (dt, fill) in _COLUMNS.items():
-                grown = np.full(2 * self.n, fill, dtype=dt)
-                grown[: self.n] = self.col[k]
-                self.col[k] = grown
-        self.n += 1
-        return self.n - 1
+    def reserve(self, n: int) -> None:
+        """Room in the numpy columns for rows ``0 .. n - 1``."""
+        size = len(self.col["arrival"])
+        if n <= size:
+            return
+        while size < n:
+            size *= 2
+        for k, (dt, fill) in _COLUMNS.items():
+            old = self.col[k]
+            grown = np.full(size, fill, dtype=dt)
+            grown[: len(old)] = old
+            self.col[k] = grown
 
-    def add_offered(self, row: tuple) -> int:
-        """A new call with its `_OFFERED` columns; they reach `col` in bulk at `sync`
-        (numpy writes one value at a time cost ~1 us a call)."""
-        if not self._offered:
-            self._first_offered = self.n
-        self._offered.append(row)
-        return self.add()
+    def add_offered(self, arrival: float, kind: int, rtype: int, sub: int, problem: int,
+                    redial: bool, answer: float, talk: float) -> int:
+        """A new call: ``answer`` is its answer time (NaN: the caller hung up). Returns its
+        row id."""
+        cid = self.n
+        self.reserve(cid + 1)
+        p = self.pending
+        p["arrival"].append(arrival)
+        p["kind"].append(kind)
+        p["request_type"].append(rtype)
+        p["subdistrict"].append(sub)
+        p["problem"].append(problem)
+        p["redial"].append(redial)
+        p["answer"].append(answer)
+        p["talk"].append(talk)
+        self.n = cid + 1
+        return cid
+
+    def add_background(self, start: int, stop: int, arrival: list[float], kind: list[int],
+                       rtype: list[int], sub: list[int], talk: list[float]) -> None:
+        """Background calls ``start .. stop - 1`` of a day's columns, offered in a row, whose
+        answer times the call queue has already appended to ``pending["answer"]``."""
+        p = self.pending
+        k = stop - start
+        p["arrival"] += arrival[start:stop]
+        p["kind"] += kind[start:stop]
+        p["request_type"] += rtype[start:stop]
+        p["subdistrict"] += sub[start:stop]
+        p["problem"] += [-1] * k
+        p["redial"] += [False] * k
+        p["talk"] += talk[start:stop]
+        self.n += k
+        self.reserve(self.n)
 
     def sync(self) -> None:
-        """Write the pending `_OFFERED` columns (before reading them)."""
-        rows = self._offered
-        if rows:
-            span = slice(self._first_offered, self._first_offered + len(rows))
-            for name, values in zip(_OFFERED, zip(*rows, strict=True), strict=True):
-                self.col[name][span] = values
-            self._offered = []
+        """Write the pending columns (before reading them)."""
+        p = self.pending
+        if not p["answer"]:
+            return
+        span = slice(self._first_pending, self.n)
+        c = self.col
+        for name in _OFFERED:
+            c[name][span] = p[name]
+        answer = np.asarray(p["answer"], dtype=np.float64)
+        answered = ~np.isnan(answer)
+        c["answered"][span] = answered
+        c["abandoned"][span] = ~answered
+        c["wait"][span] = answer - c["arrival"][span]  # NaN when hung up
+        c["ordered_at"][span] = answer + np.asarray(p["talk"], dtype=np.float64)
+        c["work_order"][span] = answered & (c["kind"][span] != KIND_CONSULTATION)
+        self.pending = {k: [] for k in p}
+        self._first_pending = self.n
 
     def unit(self, name: str) -> int:
         i = self._unit_index.get(name)
@@ -131,19 +178,19 @@ class Hotline(mesa.Agent):
         self._next = 0
         self._redials: list[tuple[float, int, int, int, int]] = []  # time, seq, kind, type, sub
         self._seq = 0
-        self._bg_answered: list[int] = []    # background work orders taken, not yet settled
+        self._settled = 0  # calls before this row have been settled
         self._grid_ended: list[tuple[int, float, bool, int]] = []  # cid, when, resolved, reworks
         self.urgent = [s.urgency == "urgent" for s in model.handbook.subclasses]
 
     # -- records -----------------------------------------------------------------------------
-    def _record(self, arrival: float, kind: int, rtype: int, sub: int, problem: int,
-                outcome: CallOutcome, redial: bool) -> int:
-        if outcome.answered:
-            row = (arrival, kind, rtype, sub, problem, redial, True, outcome.wait,
-                   outcome.end_time, kind != KIND_CONSULTATION, False)
-        else:
-            row = (arrival, kind, rtype, sub, problem, redial, False, NAN, NAN, False, True)
-        return self.log.add_offered(row)
+    def _offer(self, arrival: float, kind: int, rtype: int, sub: int, problem: int,
+               redial: bool) -> tuple[int, CallOutcome]:
+        """Offer one call (a problem call or a redial) to the queue and log it."""
+        talk = self.talk()
+        out = self.queue.offer(arrival, talk, self.patience())
+        cid = self.log.add_offered(arrival, kind, rtype, sub, problem, redial,
+                                   out.answer_time if out.answered else NAN, talk)
+        return cid, out
 
     # -- background demand -------------------------------------------------------------------
     def start(self) -> None:
@@ -163,46 +210,52 @@ class Hotline(mesa.Agent):
         self._next = 0
 
     def flush(self, t: float) -> None:
-        """Offer the queue every background contact and redial arriving up to ``t``."""
-        day, red = self._day, self._redials
+        """Offer the queue every background contact and redial arriving up to ``t``, in
+        arrival order (a contact before a redial at the same moment). Runs of contacts
+        between redials go to the queue in one call (`CallQueue.offer_run`)."""
+        day = self._day
         if day is None:
             return
         arr, kind, rtype, sub, talk, patience = day
-        n = len(arr)
-        offer = self._offer_background
+        red = self._redials
+        log = self.log
+        offer_run = self.queue.offer_run
         while True:
-            i = self._next
-            a = arr[i] if i < n else math.inf
             r = red[0][0] if red else math.inf
-            if a > t and r > t:
+            i = self._next
+            stop, redial_at = offer_run(arr, talk, patience, i, t if t < r else r,
+                                        log.pending["answer"])
+            if stop > i:
+                log.add_background(i, stop, arr, kind, rtype, sub, talk)
+                self._next = stop
+            if redial_at is not None:  # the run's last caller hung up and will call again
+                j = stop - 1
+                self._redial_later(redial_at, kind[j], rtype[j], sub[j])
+            elif r > t:
                 return
-            if a <= r:
-                self._next = i + 1
-                offer(a, kind[i], rtype[i], sub[i], talk[i], patience[i], False)
             else:
                 when, _, r_kind, r_type, r_sub = heapq.heappop(red)
-                offer(when, r_kind, r_type, r_sub, self.talk(), self.patience(), True)
+                _, out = self._offer(when, r_kind, r_type, r_sub, -1, True)
+                if out.redial_at is not None:
+                    self._redial_later(out.redial_at, r_kind, r_type, r_sub)
 
-    def _offer_background(self, arrival: float, kind: int, rtype: int, sub: int, talk: float,
-                          patience: float, redial: bool) -> None:
-        out = self.queue.offer(arrival, talk, patience)
-        cid = self._record(arrival, kind, rtype, sub, -1, out, redial)
-        if out.answered and kind == KIND_REQUEST:
-            self._bg_answered.append(cid)
-        elif out.redial_at is not None and out.redial_at < self.m.horizon:
+    def _redial_later(self, when: float, kind: int, rtype: int, sub: int) -> None:
+        if when < self.m.horizon:
             self._seq += 1
-            heapq.heappush(self._redials, (out.redial_at, self._seq, kind, rtype, sub))
+            heapq.heappush(self._redials, (when, self._seq, kind, rtype, sub))
 
     def _settle_background(self) -> None:
         """Route, handle and survey the work orders taken or ended since the last settling
         (vectorised, once a day)."""
-        self.log.sync()
+        log = self.log
+        log.sync()
         self._settle_grid()
-        ids = np.asarray(self._bg_answered, dtype=np.int64)
-        self._bg_answered = []
+        c = log.col
+        new = slice(self._settled, log.n)
+        self._settled = log.n
+        ids = new.start + np.flatnonzero((c["kind"][new] == KIND_REQUEST) & c["answered"][new])
         if ids.size == 0:
             return
-        c = self.log.col
         rtype = c["request_type"][ids].astype(np.int64)
         sub = c["subdistrict"][ids]
         units, backstop, slowdown = route(self.spec, rtype, sub, self.subdistrict_names,
@@ -249,11 +302,9 @@ class Hotline(mesa.Agent):
     def problem_call(self, pid: int, now: float, redial: bool = False) -> None:
         """A resident phones about problem ``pid`` (Discovery's public-report seam)."""
         self.flush(now)
-        truth = self.m.truth
-        out = self.queue.offer(now, self.talk(), self.patience())
-        grid = truth.grid[pid]
-        cid = self._record(now, KIND_GRID, -1, int(self.m.city.subdistrict[grid]), pid, out,
-                           redial)
+        grid = self.m.truth.grid[pid]
+        cid, out = self._offer(now, KIND_GRID, -1, int(self.m.city.subdistrict[grid]), pid,
+                               redial)
         env = self.m.env
         if out.answered:
             call_at(env, out.end_time - now, self._work_order, (pid, cid))

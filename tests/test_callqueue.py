@@ -247,6 +247,50 @@ def test_property_seats_on_duty_no_overlap_fifo(per, weekday, calls) -> None:
     assert q.busy_minutes() == pytest.approx(busy, abs=1e-6)
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    per=st.one_of(st.lists(st.integers(0, 3), min_size=24, max_size=24),
+                  st.just([2] * 24)),
+    p_redial=st.sampled_from([0.0, 0.5, 1.0]),
+    calls=st.lists(st.tuples(st.floats(0, 3000, allow_nan=False),
+                             st.floats(0, 60, allow_nan=False),
+                             st.one_of(st.just(math.inf), st.floats(0, 30, allow_nan=False))),
+                   min_size=1, max_size=80),
+    cuts=st.lists(st.floats(0, 3000, allow_nan=False), max_size=5),
+)
+def test_offer_run_settles_as_offer_one_by_one(per, p_redial, calls, cuts) -> None:
+    if max(per) == 0:
+        per[0] = 1
+    calls.sort(key=lambda c: c[0])
+
+    def queue() -> CallQueue:  # each queue with its own copy of the same draws
+        rng = np.random.default_rng(7)
+        u, d = iter(rng.random(200).tolist()), iter(rng.exponential(5.0, 200).tolist())
+        return CallQueue(Staffing(per), p_redial, lambda: next(d), lambda: next(u))
+
+    one = queue()
+    out = [one.offer(a, s, p) for a, s, p in calls]
+    run = queue()
+    arrival, talk, patience = (list(x) for x in zip(*calls, strict=True))
+    answers: list[float] = []
+    redials: dict[int, float] = {}
+    i = 0
+    for until in [*sorted(cuts), math.inf]:  # stops between runs, as between problem calls
+        while True:
+            i, redial_at = run.offer_run(arrival, talk, patience, i, until, answers)
+            if redial_at is None:
+                break
+            redials[i - 1] = redial_at
+    assert i == len(calls) == len(answers)
+    for k, (o, answer) in enumerate(zip(out, answers, strict=True)):
+        if o.answered:
+            assert answer == o.answer_time and answer + talk[k] == o.end_time
+        else:
+            assert math.isnan(answer)
+        assert redials.get(k) == o.redial_at
+    assert run.stats() == one.stats()  # counters and float sums alike, to the bit
+
+
 # ---------------------------------------------------------------- (4) redials
 
 
