@@ -19,7 +19,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.callqueue import CallOutcome, CallQueue, Staffing
+from sim.callqueue import CallQueue, Staffing
 from sim.clock import call_at
 from sim.hotline import (
     KIND_CONSULTATION,
@@ -85,9 +85,9 @@ class CallLog:
             self.col[k] = grown
 
     def add_offered(self, arrival: float, kind: int, rtype: int, sub: int, problem: int,
-                    redial: bool, answer: float, talk: float) -> int:
-        """A new call: ``answer`` is its answer time (NaN: the caller hung up). Returns its
-        row id."""
+                    redial: bool, talk: float) -> int:
+        """A new call, whose answer time the call queue has already appended to
+        ``pending["answer"]``. Returns its row id."""
         cid = self.n
         self.reserve(cid + 1)
         p = self.pending
@@ -97,7 +97,6 @@ class CallLog:
         p["subdistrict"].append(sub)
         p["problem"].append(problem)
         p["redial"].append(redial)
-        p["answer"].append(answer)
         p["talk"].append(talk)
         self.n = cid + 1
         return cid
@@ -184,13 +183,16 @@ class Hotline(mesa.Agent):
 
     # -- records -----------------------------------------------------------------------------
     def _offer(self, arrival: float, kind: int, rtype: int, sub: int, problem: int,
-               redial: bool) -> tuple[int, CallOutcome]:
-        """Offer one call (a problem call or a redial) to the queue and log it."""
+               redial: bool) -> tuple[int, float, float | None]:
+        """Offer one call (a problem call or a redial) to the queue and log it. Returns its
+        row, the end of its talk (NaN: the caller hung up) and when the caller redials."""
         talk = self.talk()
-        out = self.queue.offer(arrival, talk, self.patience())
-        cid = self.log.add_offered(arrival, kind, rtype, sub, problem, redial,
-                                   out.answer_time if out.answered else NAN, talk)
-        return cid, out
+        log = self.log
+        answers = log.pending["answer"]
+        _, redial_at = self.queue.offer_run((arrival,), (talk,), (self.patience(),), 0,
+                                            arrival, answers)
+        return log.add_offered(arrival, kind, rtype, sub, problem, redial, talk), \
+            answers[-1] + talk, redial_at
 
     # -- background demand -------------------------------------------------------------------
     def start(self) -> None:
@@ -235,9 +237,9 @@ class Hotline(mesa.Agent):
                 return
             else:
                 when, _, r_kind, r_type, r_sub = heapq.heappop(red)
-                _, out = self._offer(when, r_kind, r_type, r_sub, -1, True)
-                if out.redial_at is not None:
-                    self._redial_later(out.redial_at, r_kind, r_type, r_sub)
+                _, _, redial_at = self._offer(when, r_kind, r_type, r_sub, -1, True)
+                if redial_at is not None:
+                    self._redial_later(redial_at, r_kind, r_type, r_sub)
 
     def _redial_later(self, when: float, kind: int, rtype: int, sub: int) -> None:
         if when < self.m.horizon:
@@ -303,13 +305,13 @@ class Hotline(mesa.Agent):
         """A resident phones about problem ``pid`` (Discovery's public-report seam)."""
         self.flush(now)
         grid = self.m.truth.grid[pid]
-        cid, out = self._offer(now, KIND_GRID, -1, int(self.m.city.subdistrict[grid]), pid,
-                               redial)
+        cid, end, redial_at = self._offer(now, KIND_GRID, -1,
+                                          int(self.m.city.subdistrict[grid]), pid, redial)
         env = self.m.env
-        if out.answered:
-            call_at(env, out.end_time - now, self._work_order, (pid, cid))
-        elif out.redial_at is not None and out.redial_at < self.m.horizon:
-            call_at(env, out.redial_at - now, self._redial, pid)
+        if end == end:  # answered (not NaN)
+            call_at(env, end - now, self._work_order, (pid, cid))
+        elif redial_at is not None and redial_at < self.m.horizon:
+            call_at(env, redial_at - now, self._redial, pid)
 
     def _redial(self, pid: int) -> None:
         if self.m.truth.fate[pid] == Fate.OPEN:

@@ -20,6 +20,7 @@ SERVICE_LEVEL_MINUTES = 0.25
 
 _HOUR = 60.0
 _NAN = math.nan
+_PRUNE = 4096  # answered calls kept before those ended are dropped (only busy_minutes reads them)
 
 
 class Staffing:
@@ -132,7 +133,7 @@ class CallQueue:
     __slots__ = ("staffing", "redial_probability", "redial_delay", "uniform", "_busy",
                  "_idle", "_gap", "_period", "_const", "_last", "_ends", "_offered",
                  "_answered", "_abandoned", "_redials", "_within", "_wait_sum", "_talk_sum",
-                 "_seat")
+                 "_seat", "_by_hour", "_hour", "_hour_end", "_prune_at")
 
     def __init__(self, staffing: Staffing, redial_probability: float = 0.0,
                  redial_delay: Callable[[], float] | None = None,
@@ -154,11 +155,17 @@ class CallQueue:
         self._busy: list[tuple[float, int]] = sorted(
             (staffing.next_on_duty(k, 0.0), k) for k in range(staffing.seats))
         self._idle: list[int] = []
-        self._ends: list[tuple[float, float]] = []  # (end, answer) of calls maybe ending > now
+        # (end, answer) of answered calls, those ending by the last arrival dropped now and then
+        self._ends: list[tuple[float, float]] = []
+        self._prune_at = _PRUNE
         self._last = -math.inf
         self._offered = self._answered = self._abandoned = self._redials = self._within = 0
         self._wait_sum = self._talk_sum = 0.0
         self._seat = -1  # the seat taken (or that would have been) by the last call settled
+        # _by_hour[h % period][seat]: hours until the seat is on duty, from hour h; the row of
+        # the hour of the last arrival is kept with the minute that hour ends
+        self._by_hour = [list(col) for col in zip(*self._gap, strict=True)]
+        self._hour, self._hour_end = -1, -math.inf
 
     @property
     def last_arrival(self) -> float:
@@ -197,14 +204,16 @@ class CallQueue:
         if i >= n or arrival[i] > until:
             return i, None
         busy, idle, ends = self._busy, self._idle, self._ends
-        const, gaps, period = self._const, self._gap, self._period
+        const, by_hour, period = self._const, self._by_hour, self._period
+        hour, hour_end = self._hour, self._hour_end
+        row = by_hour[hour % period]
         p_redial = self.redial_probability
         last = self._last
         answered = abandoned = within = 0
         wait_sum, talk_sum = self._wait_sum, self._talk_sum
         seat = self._seat
         redial_at = None
-        append = answers.append
+        append, end_append = answers.append, ends.append
         try:
             while i < n:
                 a = arrival[i]
@@ -218,26 +227,23 @@ class CallQueue:
                     raise ValueError(f"negative talk {s} or patience {p}")
                 last = a
                 i += 1
-                while ends and ends[0][0] <= a:
-                    heappop(ends)
+                if a >= hour_end:  # a new hour (arrivals never decrease)
+                    hour = int(a // _HOUR)
+                    hour_end = (hour + 1) * _HOUR
+                    row = by_hour[hour % period]
                 while busy and busy[0][0] <= a:
                     heappush(idle, heappop(busy)[1])
                 if idle:
                     seat = idle[0]
-                    if const:
+                    g = 0 if const else row[seat]
+                    if g == 0:
                         answer = a
                         from_idle = True
                     else:
-                        h = int(a // _HOUR)
-                        g = gaps[seat][h % period]
-                        if g == 0:
-                            answer = a
-                            from_idle = True
-                        else:
-                            answer = (h + g) * _HOUR
-                            from_idle = not busy or (answer, seat) < busy[0]  # ties: lower seat
-                            if not from_idle:
-                                answer, seat = busy[0]
+                        answer = (hour + g) * _HOUR
+                        from_idle = not busy or (answer, seat) < busy[0]  # ties: lower seat
+                        if not from_idle:
+                            answer, seat = busy[0]
                 else:
                     answer, seat = busy[0]
                     from_idle = False
@@ -254,9 +260,12 @@ class CallQueue:
                 end = answer + s
                 if const:
                     ready = end
+                elif end < hour_end:
+                    g = row[seat]
+                    ready = end if g == 0 else (hour + g) * _HOUR
                 else:
                     h = int(end // _HOUR)
-                    g = gaps[seat][h % period]
+                    g = by_hour[h % period][seat]
                     ready = end if g == 0 else (h + g) * _HOUR
                 if from_idle:
                     heappop(idle)
@@ -264,21 +273,25 @@ class CallQueue:
                 else:
                     heapreplace(busy, (ready, seat))
                 if end > a:
-                    heappush(ends, (end, answer))
+                    end_append((end, answer))
                 answered += 1
                 wait_sum += wait
                 talk_sum += s
                 if wait <= SERVICE_LEVEL_MINUTES:
                     within += 1
                 append(answer)
-        finally:  # the counters, kept in locals above, once
+        finally:  # the state and counters, kept in locals above, once
             self._last = last
+            self._hour, self._hour_end = hour, hour_end
             self._offered += answered + abandoned
             self._answered += answered
             self._abandoned += abandoned
             self._within += within
             self._wait_sum, self._talk_sum = wait_sum, talk_sum
             self._seat = seat
+        if len(ends) >= self._prune_at:
+            ends[:] = [e for e in ends if e[0] > last]
+            self._prune_at = max(_PRUNE, 2 * len(ends))
         return i, redial_at
 
     def busy_minutes(self, t: float | None = None) -> float:
