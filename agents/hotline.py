@@ -25,6 +25,7 @@ from sim.hotline import (
     KIND_CONSULTATION,
     KIND_GRID,
     KIND_REQUEST,
+    Contacts,
     draw_background,
     route,
     staffing_by_hour,
@@ -49,18 +50,18 @@ _COLUMNS: dict[str, tuple[type, object]] = {  # name: (dtype, fill)
     "satisfied": (np.bool_, False), "case": (np.int32, -1),
 }
 CALL_COLUMNS = tuple(_COLUMNS)
-_OFFERED = ("arrival", "kind", "request_type", "subdistrict", "problem", "redial")
-# known when a call is offered, with its answer time and talk (`CallLog.sync` derives the rest)
+_SINGLE = ("arrival", "kind", "request_type", "subdistrict", "problem", "redial")
 
 
 class CallLog:
     """One row per call, in numpy columns grown by doubling (a year is ~700,000 calls).
 
-    A call's columns known when it is offered wait in plain lists (`pending`, one per
-    `_OFFERED` column, plus the answer time and talk) and reach the numpy columns in bulk
-    at `sync`: numpy writes one value at a time cost ~1 us a call. Row ids are given in
-    offer order; the numpy columns always have room for every id given, so the columns
-    filled later (unit, deadline, survey...) can be written before a sync.
+    The columns known when a call is offered reach the numpy columns in bulk at `sync`
+    (numpy writes one value at a time cost ~1 us a call): until then a background contact
+    is only its index in today's `Contacts`, any other call (about a problem, or a redial)
+    a tuple, and the call queue appends every call's answer time to `answers` (NaN: hung
+    up). Row ids are given in offer order; the numpy columns always have room for every id
+    given, so the columns filled later (unit, deadline, survey...) can be written before.
     """
 
     def __init__(self, capacity: int = 65536) -> None:
@@ -68,7 +69,10 @@ class CallLog:
         self.col = {k: np.full(capacity, fill, dtype=dt) for k, (dt, fill) in _COLUMNS.items()}
         self.units: list[str] = []
         self._unit_index: dict[str, int] = {}
-        self.pending: dict[str, list] = {k: [] for k in (*_OFFERED, "answer", "talk")}
+        self.answers: list[float] = []   # of the rows not synced yet, in order
+        self._sources: list[int] = []    # each such row: index in today's contacts, or -1
+        self._singles: list[tuple] = []  # the -1 rows: `_SINGLE` columns and talk
+        self._contacts: Contacts | None = None
         self._first_pending = 0
 
     def reserve(self, n: int) -> None:
@@ -84,57 +88,63 @@ class CallLog:
             grown[: len(old)] = old
             self.col[k] = grown
 
+    def new_day(self, contacts: Contacts) -> None:
+        """Today's background contacts, which `add_contacts` refers to."""
+        self.sync()
+        self._contacts = contacts
+
     def add_offered(self, arrival: float, kind: int, rtype: int, sub: int, problem: int,
                     redial: bool, talk: float) -> int:
-        """A new call, whose answer time the call queue has already appended to
-        ``pending["answer"]``. Returns its row id."""
+        """A call that is not one of today's contacts, whose answer time the call queue has
+        already appended to `answers`. Returns its row id."""
         cid = self.n
         self.reserve(cid + 1)
-        p = self.pending
-        p["arrival"].append(arrival)
-        p["kind"].append(kind)
-        p["request_type"].append(rtype)
-        p["subdistrict"].append(sub)
-        p["problem"].append(problem)
-        p["redial"].append(redial)
-        p["talk"].append(talk)
+        self._sources.append(-1)
+        self._singles.append((arrival, kind, rtype, sub, problem, redial, talk))
         self.n = cid + 1
         return cid
 
-    def add_background(self, start: int, stop: int, arrival: list[float], kind: list[int],
-                       rtype: list[int], sub: list[int], talk: list[float]) -> None:
-        """Background calls ``start .. stop - 1`` of a day's columns, offered in a row, whose
-        answer times the call queue has already appended to ``pending["answer"]``."""
-        p = self.pending
-        k = stop - start
-        p["arrival"] += arrival[start:stop]
-        p["kind"] += kind[start:stop]
-        p["request_type"] += rtype[start:stop]
-        p["subdistrict"] += sub[start:stop]
-        p["problem"] += [-1] * k
-        p["redial"] += [False] * k
-        p["talk"] += talk[start:stop]
-        self.n += k
+    def add_contacts(self, start: int, stop: int) -> None:
+        """Today's contacts ``start .. stop - 1``, offered in a row, whose answer times the
+        call queue has already appended to `answers`."""
+        self._sources += range(start, stop)
+        self.n += stop - start
         self.reserve(self.n)
 
     def sync(self) -> None:
         """Write the pending columns (before reading them)."""
-        p = self.pending
-        if not p["answer"]:
+        k = len(self._sources)
+        if not k:
             return
-        span = slice(self._first_pending, self.n)
+        first = self._first_pending
+        rows = np.arange(first, first + k)
+        src = np.array(self._sources, dtype=np.intp)
+        contact = src >= 0
+        talk = np.empty(k)
         c = self.col
-        for name in _OFFERED:
-            c[name][span] = p[name]
-        answer = np.asarray(p["answer"], dtype=np.float64)
+        if self._contacts is not None:
+            d, at, to = self._contacts, src[contact], rows[contact]
+            for name, values in (("arrival", d.arrival), ("kind", d.kind),
+                                 ("request_type", d.request_type),
+                                 ("subdistrict", d.subdistrict)):
+                c[name][to] = values[at]
+            talk[contact] = d.talk[at]
+        if self._singles:
+            to = rows[~contact]
+            columns = list(zip(*self._singles, strict=True))
+            for name, values in zip(_SINGLE, columns, strict=False):
+                c[name][to] = values
+            talk[~contact] = columns[-1]
+        span = slice(first, first + k)
+        answer = np.array(self.answers, dtype=np.float64)
         answered = ~np.isnan(answer)
         c["answered"][span] = answered
         c["abandoned"][span] = ~answered
         c["wait"][span] = answer - c["arrival"][span]  # NaN when hung up
-        c["ordered_at"][span] = answer + np.asarray(p["talk"], dtype=np.float64)
+        c["ordered_at"][span] = answer + talk
         c["work_order"][span] = answered & (c["kind"][span] != KIND_CONSULTATION)
-        self.pending = {k: [] for k in p}
-        self._first_pending = self.n
+        self.answers, self._sources, self._singles = [], [], []
+        self._first_pending = first + k
 
     def unit(self, name: str) -> int:
         i = self._unit_index.get(name)
@@ -173,7 +183,7 @@ class Hotline(mesa.Agent):
                                           minlength=city.n_subdistricts)
         self.subdistrict_names = list(city.subdistrict_names)
         self.log = CallLog()
-        self._day: tuple[list, ...] | None = None  # today's contacts, column by column
+        self._day: tuple[Contacts, list, list, list] | None = None  # today's contacts
         self._next = 0
         self._redials: list[tuple[float, int, int, int, int]] = []  # time, seq, kind, type, sub
         self._seq = 0
@@ -188,7 +198,7 @@ class Hotline(mesa.Agent):
         row, the end of its talk (NaN: the caller hung up) and when the caller redials."""
         talk = self.talk()
         log = self.log
-        answers = log.pending["answer"]
+        answers = log.answers
         _, redial_at = self.queue.offer_run((arrival,), (talk,), (self.patience(),), 0,
                                             arrival, answers)
         return log.add_offered(arrival, kind, rtype, sub, problem, redial, talk), \
@@ -206,9 +216,9 @@ class Hotline(mesa.Agent):
         date = self.m.calendar.date_of(t)
         d = draw_background(self.spec, self.draws, t, date.weekday(),
                             date in self.m.discovery.holidays, self.resident_share)
-        # plain lists: the feed reads them one call at a time
-        self._day = (d.arrival.tolist(), d.kind.tolist(), d.request_type.tolist(),
-                     d.subdistrict.tolist(), d.talk.tolist(), d.patience.tolist())
+        self.log.new_day(d)
+        # plain lists for the queue, which reads them one call at a time
+        self._day = d, d.arrival.tolist(), d.talk.tolist(), d.patience.tolist()
         self._next = 0
 
     def flush(self, t: float) -> None:
@@ -218,21 +228,21 @@ class Hotline(mesa.Agent):
         day = self._day
         if day is None:
             return
-        arr, kind, rtype, sub, talk, patience = day
+        contacts, arr, talk, patience = day
         red = self._redials
         log = self.log
         offer_run = self.queue.offer_run
         while True:
             r = red[0][0] if red else math.inf
             i = self._next
-            stop, redial_at = offer_run(arr, talk, patience, i, t if t < r else r,
-                                        log.pending["answer"])
+            stop, redial_at = offer_run(arr, talk, patience, i, t if t < r else r, log.answers)
             if stop > i:
-                log.add_background(i, stop, arr, kind, rtype, sub, talk)
+                log.add_contacts(i, stop)
                 self._next = stop
             if redial_at is not None:  # the run's last caller hung up and will call again
                 j = stop - 1
-                self._redial_later(redial_at, kind[j], rtype[j], sub[j])
+                self._redial_later(redial_at, int(contacts.kind[j]),
+                                   int(contacts.request_type[j]), int(contacts.subdistrict[j]))
             elif r > t:
                 return
             else:
