@@ -27,9 +27,10 @@ from sim.hotline import (
     KIND_REQUEST,
     Contacts,
     draw_background,
-    route,
+    route_codes,
     staffing_by_hour,
     survey,
+    unit_names,
 )
 from sim.problems import Fate
 from sim.workflow import Case
@@ -183,6 +184,8 @@ class Hotline(mesa.Agent):
                                           minlength=city.n_subdistricts)
         self.subdistrict_names = list(city.subdistrict_names)
         self.log = CallLog()
+        self._unit_names = unit_names(spec, self.subdistrict_names)
+        self._unit_codes = np.array([self.log.unit(u) for u in self._unit_names])  # in the log
         self._day: tuple[Contacts, list, list, list] | None = None  # today's contacts
         self._next = 0
         self._redials: list[tuple[float, int, int, int, int]] = []  # time, seq, kind, type, sub
@@ -270,9 +273,9 @@ class Hotline(mesa.Agent):
             return
         rtype = c["request_type"][ids].astype(np.int64)
         sub = c["subdistrict"][ids]
-        units, backstop, slowdown = route(self.spec, rtype, sub, self.subdistrict_names,
-                                          self.route_rng.random(ids.size),
-                                          self.route_rng.random(ids.size))
+        units, backstop, slowdown = route_codes(self.spec, rtype, sub, self._unit_names,
+                                                self.route_rng.random(ids.size),
+                                                self.route_rng.random(ids.size))
         handling = np.empty(ids.size)
         resolve_p = np.empty(ids.size)
         deadline = np.empty(ids.size)
@@ -289,7 +292,7 @@ class Hotline(mesa.Agent):
         reached, responded, resolved, satisfied = survey(
             self.survey_rng, hours_to_feedback=handling, deadline_hours=deadline,
             resolved=resolved, reworks=np.zeros(ids.size), reach=self.spec.survey_response)
-        c["unit"][ids] = [self.log.unit(u) for u in units]
+        c["unit"][ids] = self._unit_codes[units]
         c["deadline_hours"][ids] = deadline
         c["feedback_at"][ids] = c["ordered_at"][ids] + handling * 60.0
         c["reached"][ids], c["responded"][ids] = reached, responded
