@@ -221,10 +221,11 @@ class CallQueue:
                     break
                 s = talk[i]
                 p = patience[i]
-                if a < last or s < 0.0 or p < 0.0:
+                if not (a >= last and s >= 0.0 and p >= 0.0):  # NaN fails too
                     if a < last:
                         raise ValueError(f"call at {a} offered after one at {last}")
-                    raise ValueError(f"negative talk {s} or patience {p}")
+                    raise ValueError(f"call at {a}: talk {s} and patience {p} must be numbers"
+                                     " >= 0")
                 last = a
                 i += 1
                 if a >= hour_end:  # a new hour (arrivals never decrease)

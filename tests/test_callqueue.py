@@ -340,7 +340,12 @@ def test_arrivals_back_in_time_raise() -> None:
         q.offer(9.999, 1.0, 1.0)
     with pytest.raises(ValueError):
         q.offer(11.0, -1.0, 1.0)
-    assert q.stats()["offered"] == 2
+    for bad in ((math.nan, 1.0, 1.0), (11.0, math.nan, 1.0), (11.0, 1.0, math.nan)):
+        with pytest.raises(ValueError, match="call at"):
+            q.offer(*bad)
+    with pytest.raises(ValueError, match="offered after"):  # a run stops at the bad call
+        q.offer_run([10.5, 10.2], [1.0, 1.0], [1.0, 1.0], 0, math.inf, [])
+    assert q.stats()["offered"] == 3 and q.last_arrival == 10.5
 
 
 # ---------------------------------------------------------------- speed (printed)
@@ -360,6 +365,12 @@ def test_speed_printed(shifts: bool) -> None:
     for i in range(n):
         offer(a[i], s[i], p[i])
     dt = time.perf_counter() - t0
+    run = CallQueue(Staffing(per))
+    t0 = time.perf_counter()
+    run.offer_run(a, s, p, 0, math.inf, [])
+    dt_run = time.perf_counter() - t0
     print(f"\ncallqueue ({'shifts' if shifts else 'constant'} 15 seats): "
-          f"{dt / n * 1e6:.2f} us per call; {q.stats()}")
+          f"{dt / n * 1e6:.2f} us per call offered, {dt_run / n * 1e6:.2f} in a run; "
+          f"{q.stats()}")
     assert q.stats()["offered"] == n
+    assert run.stats() == q.stats()
