@@ -19,16 +19,18 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.callqueue import CallOutcome, CallQueue, Staffing
+from sim.callqueue import CallQueue, Staffing
 from sim.clock import call_at
 from sim.hotline import (
     KIND_CONSULTATION,
     KIND_GRID,
     KIND_REQUEST,
+    Contacts,
     draw_background,
-    route,
+    route_codes,
     staffing_by_hour,
     survey,
+    unit_names,
 )
 from sim.problems import Fate
 from sim.workflow import Case
@@ -49,46 +51,101 @@ _COLUMNS: dict[str, tuple[type, object]] = {  # name: (dtype, fill)
     "satisfied": (np.bool_, False), "case": (np.int32, -1),
 }
 CALL_COLUMNS = tuple(_COLUMNS)
-_OFFERED = ("arrival", "kind", "request_type", "subdistrict", "problem", "redial", "answered",
-            "wait", "ordered_at", "work_order", "abandoned")  # known when a call is offered
+_SINGLE = ("arrival", "kind", "request_type", "subdistrict", "problem", "redial")
 
 
 class CallLog:
-    """One row per call, in numpy columns grown by doubling (a year is ~700,000 calls)."""
+    """One row per call, in numpy columns grown by doubling (a year is ~700,000 calls).
+
+    The columns known when a call is offered reach the numpy columns in bulk at `sync`
+    (numpy writes one value at a time cost ~1 us a call): until then a background contact
+    is only its index in today's `Contacts`, any other call (about a problem, or a redial)
+    a tuple, and the call queue appends every call's answer time to `answers` (NaN: hung
+    up). Row ids are given in offer order; the numpy columns always have room for every id
+    given, so the columns filled later (unit, deadline, survey...) can be written before.
+    """
 
     def __init__(self, capacity: int = 65536) -> None:
         self.n = 0
         self.col = {k: np.full(capacity, fill, dtype=dt) for k, (dt, fill) in _COLUMNS.items()}
         self.units: list[str] = []
         self._unit_index: dict[str, int] = {}
-        self._offered: list[tuple] = []  # rows of `_OFFERED` columns not yet in `col`
-        self._first_offered = 0
+        self.answers: list[float] = []   # of the rows not synced yet, in order
+        self._sources: list[int] = []    # each such row: index in today's contacts, or -1
+        self._singles: list[tuple] = []  # the -1 rows: `_SINGLE` columns and talk
+        self._contacts: Contacts | None = None
+        self._first_pending = 0
 
-    def add(self) -> int:
-        if self.n == len(self.col["arrival"]):
-            for k, (dt, fill) in _COLUMNS.items():
-                grown = np.full(2 * self.n, fill, dtype=dt)
-                grown[: self.n] = self.col[k]
-                self.col[k] = grown
-        self.n += 1
-        return self.n - 1
+    def reserve(self, n: int) -> None:
+        """Room in the numpy columns for rows ``0 .. n - 1``."""
+        size = len(self.col["arrival"])
+        if n <= size:
+            return
+        while size < n:
+            size *= 2
+        for k, (dt, fill) in _COLUMNS.items():
+            old = self.col[k]
+            grown = np.full(size, fill, dtype=dt)
+            grown[: len(old)] = old
+            self.col[k] = grown
 
-    def add_offered(self, row: tuple) -> int:
-        """A new call with its `_OFFERED` columns; they reach `col` in bulk at `sync`
-        (numpy writes one value at a time cost ~1 us a call)."""
-        if not self._offered:
-            self._first_offered = self.n
-        self._offered.append(row)
-        return self.add()
+    def new_day(self, contacts: Contacts) -> None:
+        """Today's background contacts, which `add_contacts` refers to."""
+        self.sync()
+        self._contacts = contacts
+
+    def add_offered(self, arrival: float, kind: int, rtype: int, sub: int, problem: int,
+                    redial: bool, talk: float) -> int:
+        """A call that is not one of today's contacts, whose answer time the call queue has
+        already appended to `answers`. Returns its row id."""
+        cid = self.n
+        self.reserve(cid + 1)
+        self._sources.append(-1)
+        self._singles.append((arrival, kind, rtype, sub, problem, redial, talk))
+        self.n = cid + 1
+        return cid
+
+    def add_contacts(self, start: int, stop: int) -> None:
+        """Today's contacts ``start .. stop - 1``, offered in a row, whose answer times the
+        call queue has already appended to `answers`."""
+        self._sources += range(start, stop)
+        self.n += stop - start
+        self.reserve(self.n)
 
     def sync(self) -> None:
-        """Write the pending `_OFFERED` columns (before reading them)."""
-        rows = self._offered
-        if rows:
-            span = slice(self._first_offered, self._first_offered + len(rows))
-            for name, values in zip(_OFFERED, zip(*rows, strict=True), strict=True):
-                self.col[name][span] = values
-            self._offered = []
+        """Write the pending columns (before reading them)."""
+        k = len(self._sources)
+        if not k:
+            return
+        first = self._first_pending
+        rows = np.arange(first, first + k)
+        src = np.array(self._sources, dtype=np.intp)
+        contact = src >= 0
+        talk = np.empty(k)
+        c = self.col
+        if self._contacts is not None:
+            d, at, to = self._contacts, src[contact], rows[contact]
+            for name, values in (("arrival", d.arrival), ("kind", d.kind),
+                                 ("request_type", d.request_type),
+                                 ("subdistrict", d.subdistrict)):
+                c[name][to] = values[at]
+            talk[contact] = d.talk[at]
+        if self._singles:
+            to = rows[~contact]
+            columns = list(zip(*self._singles, strict=True))
+            for name, values in zip(_SINGLE, columns, strict=False):
+                c[name][to] = values
+            talk[~contact] = columns[-1]
+        span = slice(first, first + k)
+        answer = np.array(self.answers, dtype=np.float64)
+        answered = ~np.isnan(answer)
+        c["answered"][span] = answered
+        c["abandoned"][span] = ~answered
+        c["wait"][span] = answer - c["arrival"][span]  # NaN when hung up
+        c["ordered_at"][span] = answer + talk
+        c["work_order"][span] = answered & (c["kind"][span] != KIND_CONSULTATION)
+        self.answers, self._sources, self._singles = [], [], []
+        self._first_pending = first + k
 
     def unit(self, name: str) -> int:
         i = self._unit_index.get(name)
@@ -127,23 +184,28 @@ class Hotline(mesa.Agent):
                                           minlength=city.n_subdistricts)
         self.subdistrict_names = list(city.subdistrict_names)
         self.log = CallLog()
-        self._day: tuple[list, ...] | None = None  # today's contacts, column by column
+        self._unit_names = unit_names(spec, self.subdistrict_names)
+        self._unit_codes = np.array([self.log.unit(u) for u in self._unit_names])  # in the log
+        self._day: tuple[Contacts, list, list, list] | None = None  # today's contacts
         self._next = 0
         self._redials: list[tuple[float, int, int, int, int]] = []  # time, seq, kind, type, sub
         self._seq = 0
-        self._bg_answered: list[int] = []    # background work orders taken, not yet settled
+        self._settled = 0  # calls before this row have been settled
         self._grid_ended: list[tuple[int, float, bool, int]] = []  # cid, when, resolved, reworks
         self.urgent = [s.urgency == "urgent" for s in model.handbook.subclasses]
 
     # -- records -----------------------------------------------------------------------------
-    def _record(self, arrival: float, kind: int, rtype: int, sub: int, problem: int,
-                outcome: CallOutcome, redial: bool) -> int:
-        if outcome.answered:
-            row = (arrival, kind, rtype, sub, problem, redial, True, outcome.wait,
-                   outcome.end_time, kind != KIND_CONSULTATION, False)
-        else:
-            row = (arrival, kind, rtype, sub, problem, redial, False, NAN, NAN, False, True)
-        return self.log.add_offered(row)
+    def _offer(self, arrival: float, kind: int, rtype: int, sub: int, problem: int,
+               redial: bool) -> tuple[int, float, float | None]:
+        """Offer one call (a problem call or a redial) to the queue and log it. Returns its
+        row, the end of its talk (NaN: the caller hung up) and when the caller redials."""
+        talk = self.talk()
+        log = self.log
+        answers = log.answers
+        _, redial_at = self.queue.offer_run((arrival,), (talk,), (self.patience(),), 0,
+                                            arrival, answers)
+        return log.add_offered(arrival, kind, rtype, sub, problem, redial, talk), \
+            answers[-1] + talk, redial_at
 
     # -- background demand -------------------------------------------------------------------
     def start(self) -> None:
@@ -157,57 +219,63 @@ class Hotline(mesa.Agent):
         date = self.m.calendar.date_of(t)
         d = draw_background(self.spec, self.draws, t, date.weekday(),
                             date in self.m.discovery.holidays, self.resident_share)
-        # plain lists: the feed reads them one call at a time
-        self._day = (d.arrival.tolist(), d.kind.tolist(), d.request_type.tolist(),
-                     d.subdistrict.tolist(), d.talk.tolist(), d.patience.tolist())
+        self.log.new_day(d)
+        # plain lists for the queue, which reads them one call at a time
+        self._day = d, d.arrival.tolist(), d.talk.tolist(), d.patience.tolist()
         self._next = 0
 
     def flush(self, t: float) -> None:
-        """Offer the queue every background contact and redial arriving up to ``t``."""
-        day, red = self._day, self._redials
+        """Offer the queue every background contact and redial arriving up to ``t``, in
+        arrival order (a contact before a redial at the same moment). Runs of contacts
+        between redials go to the queue in one call (`CallQueue.offer_run`)."""
+        day = self._day
         if day is None:
             return
-        arr, kind, rtype, sub, talk, patience = day
-        n = len(arr)
-        offer = self._offer_background
+        contacts, arr, talk, patience = day
+        red = self._redials
+        log = self.log
+        offer_run = self.queue.offer_run
         while True:
-            i = self._next
-            a = arr[i] if i < n else math.inf
             r = red[0][0] if red else math.inf
-            if a > t and r > t:
+            i = self._next
+            stop, redial_at = offer_run(arr, talk, patience, i, t if t < r else r, log.answers)
+            if stop > i:
+                log.add_contacts(i, stop)
+                self._next = stop
+            if redial_at is not None:  # the run's last caller hung up and will call again
+                j = stop - 1
+                self._redial_later(redial_at, int(contacts.kind[j]),
+                                   int(contacts.request_type[j]), int(contacts.subdistrict[j]))
+            elif r > t:
                 return
-            if a <= r:
-                self._next = i + 1
-                offer(a, kind[i], rtype[i], sub[i], talk[i], patience[i], False)
             else:
                 when, _, r_kind, r_type, r_sub = heapq.heappop(red)
-                offer(when, r_kind, r_type, r_sub, self.talk(), self.patience(), True)
+                _, _, redial_at = self._offer(when, r_kind, r_type, r_sub, -1, True)
+                if redial_at is not None:
+                    self._redial_later(redial_at, r_kind, r_type, r_sub)
 
-    def _offer_background(self, arrival: float, kind: int, rtype: int, sub: int, talk: float,
-                          patience: float, redial: bool) -> None:
-        out = self.queue.offer(arrival, talk, patience)
-        cid = self._record(arrival, kind, rtype, sub, -1, out, redial)
-        if out.answered and kind == KIND_REQUEST:
-            self._bg_answered.append(cid)
-        elif out.redial_at is not None and out.redial_at < self.m.horizon:
+    def _redial_later(self, when: float, kind: int, rtype: int, sub: int) -> None:
+        if when < self.m.horizon:
             self._seq += 1
-            heapq.heappush(self._redials, (out.redial_at, self._seq, kind, rtype, sub))
+            heapq.heappush(self._redials, (when, self._seq, kind, rtype, sub))
 
     def _settle_background(self) -> None:
         """Route, handle and survey the work orders taken or ended since the last settling
         (vectorised, once a day)."""
-        self.log.sync()
+        log = self.log
+        log.sync()
         self._settle_grid()
-        ids = np.asarray(self._bg_answered, dtype=np.int64)
-        self._bg_answered = []
+        c = log.col
+        new = slice(self._settled, log.n)
+        self._settled = log.n
+        ids = new.start + np.flatnonzero((c["kind"][new] == KIND_REQUEST) & c["answered"][new])
         if ids.size == 0:
             return
-        c = self.log.col
         rtype = c["request_type"][ids].astype(np.int64)
         sub = c["subdistrict"][ids]
-        units, backstop, slowdown = route(self.spec, rtype, sub, self.subdistrict_names,
-                                          self.route_rng.random(ids.size),
-                                          self.route_rng.random(ids.size))
+        units, backstop, slowdown = route_codes(self.spec, rtype, sub, self._unit_names,
+                                                self.route_rng.random(ids.size),
+                                                self.route_rng.random(ids.size))
         handling = np.empty(ids.size)
         resolve_p = np.empty(ids.size)
         deadline = np.empty(ids.size)
@@ -224,7 +292,7 @@ class Hotline(mesa.Agent):
         reached, responded, resolved, satisfied = survey(
             self.survey_rng, hours_to_feedback=handling, deadline_hours=deadline,
             resolved=resolved, reworks=np.zeros(ids.size), reach=self.spec.survey_response)
-        c["unit"][ids] = [self.log.unit(u) for u in units]
+        c["unit"][ids] = self._unit_codes[units]
         c["deadline_hours"][ids] = deadline
         c["feedback_at"][ids] = c["ordered_at"][ids] + handling * 60.0
         c["reached"][ids], c["responded"][ids] = reached, responded
@@ -249,16 +317,14 @@ class Hotline(mesa.Agent):
     def problem_call(self, pid: int, now: float, redial: bool = False) -> None:
         """A resident phones about problem ``pid`` (Discovery's public-report seam)."""
         self.flush(now)
-        truth = self.m.truth
-        out = self.queue.offer(now, self.talk(), self.patience())
-        grid = truth.grid[pid]
-        cid = self._record(now, KIND_GRID, -1, int(self.m.city.subdistrict[grid]), pid, out,
-                           redial)
+        grid = self.m.truth.grid[pid]
+        cid, end, redial_at = self._offer(now, KIND_GRID, -1,
+                                          int(self.m.city.subdistrict[grid]), pid, redial)
         env = self.m.env
-        if out.answered:
-            call_at(env, out.end_time - now, self._work_order, (pid, cid))
-        elif out.redial_at is not None and out.redial_at < self.m.horizon:
-            call_at(env, out.redial_at - now, self._redial, pid)
+        if end == end:  # answered (not NaN)
+            call_at(env, end - now, self._work_order, (pid, cid))
+        elif redial_at is not None and redial_at < self.m.horizon:
+            call_at(env, redial_at - now, self._redial, pid)
 
     def _redial(self, pid: int) -> None:
         if self.m.truth.fate[pid] == Fate.OPEN:

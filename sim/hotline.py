@@ -16,8 +16,8 @@ import numpy as np
 
 from sim.scenario import HotlineSpec
 
-__all__ = ["Contacts", "draw_background", "route", "survey", "staffing_by_hour",
-           "KIND_CONSULTATION", "KIND_REQUEST", "KIND_GRID"]
+__all__ = ["Contacts", "draw_background", "route", "route_codes", "unit_names", "survey",
+           "staffing_by_hour", "KIND_CONSULTATION", "KIND_REQUEST", "KIND_GRID"]
 
 KIND_CONSULTATION, KIND_REQUEST, KIND_GRID = 0, 1, 2
 
@@ -73,6 +73,17 @@ def draw_background(spec: HotlineSpec, rng: np.random.Generator, start: float, w
 COORDINATION = 0.25  # extra handling time per unit sharing a duty with the lead
 
 
+def unit_names(spec: HotlineSpec, subdistrict_names: list[str]) -> list[str]:
+    """The handling units `route_codes` numbers: the subdistrict offices first (code =
+    subdistrict index), then the other units the requests name, then the backstop."""
+    names = [f"subdistrict:{s}" for s in subdistrict_names]
+    for unit in (*(u for r in spec.requests for u in (r.unit, *r.shared_with)),
+                 spec.backstop_unit):
+        if unit != "subdistrict" and unit not in names:
+            names.append(unit)
+    return names
+
+
 def route(spec: HotlineSpec, request_type: np.ndarray, subdistrict: np.ndarray,
           subdistrict_names: list[str], u: np.ndarray, v: np.ndarray
           ) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -84,24 +95,34 @@ def route(spec: HotlineSpec, request_type: np.ndarray, subdistrict: np.ndarray,
     duty: the district backstop. Returns the leading unit's name, True where the backstop
     took it, and the factor on handling time.
     """
-    units: list[str] = []
-    backstop = np.zeros(len(request_type), dtype=bool)
-    slowdown = np.ones(len(request_type))
+    names = unit_names(spec, subdistrict_names)
+    code, backstop, slowdown = route_codes(spec, request_type, subdistrict, names, u, v)
+    return [names[c] for c in code.tolist()], backstop, slowdown
 
-    def name(unit: str, s: int) -> str:
-        return f"subdistrict:{subdistrict_names[s]}" if unit == "subdistrict" else unit
 
-    for i, (t, s, ui, vi) in enumerate(zip(request_type.tolist(), subdistrict.tolist(),
-                                           u.tolist(), v.tolist(), strict=True)):
+def route_codes(spec: HotlineSpec, request_type: np.ndarray, subdistrict: np.ndarray,
+                names: list[str], u: np.ndarray, v: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`route`, vectorised, with each leading unit as its index in ``names`` (from
+    `unit_names`)."""
+    n = len(request_type)
+    code = np.empty(n, dtype=np.int64)
+    backstop = np.zeros(n, dtype=bool)
+    slowdown = np.ones(n)
+    index = {name: i for i, name in enumerate(names)}
+    for t in np.unique(request_type).tolist():
         r = spec.requests[t]
-        if ui >= r.clear_duty:
-            units.append(spec.backstop_unit)
-            backstop[i] = True
-            continue
+        of_type = request_type == t
         sharing = (r.unit, *r.shared_with)
-        units.append(name(sharing[int(vi * len(sharing))], s))
-        slowdown[i] = 1.0 + COORDINATION * (len(sharing) - 1)
-    return units, backstop, slowdown
+        pick = (v[of_type] * len(sharing)).astype(np.int64)  # who receives first
+        office = np.array([u_ == "subdistrict" for u_ in sharing])[pick]
+        fixed = np.array([index.get(u_, -1) for u_ in sharing])[pick]
+        clear = u[of_type] < r.clear_duty
+        code[of_type] = np.where(clear, np.where(office, subdistrict[of_type], fixed),
+                                 index[spec.backstop_unit])
+        backstop[of_type] = ~clear
+        slowdown[of_type] = np.where(clear, 1.0 + COORDINATION * (len(sharing) - 1), 1.0)
+    return code, backstop, slowdown
 
 
 def survey(rng: np.random.Generator, *, hours_to_feedback: np.ndarray,

@@ -247,6 +247,50 @@ def test_property_seats_on_duty_no_overlap_fifo(per, weekday, calls) -> None:
     assert q.busy_minutes() == pytest.approx(busy, abs=1e-6)
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    per=st.one_of(st.lists(st.integers(0, 3), min_size=24, max_size=24),
+                  st.just([2] * 24)),
+    p_redial=st.sampled_from([0.0, 0.5, 1.0]),
+    calls=st.lists(st.tuples(st.floats(0, 3000, allow_nan=False),
+                             st.floats(0, 60, allow_nan=False),
+                             st.one_of(st.just(math.inf), st.floats(0, 30, allow_nan=False))),
+                   min_size=1, max_size=80),
+    cuts=st.lists(st.floats(0, 3000, allow_nan=False), max_size=5),
+)
+def test_offer_run_settles_as_offer_one_by_one(per, p_redial, calls, cuts) -> None:
+    if max(per) == 0:
+        per[0] = 1
+    calls.sort(key=lambda c: c[0])
+
+    def queue() -> CallQueue:  # each queue with its own copy of the same draws
+        rng = np.random.default_rng(7)
+        u, d = iter(rng.random(200).tolist()), iter(rng.exponential(5.0, 200).tolist())
+        return CallQueue(Staffing(per), p_redial, lambda: next(d), lambda: next(u))
+
+    one = queue()
+    out = [one.offer(a, s, p) for a, s, p in calls]
+    run = queue()
+    arrival, talk, patience = (list(x) for x in zip(*calls, strict=True))
+    answers: list[float] = []
+    redials: dict[int, float] = {}
+    i = 0
+    for until in [*sorted(cuts), math.inf]:  # stops between runs, as between problem calls
+        while True:
+            i, redial_at = run.offer_run(arrival, talk, patience, i, until, answers)
+            if redial_at is None:
+                break
+            redials[i - 1] = redial_at
+    assert i == len(calls) == len(answers)
+    for k, (o, answer) in enumerate(zip(out, answers, strict=True)):
+        if o.answered:
+            assert answer == o.answer_time and answer + talk[k] == o.end_time
+        else:
+            assert math.isnan(answer)
+        assert redials.get(k) == o.redial_at
+    assert run.stats() == one.stats()  # counters and float sums alike, to the bit
+
+
 # ---------------------------------------------------------------- (4) redials
 
 
@@ -296,7 +340,12 @@ def test_arrivals_back_in_time_raise() -> None:
         q.offer(9.999, 1.0, 1.0)
     with pytest.raises(ValueError):
         q.offer(11.0, -1.0, 1.0)
-    assert q.stats()["offered"] == 2
+    for bad in ((math.nan, 1.0, 1.0), (11.0, math.nan, 1.0), (11.0, 1.0, math.nan)):
+        with pytest.raises(ValueError, match="call at"):
+            q.offer(*bad)
+    with pytest.raises(ValueError, match="offered after"):  # a run stops at the bad call
+        q.offer_run([10.5, 10.2], [1.0, 1.0], [1.0, 1.0], 0, math.inf, [])
+    assert q.stats()["offered"] == 3 and q.last_arrival == 10.5
 
 
 # ---------------------------------------------------------------- speed (printed)
@@ -316,6 +365,12 @@ def test_speed_printed(shifts: bool) -> None:
     for i in range(n):
         offer(a[i], s[i], p[i])
     dt = time.perf_counter() - t0
+    run = CallQueue(Staffing(per))
+    t0 = time.perf_counter()
+    run.offer_run(a, s, p, 0, math.inf, [])
+    dt_run = time.perf_counter() - t0
     print(f"\ncallqueue ({'shifts' if shifts else 'constant'} 15 seats): "
-          f"{dt / n * 1e6:.2f} us per call; {q.stats()}")
+          f"{dt / n * 1e6:.2f} us per call offered, {dt_run / n * 1e6:.2f} in a run; "
+          f"{q.stats()}")
     assert q.stats()["offered"] == n
+    assert run.stats() == q.stats()

@@ -174,3 +174,27 @@ def test_routing_clear_unclear_and_shared_duty() -> None:
     assert set(leads) == {"subdistrict:East", "subdistrict:West", "housing", "enforcement"}
     assert slow[is_shared & ~backstop] == pytest.approx(1 + 2 * COORDINATION)
     assert (slow[is_water] == 1).all()
+
+
+def test_vectorised_routing_matches_one_request_at_a_time() -> None:
+    """`route` (vectorised by request type) gives what the per-request rule gives."""
+    from sim.hotline import COORDINATION, route
+
+    spec = load_scenario("dongcheng").hotline
+    subs = ["East", "West", "North"]
+    rng = np.random.default_rng(3)
+    n = 4000
+    rtype = rng.integers(0, len(spec.requests), n)
+    sub = rng.integers(0, len(subs), n)
+    u, v = rng.random(n), rng.random(n)
+    units, backstop, slow = route(spec, rtype, sub, subs, u, v)
+    for i in range(n):
+        r = spec.requests[rtype[i]]
+        if u[i] >= r.clear_duty:
+            want = (spec.backstop_unit, True, 1.0)
+        else:
+            sharing = (r.unit, *r.shared_with)
+            lead = sharing[int(v[i] * len(sharing))]
+            want = (f"subdistrict:{subs[sub[i]]}" if lead == "subdistrict" else lead, False,
+                    1.0 + COORDINATION * (len(sharing) - 1))
+        assert (units[i], bool(backstop[i]), float(slow[i])) == want
