@@ -21,6 +21,7 @@ from sim.calendar import DailyWindow
 from sim.citymap import make_beats, route_travel_minutes
 from sim.distributions import make_sampler
 from sim.policies import DecisionPoints
+from sim.problems import gather
 from sim.scenario import clock_minutes
 from sim.staff import StaffPool
 
@@ -43,9 +44,10 @@ class Inspector(mesa.Agent):
 
 
 class Beat:
-    """A beat (监督网格): its grids, the current patrol plan and the problems not yet seen."""
+    """A beat (监督网格): its grids and the current patrol plan. The problems its patrols
+    have not seen yet are kept by the corps (`InspectorCorps.waiting`)."""
 
-    __slots__ = ("index", "grids", "t0", "t1", "cycle", "offset", "pending", "tasks")
+    __slots__ = ("index", "grids", "t0", "t1", "cycle", "offset", "tasks")
 
     def __init__(self, index: int, grids: np.ndarray, tasks: StaffPool | None) -> None:
         self.index = index
@@ -53,7 +55,6 @@ class Beat:
         self.t0 = self.t1 = -INF
         self.cycle = 1.0
         self.offset: list[float] = []  # per grid of the city: visit offset in the cycle
-        self.pending: list[int] = []
         self.tasks = tasks
 
     def first_detection(self, grid: int, since: float, p: float, u: float) -> float:
@@ -81,6 +82,14 @@ class InspectorCorps:
         self.beats: list[Beat] = []
         self.grid_beat = np.full(city.n_grids, -1, dtype=np.int64)
         self.inspectors: list[Inspector] = []
+        # Problems no patrol has seen yet, rescanned at the next shift start in beat order
+        # (each beat's in the order they started waiting): those left over by the last
+        # rescan, already in that order, then those added since, with their beats.
+        self._left = self._left_beat = np.zeros(0, dtype=np.int64)
+        self._new: list[int] = []
+        self._new_beat: list[int] = []
+        self.beat_of: list[int] = self.grid_beat.tolist()  # the same, one grid at a time
+        self._tasks: list[StaffPool] = []
         if n_beats == 0:
             return
         start = clock_minutes(spec.first_shift_start)
@@ -92,7 +101,9 @@ class InspectorCorps:
         for b, grids in enumerate(make_beats(city, n_beats)):
             pool = StaffPool(model.env, f"beat-{b}", 1, self.window)
             self.beats.append(Beat(b, np.asarray(grids), pool))
+            self._tasks.append(pool)
             self.grid_beat[grids] = b
+        self.beat_of = self.grid_beat.tolist()
         for b in range(n_beats):
             for s in range(spec.shifts):
                 self.inspectors.append(Inspector(model, b, s))
@@ -190,31 +201,34 @@ class InspectorCorps:
     def _rescan_all(self, t0: float) -> None:
         """Give every problem no beat has seen yet a chance in the new shift (vectorised over
         all beats; problems gone or already in a case drop out)."""
+        pids, beats = self._left, self._left_beat
+        if self._new:
+            pids = np.concatenate((pids, np.asarray(self._new, dtype=np.int64)))
+            beats = np.concatenate((beats, np.asarray(self._new_beat, dtype=np.int64)))
+            order = np.argsort(beats, kind="stable")  # beat by beat, each in its order
+            pids, beats = pids[order], beats[order]
+            self._new, self._new_beat = [], []
+        if not pids.size:
+            return
         m = self.m
         truth, disc = m.truth, m.discovery
-        fate, case = truth.fate, truth.case
-        pending = [pid for beat in self.beats for pid in beat.pending
-                   if not fate[pid] and case[pid] < 0]
-        for beat in self.beats:
-            beat.pending = []
-        if not pending:
+        ids = pids.tolist()
+        live = (gather(truth.fate, ids, np.int64) == 0) & (gather(truth.case, ids, np.int64) < 0)
+        if not live.all():
+            pids, beats = pids[live], beats[live]
+            ids = pids.tolist()
+        if not ids:
+            self._left, self._left_beat = pids, beats
             return
-        pids = np.asarray(pending)
-        grid, created, sub = truth.grid, truth.created, truth.subclass
-        grids = np.asarray([grid[p] for p in pending])
-        since = np.asarray([created[p] for p in pending])
-        p = disc.detect_arr[np.asarray([sub[q] for q in pending])]
+        grids = gather(truth.grid, ids, np.int64)
+        since = gather(truth.created, ids, np.float64)
+        p = disc.detect_arr[gather(truth.subclass, ids, np.int64)]
         t = self.detection_times(grids, since, p)
         found = t < INF
-        for pid, when in zip(pids[found].tolist(), t[found].tolist(), strict=True):
-            disc.set_detect(pid, when)
-        until = float(self.next_shift_starts(np.array([t0]))[0])
-        beat_of = self.grid_beat[grids[~found]]
-        armed = disc.armed
-        for pid, b in zip(pids[~found].tolist(), beat_of.tolist(), strict=True):
-            self.beats[b].pending.append(pid)
-            if armed[pid] == INF:
-                disc.arm_before(pid, until)
+        disc.set_detect_many(pids[found], t[found])
+        missed = ~found
+        self._left, self._left_beat = pids[missed], beats[missed]
+        disc.arm_before_many(self._left, self.next_shift_start(t0))
 
     def detection_times(self, grids: np.ndarray, since: np.ndarray, p: np.ndarray,
                         started: bool = False) -> np.ndarray:
@@ -254,9 +268,8 @@ class InspectorCorps:
         t = self.detection_times(grids, since, p, started=True)
         beat = self.grid_beat[grids]
         wait = (t == INF) & (beat >= 0)
-        beats = self.beats
-        for pid, b in zip(pids[wait].tolist(), beat[wait].tolist(), strict=True):
-            beats[b].pending.append(pid)
+        self._new.extend(pids[wait].tolist())
+        self._new_beat.extend(beat[wait].tolist())
         return t
 
     def watch_one(self, pid: int, grid: int, since: float, p: float) -> float:
@@ -265,7 +278,7 @@ class InspectorCorps:
         beats = self.beats
         if not beats:
             return INF
-        b = int(self.grid_beat[grid])
+        b = self.beat_of[grid]
         t0, t1 = beats[0].t0, beats[0].t1
         u = float(self.u_detect.random(1)[0])
         if b < 0:
@@ -285,8 +298,18 @@ class InspectorCorps:
             if t >= t1:
                 t = INF
         if t == INF:
-            beats[b].pending.append(pid)
+            self._new.append(pid)
+            self._new_beat.append(b)
         return t
+
+    def waiting(self) -> list[list[int]]:
+        """The problems each beat's patrols have not seen yet, in the order the next shift
+        start rescans them."""
+        out: list[list[int]] = [[] for _ in self.beats]
+        for pid, b in zip(self._left.tolist() + self._new,
+                          self._left_beat.tolist() + self._new_beat, strict=True):
+            out[b].append(pid)
+        return out
 
     def next_shift_start(self, t: float) -> float:
         """`next_shift_starts` for one time (the day's candidates are cached)."""
@@ -320,6 +343,4 @@ class InspectorCorps:
 
     def send(self, grid: int, case: object, done: object) -> None:
         """Queue a verify or check task for the beat's inspector on duty."""
-        beat = self.beats[self.grid_beat[grid]]
-        assert beat.tasks is not None
-        beat.tasks.submit(case, self.task_minutes(), done)  # type: ignore[arg-type]
+        self._tasks[self.beat_of[grid]].submit(case, self.task_minutes(), done)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ and its fate: fixed, vanished, or still open when the run ends.
 from __future__ import annotations
 
 from enum import IntEnum
+from operator import itemgetter
 
 import numpy as np
 
@@ -18,7 +19,14 @@ from sim.eventlog import PROBLEM_DTYPE
 from sim.scenario import ProblemsSpec
 from sim.taxonomy import Handbook
 
-__all__ = ["Fate", "ArrivalModel", "GroundTruth", "grid_weights"]
+__all__ = ["Fate", "ArrivalModel", "GroundTruth", "gather", "grid_weights"]
+
+
+def gather(column: list, ids: list[int], dtype: type) -> np.ndarray:
+    """``column[ids]`` for a per-problem list column, as an array (the lookups done in C)."""
+    if len(ids) > 1:
+        return np.fromiter(itemgetter(*ids)(column), dtype, len(ids))
+    return np.array([column[i] for i in ids], dtype=dtype)
 
 
 class Fate(IntEnum):

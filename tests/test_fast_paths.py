@@ -31,7 +31,7 @@ def _state(m: CityModel) -> tuple:
     queue = sorted((e[0], e[2]) for e in m.env._queue)  # type: ignore[attr-defined]
     return (d.t_detect, d.t_citizen, d.t_vanish, d.armed, d.reported, t.grid, t.subclass,
             t.created, t.fate, t.token, t.recurrence_of,
-            [b.pending for b in m.inspectors.beats], queue)
+            m.inspectors.waiting(), queue)
 
 
 @pytest.mark.parametrize("overrides", [(), ("inspectors.count=0",), ("inspectors.shifts=1",),
