@@ -218,15 +218,14 @@ class Discovery:
         if min(self.t_citizen[pid], self.t_vanish[pid]) < until:
             self._arm(pid)
 
-    def arm_before_many(self, pids: np.ndarray, until: float) -> None:
-        """`arm_before` for those of the waiting problems ``pids`` with nothing armed, in
-        order (a problem listed twice is armed once)."""
+    def arm_before_many(self, pids: np.ndarray, vanish: np.ndarray, until: float) -> None:
+        """`arm_before` for those of the waiting problems ``pids`` (vanishing at ``vanish``)
+        with nothing armed, in order (a problem listed twice is armed once)."""
         if not pids.size:
             return
         ids = pids.tolist()
         armed = self.armed
-        soon = np.minimum(gather(self.t_citizen, ids, np.float64),
-                          gather(self.t_vanish, ids, np.float64)) < until
+        soon = np.minimum(gather(self.t_citizen, ids, np.float64), vanish) < until
         soon &= gather(armed, ids, np.float64) == INF
         for pid in pids[soon].tolist():
             if armed[pid] == INF:
@@ -252,14 +251,18 @@ class Discovery:
         heappush(self._queue, (now + (t - now if t > now else 0.0), NORMAL, next(self._eid),
                                self._happen_cb, (pid, self._token[pid])))
 
-    def _arm_many(self, ids: list[int]) -> None:
+    def _arm_many(self, ids: list[int], detect: np.ndarray | None = None,
+                  vanish: np.ndarray | None = None) -> None:
         """`_arm` for each of the distinct problems ``ids``, in order: the same times, the
-        same queue entries in the same order, with the per-problem work in C loops."""
+        same queue entries in the same order, with the per-problem work in C loops.
+        ``detect`` and ``vanish`` are their `t_detect` and `t_vanish` when known."""
         if not ids:
             return
-        t = np.minimum(np.minimum(gather(self.t_detect, ids, np.float64),
-                                  gather(self.t_citizen, ids, np.float64)),
-                       gather(self.t_vanish, ids, np.float64))
+        if detect is None:
+            detect = gather(self.t_detect, ids, np.float64)
+        if vanish is None:
+            vanish = gather(self.t_vanish, ids, np.float64)
+        t = np.minimum(np.minimum(detect, gather(self.t_citizen, ids, np.float64)), vanish)
         now = self._env._now
         drop = t >= self._horizon
         late = t - now > REPEAT_WINDOW
@@ -290,8 +293,10 @@ class Discovery:
             self._token[pid] += 1
             self._arm(pid)
 
-    def set_detect_many(self, pids: np.ndarray, times: np.ndarray) -> None:
-        """`set_detect` for each of ``pids`` in order (from a shift's new patrol plans)."""
+    def set_detect_many(self, pids: np.ndarray, times: np.ndarray,
+                        vanish: np.ndarray) -> None:
+        """`set_detect` for each of ``pids`` (vanishing at ``vanish``) in order, from a
+        shift's new patrol plans."""
         ids, when = pids.tolist(), times.tolist()
         t_detect, armed, token = self.t_detect, self.armed, self._token
         if len(set(ids)) < len(ids):  # a problem twice: one at a time, as `set_detect` does
@@ -302,10 +307,13 @@ class Discovery:
                     self._arm(pid)
             return
         deque(map(t_detect.__setitem__, ids, when), maxlen=0)
-        ids = pids[times < gather(armed, ids, np.float64)].tolist()
+        arm = times < gather(armed, ids, np.float64)
+        if not arm.all():
+            pids, times, vanish = pids[arm], times[arm], vanish[arm]
+        ids = pids.tolist()
         deque(map(token.__setitem__, ids, map((1).__add__, map(token.__getitem__, ids))),
               maxlen=0)
-        self._arm_many(ids)
+        self._arm_many(ids, times, vanish)
 
     def _happen(self, value: tuple[int, int]) -> None:
         pid, token = value

@@ -32,6 +32,10 @@ __all__ = ["Inspector", "Beat", "InspectorCorps"]
 
 INF = math.inf
 BUILT_IN_ROUTE = DecisionPoints.patrol_route
+# A problem waiting for the next shift's rescan, with what the rescan reads that never
+# changes (carried along: reading old problems' list entries again costs cache misses).
+WAITING = np.dtype([("pid", np.int64), ("beat", np.int64), ("grid", np.int64),
+                    ("sub", np.int64), ("since", np.float64), ("vanish", np.float64)])
 
 
 class Inspector(mesa.Agent):
@@ -85,7 +89,7 @@ class InspectorCorps:
         # Problems no patrol has seen yet, rescanned at the next shift start in beat order
         # (each beat's in the order they started waiting): those left over by the last
         # rescan, already in that order, then those added since, with their beats.
-        self._left = self._left_beat = np.zeros(0, dtype=np.int64)
+        self._left = np.zeros(0, dtype=WAITING)
         self._new: list[int] = []
         self._new_beat: list[int] = []
         self.beat_of: list[int] = self.grid_beat.tolist()  # the same, one grid at a time
@@ -201,34 +205,36 @@ class InspectorCorps:
     def _rescan_all(self, t0: float) -> None:
         """Give every problem no beat has seen yet a chance in the new shift (vectorised over
         all beats; problems gone or already in a case drop out)."""
-        pids, beats = self._left, self._left_beat
-        if self._new:
-            pids = np.concatenate((pids, np.asarray(self._new, dtype=np.int64)))
-            beats = np.concatenate((beats, np.asarray(self._new_beat, dtype=np.int64)))
-            order = np.argsort(beats, kind="stable")  # beat by beat, each in its order
-            pids, beats = pids[order], beats[order]
-            self._new, self._new_beat = [], []
-        if not pids.size:
-            return
         m = self.m
         truth, disc = m.truth, m.discovery
-        ids = pids.tolist()
+        rows = self._left
+        if self._new:
+            ids = self._new
+            new = np.empty(len(ids), dtype=WAITING)
+            new["pid"] = ids
+            new["beat"] = self._new_beat
+            new["grid"] = gather(truth.grid, ids, np.int64)
+            new["sub"] = gather(truth.subclass, ids, np.int64)
+            new["since"] = gather(truth.created, ids, np.float64)
+            new["vanish"] = gather(disc.t_vanish, ids, np.float64)
+            rows = np.concatenate((rows, new))
+            rows = rows[np.argsort(rows["beat"], kind="stable")]  # beat by beat, in order
+            self._new, self._new_beat = [], []
+        if not rows.size:
+            return
+        ids = rows["pid"].tolist()
         live = (gather(truth.fate, ids, np.int64) == 0) & (gather(truth.case, ids, np.int64) < 0)
         if not live.all():
-            pids, beats = pids[live], beats[live]
-            ids = pids.tolist()
-        if not ids:
-            self._left, self._left_beat = pids, beats
+            rows = rows[live]
+        if not rows.size:
+            self._left = rows
             return
-        grids = gather(truth.grid, ids, np.int64)
-        since = gather(truth.created, ids, np.float64)
-        p = disc.detect_arr[gather(truth.subclass, ids, np.int64)]
-        t = self.detection_times(grids, since, p)
+        t = self.detection_times(rows["grid"], rows["since"], disc.detect_arr[rows["sub"]])
         found = t < INF
-        disc.set_detect_many(pids[found], t[found])
-        missed = ~found
-        self._left, self._left_beat = pids[missed], beats[missed]
-        disc.arm_before_many(self._left, self.next_shift_start(t0))
+        seen = rows[found]
+        disc.set_detect_many(seen["pid"], t[found], seen["vanish"])
+        self._left = rows = rows[~found]
+        disc.arm_before_many(rows["pid"], rows["vanish"], self.next_shift_start(t0))
 
     def detection_times(self, grids: np.ndarray, since: np.ndarray, p: np.ndarray,
                         started: bool = False) -> np.ndarray:
@@ -306,8 +312,8 @@ class InspectorCorps:
         """The problems each beat's patrols have not seen yet, in the order the next shift
         start rescans them."""
         out: list[list[int]] = [[] for _ in self.beats]
-        for pid, b in zip(self._left.tolist() + self._new,
-                          self._left_beat.tolist() + self._new_beat, strict=True):
+        for pid, b in zip(self._left["pid"].tolist() + self._new,
+                          self._left["beat"].tolist() + self._new_beat, strict=True):
             out[b].append(pid)
         return out
 
