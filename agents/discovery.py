@@ -189,7 +189,7 @@ class Discovery:
         pid = m.truth.add(grid, subclass, t, recurrence_of)
         citizens = self.citizens
         lam = citizens.rate[subclass] * citizens.grid_factor[grid]
-        draw = float(citizens.batch.standard_exponential(1)[0])
+        draw = citizens.batch.standard_exponential()  # the value `(1)[0]` would give
         self.t_citizen.append(t + draw / lam if lam > 0 else INF)
         vanish = INF
         dist = self.vanish_dist[subclass]

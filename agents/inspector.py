@@ -286,7 +286,7 @@ class InspectorCorps:
             return INF
         b = self.beat_of[grid]
         t0, t1 = beats[0].t0, beats[0].t1
-        u = float(self.u_detect.random(1)[0])
+        u = self.u_detect.random()  # the value (and stream state) `random(1)[0]` gives
         if b < 0:
             return INF
         t = INF

@@ -94,9 +94,13 @@ class ArrivalModel:
         subs = rng.choice(len(self.mix), size=n, p=self.mix)
         u = rng.random(n)
         grids = np.empty(n, dtype=np.int64)
-        for s in np.unique(subs):
-            m = subs == s
-            grids[m] = np.searchsorted(self.cum_grid[s], u[m], side="right")
+        by_sub = np.argsort(subs, kind="stable")  # each subclass's problems, in a slice
+        lo = 0
+        for s, hi in enumerate(np.cumsum(np.bincount(subs, minlength=len(self.mix))).tolist()):
+            if hi > lo:
+                at = by_sub[lo:hi]
+                grids[at] = np.searchsorted(self.cum_grid[s], u[at], side="right")
+                lo = hi
         return times, subs.astype(np.int64), grids
 
 
