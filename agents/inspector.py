@@ -58,7 +58,7 @@ class Beat:
         self.grids = grids
         self.t0 = self.t1 = -INF
         self.cycle = 1.0
-        self.offset: list[float] = []  # per grid of the city: visit offset in the cycle
+        self.offset = np.zeros(0)  # per grid of the city: visit offset in the cycle
         self.tasks = tasks
 
     def first_detection(self, grid: int, since: float, p: float, u: float) -> float:
@@ -66,8 +66,7 @@ class Beat:
         shift). ``u`` is a uniform draw; the visit count is geometric with parameter ``p``."""
         if p <= 0.0 or since >= self.t1:
             return INF
-        off = self.offset[grid]
-        first = self.t0 + off
+        first = self.t0 + float(self.offset[grid])
         j0 = 0 if since <= first else math.ceil((since - first) / self.cycle)
         k = 0 if p >= 1.0 else int(math.log1p(-u) / math.log1p(-p))  # failures before success
         t = first + (j0 + k) * self.cycle
@@ -190,16 +189,11 @@ class InspectorCorps:
             offsets.fill(INF)
             seen, first = np.unique(self._route, return_index=True)
             offsets[seen] = (before - beat_base + dwell)[first]
-        cycle_arr = np.add.reduceat(step, self._starts)
-        self._cycle_arr = np.maximum(cycle_arr, 1.0)
+        self._cycle_arr = np.maximum(np.add.reduceat(step, self._starts), 1.0)
         self._offset_arr = offsets
-        cycles = cycle_arr.tolist()
-        offset = offsets.tolist()
         t1 = t0 + self.shift_len
-        for beat, cycle in zip(self.beats, cycles, strict=True):
-            beat.t0, beat.t1 = t0, t1
-            beat.cycle = max(cycle, 1.0)
-            beat.offset = offset
+        for beat, cycle in zip(self.beats, self._cycle_arr.tolist(), strict=True):
+            beat.t0, beat.t1, beat.cycle, beat.offset = t0, t1, cycle, offsets
         self._rescan_all(t0)
 
     def _rescan_all(self, t0: float) -> None:
