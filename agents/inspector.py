@@ -338,7 +338,7 @@ class InspectorCorps:
 
     # -- tasks -------------------------------------------------------------------------------
     def task_deadline(self, grid: int, limit_minutes: float) -> float:
-        now = self.m.env.now
+        now = self.m.env._now  # the attribute, not the property (a call per task sent)
         return self.window.next_open(now) + limit_minutes
 
     def send(self, grid: int, case: object, done: object) -> None:
