@@ -10,15 +10,19 @@ Public reports are the seam where the 12345 hotline plugs in (`CitizenReporting.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
+from heapq import heappush
+from itertools import repeat
+from math import isnan
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+from simpy.core import NORMAL
 
-from sim.clock import call_at
 from sim.eventlog import ActorKind, Channel, Step
-from sim.problems import ArrivalModel, Fate
+from sim.problems import ArrivalModel, Fate, gather
 from sim.randomness import Exponentials
 
 if TYPE_CHECKING:
@@ -27,6 +31,13 @@ if TYPE_CHECKING:
 __all__ = ["Discovery", "CitizenReporting"]
 
 INF = math.inf
+NAN = math.nan
+# The codes as plain ints: a happening reads several, and an enum member costs a class
+# attribute lookup each time (the values written are the same numbers).
+_VANISHED, _FIXED_ON_SPOT = int(Fate.VANISHED), int(Fate.FIXED_ON_SPOT)
+_BY_INSPECTOR, _PUBLIC = int(Channel.INSPECTOR), int(Channel.PUBLIC)
+_REPORT, _SELF_HANDLE = int(Step.REPORT), int(Step.SELF_HANDLE)
+_INSPECTOR = int(ActorKind.INSPECTOR)
 REPEAT_WINDOW = 240.0  # minutes: repeat public reports of a reported problem are simulated
                        # up to this far ahead; later ones wait for the crew's visit
 
@@ -97,6 +108,15 @@ class Discovery:
         self.holidays = set(model.spec.calendar.holidays)
         f = model.spec.citizens.false_report_share
         self.false_odds = f / (1.0 - f) if f < 1.0 else 1.0
+        # looked up once: read at every happening (none of them is ever replaced)
+        env = model.env
+        self._env = env
+        self._queue: list = env._queue  # type: ignore[attr-defined]
+        self._eid = env._eid  # type: ignore[attr-defined]
+        self._horizon = model.horizon
+        self._token = model.truth.token
+        self._fate = model.truth.fate
+        self._beat_of = model.inspectors.beat_of
         # per-problem pending times
         self._happen_cb = self._happen
         self.t_detect: list[float] = []
@@ -146,8 +166,7 @@ class Discovery:
         corps = m.inspectors
         if not corps.active:
             self.t_detect.extend([INF] * n)
-            for pid in pids.tolist():
-                self._arm(pid)
+            self._arm_many(pids.tolist())
             return first
         detect = corps.watch_many(pids, grids, times, self.detect_arr[subs])
         self.t_detect.extend(detect.tolist())
@@ -156,8 +175,7 @@ class Discovery:
         until[waiting] = corps.next_shift_starts(np.maximum(times[waiting], m.env._now))
         soonest = np.minimum(np.minimum(detect, vanish), np.asarray(self.t_citizen[first:]))
         arm = ~waiting | (soonest < until)  # the rest are armed by the beat's rescan
-        for pid in pids[arm].tolist():
-            self._arm(pid)
+        self._arm_many(pids[arm].tolist())
         return first
 
     def create(self, grid: int, subclass: int, t: float, recurrence_of: int = -1) -> int:
@@ -171,7 +189,7 @@ class Discovery:
         pid = m.truth.add(grid, subclass, t, recurrence_of)
         citizens = self.citizens
         lam = citizens.rate[subclass] * citizens.grid_factor[grid]
-        draw = float(citizens.batch.standard_exponential(1)[0])
+        draw = citizens.batch.standard_exponential()  # the value `(1)[0]` would give
         self.t_citizen.append(t + draw / lam if lam > 0 else INF)
         vanish = INF
         dist = self.vanish_dist[subclass]
@@ -187,7 +205,7 @@ class Discovery:
             return pid
         detect = corps.watch_one(pid, grid, t, self.detect_p[subclass])
         self.t_detect.append(detect)
-        if detect == INF and corps.grid_beat[grid] >= 0:  # waiting for the beat's rescan
+        if detect == INF and self._beat_of[grid] >= 0:  # waiting for the beat's rescan
             until = corps.next_shift_start(max(t, m.env._now))
             if min(detect, vanish, self.t_citizen[pid]) >= until:
                 return pid
@@ -200,74 +218,149 @@ class Discovery:
         if min(self.t_citizen[pid], self.t_vanish[pid]) < until:
             self._arm(pid)
 
+    def arm_before_many(self, pids: np.ndarray, vanish: np.ndarray, until: float) -> None:
+        """`arm_before` for those of the waiting problems ``pids`` (vanishing at ``vanish``)
+        with nothing armed, in order (a problem listed twice is armed once)."""
+        if not pids.size:
+            return
+        ids = pids.tolist()
+        armed = self.armed
+        soon = np.minimum(gather(self.t_citizen, ids, np.float64), vanish) < until
+        soon &= gather(armed, ids, np.float64) == INF
+        for pid in pids[soon].tolist():
+            if armed[pid] == INF:
+                self._arm(pid)
+
     # -- scheduling --------------------------------------------------------------------------
     def _arm(self, pid: int) -> None:
-        t = min(self.t_detect[pid], self.t_citizen[pid], self.t_vanish[pid])
-        env = self.m.env
-        now = env._now
-        if t >= self.m.horizon or (self.reported[pid] and t - now > REPEAT_WINDOW):
+        t = self.t_detect[pid]
+        other = self.t_citizen[pid]
+        if other < t:
+            t = other
+        other = self.t_vanish[pid]
+        if other < t:
+            t = other
+        now = self._env._now
+        if t >= self._horizon or (t - now > REPEAT_WINDOW and self.reported[pid]):
             # A problem already in the loop is nearly always fixed before a late repeat
             # report: such events would only go stale. `rearm` catches up after the visit.
             self.armed[pid] = INF
             return
         self.armed[pid] = t
-        call_at(env, max(t - now, 0.0), self._happen_cb, (pid, self.m.truth.token[pid]))
+        # `sim.clock.call_at(env, max(t - now, 0.0), self._happen_cb, (pid, token))`, inlined
+        heappush(self._queue, (now + (t - now if t > now else 0.0), NORMAL, next(self._eid),
+                               self._happen_cb, (pid, self._token[pid])))
+
+    def _arm_many(self, ids: list[int], detect: np.ndarray | None = None,
+                  vanish: np.ndarray | None = None) -> None:
+        """`_arm` for each of the distinct problems ``ids``, in order: the same times, the
+        same queue entries in the same order, with the per-problem work in C loops.
+        ``detect`` and ``vanish`` are their `t_detect` and `t_vanish` when known."""
+        if not ids:
+            return
+        if detect is None:
+            detect = gather(self.t_detect, ids, np.float64)
+        if vanish is None:
+            vanish = gather(self.t_vanish, ids, np.float64)
+        t = np.minimum(np.minimum(detect, gather(self.t_citizen, ids, np.float64)), vanish)
+        now = self._env._now
+        drop = t >= self._horizon
+        late = t - now > REPEAT_WINDOW
+        if late.any():
+            drop |= late & gather(self.reported, ids, np.bool_)
+        armed = self.armed
+        if drop.any():
+            deque(map(armed.__setitem__, ids, np.where(drop, INF, t).tolist()), maxlen=0)
+            keep = ~drop
+            ids, t = np.asarray(ids)[keep].tolist(), t[keep]
+        else:
+            deque(map(armed.__setitem__, ids, t.tolist()), maxlen=0)
+        at = (now + np.maximum(t - now, 0.0)).tolist()
+        entries = zip(at, repeat(NORMAL), self._eid, repeat(self._happen_cb),
+                      zip(ids, map(self._token.__getitem__, ids), strict=True))
+        deque(map(heappush, repeat(self._queue), entries), maxlen=0)
 
     def rearm(self, pid: int) -> None:
         """After a crew's visit left ``pid`` unsolved: arm what was deferred."""
-        if self.armed[pid] == INF and self.m.truth.fate[pid] == Fate.OPEN:
-            self.m.truth.token[pid] += 1
+        if self.armed[pid] == INF and not self._fate[pid]:
+            self._token[pid] += 1
             self._arm(pid)
 
     def set_detect(self, pid: int, t: float) -> None:
         """An inspector will notice ``pid`` at ``t`` (from a new patrol plan)."""
         self.t_detect[pid] = t
         if t < self.armed[pid]:
-            self.m.truth.token[pid] += 1
+            self._token[pid] += 1
             self._arm(pid)
+
+    def set_detect_many(self, pids: np.ndarray, times: np.ndarray,
+                        vanish: np.ndarray) -> None:
+        """`set_detect` for each of ``pids`` (vanishing at ``vanish``) in order, from a
+        shift's new patrol plans."""
+        ids, when = pids.tolist(), times.tolist()
+        t_detect, armed, token = self.t_detect, self.armed, self._token
+        if len(set(ids)) < len(ids):  # a problem twice: one at a time, as `set_detect` does
+            for pid, t in zip(ids, when, strict=True):
+                t_detect[pid] = t
+                if t < armed[pid]:
+                    token[pid] += 1
+                    self._arm(pid)
+            return
+        deque(map(t_detect.__setitem__, ids, when), maxlen=0)
+        arm = times < gather(armed, ids, np.float64)
+        if not arm.all():
+            pids, times, vanish = pids[arm], times[arm], vanish[arm]
+        ids = pids.tolist()
+        deque(map(token.__setitem__, ids, map((1).__add__, map(token.__getitem__, ids))),
+              maxlen=0)
+        self._arm_many(ids, times, vanish)
 
     def _happen(self, value: tuple[int, int]) -> None:
         pid, token = value
-        truth = self.m.truth
-        if token != truth.token[pid] or truth.fate[pid]:
+        fate = self._fate
+        if token != self._token[pid] or fate[pid]:
             return
-        now = self.m.env._now
+        now = self._env._now
         if self.t_vanish[pid] <= now:
-            truth.end(pid, now, Fate.VANISHED)
+            self.m.truth.end(pid, now, _VANISHED)
             return
-        if self.t_detect[pid] <= now:
-            self.t_detect[pid] = INF
+        t_detect = self.t_detect
+        if t_detect[pid] <= now:
+            t_detect[pid] = INF
             self._inspector_finds(pid, now)
-            if truth.fate[pid]:
+            if fate[pid]:
                 return
-        if self.t_citizen[pid] <= now:
-            self.t_citizen[pid] = self.citizens.next_report(truth.subclass[pid],
-                                                            truth.grid[pid], now)
+        t_citizen = self.t_citizen
+        if t_citizen[pid] <= now:
+            truth = self.m.truth
+            t_citizen[pid] = self.citizens.next_report(truth.subclass[pid], truth.grid[pid],
+                                                       now)
             self.public_report(pid, now)
-        truth.token[pid] += 1
+        self._token[pid] += 1
         self._arm(pid)
 
     # -- what a discovery does ---------------------------------------------------------------
     def _inspector_finds(self, pid: int, now: float) -> None:
         m = self.m
         truth = m.truth
-        sub = truth.subclass[pid]
         if truth.case[pid] >= 0:
             return  # already in a case: the inspector sees it is being handled
+        sub = truth.subclass[pid]
         if self.u_on_spot() < self.on_spot[sub]:
-            if math.isnan(truth.found[pid]):
-                truth.found[pid], truth.found_by[pid] = now, Channel.INSPECTOR
+            if isnan(truth.found[pid]):
+                truth.found[pid], truth.found_by[pid] = now, _BY_INSPECTOR
             grid = truth.grid[pid]
-            beat = int(m.inspectors.grid_beat[grid])
-            case = m.cases.open(pid, grid, sub, sub, Channel.INSPECTOR, beat)
-            self._record(case, Step.REPORT, ActorKind.INSPECTOR, beat, outcome=Channel.INSPECTOR)
-            self._record(case, Step.SELF_HANDLE, ActorKind.INSPECTOR, beat)
+            beat = self._beat_of[grid]
+            case = m.cases.open(pid, grid, sub, sub, _BY_INSPECTOR, beat)
+            record = self._record
+            record(case, _REPORT, _INSPECTOR, beat, NAN, _BY_INSPECTOR)
+            record(case, _SELF_HANDLE, _INSPECTOR, beat)
             if truth.first_case[pid] < 0:
                 truth.first_case[pid] = case.id
-            truth.end(pid, now, Fate.FIXED_ON_SPOT)
+            truth.end(pid, now, _FIXED_ON_SPOT)
             self.after_fix(pid, now)
             return
-        self._report(pid, Channel.INSPECTOR, now)
+        self._report(pid, _BY_INSPECTOR, now)
         if self.padding and self.u_padding() < self.padding:
             self.trivial_report(truth.grid[pid], sub)
 
@@ -275,8 +368,7 @@ class Discovery:
         """An inspector pads the count with something below the filing criterion; the
         shift leader voids it (what report quotas buy, `sim.behaviour`)."""
         m = self.m
-        case = m.cases.open(-1, grid, subclass, subclass, Channel.INSPECTOR,
-                            int(m.inspectors.grid_beat[grid]))
+        case = m.cases.open(-1, grid, subclass, subclass, _BY_INSPECTOR, self._beat_of[grid])
         case.verified = False  # seen by the leader: does not meet the filing criterion
         m.supervision.receive(case)
 
@@ -289,48 +381,46 @@ class Discovery:
         if hotline is not None:
             hotline.problem_call(pid, now)
         else:
-            self._report(pid, Channel.PUBLIC, now)
+            self._report(pid, _PUBLIC, now)
 
     def hotline_report(self, pid: int, call: int, direct: bool) -> None:
         """A hotline work order about ``pid`` reaches the supervision centre."""
-        self._report(pid, Channel.PUBLIC, self.m.env._now, call=call, direct=direct)
+        self._report(pid, _PUBLIC, self._env._now, call, direct)
 
     def _report(self, pid: int, channel: int, now: float, call: int = -1,
                 direct: bool = False) -> None:
         m = self.m
         truth = m.truth
         self.reported[pid] = True
-        if math.isnan(truth.found[pid]):
+        if isnan(truth.found[pid]):
             truth.found[pid], truth.found_by[pid] = now, channel
         sub = truth.subclass[pid]
         believed = sub
-        if channel == Channel.INSPECTOR and self.u_misclass() < m.misclassification:
+        if channel == _BY_INSPECTOR and self.u_misclass() < m.misclassification:
             believed = int(self.rng_misc.integers(self.n_sub))
         grid = truth.grid[pid]
-        case = m.cases.open(pid, grid, believed, sub, channel, int(m.inspectors.grid_beat[grid]))
+        case = m.cases.open(pid, grid, believed, sub, channel, self._beat_of[grid])
         if call >= 0:
             case.calls = [call]
             case.direct = direct
         m.supervision.receive(case)
-        if channel == Channel.PUBLIC and self.false_odds and self.u_false() < self.false_odds:
+        if channel == _PUBLIC and self.false_odds and self.u_false() < self.false_odds:
             self.false_report(grid, int(self.rng_misc.integers(self.n_sub)))
 
     def false_report(self, grid: int, subclass: int) -> None:
         """A public report of nothing real (-1 problem): verification will not find it."""
         m = self.m
-        case = m.cases.open(-1, grid, subclass, subclass, Channel.PUBLIC,
-                            int(m.inspectors.grid_beat[grid]))
+        case = m.cases.open(-1, grid, subclass, subclass, _PUBLIC, self._beat_of[grid])
         m.supervision.receive(case)
 
     def unseen_again(self, pid: int, now: float) -> None:
         """A case closed but the problem is still there: patrols may find it again."""
         self.reported[pid] = False
-        if self.m.inspectors.active:
+        if self.m.inspectors.active:  # `watch_many` for one: the same draw and time
             truth = self.m.truth
-            self.t_detect[pid] = float(self.m.inspectors.watch_many(
-                np.array([pid]), np.array([truth.grid[pid]]), np.array([now]),
-                self.detect_arr[[truth.subclass[pid]]])[0])
-        self.m.truth.token[pid] += 1
+            self.t_detect[pid] = self.m.inspectors.watch_one(
+                pid, truth.grid[pid], now, float(self.detect_arr[truth.subclass[pid]]))
+        self._token[pid] += 1
         self._arm(pid)
 
     def after_fix(self, pid: int, now: float) -> None:

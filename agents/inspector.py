@@ -21,6 +21,7 @@ from sim.calendar import DailyWindow
 from sim.citymap import make_beats, route_travel_minutes
 from sim.distributions import make_sampler
 from sim.policies import DecisionPoints
+from sim.problems import gather
 from sim.scenario import clock_minutes
 from sim.staff import StaffPool
 
@@ -31,6 +32,10 @@ __all__ = ["Inspector", "Beat", "InspectorCorps"]
 
 INF = math.inf
 BUILT_IN_ROUTE = DecisionPoints.patrol_route
+# A problem waiting for the next shift's rescan, with what the rescan reads that never
+# changes (carried along: reading old problems' list entries again costs cache misses).
+WAITING = np.dtype([("pid", np.int64), ("beat", np.int64), ("grid", np.int64),
+                    ("sub", np.int64), ("since", np.float64), ("vanish", np.float64)])
 
 
 class Inspector(mesa.Agent):
@@ -43,17 +48,17 @@ class Inspector(mesa.Agent):
 
 
 class Beat:
-    """A beat (监督网格): its grids, the current patrol plan and the problems not yet seen."""
+    """A beat (监督网格): its grids and the current patrol plan. The problems its patrols
+    have not seen yet are kept by the corps (`InspectorCorps.waiting`)."""
 
-    __slots__ = ("index", "grids", "t0", "t1", "cycle", "offset", "pending", "tasks")
+    __slots__ = ("index", "grids", "t0", "t1", "cycle", "offset", "tasks")
 
     def __init__(self, index: int, grids: np.ndarray, tasks: StaffPool | None) -> None:
         self.index = index
         self.grids = grids
         self.t0 = self.t1 = -INF
         self.cycle = 1.0
-        self.offset: list[float] = []  # per grid of the city: visit offset in the cycle
-        self.pending: list[int] = []
+        self.offset = np.zeros(0)  # per grid of the city: visit offset in the cycle
         self.tasks = tasks
 
     def first_detection(self, grid: int, since: float, p: float, u: float) -> float:
@@ -61,8 +66,7 @@ class Beat:
         shift). ``u`` is a uniform draw; the visit count is geometric with parameter ``p``."""
         if p <= 0.0 or since >= self.t1:
             return INF
-        off = self.offset[grid]
-        first = self.t0 + off
+        first = self.t0 + float(self.offset[grid])
         j0 = 0 if since <= first else math.ceil((since - first) / self.cycle)
         k = 0 if p >= 1.0 else int(math.log1p(-u) / math.log1p(-p))  # failures before success
         t = first + (j0 + k) * self.cycle
@@ -81,6 +85,14 @@ class InspectorCorps:
         self.beats: list[Beat] = []
         self.grid_beat = np.full(city.n_grids, -1, dtype=np.int64)
         self.inspectors: list[Inspector] = []
+        # Problems no patrol has seen yet, rescanned at the next shift start in beat order
+        # (each beat's in the order they started waiting): those left over by the last
+        # rescan, already in that order, then those added since, with their beats.
+        self._left = np.zeros(0, dtype=WAITING)
+        self._new: list[int] = []
+        self._new_beat: list[int] = []
+        self.beat_of: list[int] = self.grid_beat.tolist()  # the same, one grid at a time
+        self._tasks: list[StaffPool] = []
         if n_beats == 0:
             return
         start = clock_minutes(spec.first_shift_start)
@@ -92,7 +104,9 @@ class InspectorCorps:
         for b, grids in enumerate(make_beats(city, n_beats)):
             pool = StaffPool(model.env, f"beat-{b}", 1, self.window)
             self.beats.append(Beat(b, np.asarray(grids), pool))
+            self._tasks.append(pool)
             self.grid_beat[grids] = b
+        self.beat_of = self.grid_beat.tolist()
         for b in range(n_beats):
             for s in range(spec.shifts):
                 self.inspectors.append(Inspector(model, b, s))
@@ -175,16 +189,11 @@ class InspectorCorps:
             offsets.fill(INF)
             seen, first = np.unique(self._route, return_index=True)
             offsets[seen] = (before - beat_base + dwell)[first]
-        cycle_arr = np.add.reduceat(step, self._starts)
-        self._cycle_arr = np.maximum(cycle_arr, 1.0)
+        self._cycle_arr = np.maximum(np.add.reduceat(step, self._starts), 1.0)
         self._offset_arr = offsets
-        cycles = cycle_arr.tolist()
-        offset = offsets.tolist()
         t1 = t0 + self.shift_len
-        for beat, cycle in zip(self.beats, cycles, strict=True):
-            beat.t0, beat.t1 = t0, t1
-            beat.cycle = max(cycle, 1.0)
-            beat.offset = offset
+        for beat, cycle in zip(self.beats, self._cycle_arr.tolist(), strict=True):
+            beat.t0, beat.t1, beat.cycle, beat.offset = t0, t1, cycle, offsets
         self._rescan_all(t0)
 
     def _rescan_all(self, t0: float) -> None:
@@ -192,29 +201,34 @@ class InspectorCorps:
         all beats; problems gone or already in a case drop out)."""
         m = self.m
         truth, disc = m.truth, m.discovery
-        fate, case = truth.fate, truth.case
-        pending = [pid for beat in self.beats for pid in beat.pending
-                   if not fate[pid] and case[pid] < 0]
-        for beat in self.beats:
-            beat.pending = []
-        if not pending:
+        rows = self._left
+        if self._new:
+            ids = self._new
+            new = np.empty(len(ids), dtype=WAITING)
+            new["pid"] = ids
+            new["beat"] = self._new_beat
+            new["grid"] = gather(truth.grid, ids, np.int64)
+            new["sub"] = gather(truth.subclass, ids, np.int64)
+            new["since"] = gather(truth.created, ids, np.float64)
+            new["vanish"] = gather(disc.t_vanish, ids, np.float64)
+            rows = np.concatenate((rows, new))
+            rows = rows[np.argsort(rows["beat"], kind="stable")]  # beat by beat, in order
+            self._new, self._new_beat = [], []
+        if not rows.size:
             return
-        pids = np.asarray(pending)
-        grid, created, sub = truth.grid, truth.created, truth.subclass
-        grids = np.asarray([grid[p] for p in pending])
-        since = np.asarray([created[p] for p in pending])
-        p = disc.detect_arr[np.asarray([sub[q] for q in pending])]
-        t = self.detection_times(grids, since, p)
+        ids = rows["pid"].tolist()
+        live = (gather(truth.fate, ids, np.int64) == 0) & (gather(truth.case, ids, np.int64) < 0)
+        if not live.all():
+            rows = rows[live]
+        if not rows.size:
+            self._left = rows
+            return
+        t = self.detection_times(rows["grid"], rows["since"], disc.detect_arr[rows["sub"]])
         found = t < INF
-        for pid, when in zip(pids[found].tolist(), t[found].tolist(), strict=True):
-            disc.set_detect(pid, when)
-        until = float(self.next_shift_starts(np.array([t0]))[0])
-        beat_of = self.grid_beat[grids[~found]]
-        armed = disc.armed
-        for pid, b in zip(pids[~found].tolist(), beat_of.tolist(), strict=True):
-            self.beats[b].pending.append(pid)
-            if armed[pid] == INF:
-                disc.arm_before(pid, until)
+        seen = rows[found]
+        disc.set_detect_many(seen["pid"], t[found], seen["vanish"])
+        self._left = rows = rows[~found]
+        disc.arm_before_many(rows["pid"], rows["vanish"], self.next_shift_start(t0))
 
     def detection_times(self, grids: np.ndarray, since: np.ndarray, p: np.ndarray,
                         started: bool = False) -> np.ndarray:
@@ -254,9 +268,8 @@ class InspectorCorps:
         t = self.detection_times(grids, since, p, started=True)
         beat = self.grid_beat[grids]
         wait = (t == INF) & (beat >= 0)
-        beats = self.beats
-        for pid, b in zip(pids[wait].tolist(), beat[wait].tolist(), strict=True):
-            beats[b].pending.append(pid)
+        self._new.extend(pids[wait].tolist())
+        self._new_beat.extend(beat[wait].tolist())
         return t
 
     def watch_one(self, pid: int, grid: int, since: float, p: float) -> float:
@@ -265,9 +278,9 @@ class InspectorCorps:
         beats = self.beats
         if not beats:
             return INF
-        b = int(self.grid_beat[grid])
+        b = self.beat_of[grid]
         t0, t1 = beats[0].t0, beats[0].t1
-        u = float(self.u_detect.random(1)[0])
+        u = self.u_detect.random()  # the value (and stream state) `random(1)[0]` gives
         if b < 0:
             return INF
         t = INF
@@ -285,8 +298,18 @@ class InspectorCorps:
             if t >= t1:
                 t = INF
         if t == INF:
-            beats[b].pending.append(pid)
+            self._new.append(pid)
+            self._new_beat.append(b)
         return t
+
+    def waiting(self) -> list[list[int]]:
+        """The problems each beat's patrols have not seen yet, in the order the next shift
+        start rescans them."""
+        out: list[list[int]] = [[] for _ in self.beats]
+        for pid, b in zip(self._left["pid"].tolist() + self._new,
+                          self._left["beat"].tolist() + self._new_beat, strict=True):
+            out[b].append(pid)
+        return out
 
     def next_shift_start(self, t: float) -> float:
         """`next_shift_starts` for one time (the day's candidates are cached)."""
@@ -315,11 +338,9 @@ class InspectorCorps:
 
     # -- tasks -------------------------------------------------------------------------------
     def task_deadline(self, grid: int, limit_minutes: float) -> float:
-        now = self.m.env.now
+        now = self.m.env._now  # the attribute, not the property (a call per task sent)
         return self.window.next_open(now) + limit_minutes
 
     def send(self, grid: int, case: object, done: object) -> None:
         """Queue a verify or check task for the beat's inspector on duty."""
-        beat = self.beats[self.grid_beat[grid]]
-        assert beat.tasks is not None
-        beat.tasks.submit(case, self.task_minutes(), done)  # type: ignore[arg-type]
+        self._tasks[self.beat_of[grid]].submit(case, self.task_minutes(), done)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ and its fate: fixed, vanished, or still open when the run ends.
 from __future__ import annotations
 
 from enum import IntEnum
+from operator import itemgetter
 
 import numpy as np
 
@@ -18,7 +19,14 @@ from sim.eventlog import PROBLEM_DTYPE
 from sim.scenario import ProblemsSpec
 from sim.taxonomy import Handbook
 
-__all__ = ["Fate", "ArrivalModel", "GroundTruth", "grid_weights"]
+__all__ = ["Fate", "ArrivalModel", "GroundTruth", "gather", "grid_weights"]
+
+
+def gather(column: list, ids: list[int], dtype: type) -> np.ndarray:
+    """``column[ids]`` for a per-problem list column, as an array (the lookups done in C)."""
+    if len(ids) > 1:
+        return np.fromiter(itemgetter(*ids)(column), dtype, len(ids))
+    return np.array([column[i] for i in ids], dtype=dtype)
 
 
 class Fate(IntEnum):
@@ -86,9 +94,13 @@ class ArrivalModel:
         subs = rng.choice(len(self.mix), size=n, p=self.mix)
         u = rng.random(n)
         grids = np.empty(n, dtype=np.int64)
-        for s in np.unique(subs):
-            m = subs == s
-            grids[m] = np.searchsorted(self.cum_grid[s], u[m], side="right")
+        by_sub = np.argsort(subs, kind="stable")  # each subclass's problems, in a slice
+        lo = 0
+        for s, hi in enumerate(np.cumsum(np.bincount(subs, minlength=len(self.mix))).tolist()):
+            if hi > lo:
+                at = by_sub[lo:hi]
+                grids[at] = np.searchsorted(self.cum_grid[s], u[at], side="right")
+                lo = hi
         return times, subs.astype(np.int64), grids
 
 

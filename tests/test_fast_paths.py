@@ -2,16 +2,24 @@
 
 A recurrence is created by `Discovery.create`, a scalar form of `create_many` kept for speed:
 both must leave the model in the same state (same draws, same times, same pending lists, same
-scheduled events), so a run's bytes do not depend on which one made a problem.
+scheduled events), so a run's bytes do not depend on which one made a problem. Likewise the
+shift-start rescan and the batched arming (`Discovery._arm_many`, `set_detect_many`,
+`arm_before_many`) against one problem at a time, and a day's arrivals against a mask per
+subclass.
 """
 
 from __future__ import annotations
 
+import math
+import types
+
 import numpy as np
 import pytest
 
+from agents.inspector import InspectorCorps
 from sim.model import CityModel
 from sim.policies import DecisionPoints
+from sim.problems import ArrivalModel
 from sim.scenario import load_scenario
 
 
@@ -31,7 +39,7 @@ def _state(m: CityModel) -> tuple:
     queue = sorted((e[0], e[2]) for e in m.env._queue)  # type: ignore[attr-defined]
     return (d.t_detect, d.t_citizen, d.t_vanish, d.armed, d.reported, t.grid, t.subclass,
             t.created, t.fate, t.token, t.recurrence_of,
-            [b.pending for b in m.inspectors.beats], queue)
+            m.inspectors.waiting(), queue)
 
 
 @pytest.mark.parametrize("overrides", [(), ("inspectors.count=0",), ("inspectors.shifts=1",),
@@ -117,3 +125,162 @@ def test_one_watch_equals_many_on_grids_walked_twice() -> None:
         assert a == float(b[0])
         seen.add(a)
     assert len(seen) > 3  # some problems noticed on a later visit of the shift
+
+
+# -- the shift-start rescan and batched arming, against one problem at a time -------------
+
+def _rescan_one_by_one(corps: InspectorCorps, t0: float) -> None:
+    """The rescan as it was first written: each waiting problem looked up, detected and
+    armed on its own (`Discovery.set_detect`, `Discovery.arm_before`)."""
+    m = corps.m
+    truth, disc = m.truth, m.discovery
+    pending = [pid for waiting in corps.waiting() for pid in waiting
+               if not truth.fate[pid] and truth.case[pid] < 0]
+    corps._left = corps._left[:0]
+    corps._new, corps._new_beat = [], []
+    if not pending:
+        return
+    pids = np.asarray(pending)
+    grids = np.asarray([truth.grid[q] for q in pending])
+    since = np.asarray([truth.created[q] for q in pending])
+    p = disc.detect_arr[np.asarray([truth.subclass[q] for q in pending])]
+    t = corps.detection_times(grids, since, p)
+    found = t < math.inf
+    for pid, when in zip(pids[found].tolist(), t[found].tolist(), strict=True):
+        disc.set_detect(pid, when)
+    until = float(corps.next_shift_starts(np.array([t0]))[0])
+    for pid, b in zip(pids[~found].tolist(), corps.grid_beat[grids[~found]].tolist(),
+                      strict=True):
+        corps._new.append(pid)
+        corps._new_beat.append(b)
+        if disc.armed[pid] == math.inf:
+            disc.arm_before(pid, until)
+
+
+@pytest.mark.parametrize("overrides", [(), ("inspectors.shifts=1",), ("inspectors.days=workdays",),
+                                       ("proactive.enabled=true", "proactive.lag_days=0",
+                                        "proactive.window_days=1", "proactive.hot_share=0.5")])
+def test_rescan_in_bulk_equals_one_problem_at_a_time(overrides: tuple[str, ...]) -> None:
+    bulk, single = _twins(overrides, 1000.0)
+    single.inspectors._rescan_all = types.MethodType(_rescan_one_by_one,  # type: ignore
+                                                     single.inspectors)
+    # a problem waiting twice (closed unsolved, then unseen again before the next shift)
+    # takes the one-at-a-time path in bulk too
+    for m in (bulk, single):
+        corps = m.inspectors
+        twice = corps.waiting()
+        b = next(i for i, w in enumerate(twice) if w)
+        corps._new.append(twice[b][0])
+        corps._new_beat.append(b)
+    assert _state(bulk) == _state(single)
+    for until in (1500.0, 3000.0, 6000.0):
+        for m in (bulk, single):
+            m.env.run(until=until)
+        assert _state(bulk) == _state(single)
+    for m in (bulk, single):
+        m.env.run(until=m.horizon)
+    assert bulk.events().tobytes() == single.events().tobytes()
+    assert bulk.problems().tobytes() == single.problems().tobytes()
+
+
+def test_arming_in_bulk_equals_one_at_a_time() -> None:
+    """`_arm_many` (a day's arrivals, a shift's detections) leaves what `_arm` leaves: the
+    same armed times and the same queue entries in the same order, late repeats dropped."""
+    bulk, single = _twins(("problems.rate_scale=2",), 2000.0)
+    truth = bulk.truth
+    ids = [pid for pid in range(len(truth)) if not truth.fate[pid]][::2]
+    assert len(ids) > 50
+    for m in (bulk, single):
+        for pid in ids[::3]:
+            m.discovery.reported[pid] = True  # late repeats of these are not armed
+    bulk.discovery._arm_many(ids)
+    for pid in ids:
+        single.discovery._arm(pid)
+    assert _state(bulk) == _state(single)
+    def calls(m: CityModel) -> list:
+        return sorted((e[0], e[2], e[4]) for e in m.env._queue  # type: ignore[attr-defined]
+                      if len(e) == 5 and e[3].__name__ == "_happen")
+
+    assert calls(bulk) == calls(single)
+    assert len(calls(bulk)) > 20
+
+
+def test_detections_in_bulk_equal_one_at_a_time_with_a_problem_twice() -> None:
+    bulk, single = _twins((), 1000.0)
+    truth = bulk.truth
+    ids = [pid for pid in range(len(truth)) if not truth.fate[pid]][:40]
+    ids = ids + ids[:5]  # the first five listed twice, with other times
+    rng = np.random.default_rng(3)
+    times = 1000.0 + rng.uniform(0.0, 400.0, len(ids))
+    vanish = np.asarray([bulk.discovery.t_vanish[pid] for pid in ids])
+    bulk.discovery.set_detect_many(np.asarray(ids), times, vanish)
+    for pid, t in zip(ids, times.tolist(), strict=True):
+        single.discovery.set_detect(pid, t)
+    assert _state(bulk) == _state(single)
+    distinct = ids[5:40]
+    bulk.discovery.set_detect_many(np.asarray(distinct), times[5:40] - 30.0,
+                                   vanish[5:40])
+    for pid, t in zip(distinct, (times[5:40] - 30.0).tolist(), strict=True):
+        single.discovery.set_detect(pid, t)
+    assert _state(bulk) == _state(single)
+
+
+def _day_with_masks(a: ArrivalModel, rng: np.random.Generator, weekday: int, holiday: bool,
+                    start: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`ArrivalModel.day` as first written: a boolean mask per subclass for the grids."""
+    spec = a.spec
+    mean = spec.per_day * spec.rate_scale * a.day_factor[weekday]
+    if holiday:
+        mean *= spec.holiday_factor
+    if spec.day_dispersion > 0:
+        k = 1.0 / spec.day_dispersion
+        mean *= rng.gamma(k, 1.0 / k)
+    counts = rng.poisson(mean * a.hour_share)
+    n = int(counts.sum())
+    hours = np.repeat(np.arange(24), counts)
+    times = start + (hours + rng.random(n)) * 60.0
+    times = times[np.argsort(times, kind="stable")]
+    subs = rng.choice(len(a.mix), size=n, p=a.mix)
+    u = rng.random(n)
+    grids = np.empty(n, dtype=np.int64)
+    for s in np.unique(subs):
+        mask = subs == s
+        grids[mask] = np.searchsorted(a.cum_grid[s], u[mask], side="right")
+    return times, subs.astype(np.int64), grids
+
+
+@pytest.mark.parametrize("overrides", [(), ("problems.day_dispersion=0.3",)])
+def test_arrivals_grids_equal_a_mask_per_subclass(overrides: tuple[str, ...]) -> None:
+    """A day's grids, drawn subclass by subclass on slices of a sort, are those a boolean
+    mask per subclass gives, from the same draws."""
+    arrivals = CityModel(load_scenario("dongcheng", overrides, days=2, seed=4)).discovery.arrivals
+    for day in range(4):
+        rng, ref = np.random.default_rng(day), np.random.default_rng(day)
+        got = arrivals.day(rng, day, day % 7, day == 2, day * 1440.0)
+        want = _day_with_masks(arrivals, ref, day % 7, day == 2, day * 1440.0)
+        assert len(np.unique(got[1])) > 20  # many subclasses in a day
+        for g, w in zip(got, want, strict=True):
+            assert g.tobytes() == w.tobytes()
+        assert rng.random() == ref.random()
+
+
+def test_waiting_problems_armed_in_bulk_once_each() -> None:
+    """`arm_before_many` arms what `arm_before` arms for problems with nothing armed, and a
+    problem listed twice only once."""
+    bulk, single = _twins((), 1000.0)
+    d = bulk.discovery
+    ids = [pid for pid in range(len(bulk.truth)) if d.armed[pid] == math.inf][:30]
+    assert len(ids) == 30
+    until = 1380.0
+    for m in (bulk, single):
+        for i, pid in enumerate(ids):  # a third report before the next shift starts
+            if i % 3 == 0:
+                m.discovery.t_citizen[pid] = 1100.0 + i
+    listed = ids + ids[:6]
+    vanish = np.asarray([d.t_vanish[pid] for pid in listed])
+    bulk.discovery.arm_before_many(np.asarray(listed), vanish, until)
+    for pid in listed:
+        if single.discovery.armed[pid] == math.inf:
+            single.discovery.arm_before(pid, until)
+    assert _state(bulk) == _state(single)
+    assert sum(bulk.discovery.armed[pid] < math.inf for pid in ids) >= 10
