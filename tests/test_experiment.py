@@ -208,6 +208,8 @@ def test_interrupted_experiment_resumes_with_only_missing_tasks(tmp_path: Path,
         _compare(out, executor=POOL, on_task=stop_after_two)
     before = {p.name: p.stat().st_mtime_ns for p in (out / "tasks").glob("*.parquet")}
     assert 2 <= len(before) < 6
+    half = out / "tasks" / ".p001-r0002.parquet.k1ll3d"  # what a killed writer leaves
+    half.write_bytes(b"PAR1 half a file")
     rerun: list[str] = []
     run = _compare(out, executor=POOL, on_task=lambda t: rerun.append(t.name))  # type: ignore
     assert run.tasks_run == 6 - len(before)
@@ -216,6 +218,7 @@ def test_interrupted_experiment_resumes_with_only_missing_tasks(tmp_path: Path,
     assert {p.name: p.stat().st_mtime_ns for p in (out / "tasks").glob("*.parquet")
             if p.name in before} == before
     pd.testing.assert_frame_equal(_sorted(load_results(out)), reference)
+    assert not half.exists()  # swept once every task was in place
     again = _compare(out, executor=POOL)
     assert again.tasks_run == 0
 

@@ -32,6 +32,7 @@ from sim.experiment.store import (
     git_commit,
     package_versions,
     read_manifest,
+    remove_partial_writes,
     write_manifest,
 )
 from sim.experiment.tasks import Task, TaskDone, replication_seed
@@ -207,6 +208,7 @@ def _run(kind: str, design: str, points: list[Point], factors: list[dict[str, An
             reps = min(max_reps, wanted)
             manifest["reps"] = reps
             write_manifest(folder, manifest)
+        remove_partial_writes(folder)  # every task is in place: no writer is left
     finally:
         if own:
             ex.close()

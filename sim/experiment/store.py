@@ -104,6 +104,19 @@ def check_same_experiment(folder: str | Path, old: dict[str, Any], new: dict[str
                 "or delete the folder")
 
 
+def remove_partial_writes(folder: str | Path) -> int:
+    """Delete task files left half-written by a killed worker (the temporary names
+    ``.pNNN-rKKKK.parquet.*`` of `sim.output.atomic_write`); finished files are untouched.
+    Call when no task of the experiment is running. Returns how many were removed."""
+    tasks = Path(folder) / "tasks"
+    if not tasks.is_dir():
+        return 0
+    stale = list(tasks.glob(".p*-r*.parquet.*"))
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return len(stale)
+
+
 def finished_tasks(folder: str | Path) -> set[str]:
     """Names (``pNNN-rKKKK``) of the tasks whose file is in place."""
     tasks = Path(folder) / "tasks"
