@@ -67,6 +67,11 @@ class Proactive:
         return self._weights
 
     def _renew_themes(self, per_subclass: np.ndarray) -> None:
+        self._set_themes(per_subclass)
+        # recurrences and single watches read the list, batches the array: both follow
+        self.m.discovery.detect_p[:] = self.detect.tolist()
+
+    def _set_themes(self, per_subclass: np.ndarray) -> None:
         k = self.spec.themes
         self.detect[:] = self.base_detect
         if k == 0 or not per_subclass.any():

@@ -288,6 +288,10 @@ def test_proactive_patrols_walk_complained_about_grids_more() -> None:
     assert weights[walked_twice].mean() > weights[hot].mean()
     assert pro.themes and all(model.discovery.detect_arr[s] >= pro.base_detect[s]
                               for s in pro.themes)
+    # every way a problem is watched sees the themes: batches read the array, recurrences
+    # and single watches the list
+    assert model.discovery.detect_p == model.discovery.detect_arr.tolist()
+    assert any(model.discovery.detect_p[s] > pro.base_detect[s] for s in pro.themes)
 
 
 def test_proactive_finds_problems_in_hot_grids_sooner() -> None:
