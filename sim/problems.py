@@ -93,7 +93,13 @@ class ArrivalModel:
         times = times[order]
         subs = rng.choice(len(self.mix), size=n, p=self.mix)
         u = rng.random(n)
-        grids = np.empty(n, dtype=np.int64)
+        return times, subs.astype(np.int64), self.grids_of(subs, u)
+
+    def grids_of(self, subs: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """The grid of each problem of subclass ``subs[i]``, by inverting that subclass's
+        grid distribution at the uniform ``u[i]``; subclass by subclass on slices of one
+        stable sort (a boolean mask per subclass costs a full pass each)."""
+        grids = np.empty(len(subs), dtype=np.int64)
         by_sub = np.argsort(subs, kind="stable")  # each subclass's problems, in a slice
         lo = 0
         for s, hi in enumerate(np.cumsum(np.bincount(subs, minlength=len(self.mix))).tolist()):
@@ -101,7 +107,7 @@ class ArrivalModel:
                 at = by_sub[lo:hi]
                 grids[at] = np.searchsorted(self.cum_grid[s], u[at], side="right")
                 lo = hi
-        return times, subs.astype(np.int64), grids
+        return grids
 
 
 class GroundTruth:
