@@ -299,12 +299,9 @@ class Discovery:
         shift's new patrol plans."""
         ids, when = pids.tolist(), times.tolist()
         t_detect, armed, token = self.t_detect, self.armed, self._token
-        if len(set(ids)) < len(ids):  # a problem twice: one at a time, as `set_detect` does
+        if len(set(ids)) < len(ids):  # a problem twice: one at a time
             for pid, t in zip(ids, when, strict=True):
-                t_detect[pid] = t
-                if t < armed[pid]:
-                    token[pid] += 1
-                    self._arm(pid)
+                self.set_detect(pid, t)
             return
         deque(map(t_detect.__setitem__, ids, when), maxlen=0)
         arm = times < gather(armed, ids, np.float64)

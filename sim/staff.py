@@ -112,9 +112,9 @@ class StaffPool:
 
     def _opens(self, now: float) -> bool:
         """Whether the window is open at ``now``; if so, remember until when."""
-        w = self.window
-        if w is None or not w.is_open(now):
-            return w is None
+        w = self.window  # not None: without a window `_open_until` is infinite
+        if not w.is_open(now):
+            return False
         self._open_until = w.closes_at(now)
         return True
 
