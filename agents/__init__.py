@@ -1,5 +1,5 @@
 """The actors of the simulated city; each behaviour runs on the SimPy clock and asks
-`sim.policies.DecisionPoints` for every choice."""
+`sim.engine.decisions.DecisionPoints` for every choice."""
 
 from agents.centre import CommandCentre, SupervisionCentre
 from agents.department import Department

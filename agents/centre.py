@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.calendar import DailyWindow
-from sim.eventlog import ActorKind, Channel, Outcome, Step
-from sim.policies import (
+from sim.engine.calendar import DailyWindow
+from sim.engine.casebook import Case
+from sim.engine.decisions import (
     DEFER,
     CheckView,
     DispatchView,
@@ -25,9 +25,9 @@ from sim.policies import (
     dispatch_rule,
     filing_rule,
 )
-from sim.problems import Fate
-from sim.staff import StaffPool
-from sim.workflow import Case
+from sim.engine.eventlog import ActorKind, Channel, Outcome, Step
+from sim.engine.pools import StaffPool
+from sim.engine.problems import Fate
 
 if TYPE_CHECKING:
     from sim.model import CityModel

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.calendar import DailyWindow
-from sim.eventlog import ActorKind, Outcome, Step
-from sim.policies import DEFER, ExtensionView
-from sim.problems import Fate
-from sim.scenario import DepartmentSpec
-from sim.staff import StaffPool
-from sim.workflow import Case
+from sim.data.scenario import DepartmentSpec
+from sim.engine.calendar import DailyWindow
+from sim.engine.casebook import Case
+from sim.engine.decisions import DEFER, ExtensionView
+from sim.engine.eventlog import ActorKind, Outcome, Step
+from sim.engine.pools import StaffPool
+from sim.engine.problems import Fate
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -55,7 +55,7 @@ class Department(mesa.Agent):
         self.travel = model.sampler(f"{key}:travel", spec.travel_minutes)
         self.ack = model.sampler(f"{key}:acknowledge", spec.acknowledge_minutes)
         self.suspend_for = model.sampler(f"{key}:suspension", spec.suspension_days, 1440.0)
-        r = model.reaction  # how the unit reacts to the rule set (sim.behaviour)
+        r = model.reaction  # how the unit reacts to the rule set (sim.engine.behaviour)
         self.handling = [model.sampler(f"{key}:handling:{s.code}", s.handling_hours,
                                        60.0 * r.handling_factor)
                          for s in model.handbook.subclasses]

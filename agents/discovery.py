@@ -21,9 +21,9 @@ import mesa
 import numpy as np
 from simpy.core import NORMAL
 
-from sim.eventlog import ActorKind, Channel, Step
-from sim.problems import ArrivalModel, Fate, gather
-from sim.randomness import Exponentials
+from sim.engine.eventlog import ActorKind, Channel, Step
+from sim.engine.problems import ArrivalModel, Fate, gather
+from sim.engine.randomness import Exponentials
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -247,7 +247,7 @@ class Discovery:
             self.armed[pid] = INF
             return
         self.armed[pid] = t
-        # `sim.clock.call_at(env, max(t - now, 0.0), self._happen_cb, (pid, token))`, inlined
+        # `sim.engine.clock.call_at(env, max(t - now, 0.0), self._happen_cb, (pid, token))`, inlined
         heappush(self._queue, (now + (t - now if t > now else 0.0), NORMAL, next(self._eid),
                                self._happen_cb, (pid, self._token[pid])))
 
@@ -363,7 +363,7 @@ class Discovery:
 
     def trivial_report(self, grid: int, subclass: int) -> None:
         """An inspector pads the count with something below the filing criterion; the
-        shift leader voids it (what report quotas buy, `sim.behaviour`)."""
+        shift leader voids it (what report quotas buy, `sim.engine.behaviour`)."""
         m = self.m
         case = m.cases.open(-1, grid, subclass, subclass, _BY_INSPECTOR, self._beat_of[grid])
         case.verified = False  # seen by the leader: does not meet the filing criterion

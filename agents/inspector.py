@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.calendar import DailyWindow
-from sim.citymap import make_beats, route_travel_minutes
-from sim.distributions import make_sampler
-from sim.policies import DecisionPoints
-from sim.problems import gather
-from sim.scenario import clock_minutes
-from sim.staff import StaffPool
+from sim.data.citymap import make_beats, route_travel_minutes
+from sim.data.distributions import make_sampler
+from sim.data.scenario import clock_minutes
+from sim.engine.calendar import DailyWindow
+from sim.engine.decisions import DecisionPoints
+from sim.engine.pools import StaffPool
+from sim.engine.problems import gather
 
 if TYPE_CHECKING:
     from sim.model import CityModel

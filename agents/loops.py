@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.governance import loop_departments
+from sim.data.governance import loop_departments
 
 if TYPE_CHECKING:
     from sim.model import CityModel

@@ -18,14 +18,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from sim.clock import at
-from sim.eventlog import ActorKind, Step
-from sim.governance import subclasses_named
+from sim.data.governance import subclasses_named
+from sim.engine.clock import at
+from sim.engine.eventlog import ActorKind, Step
 
 if TYPE_CHECKING:
     from agents.department import Department
+    from sim.engine.casebook import Case
     from sim.model import CityModel
-    from sim.workflow import Case
 
 __all__ = ["Whistle"]
 

@@ -13,8 +13,8 @@ import json
 import resource
 import time
 
+from sim.data.scenario import load_scenario
 from sim.model import CityModel
-from sim.scenario import load_scenario
 
 
 def measure(scenario: str, days: int, seed: int | None = None,

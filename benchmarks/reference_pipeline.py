@@ -16,7 +16,7 @@ import numpy as np
 import simpy
 from simpy.core import EmptySchedule
 
-from sim.eventlog import Step
+from sim.engine.eventlog import Step
 
 __all__ = ["run_reference"]
 

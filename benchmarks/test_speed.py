@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.reference_pipeline import run_reference
+from sim.data.scenario import load_scenario
 from sim.model import CityModel
-from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

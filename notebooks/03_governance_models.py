@@ -25,8 +25,8 @@ import os
 
 import matplotlib.pyplot as plt
 
+from sim.data.scenario import load_scenario
 from sim.experiment import differences, run_compare, summarize
-from sim.scenario import load_scenario
 
 DAYS = int(os.environ.get("GRIDLOOP_NOTEBOOK_DAYS", "30"))
 REPS = int(os.environ.get("GRIDLOOP_NOTEBOOK_REPS", "3"))

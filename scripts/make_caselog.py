@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing the package
     sys.path.insert(0, str(ROOT))
 
+from sim.data.scenario import SCENARIO_DIR, load_scenario  # noqa: E402
+from sim.data.taxonomy import load_handbook  # noqa: E402
 from sim.ingest.fromrun import run_caselog  # noqa: E402
 from sim.run import simulate, write_run  # noqa: E402
-from sim.scenario import SCENARIO_DIR, load_scenario  # noqa: E402
-from sim.taxonomy import load_handbook  # noqa: E402
 
 OUT_DIR = ROOT / "scenarios" / "examples"
 SCENARIO, DAYS, SEED = "small-town", 28, 2026

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing the package
     sys.path.insert(0, str(ROOT))
 
-from sim.citygen import generate_city  # noqa: E402
-from sim.citymap import CityMap, write_city_csv  # noqa: E402
+from sim.data.citygen import generate_city  # noqa: E402
+from sim.data.citymap import CityMap, write_city_csv  # noqa: E402
 
 OUT_DIR = ROOT / "scenarios" / "cities"
 

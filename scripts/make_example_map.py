@@ -4,7 +4,7 @@
     python scripts/make_example_map.py --check   # exit 1 if the file differs from a fresh one
 
 A fictional district (code 990102: 3 subdistricts, 10 communities, 100 unit grids) laid out
-by `sim.citygen` on a 10 x 10 raster, then given irregular outlines: the corners of a
+by `sim.data.citygen` on a 10 x 10 raster, then given irregular outlines: the corners of a
 100 m lattice, the district's edge included, are jittered (by up to 28 m, so every cell stays
 a simple polygon), some edges
 get a bent middle vertex shared by both sides, and a few get a straight middle vertex on one
@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing the package
     sys.path.insert(0, str(ROOT))
 
-from sim.citygen import generate_city  # noqa: E402
-from sim.citymap import HOTSPOT_KINDS  # noqa: E402
+from sim.data.citygen import generate_city  # noqa: E402
+from sim.data.citymap import HOTSPOT_KINDS  # noqa: E402
 
 OUT = ROOT / "scenarios" / "examples" / "synthetic-district.geojson"
 SEED = 2026

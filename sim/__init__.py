@@ -6,7 +6,7 @@ The everyday entry points; everything else lives in its module (see docs/archite
     result = simulate(load_scenario("dongcheng", ["inspectors.count=300"], days=30))
     write_run(result, "runs/what-if")
 
-The names load on first use, so importing a low-level module (``sim.calendar``) does not pull
+The names load on first use, so importing a low-level module (``sim.engine.calendar``) does not pull
 in the model and the agents (which themselves import low-level ``sim`` modules).
 """
 
@@ -18,9 +18,9 @@ from typing import Any
 __all__ = ["DecisionPoints", "GridLoopError", "InputError", "RunResult", "Scenario",
            "load_scenario", "simulate", "write_run"]
 
-_HOME = {"DecisionPoints": "sim.policies", "GridLoopError": "sim.errors",
-         "InputError": "sim.errors", "RunResult": "sim.run", "Scenario": "sim.scenario",
-         "load_scenario": "sim.scenario", "simulate": "sim.run", "write_run": "sim.run"}
+_HOME = {"DecisionPoints": "sim.engine.decisions", "GridLoopError": "sim.errors",
+         "InputError": "sim.errors", "RunResult": "sim.run", "Scenario": "sim.data.scenario",
+         "load_scenario": "sim.data.scenario", "simulate": "sim.run", "write_run": "sim.run"}
 
 
 def __getattr__(name: str) -> Any:

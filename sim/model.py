@@ -25,24 +25,24 @@ from agents.inspector import InspectorCorps
 from agents.loops import apply_loops
 from agents.proactive import Proactive
 from agents.whistle import Whistle
-from sim.behaviour import NO_REACTION, Pressures, Reaction, UnitWeights, pressures, react
-from sim.calendar import WorkingCalendar
-from sim.citymap import CityMap, load_city
-from sim.clock import Clock
-from sim.distributions import Dist, Sampler, make_sampler
-from sim.eventlog import EventLog
-from sim.policies import DecisionPoints
-from sim.problems import GroundTruth
-from sim.randomness import Streams, Uniforms
-from sim.scenario import LoopsSpec, Scenario
-from sim.taxonomy import load_handbook
-from sim.workflow import CaseBook
+from sim.data.citymap import CityMap, load_city
+from sim.data.distributions import Dist, Sampler, make_sampler
+from sim.data.scenario import LoopsSpec, Scenario
+from sim.data.taxonomy import load_handbook
+from sim.engine.behaviour import NO_REACTION, Pressures, Reaction, UnitWeights, pressures, react
+from sim.engine.calendar import WorkingCalendar
+from sim.engine.casebook import CaseBook
+from sim.engine.clock import Clock
+from sim.engine.decisions import DecisionPoints
+from sim.engine.eventlog import EventLog
+from sim.engine.problems import GroundTruth
+from sim.engine.randomness import Streams, Uniforms
 
 __all__ = ["CityModel"]
 
 
 def behaviour_under(scenario: Scenario) -> Reaction:
-    """How units behave under the scenario's rule set (`sim.behaviour`); fixed when the
+    """How units behave under the scenario's rule set (`sim.engine.behaviour`); fixed when the
     behaviour model is off."""
     spec = scenario.evaluation.behaviour
     if not spec.enabled or not scenario.evaluation.enabled:  # nobody evaluated: no pressure
@@ -158,7 +158,7 @@ class CityModel(mesa.Model):
         return self
 
     def events(self) -> np.ndarray:
-        """The event log as a record array (see `sim.eventlog`)."""
+        """The event log as a record array (see `sim.engine.eventlog`)."""
         return self.log.to_array()
 
     def problems(self) -> np.ndarray:

@@ -16,15 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.citymap import CityMap
+from sim.data.citymap import CityMap
+from sim.data.scenario import Scenario
+from sim.data.taxonomy import Handbook
+from sim.engine.decisions import DecisionPoints
+from sim.engine.eventlog import Step
 from sim.evaluation import case_table, standard_evaluation
-from sim.eventlog import Step
-from sim.kpis import hotline_summary, summarize, three_rates
 from sim.model import CityModel
-from sim.output import events_frame, write_events, write_frame, write_json
-from sim.policies import DecisionPoints
-from sim.scenario import Scenario
-from sim.taxonomy import Handbook
+from sim.outputs.files import events_frame, write_events, write_frame, write_json
+from sim.outputs.kpis import hotline_summary, summarize, three_rates
 
 __all__ = ["RunResult", "simulate", "write_run"]
 
@@ -132,7 +132,7 @@ def write_run(result: RunResult, out: str | Path, *, figure: bool = True) -> dic
     summary = result.summary()
     summary["outputs"] = sorted(p.name for p in paths.values())
     if figure:
-        from sim.report import overview_figure
+        from sim.outputs.figures import overview_figure
         shapes = None
         if result.city.geometry is not None:  # an imported map: draw its real outlines
             from sim.geo import city_shapes
@@ -145,7 +145,7 @@ def write_run(result: RunResult, out: str | Path, *, figure: bool = True) -> dic
                   f"{result.scenario.seed}", path=out / "overview.png", shapes=shapes)
         summary["outputs"] += ["overview.png", "overview.svg"]
     if result.calls is not None and figure:
-        from sim.report import hotline_figure
+        from sim.outputs.figures import hotline_figure
         paths["hotline"] = hotline_figure(
             result.calls, days=result.scenario.days,
             title=f"{result.scenario.name} 12345 hotline: {result.scenario.days} days, seed "

@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sim.citymap import load_city
+from sim.data.citymap import load_city
+from sim.data.scenario import load_scenario
+from sim.data.taxonomy import load_handbook
 from sim.errors import GridLoopError
-from sim.scenario import load_scenario
-from sim.taxonomy import load_handbook
 
 ANSWER_KEY = "ANSWER-KEY-C01-02-to-water"
 

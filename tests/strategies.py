@@ -7,7 +7,7 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from sim.eventlog import EVENT_DTYPE, TRANSITIONS, ActorKind, Outcome, Step
+from sim.engine.eventlog import EVENT_DTYPE, TRANSITIONS, ActorKind, Outcome, Step
 
 S, K, Out = Step, ActorKind, Outcome
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.behaviour import Pressures, UnitWeights, pressures, react
-from sim.eventlog import Outcome, Step
+from sim.data.scenario import BehaviourSpec, load_scenario
+from sim.engine.behaviour import Pressures, UnitWeights, pressures, react
+from sim.engine.eventlog import Outcome, Step
 from sim.model import CityModel, behaviour_under
 from sim.rules import RULES_DIR
-from sim.scenario import BehaviourSpec, load_scenario
 
 ON = "evaluation.behaviour.enabled=true"
 

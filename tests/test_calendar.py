@@ -1,4 +1,4 @@
-"""Tests for sim.calendar: working-time arithmetic, deadlines and daily duty windows."""
+"""Tests for sim.engine.calendar: working-time arithmetic, deadlines and daily duty windows."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sim.calendar import MARGIN_DAYS, DailyWindow, WorkingCalendar
+from sim.data.scenario import CalendarSpec, clock_minutes
+from sim.data.taxonomy import TimeLimit
+from sim.engine.calendar import MARGIN_DAYS, DailyWindow, WorkingCalendar
 from sim.errors import GridLoopError
-from sim.scenario import CalendarSpec, clock_minutes
-from sim.taxonomy import TimeLimit
 
 MON = dt.date(2026, 3, 2)  # a Monday
 WED = dt.date(2026, 3, 4)

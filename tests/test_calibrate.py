@@ -14,12 +14,12 @@ import pytest
 from scipy import stats
 
 from sim.cli import main
+from sim.data.scenario import SCENARIO_DIR, load_scenario
+from sim.data.taxonomy import load_handbook
 from sim.errors import InputError
 from sim.ingest.fitting import daily_dispersion, fit_duration, independence_test
 from sim.ingest.scenario_yaml import calibrate
 from sim.run import simulate
-from sim.scenario import SCENARIO_DIR, load_scenario
-from sim.taxonomy import load_handbook
 
 DAYS = 84                                   # twelve whole weeks from a Monday
 PER_DAY = 180.0
@@ -177,7 +177,7 @@ def test_subdistrict_weights_and_day_dispersion_drive_the_simulated_city() -> No
     heavy = load_scenario("small-town", days=28, overrides=[
         "problems.subdistrict_weight={'003': 4.0}", "problems.day_dispersion=0.2"])
     plain, nb = simulate(base).problems, simulate(heavy).problems
-    from sim.citymap import load_city
+    from sim.data.citymap import load_city
     city = load_city(base.resolve(base.city.grids_file), base.city.district_code)
     assert list(city.subdistrict_codes) == city_sd
 

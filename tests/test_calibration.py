@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from sim.data.scenario import load_scenario
 from sim.run import simulate
-from sim.scenario import load_scenario
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.callqueue import CallOutcome, CallQueue, Staffing
+from sim.engine.callqueue import CallOutcome, CallQueue, Staffing
 
 # ---------------------------------------------------------------- theory
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.citygen import generate_city
-from sim.citymap import (
+from sim.data.citygen import generate_city
+from sim.data.citymap import (
     CSV_COLUMNS,
     HOTSPOT_KINDS,
     CityMap,

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.scenario import SCENARIO_DIR
+from sim.data.scenario import SCENARIO_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 GRIDS = SCENARIO_DIR / "cities" / "small-town.csv"

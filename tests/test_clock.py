@@ -1,4 +1,4 @@
-"""`sim.clock.at` must behave exactly like a SimPy Timeout with a callback."""
+"""`sim.engine.clock.at` must behave exactly like a SimPy Timeout with a callback."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.clock import Clock, at, call_at
-from sim.staff import StaffPool
+from sim.engine.clock import Clock, at, call_at
+from sim.engine.pools import StaffPool
 
 
 def test_at_orders_like_simpy_timeouts() -> None:

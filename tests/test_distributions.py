@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from sim.distributions import Dist, make_sampler
+from sim.data.distributions import Dist, make_sampler
 
 N = 200_000
 

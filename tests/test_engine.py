@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.eventlog import Outcome, Step, is_legal_sequence
+from sim.data.scenario import load_scenario
+from sim.engine.eventlog import Outcome, Step, is_legal_sequence
+from sim.engine.problems import Fate
 from sim.model import CityModel
-from sim.problems import Fate
-from sim.scenario import load_scenario
 
 DATA = Path(__file__).parent / "data"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.citymap import load_city
+from sim.data.citymap import load_city
 from sim.errors import InputError
 from sim.ingest.caselog import read_caselog
 from sim.ingest.handbook_csv import import_handbook

@@ -76,8 +76,8 @@ def test_each_preset_and_period(run_dir: Path, tmp_path: Path, preset: str, peri
 def test_default_writes_into_the_run_and_matches_the_run(run_dir: Path,
                                                          capsys: pytest.CaptureFixture[str]
                                                          ) -> None:
+    from sim.data.scenario import load_scenario
     from sim.run import simulate
-    from sim.scenario import load_scenario
 
     code, out, _ = evaluate(capsys, str(run_dir), "--period", "all", "--quiet")
     assert code == 0 and out == f"{run_dir / 'evaluation'}\n"

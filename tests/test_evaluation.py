@@ -13,8 +13,8 @@ from strategies import DEFAULT_KIND
 from strategies import event_logs as _event_logs
 
 import sim.evaluation as ev
+from sim.engine.eventlog import EVENT_DTYPE, ActorKind, Outcome, Step
 from sim.errors import GridLoopError
-from sim.eventlog import EVENT_DTYPE, ActorKind, Outcome, Step
 
 NAN = math.nan
 S, K, Out = Step, ActorKind, Outcome

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.eventlog import EVENT_DTYPE, EventLog, Outcome, Step
+from sim.engine.eventlog import EVENT_DTYPE, EventLog, Outcome, Step
 
 rows = st.lists(st.tuples(
     st.integers(-1, 2**31 - 1), st.integers(-1, 2**31 - 1),

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
+from sim.data.scenario import parse_overrides
 from sim.errors import GridLoopError, InputError
 from sim.experiment import (
     LocalPool,
@@ -32,7 +33,6 @@ from sim.experiment import (
 )
 from sim.experiment.design import Factor, factorial_points, lhs_points, parse_vary
 from sim.experiment.tasks import replication_seed
-from sim.scenario import parse_overrides
 
 DAYS = 2
 COMPARE = ["small-town", "small-town"]
@@ -241,7 +241,7 @@ def test_other_arguments_into_the_same_folder_are_refused(tmp_path: Path) -> Non
 
 
 def test_an_edited_scenario_file_is_refused(tmp_path: Path) -> None:
-    from sim.scenario import SCENARIO_DIR
+    from sim.data.scenario import SCENARIO_DIR
 
     text = (SCENARIO_DIR / "small-town.yaml").read_text(encoding="utf-8")
     text = (text.replace("cities/small-town.csv", str(SCENARIO_DIR / "cities/small-town.csv"))

@@ -93,8 +93,8 @@ def schema_errors(value: Any, schema: dict, where: str = "$") -> list[str]:
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
     """Three days of the example map's starter scenario, written as a run folder."""
+    from sim.data.scenario import load_scenario
     from sim.run import simulate, write_run
-    from sim.scenario import load_scenario
 
     base = tmp_path_factory.mktemp("export")
     assert main(["import-map", str(EXAMPLE), "--out", str(base / "pilot")]) == 0
@@ -293,9 +293,9 @@ def test_the_schema_check_itself_catches_broken_logs(ocel) -> None:
 # --- round trip through the case-log importer (sim.ingest) --------------------------------------
 
 def test_open311_export_reads_back_as_a_case_log(open311, run_dir: Path) -> None:
+    from sim.data.scenario import load_scenario
+    from sim.data.taxonomy import load_handbook
     from sim.ingest.caselog import read_caselog
-    from sim.scenario import load_scenario
-    from sim.taxonomy import load_handbook
 
     sc = load_scenario(json.loads((run_dir / "summary.json").read_text())["scenario_file"])
     handbook = load_handbook(sc.resolve(sc.handbook.file))
@@ -320,8 +320,8 @@ def test_calibrate_builds_its_city_from_a_map(open311, run_dir: Path, tmp_path: 
     out = tmp_path / "fitted" / "pilot.yaml"
     assert main(["calibrate", str(run_dir / "case-log.csv"), "--map", str(EXAMPLE),
                  "--out", str(out)]) == 0
-    from sim.citymap import load_city
-    from sim.scenario import load_scenario
+    from sim.data.citymap import load_city
+    from sim.data.scenario import load_scenario
 
     sc = load_scenario(out)
     city = load_city(sc.resolve(sc.city.grids_file), sc.city.district_code)

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from agents.inspector import InspectorCorps
+from sim.data.scenario import load_scenario
+from sim.engine.decisions import DecisionPoints
 from sim.model import CityModel
-from sim.policies import DecisionPoints
-from sim.scenario import load_scenario
 
 
 def _twins(overrides: tuple[str, ...], until: float) -> tuple[CityModel, CityModel]:

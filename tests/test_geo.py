@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.citymap import CityMap, load_city, route_travel_minutes, travel_minutes
 from sim.cli import main
+from sim.data.citymap import CityMap, load_city, route_travel_minutes, travel_minutes
 from sim.errors import InputError
 from sim.geo import city_of, import_geojson, read_geojson, read_shapes, shapes_path
 from sim.geo.geometry import (
@@ -172,7 +172,7 @@ def test_example_map_imports_with_its_layout(example) -> None:
     assert len(example.subdistrict_names) == 3 and len(example.community_names) == 10
     assert list(example.codes) == sorted(f["properties"]["code"] for f in layout["features"])
     # The map was drawn from a raster: the import must find exactly its 4-neighbours.
-    from sim.citygen import generate_city  # the layout the script started from
+    from sim.data.citygen import generate_city  # the layout the script started from
     city = generate_city("990102", 3, 10, 100, make_example_map.SEED, 30_000,
                          {"road": 0.1, "market": 0.04, "school": 0.03, "park": 0.05,
                           "residential": 0.75}, aspect=1.0)
@@ -331,8 +331,8 @@ def test_not_json_names_the_line(tmp_path: Path) -> None:
 
 def test_import_map_cli_then_simulate_and_draw_the_real_shapes(tmp_path: Path,
                                                                capsys) -> None:
+    from sim.data.scenario import load_scenario
     from sim.run import simulate, write_run
-    from sim.scenario import load_scenario
 
     out = tmp_path / "pilot"
     assert main(["import-map", str(EXAMPLE), "--out", str(out), "--name", "pilot"]) == 0
@@ -414,9 +414,9 @@ def test_geometry_columns_load(tmp_path: Path) -> None:
 
 
 def test_overview_figure_wants_one_shape_per_grid(tmp_path: Path) -> None:
+    from sim.engine.eventlog import EVENT_DTYPE
     from sim.errors import GridLoopError
-    from sim.eventlog import EVENT_DTYPE
-    from sim.report import overview_figure
+    from sim.outputs.figures import overview_figure
 
     with pytest.raises(GridLoopError, match="one entry per grid"):
         overview_figure(np.zeros(0, dtype=EVENT_DTYPE), row=np.zeros(2), col=np.arange(2),

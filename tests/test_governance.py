@@ -16,15 +16,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.data.governance import subclasses_named
+from sim.data.scenario import load_scenario
+from sim.engine.decisions import DecisionPoints
+from sim.engine.eventlog import ActorKind, Channel, Step, is_legal_sequence
+from sim.engine.problems import Fate
 from sim.evaluation.units import department_counts
-from sim.eventlog import ActorKind, Channel, Step, is_legal_sequence
-from sim.governance import subclasses_named
 from sim.model import CityModel
-from sim.policies import DecisionPoints
-from sim.problems import Fate
 from sim.rules import UnitRoster, evaluate_rules, load_rules
 from sim.run import RunResult, simulate
-from sim.scenario import load_scenario
 
 
 def run(*overrides: str, days: int = 14, name: str = "small-town", seed: int = 7

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.eventlog import Step
-from sim.hotline import KIND_GRID
+from agents.hotline.demand import KIND_GRID
+from sim.data.scenario import load_scenario
+from sim.engine.eventlog import Step
 from sim.model import CityModel
-from sim.scenario import load_scenario
 
 FLAT = "[" + ", ".join(["1"] * 24) + "]"
 MMC = (  # background consultations only: Poisson arrivals, exponential talk, no hang-ups
@@ -150,7 +150,7 @@ def test_redials_carry_over_midnight() -> None:
 def test_routing_clear_unclear_and_shared_duty() -> None:
     """Clear duty goes to the unit (a subdistrict office by the caller's subdistrict),
     unclear duty to the backstop, shared duty to whichever sharing unit receives first."""
-    from sim.hotline import COORDINATION, route
+    from agents.hotline.demand import COORDINATION, route
 
     spec = load_scenario("small-town", ("hotline.enabled=true",)).hotline.model_copy(update={
         "requests": tuple(load_scenario("dongcheng").hotline.requests)})
@@ -178,7 +178,7 @@ def test_routing_clear_unclear_and_shared_duty() -> None:
 
 def test_vectorised_routing_matches_one_request_at_a_time() -> None:
     """`route` (vectorised by request type) gives what the per-request rule gives."""
-    from sim.hotline import COORDINATION, route
+    from agents.hotline.demand import COORDINATION, route
 
     spec = load_scenario("dongcheng").hotline
     subs = ["East", "West", "North"]

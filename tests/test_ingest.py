@@ -15,15 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
+from sim.data.scenario import SCENARIO_DIR, load_scenario
+from sim.data.taxonomy import load_handbook
+from sim.engine.eventlog import Step, is_legal_sequence
 from sim.errors import InputError
-from sim.eventlog import Step, is_legal_sequence
 from sim.ingest.caselog import CASELOG_COLUMNS, read_caselog, write_rejected
 from sim.ingest.convert import caselog_events, write_event_log
 from sim.ingest.fromrun import run_caselog, write_caselog
 from sim.ingest.handbook_csv import DEFAULTS, import_handbook
 from sim.run import simulate, write_run
-from sim.scenario import SCENARIO_DIR, load_scenario
-from sim.taxonomy import load_handbook
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDBOOK = load_handbook(SCENARIO_DIR / "handbook" / "standard.yaml")

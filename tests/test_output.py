@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.output import atomic_write, write_json
+from sim.outputs.files import atomic_write, write_json
 
 
 def test_results_get_the_usual_permissions(tmp_path: Path) -> None:

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.errors import InputError
-from sim.overlay import merge
-from sim.scenario import (
+from sim.data.overlay import merge
+from sim.data.scenario import (
     SCENARIO_DIR,
     Scenario,
     bundled_scenarios,
     load_scenario,
     scenario_chain,
 )
+from sim.errors import InputError
 
 PRESETS = ["complaint-driven", "grid-2004", "hotline-grid", "loops", "proactive", "whistle"]
 SMALL_TOWN = SCENARIO_DIR / "small-town.yaml"

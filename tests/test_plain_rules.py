@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from sim.data.scenario import load_scenario
+from sim.engine.decisions import CheckView, DecisionPoints, DispatchView, FilingView
 from sim.model import CityModel
-from sim.policies import CheckView, DecisionPoints, DispatchView, FilingView
-from sim.scenario import load_scenario
 
 
 class _Viewed(DecisionPoints):

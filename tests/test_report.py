@@ -1,4 +1,4 @@
-"""Tests of sim.report: the backlog count, the overview and hotline figure files and the
+"""Tests of sim.outputs.figures: the backlog count, the overview and hotline figure files and the
 hotline league values."""
 
 from __future__ import annotations
@@ -8,10 +8,9 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
+from sim.engine.eventlog import EVENT_DTYPE, Outcome, Step
 from sim.errors import GridLoopError
-from sim.eventlog import EVENT_DTYPE, Outcome, Step
-from sim.kpis import three_rates
-from sim.report import (
+from sim.outputs.figures import (
     _boundary_segments,
     _hourly,
     _unit_rates,
@@ -19,6 +18,7 @@ from sim.report import (
     hotline_figure,
     overview_figure,
 )
+from sim.outputs.kpis import three_rates
 
 NAN = float("nan")
 

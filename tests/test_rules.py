@@ -18,10 +18,10 @@ from strategies import DEFAULT_KIND
 from strategies import event_logs as _event_logs
 
 import sim.rules as rules_pkg
+from sim.engine.eventlog import EVENT_DTYPE, ActorKind, Outcome, Step
 from sim.errors import GridLoopError, InputError
 from sim.evaluation import standard_evaluation
 from sim.evaluation.cases import group_cases
-from sim.eventlog import EVENT_DTYPE, ActorKind, Outcome, Step
 from sim.rules import (
     VOCABULARY,
     FormulaError,
@@ -481,8 +481,8 @@ def test_standard_rules_reproduce_the_standard_evaluation_on_the_tiny_log():
 
 
 def test_standard_rules_reproduce_a_simulated_run():
+    from sim.data.scenario import load_scenario
     from sim.run import simulate
-    from sim.scenario import load_scenario
 
     sc = load_scenario("small-town", days=3)
     result = simulate(sc)

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from sim.errors import GridLoopError, InputError
-from sim.scenario import (
+from sim.data.scenario import (
     SCENARIO_DIR,
     Scenario,
     apply_overrides,
@@ -23,6 +22,7 @@ from sim.scenario import (
     load_scenario,
     parse_overrides,
 )
+from sim.errors import GridLoopError, InputError
 
 SMALL_TOWN = SCENARIO_DIR / "small-town.yaml"
 GRIDS = SCENARIO_DIR / "cities" / "small-town.csv"

@@ -12,10 +12,10 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.calendar import DailyWindow, WorkingCalendar
-from sim.clock import Clock, call_at
-from sim.scenario import CalendarSpec
-from sim.staff import StaffPool
+from sim.data.scenario import CalendarSpec
+from sim.engine.calendar import DailyWindow, WorkingCalendar
+from sim.engine.clock import Clock, call_at
+from sim.engine.pools import StaffPool
 
 CAL = WorkingCalendar(
     CalendarSpec(holidays=(dt.date(2026, 3, 4),), extra_workdays=(dt.date(2026, 3, 8),)),

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.data.taxonomy import Handbook, load_handbook
 from sim.errors import InputError
-from sim.taxonomy import Handbook, load_handbook
 
 STANDARD = Path(__file__).resolve().parent.parent / "scenarios" / "handbook" / "standard.yaml"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.taxonomy import load_handbook
+from sim.data.taxonomy import load_handbook
 from training.baseline import play_handbook
 from training.cards import Decision
 from training.cohort import GRADEBOOK_COLUMNS, cohort_report, write_gradebook_csv

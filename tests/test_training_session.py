@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.engine.eventlog import Step
 from sim.errors import InputError
-from sim.eventlog import Step
 from sim.model import CityModel
 from training.baseline import handbook_answer, play_handbook
 from training.cards import SessionRecord

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from sim.output import atomic_write
+from sim.outputs.files import atomic_write
 from training.grading import Grade
 
 __all__ = ["cohort_report", "write_gradebook_csv", "CohortReport", "CohortRow", "Mistake",

@@ -129,7 +129,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     g = grade(record, ex, rubric)
     _print_grade(g, args.all)
     if args.json_out:
-        from sim.output import write_json
+        from sim.outputs.files import write_json
 
         path = write_json(Path(args.json_out), json.loads(g.model_dump_json()))
         print(f"\nwrote {path}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sim.eventlog import Channel
+from sim.engine.eventlog import Channel
 
 if TYPE_CHECKING:
     from training.injects import InjectNote

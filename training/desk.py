@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sim.policies import DEFER, DecisionPoints, Deferred, DispatchView, ExtensionView, FilingView
+from sim.engine.decisions import (
+    DEFER,
+    DecisionPoints,
+    Deferred,
+    DispatchView,
+    ExtensionView,
+    FilingView,
+)
 
 __all__ = ["TraineeDesk", "HandbookDesk", "ParkHandler"]
 

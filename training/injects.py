@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from sim.eventlog import Channel
-from sim.problems import Fate
-from sim.randomness import stream
+from sim.engine.eventlog import Channel
+from sim.engine.problems import Fate
+from sim.engine.randomness import stream
 
 if TYPE_CHECKING:
     from sim.model import CityModel

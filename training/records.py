@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from sim.data.yamlfile import read_yaml, validate
 from sim.errors import InputError
-from sim.output import atomic_write
-from sim.yamlfile import read_yaml, validate
+from sim.outputs.files import atomic_write
 from training.cards import SessionRecord
 from training.exercises import Rubric
 

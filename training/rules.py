@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from sim.eventlog import Channel
-from sim.taxonomy import Handbook, Subclass
+from sim.data.taxonomy import Handbook, Subclass
+from sim.engine.eventlog import Channel
 from training.cards import Decision
 from training.exercises import Rubric
 

@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 from simpy.core import NORMAL
 
-from sim.citymap import CityMap
-from sim.eventlog import Channel
+from sim.data.citymap import CityMap
+from sim.data.taxonomy import Handbook
+from sim.engine.decisions import DecisionPoints
+from sim.engine.eventlog import Channel
+from sim.engine.problems import Fate
 from sim.model import CityModel
-from sim.policies import DecisionPoints
-from sim.problems import Fate
-from sim.taxonomy import Handbook
 from training.cards import ROLE_POINTS, Card, Decision, FieldValue, SessionRecord
 from training.desk import TraineeDesk
 from training.errors import InvalidDecision, RecordMismatch
@@ -200,7 +200,7 @@ class Session:
                              trainee=self.trainee)
 
     def events(self) -> np.ndarray:
-        """The event log so far (`sim.eventlog.EVENT_DTYPE` rows)."""
+        """The event log so far (`sim.engine.eventlog.EVENT_DTYPE` rows)."""
         return self.model.events()
 
     # -- deciding ----------------------------------------------------------------------------

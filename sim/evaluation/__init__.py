@@ -1,6 +1,6 @@
 """Evaluation (综合评价): league tables of departments, areas and people, from the event log.
 
-Every function here is a pure function of event log rows (`sim.eventlog.EVENT_DTYPE`), so the
+Every function here is a pure function of event log rows (`sim.engine.eventlog.EVENT_DTYPE`), so the
 same evaluation runs on a simulated log or on a real city's export. Formulas, in terms of log
 rows, are in ``docs/evaluation.md``; the weights are `STANDARD_RULES` (DOMAIN §6).
 """

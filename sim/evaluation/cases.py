@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.engine.eventlog import EVENT_DTYPE, Outcome, Step
 from sim.errors import GridLoopError
-from sim.eventlog import EVENT_DTYPE, Outcome, Step
 
 __all__ = ["CASE_STATES", "CaseRows", "group_cases", "as_case_rows", "case_table",
            "restrict_to_period", "check_units"]
@@ -96,7 +96,7 @@ def group_cases(events: np.ndarray) -> CaseRows:
     if missing:
         raise GridLoopError(
             f"evaluation: 'events' must be a numpy record array with the event log columns "
-            f"(sim.eventlog.EVENT_DTYPE); got {type(events).__name__} missing {missing}. "
+            f"(sim.engine.eventlog.EVENT_DTYPE); got {type(events).__name__} missing {missing}. "
             f"Pass EventLog.to_array() or a log read back in that schema.")
     case = np.asarray(events["case"])
     order = None

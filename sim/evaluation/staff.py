@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.engine.eventlog import ActorKind, Channel, Step
 from sim.evaluation.cases import CASE_STATES, CaseRows, as_case_rows, check_units
 from sim.evaluation.scoring import STANDARD_RULES, finish_table, ratio, volume_score
-from sim.eventlog import ActorKind, Channel, Step
 
 __all__ = ["evaluate_inspectors", "evaluate_acceptors", "evaluate_shift_leaders",
            "evaluate_dispatchers", "inspector_counts", "acceptor_counts", "shift_leader_counts",

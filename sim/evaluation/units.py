@@ -15,10 +15,10 @@ from collections.abc import Collection, Sequence
 import numpy as np
 import pandas as pd
 
+from sim.engine.eventlog import Channel, Step
 from sim.errors import GridLoopError
 from sim.evaluation.cases import CASE_STATES, CaseRows, as_case_rows, check_units
 from sim.evaluation.scoring import STANDARD_RULES, finish_table, ratio
-from sim.eventlog import Channel, Step
 
 __all__ = ["evaluate_departments", "evaluate_areas", "case_counts", "department_counts",
            "area_counts", "case_flags", "CASE_FLAGS", "CASE_COUNTS"]

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from sim.experiment.stats import t_interval
 from sim.experiment.store import load_table, read_manifest
 from sim.experiment.summary import differences, steady_state, summarize
-from sim.output import atomic_write
+from sim.outputs.files import atomic_write
 
 __all__ = ["write_report", "DEFAULT_KPIS"]
 
@@ -219,8 +219,8 @@ def _backlog_section(daily: pd.DataFrame, level: float) -> str:
 
 
 def _map_section(grid: pd.DataFrame, m: dict[str, Any]) -> str:
-    from sim.citymap import load_city
-    from sim.scenario import load_scenario
+    from sim.data.citymap import load_city
+    from sim.data.scenario import load_scenario
 
     points = m["points"][:MAX_MAPS]
     fig = _figure(4.2 * len(points) + 0.8, 7.6)

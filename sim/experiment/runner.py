@@ -146,7 +146,7 @@ def _entropy(out: str | Path, seed: int | None) -> int:
 
 def _describe(points: list[Point], days: int | None) -> tuple[list[dict[str, Any]], int]:
     """Load every point's scenario (bad input fails here, before anything runs)."""
-    from sim.scenario import load_scenario
+    from sim.data.scenario import load_scenario
 
     out = []
     horizon = 0

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import GridLoopError
-from sim.output import write_json
+from sim.outputs.files import write_json
 
 __all__ = ["MANIFEST", "read_manifest", "write_manifest", "check_same_experiment",
            "finished_tasks", "load_table", "load_results", "package_versions", "git_commit"]
@@ -106,7 +106,7 @@ def check_same_experiment(folder: str | Path, old: dict[str, Any], new: dict[str
 
 def remove_partial_writes(folder: str | Path) -> int:
     """Delete task files left half-written by a killed worker (the temporary names
-    ``.pNNN-rKKKK.parquet.*`` of `sim.output.atomic_write`); finished files are untouched.
+    ``.pNNN-rKKKK.parquet.*`` of `sim.outputs.files.atomic_write`); finished files are untouched.
     Call when no task of the experiment is running. Returns how many were removed."""
     tasks = Path(folder) / "tasks"
     if not tasks.is_dir():

@@ -9,7 +9,7 @@ renamed, so a task killed half-way leaves nothing, and a task whose file exists 
 Seeds: replication k of an experiment with root entropy E runs with seed
 ``SeedSequence(E, spawn_key=(k,))`` folded to a 63-bit integer, the same for every design
 point (common random numbers); inside the run each stochastic process draws from its own
-named stream of that seed (`sim.randomness`).
+named stream of that seed (`sim.engine.randomness`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.output import atomic_write
+from sim.outputs.files import atomic_write
 
 __all__ = ["Task", "TaskDone", "replication_seed", "run_task", "task_path", "flat_kpis",
            "TASK_SCHEMA", "META_KEYS"]
@@ -87,8 +87,8 @@ def _base_scenario(scenario: str, settings: tuple[str, ...], days: int | None,
                    digest: str) -> Any:
     """The point's scenario, read once per worker; ``digest`` (the manifest's) is part of
     the cache key, so a scenario file edited between experiments is read again."""
+    from sim.data.scenario import load_scenario
     from sim.errors import GridLoopError
-    from sim.scenario import load_scenario
 
     sc = load_scenario(scenario, list(settings), days=days)
     if digest and sc.model_copy(update={"seed": 0}).digest() != digest:
@@ -139,13 +139,13 @@ def daily_series(result: Any) -> dict[str, np.ndarray]:
     """Per simulated day 1..days: open filed cases at the day's end (``backlog``), cases
     filed and closed that day, problems that appeared, and the mean hours from report to
     close of the cases closed that day (NaN on a day nothing closed)."""
-    from sim.eventlog import Step
+    from sim.engine.eventlog import Step
 
     days = result.scenario.days
     edges = MINUTES_PER_DAY * np.arange(days + 1, dtype=np.float64)
     steps, when = result.events["step"], result.events["time"]
     # open at the end of day d: filed at or before its last instant, not closed by then
-    # (the same count as sim.report.backlog_series, without importing matplotlib)
+    # (the same count as sim.outputs.figures.backlog_series, without importing matplotlib)
     ends = edges[1:]
     backlog = (np.searchsorted(np.sort(when[steps == Step.FILE]), ends, side="right")
                - np.searchsorted(np.sort(when[steps == Step.CLOSE]), ends, side="right"))

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.export.source import RunSource
-from sim.output import atomic_write
+from sim.outputs.files import atomic_write
 
 __all__ = ["OBJECT_TYPES", "write_ocel", "ocel_document"]
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.export.source import RunSource
-from sim.output import atomic_write
+from sim.outputs.files import atomic_write
 
 __all__ = ["OPEN311_FIELDS", "CASELOG_FIELDS", "open311_table", "write_open311"]
 

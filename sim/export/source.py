@@ -113,11 +113,11 @@ def read_run(run_dir: str | Path, *, scenario: str | Path | None = None,
 
 def _from_scenario(name: str | Path, grid_codes: set[str], notes: list[str]
                    ) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[str, float, float]]]:
-    from sim.citymap import load_city
+    from sim.data.citymap import load_city
+    from sim.data.scenario import load_scenario
+    from sim.data.taxonomy import load_handbook
     from sim.geo.geometry import unproject_lonlat
     from sim.geo.shapes import shapes_path
-    from sim.scenario import load_scenario
-    from sim.taxonomy import load_handbook
 
     sc = load_scenario(name)
     handbook = load_handbook(sc.resolve(sc.handbook.file))

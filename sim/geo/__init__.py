@@ -7,17 +7,17 @@
     command    ``gridloop import-map`` and the starter scenario it writes
 
 `import_geojson` is the one call most users need: it writes the grid table (with the
-optional geometry columns of `sim.citymap`) and the shapes file, and returns the table's path.
+optional geometry columns of `sim.data.citymap`) and the shapes file, and returns the table's path.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sim.citymap import HOTSPOT_KINDS, CityMap, GridGeometry, write_city_csv
+from sim.data.citymap import HOTSPOT_KINDS, CityMap, GridGeometry, write_city_csv
 from sim.geo.geojson import GridMap, read_geojson
 from sim.geo.shapes import city_shapes, read_shapes, shapes_path, write_shapes
-from sim.output import atomic_write
+from sim.outputs.files import atomic_write
 
 __all__ = ["import_geojson", "read_geojson", "city_of", "write_city", "GridMap",
            "read_shapes", "shapes_path", "write_shapes", "city_shapes"]
@@ -65,7 +65,7 @@ def import_geojson(src: str | Path, dest_dir: str | Path, *, district_code: str 
                    **options: object) -> Path:
     """Import a GeoJSON map of unit grids as a city a scenario can name.
 
-    Writes ``dest_dir/<name>.csv`` (the grid table `sim.citymap.load_city` reads, with the
+    Writes ``dest_dir/<name>.csv`` (the grid table `sim.data.citymap.load_city` reads, with the
     geometry columns ``x_m, y_m, area_m2, neighbours``) and ``dest_dir/<name>.shapes.json``
     (the polygons, for figures). ``name`` defaults to the map file's stem.
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sim.citymap import HOTSPOT_KINDS
+from sim.data.citymap import HOTSPOT_KINDS
 from sim.errors import InputError
 
 __all__ = ["MapReader", "short", "grid_code", "area_name", "residents", "hotspots",

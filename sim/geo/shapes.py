@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.errors import InputError
 from sim.geo.geometry import Shape
-from sim.output import atomic_write
+from sim.outputs.files import atomic_write
 
 __all__ = ["shapes_path", "write_shapes", "read_shapes", "city_shapes", "SHAPES_FORMAT"]
 
@@ -82,6 +82,6 @@ def read_shapes(path: str | Path, codes: Sequence[str]) -> list[Shape]:
 
 def city_shapes(grids_file: str | Path, codes: Sequence[str]) -> list[Shape] | None:
     """The shapes of a city's grids if its grid table has a shapes file beside it, else None
-    (a generated city): what `sim.report.overview_figure` takes as ``shapes``."""
+    (a generated city): what `sim.outputs.figures.overview_figure` takes as ``shapes``."""
     where = shapes_path(grids_file)
     return read_shapes(where, codes) if where.exists() else None

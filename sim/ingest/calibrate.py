@@ -29,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.citymap import CityMap
+from sim.data.citymap import CityMap
 from sim.ingest.caselog import CaseLog
 from sim.ingest.fitting import (
     Dispersion,

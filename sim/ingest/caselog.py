@@ -35,7 +35,7 @@ import pandas as pd
 
 from sim.errors import InputError, reading
 from sim.ingest.csvtable import checked_header
-from sim.output import atomic_write
+from sim.outputs.files import atomic_write
 
 __all__ = ["CaseLog", "Rejection", "read_caselog", "write_rejected", "REQUIRED_COLUMNS",
            "LIFECYCLE_COLUMNS", "CASELOG_COLUMNS"]

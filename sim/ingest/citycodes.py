@@ -15,15 +15,15 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-from sim.citymap import CSV_COLUMNS
-from sim.output import atomic_write
+from sim.data.citymap import CSV_COLUMNS
+from sim.outputs.files import atomic_write
 
 __all__ = ["write_grids_from_codes"]
 
 
 def write_grids_from_codes(codes: Iterable[str], path: str | Path, *,
                            residents: float = 1000.0) -> Path:
-    """Write a grid table (sim/citymap.py format) holding exactly ``codes``.
+    """Write a grid table (sim/data/citymap.py format) holding exactly ``codes``.
 
     Subdistricts are named ``Subdistrict 001``, communities ``Community 001-002`` after
     their code digits; every grid gets ``residents`` (uniform) and no hotspots.

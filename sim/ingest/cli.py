@@ -64,8 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _handbook(path: str | None, scenario: str | None):  # -> (Handbook, CalendarSpec | None)
-    from sim.scenario import SCENARIO_DIR, load_scenario
-    from sim.taxonomy import load_handbook
+    from sim.data.scenario import SCENARIO_DIR, load_scenario
+    from sim.data.taxonomy import load_handbook
 
     calendar = None
     if scenario is not None:

@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.calendar import WorkingCalendar
-from sim.eventlog import EVENT_DTYPE, ActorKind, Outcome, Step
+from sim.data.scenario import CalendarSpec
+from sim.data.taxonomy import Handbook
+from sim.engine.calendar import WorkingCalendar
+from sim.engine.eventlog import EVENT_DTYPE, ActorKind, Outcome, Step
 from sim.ingest.caselog import CaseLog
-from sim.output import atomic_write, events_frame, write_events, write_json
-from sim.scenario import CalendarSpec
-from sim.taxonomy import Handbook
+from sim.outputs.files import atomic_write, events_frame, write_events, write_json
 
 __all__ = ["ImportedLog", "caselog_events", "write_event_log"]
 

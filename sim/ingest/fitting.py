@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special, stats
 
-from sim.distributions import Dist
+from sim.data.distributions import Dist
 
 __all__ = ["Dispersion", "DurationFit", "daily_dispersion", "independence_test",
            "fit_duration", "FAMILIES"]

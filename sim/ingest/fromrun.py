@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.ingest.caselog import CASELOG_COLUMNS
-from sim.output import atomic_write
+from sim.outputs.files import atomic_write
 
 __all__ = ["run_caselog", "write_caselog"]
 

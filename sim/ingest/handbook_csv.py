@@ -1,4 +1,4 @@
-"""A city's dispatch handbook (指挥手册) from CSV, written as handbook YAML (sim/taxonomy.py).
+"""A city's dispatch handbook (指挥手册) from CSV, written as handbook YAML (sim/data/taxonomy.py).
 
 One row per subclass (小类). Columns (any order, header required):
 
@@ -29,10 +29,10 @@ from typing import Any
 
 import yaml
 
+from sim.data.taxonomy import Handbook, load_handbook
 from sim.errors import InputError, reading
 from sim.ingest.csvtable import checked_header
-from sim.output import atomic_write
-from sim.taxonomy import Handbook, load_handbook
+from sim.outputs.files import atomic_write
 
 __all__ = ["read_handbook_csv", "write_handbook_yaml", "handbook_rows", "DEFAULTS",
            "import_handbook"]

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sim.ingest.validate import Comparison
-from sim.output import atomic_write
+from sim.outputs.files import atomic_write
 
 __all__ = ["write_report", "number"]
 

@@ -24,7 +24,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.citymap import load_city
+from sim.data.citymap import load_city
+from sim.data.scenario import SCENARIO_DIR, Scenario, load_scenario
+from sim.data.taxonomy import load_handbook
 from sim.errors import InputError
 from sim.ingest.calibrate import (
     Arrivals,
@@ -37,9 +39,7 @@ from sim.ingest.calibrate import (
 from sim.ingest.caselog import CaseLog, read_caselog, write_rejected
 from sim.ingest.citycodes import write_grids_from_codes
 from sim.ingest.handbook_csv import handbook_rows, write_handbook_yaml
-from sim.output import atomic_write
-from sim.scenario import SCENARIO_DIR, Scenario, load_scenario
-from sim.taxonomy import load_handbook
+from sim.outputs.files import atomic_write
 
 __all__ = ["Calibration", "calibrate", "base_handbook"]
 

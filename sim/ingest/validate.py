@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.data.scenario import CalendarSpec, Scenario, load_scenario
+from sim.data.taxonomy import Handbook, load_handbook
 from sim.errors import InputError
 from sim.evaluation import case_table
 from sim.ingest.caselog import read_caselog, write_rejected
 from sim.ingest.convert import caselog_events, write_event_log
 from sim.rules.runlog import RunLog, log_names, read_run_log
-from sim.scenario import CalendarSpec, Scenario, load_scenario
-from sim.taxonomy import Handbook, load_handbook
 
 __all__ = ["Comparison", "compare", "QUANTILES"]
 
@@ -117,7 +117,7 @@ def compare(log_path: str | Path, run_dir: str | Path, out: str | Path) -> Compa
         calendar = scenario.calendar
         notes.append(f"log read with the run's handbook and calendar ({scenario.name})")
     else:
-        from sim.scenario import SCENARIO_DIR
+        from sim.data.scenario import SCENARIO_DIR
         handbook = load_handbook(SCENARIO_DIR / "handbook" / "standard.yaml")
         calendar = CalendarSpec()
         notes.append("the run names no scenario file: log read with the bundled handbook")
@@ -164,7 +164,7 @@ def compare(log_path: str | Path, run_dir: str | Path, out: str | Path) -> Compa
     subs_log = _evaluation(logs["log"], "subdistricts")
     subs_run = _evaluation(logs["run"], "subdistricts")
     if scenario is not None:  # the run names subdistricts; the log has their codes
-        from sim.citymap import load_city
+        from sim.data.citymap import load_city
         city = load_city(scenario.resolve(scenario.city.grids_file), scenario.city.district_code)
         subs_log = subs_log.rename(index=dict(zip(city.subdistrict_codes,
                                                   city.subdistrict_names, strict=True)))

@@ -16,7 +16,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from sim.citymap import CityMap
+from sim.data.citymap import CityMap
 from sim.errors import GridLoopError
 from sim.evaluation.cases import CaseRows
 from sim.evaluation.staff import (
@@ -186,7 +186,7 @@ class UnitRoster:
                   grid_to_beat: np.ndarray, n_beats: int, n_acceptors: int,
                   n_shift_leaders: int, n_dispatchers: int,
                   urgent_subclass: np.ndarray | None = None) -> UnitRoster:
-        """Areas and their names from a city map (`sim.citymap.CityMap`)."""
+        """Areas and their names from a city map (`sim.data.citymap.CityMap`)."""
         return cls(tuple(department_names), tuple(city.codes),
                    np.asarray(city.subdistrict, dtype=np.int64), tuple(city.subdistrict_names),
                    np.asarray(city.community, dtype=np.int64), tuple(city.community_names),

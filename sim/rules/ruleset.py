@@ -20,11 +20,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sim.data.scenario import SCENARIO_DIR, apply_overrides, parse_overrides
+from sim.data.yamlfile import LineMap, bundled_names, find_bundled, line_of, read_yaml, validate
 from sim.errors import InputError
 from sim.rules.counts import BUILTINS, UNIT_KINDS, VOCABULARY
 from sim.rules.expr import FUNCTIONS, Formula, FormulaError, constant_value
-from sim.scenario import SCENARIO_DIR, apply_overrides, parse_overrides
-from sim.yamlfile import LineMap, bundled_names, find_bundled, line_of, read_yaml, validate
 
 __all__ = ["RULES_DIR", "RuleSetSpec", "UnitSpec", "IndicatorSpec", "RuleSet", "UnitRules",
            "IndicatorRule", "load_rules", "compile_rules", "bundled_rules", "rules_path"]

@@ -21,9 +21,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.engine.eventlog import ActorKind
 from sim.errors import GridLoopError, InputError
-from sim.eventlog import ActorKind
-from sim.output import read_events
+from sim.outputs.files import read_events
 from sim.rules.counts import UnitRoster
 
 __all__ = ["RunLog", "read_run_log", "read_summary", "log_names", "infer_beats"]
@@ -200,9 +200,9 @@ def read_run_log(path: str | Path, *, scenario: str | Path | None = None,
 def _from_scenario(name: str | Path, departments: list[str], grids: list[str],
                    subclasses: list[str], grid_to_beat: np.ndarray, n_beats: int,
                    staff: dict[ActorKind, int]) -> tuple[UnitRoster, dt.date]:
-    from sim.citymap import load_city, make_beats
-    from sim.scenario import load_scenario
-    from sim.taxonomy import load_handbook
+    from sim.data.citymap import load_city, make_beats
+    from sim.data.scenario import load_scenario
+    from sim.data.taxonomy import load_handbook
 
     sc = load_scenario(name)
     city = load_city(sc.resolve(sc.city.grids_file), sc.city.district_code)

@@ -1,6 +1,6 @@
 """How rule-set league tables look in a terminal, and how they are written to disk.
 
-Printing follows `sim.summary_view`: one rich table per unit kind and period, ranked, rates
+Printing follows `sim.cli.tables`: one rich table per unit kind and period, ranked, rates
 as percentages. Writing puts one tidy table per unit kind (all periods, a ``period`` column)
 into ``evaluation/<kind>.csv`` and ``.parquet``, plus ``evaluation.json`` saying which rule
 set, parameters and periods made them.
@@ -15,7 +15,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from sim.output import atomic_write, write_frame, write_json
+from sim.outputs.files import atomic_write, write_frame, write_json
 from sim.rules.ruleset import RuleSet
 
 __all__ = ["print_league_tables", "write_league_tables"]

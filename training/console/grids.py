@@ -11,8 +11,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from sim.citymap import CityMap
-from sim.taxonomy import Handbook
+from sim.data.citymap import CityMap
+from sim.data.taxonomy import Handbook
 
 __all__ = ["grid_svg", "search_handbook", "CELL"]
 

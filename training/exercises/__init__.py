@@ -16,9 +16,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.data.scenario import Scenario, clock_minutes, load_scenario
+from sim.data.yamlfile import KeyProblem, bundled_names, find_bundled, read_yaml, validate
 from sim.errors import InputError
-from sim.scenario import Scenario, clock_minutes, load_scenario
-from sim.yamlfile import KeyProblem, bundled_names, find_bundled, read_yaml, validate
 
 __all__ = ["Exercise", "Window", "Inject", "Rubric", "SeverityWeights", "RubricWeights",
            "load_exercise", "list_exercises", "exercise_path", "EXERCISE_DIR", "Level", "Role"]
@@ -206,8 +206,8 @@ def load_exercise(name_or_file: str | Path) -> Exercise:
 
 def _check_references(ex: Exercise, file: str, lines: dict) -> None:
     """The scenario loads; injected subclasses and grids exist in its handbook and city."""
-    from sim.citymap import load_city
-    from sim.taxonomy import load_handbook
+    from sim.data.citymap import load_city
+    from sim.data.taxonomy import load_handbook
 
     try:
         sc = ex.build_scenario()

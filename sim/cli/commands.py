@@ -26,7 +26,7 @@ __all__ = ["main"]
 # which adds its parser and sets ``handler=<function(args) -> int>`` as a default; the
 # module should import its heavy dependencies inside the handler, so `gridloop --help`
 # stays quick.
-COMMAND_MODULES: tuple[str, ...] = ("sim.ingest.cli", "sim.geo.command", "sim.export.command",
+COMMAND_MODULES: tuple[str, ...] = ("sim.ingest.cli", "sim.geo.cli", "sim.export.cli",
                                    "sim.experiment.cli", "training.commands",
                                    "training.console.cli")
 
@@ -91,9 +91,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from sim.cli.tables import print_evaluation, print_summary
+    from sim.data.scenario import load_scenario
     from sim.run import simulate, write_run
-    from sim.scenario import load_scenario
-    from sim.summary_view import print_evaluation, print_summary
 
     console = Console(stderr=False, quiet=args.quiet)
     scenario = load_scenario(args.scenario, args.overrides, days=args.days, seed=args.seed)
@@ -119,14 +119,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from sim.citymap import load_city
-    from sim.scenario import load_scenario
+    from sim.data.citymap import load_city
+    from sim.data.scenario import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
     city = load_city(scenario.resolve(scenario.city.grids_file), scenario.city.district_code)
     print(f"{args.scenario}: ok ({scenario.name}: {city.n_grids} grids, "
           f"{city.n_subdistricts} subdistricts, {len(scenario.departments)} departments)")
-    from sim.scenario import scenario_chain
+    from sim.data.scenario import scenario_chain
 
     chain = scenario_chain(args.scenario)
     if len(chain) > 1:  # an overlay: say what it is laid over
@@ -135,7 +135,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(_args: argparse.Namespace) -> int:
-    from sim.scenario import Scenario
+    from sim.data.scenario import Scenario
 
     print(json.dumps(Scenario.model_json_schema(), indent=2))
     return 0

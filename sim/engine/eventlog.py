@@ -141,7 +141,7 @@ ROW = struct.Struct("=iidbbihdbih")
 class EventLog:
     """Append-only event rows, packed into read-only numpy chunks every ``chunk`` rows.
 
-    The writer (`sim.workflow.CaseBook`) packs each row with `ROW` onto the bytearray
+    The writer (`sim.engine.casebook.CaseBook`) packs each row with `ROW` onto the bytearray
     ``buf`` (~30% cheaper than building a tuple and converting it later) and calls `flush`
     once ``buf`` holds ``limit`` bytes, after which ``buf`` is a new bytearray.
     """

@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.distributions import Dist
+from sim.data.distributions import Dist
+from sim.data.yamlfile import LineMap, line_of, parse_yaml, read_yaml, validate
 from sim.errors import InputError
-from sim.yamlfile import LineMap, line_of, parse_yaml, read_yaml, validate
 
 __all__ = ["TimeLimit", "ProblemClass", "Subclass", "Handbook", "load_handbook"]
 

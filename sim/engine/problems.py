@@ -14,10 +14,10 @@ from operator import itemgetter
 
 import numpy as np
 
-from sim.citymap import CityMap
-from sim.eventlog import PROBLEM_DTYPE
-from sim.scenario import ProblemsSpec
-from sim.taxonomy import Handbook
+from sim.data.citymap import CityMap
+from sim.data.scenario import ProblemsSpec
+from sim.data.taxonomy import Handbook
+from sim.engine.eventlog import PROBLEM_DTYPE
 
 __all__ = ["Fate", "ArrivalModel", "GroundTruth", "gather", "grid_weights"]
 

@@ -2,7 +2,7 @@
 
 A `Case` is the platform's mutable working copy; the truth about a case is its rows in the
 event log, written through `CaseBook.record`, which (in strict mode) refuses any step the
-state machine in `sim.eventlog.TRANSITIONS` does not allow. `CaseBook` also keeps the
+state machine in `sim.engine.eventlog.TRANSITIONS` does not allow. `CaseBook` also keeps the
 platform's index of open cases by (grid, subclass), which is how duplicates are spotted.
 """
 
@@ -12,8 +12,8 @@ import math
 
 import simpy
 
+from sim.engine.eventlog import ROW, TRANSITIONS, ActorKind, EventLog, Step
 from sim.errors import GridLoopError
-from sim.eventlog import ROW, TRANSITIONS, ActorKind, EventLog, Step
 
 __all__ = ["Case", "CaseBook", "IllegalTransition"]
 

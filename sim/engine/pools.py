@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from simpy.core import NORMAL
 
-from sim.clock import Clock, call_at
+from sim.engine.clock import Clock, call_at
 
 __all__ = ["StaffPool", "PoolStats"]
 
@@ -67,7 +67,8 @@ class StaffPool:
                  rule: Literal["fifo", "deadline"] = "fifo",
                  on_start: Callable[[Any, int, float], None] | None = None) -> None:
         if not isinstance(env, Clock):
-            raise TypeError(f"a staff pool runs on a sim.clock.Clock, not {type(env).__name__}")
+            raise TypeError(f"a staff pool runs on a sim.engine.clock.Clock, "
+                            f"not {type(env).__name__}")
         self.env, self.name, self.servers = env, name, servers
         self.window = None if window is None or window.always_open else window
         self.rule = rule

@@ -20,8 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.engine.eventlog import EVENT_DTYPE, ActorKind, Outcome, Step
 from sim.errors import InputError
-from sim.eventlog import EVENT_DTYPE, ActorKind, Outcome, Step
 
 __all__ = ["atomic_write", "events_frame", "write_events", "read_events", "write_json",
            "write_frame"]

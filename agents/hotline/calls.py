@@ -19,9 +19,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.callqueue import CallQueue, Staffing
-from sim.clock import call_at
-from sim.hotline import (
+from agents.hotline.demand import (
     KIND_CONSULTATION,
     KIND_GRID,
     KIND_REQUEST,
@@ -32,8 +30,10 @@ from sim.hotline import (
     survey,
     unit_names,
 )
-from sim.problems import Fate
-from sim.workflow import Case
+from sim.engine.callqueue import CallQueue, Staffing
+from sim.engine.casebook import Case
+from sim.engine.clock import call_at
+from sim.engine.problems import Fate
 
 if TYPE_CHECKING:
     from sim.model import CityModel

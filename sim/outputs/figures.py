@@ -26,8 +26,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from sim.engine.eventlog import Step
 from sim.errors import GridLoopError
-from sim.eventlog import Step
 
 if TYPE_CHECKING:
     from sim.geo.geometry import Shape
@@ -388,7 +388,7 @@ def _unit_rates(calls: pd.DataFrame, min_orders: int = 20) -> pd.DataFrame:
     """The three rates (三率) of each handling unit, ranked; the values of the league table.
 
     Counted over closed work orders (``work_order`` with ``feedback_at`` set), as in
-    `sim.kpis.three_rates`: response = responded / closed; resolution and satisfaction =
+    `sim.outputs.kpis.three_rates`: response = responded / closed; resolution and satisfaction =
     resolved / surveyed and satisfied / surveyed, where surveyed = closed orders whose
     requester the call-back survey ``reached``; composite = 0.30 response + 0.35 resolution
     + 0.35 satisfaction. Orders without a unit (``""``) are left out, and so are units with

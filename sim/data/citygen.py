@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from sim.citymap import HOTSPOT_KINDS, CityMap
+from sim.data.citymap import HOTSPOT_KINDS, CityMap
 from sim.errors import GridLoopError
 
 __all__ = ["generate_city"]

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.data.yamlfile import LineMap, line_of, read_yaml
 from sim.errors import InputError
-from sim.yamlfile import LineMap, line_of, read_yaml
 
 __all__ = ["Origins", "Layered", "read_layers", "merge", "PATH_KEYS"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario import HotlineSpec
+from sim.data.scenario import HotlineSpec
 
 __all__ = ["Contacts", "draw_background", "route", "route_codes", "unit_names", "survey",
            "staffing_by_hour", "KIND_CONSULTATION", "KIND_REQUEST", "KIND_GRID"]

@@ -4,7 +4,7 @@ Scenario files (YAML) are parsed once into frozen pydantic models with unknown k
 Errors name the file, line and key path. ``--set dotted.key=value`` overrides are applied to
 the raw data before validation, so every lever is checked exactly like the file.
 The dispatch handbook and the city's grid table live in their own files, named here and loaded
-by `sim.taxonomy` and `sim.citymap`; `load_scenario` resolves and cross-checks them.
+by `sim.data.taxonomy` and `sim.data.citymap`; `load_scenario` resolves and cross-checks them.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.distributions import Dist
-from sim.errors import InputError
-from sim.overlay import Origins, read_layers
-from sim.yamlfile import (
+from sim.data.distributions import Dist
+from sim.data.overlay import Origins, read_layers
+from sim.data.yamlfile import (
     KeyProblem,
     LineMap,
     bundled_names,
@@ -31,6 +30,7 @@ from sim.yamlfile import (
     read_yaml,
     validate,
 )
+from sim.errors import InputError
 
 __all__ = [
     "Scenario", "CalendarSpec", "CitySpec", "HandbookSpec", "ProblemsSpec", "InspectorsSpec",
@@ -40,7 +40,7 @@ __all__ = [
     "SCENARIO_DIR", "scenario_chain",
 ]
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 PosFloat = Annotated[float, Field(ge=0)]
 Prob = Annotated[float, Field(ge=0, le=1)]
@@ -250,7 +250,7 @@ class BehaviourSpec(_Spec):
     """How assessed units react to the active rule set (off: behaviour is fixed).
 
     Gains say how strongly behaviour moves per unit of weight (0..1) the active rule set puts
-    on a thing, relative to the standard rule set (see `sim.behaviour`, docs/behaviour.md).
+    on a thing, relative to the standard rule set (see `sim.engine.behaviour`, docs/behaviour.md).
     """
 
     enabled: bool = False
@@ -480,8 +480,8 @@ def load_scenario(name_or_file: str | Path, overrides: list[str] | tuple[str, ..
 
 
 def check_governance(scenario: Scenario, handbook: Any, at: Any) -> None:
-    """The governance keys name real subclasses and departments (`sim.governance`)."""
-    from sim.governance import unmatched_codes
+    """The governance keys name real subclasses and departments (`sim.data.governance`)."""
+    from sim.data.governance import unmatched_codes
 
     loops = scenario.loops
     if loops.subdistrict_handles and loops.subdistrict_unit not in scenario.departments:
@@ -530,7 +530,7 @@ def check_references(scenario: Scenario, file: str, lines: LineMap,
             raise InputError(where if line else "--set", line, "evaluation.rules",
                              e.message) from None
         raise
-    from sim.taxonomy import load_handbook  # lower layer, imported late to keep startup small
+    from sim.data.taxonomy import load_handbook  # lower layer, imported late to keep startup small
 
     for key, named, what in (("handbook", scenario.handbook.file, "a handbook YAML file"),
                              ("city", scenario.city.grids_file, "a grid table (CSV) file")):

@@ -13,9 +13,9 @@ from bisect import bisect_left
 from itertools import accumulate
 from typing import Literal
 
+from sim.data.scenario import CalendarSpec, clock_minutes
+from sim.data.taxonomy import TimeLimit
 from sim.errors import GridLoopError
-from sim.scenario import CalendarSpec, clock_minutes
-from sim.taxonomy import TimeLimit
 
 __all__ = ["WorkingCalendar", "DailyWindow", "DAY_MINUTES", "MARGIN_DAYS"]
 

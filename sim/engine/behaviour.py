@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sim.scenario import BehaviourSpec
+from sim.data.scenario import BehaviourSpec
 
 __all__ = ["Pressures", "Reaction", "UnitWeights", "pressures", "react", "NO_REACTION"]
 

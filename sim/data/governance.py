@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from sim.taxonomy import Handbook
+from sim.data.taxonomy import Handbook
 
 __all__ = ["CODE", "unmatched_codes", "subclasses_named", "loop_departments"]
 

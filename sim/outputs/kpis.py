@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.eventlog import Channel
-from sim.problems import Fate
+from sim.engine.eventlog import Channel
+from sim.engine.problems import Fate
 
 __all__ = ["summarize", "hours_stats", "hotline_summary", "three_rates"]
 
@@ -38,7 +38,7 @@ def summarize(cases: pd.DataFrame, problems: np.ndarray, *, event_subclasses: np
 
     Args:
         cases: `sim.evaluation.case_table` of the run's events.
-        problems: ground-truth rows (`sim.eventlog.PROBLEM_DTYPE`).
+        problems: ground-truth rows (`sim.engine.eventlog.PROBLEM_DTYPE`).
         event_subclasses: bool per handbook subclass, True for events (事件).
         days: simulated days (for per-day rates).
     """

@@ -69,8 +69,8 @@ def _scaled(value: float, factor: float, low: int = 1) -> int:
 def starter_scenario(name: str, district_code: str, n_grids: int, grid_side_m: float,
                      source: str) -> tuple[dict[str, Any], str]:
     """The starter scenario's data and its header comment: small-town scaled to ``n_grids``."""
-    from sim.scenario import scenario_path
-    from sim.yamlfile import read_yaml
+    from sim.data.scenario import scenario_path
+    from sim.data.yamlfile import read_yaml
 
     base, _ = read_yaml(scenario_path(BASE))
     factor = n_grids / BASE_GRIDS
@@ -104,10 +104,10 @@ def starter_scenario(name: str, district_code: str, n_grids: int, grid_side_m: f
 def _cmd_import_map(args: argparse.Namespace) -> int:
     import yaml
 
+    from sim.data.scenario import SCENARIO_DIR, load_scenario
     from sim.errors import GridLoopError
     from sim.geo import read_geojson, write_city
-    from sim.output import atomic_write
-    from sim.scenario import SCENARIO_DIR, load_scenario
+    from sim.outputs.files import atomic_write
 
     out = Path(args.out)
     name = args.name or Path(args.map).stem

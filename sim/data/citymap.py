@@ -4,7 +4,7 @@ A `CityMap` is plain data: per unit grid its 15-digit code, raster cell, subdist
 residents and hotspot kinds (DOMAIN §2). `load_city` reads and checks a grid table (CSV),
 `make_beats` groups grids into inspector beats (监督网格), and `patrol_order` with
 `route_travel_minutes` give the default patrol route and its walking times. Synthetic cities
-are made by `sim.citygen`; cities imported from a real map (`sim.geo`) also carry a
+are made by `sim.data.citygen`; cities imported from a real map (`sim.geo`) also carry a
 `GridGeometry` (centroids, areas, neighbours), and walking times then come from it.
 """
 
