@@ -17,11 +17,11 @@ from itertools import repeat
 from math import isnan
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 from simpy.core import NORMAL
 
-from sim.engine.eventlog import ActorKind, Channel, Step
+from sim.engine.casebook import Case
+from sim.engine.eventlog import Channel
 from sim.engine.problems import ArrivalModel, Fate, gather
 from sim.engine.randomness import Exponentials
 
@@ -31,18 +31,15 @@ if TYPE_CHECKING:
 __all__ = ["Discovery", "CitizenReporting"]
 
 INF = math.inf
-NAN = math.nan
 # The codes as plain ints: a happening reads several, and an enum member costs a class
 # attribute lookup each time (the values written are the same numbers).
 _VANISHED, _FIXED_ON_SPOT = int(Fate.VANISHED), int(Fate.FIXED_ON_SPOT)
 _BY_INSPECTOR, _PUBLIC = int(Channel.INSPECTOR), int(Channel.PUBLIC)
-_REPORT, _SELF_HANDLE = int(Step.REPORT), int(Step.SELF_HANDLE)
-_INSPECTOR = int(ActorKind.INSPECTOR)
 REPEAT_WINDOW = 240.0  # minutes: repeat public reports of a reported problem are simulated
                        # up to this far ahead; later ones wait for the crew's visit
 
 
-class CitizenReporting(mesa.Agent):
+class CitizenReporting:
     """The public (市民): how soon residents report an unresolved problem.
 
     The times come from here; `Discovery.public_report` is the seam where a report enters
@@ -50,7 +47,6 @@ class CitizenReporting(mesa.Agent):
     """
 
     def __init__(self, model: CityModel) -> None:
-        super().__init__(model)
         spec = model.spec.citizens
         city = model.city
         res = np.maximum(city.residents, 1.0)
@@ -102,7 +98,6 @@ class Discovery:
         self.u_false = model.uniforms("false-reports")
         self.u_recur = model.uniforms("recurrence:chance")
         self.padding = model.reaction.trivial_report_rate
-        self._record = model.cases.record
         self.u_padding = model.uniforms("padding")
         self.n_sub = len(hb.subclasses)
         self.holidays = set(model.spec.calendar.holidays)
@@ -130,11 +125,9 @@ class Discovery:
     def start(self) -> None:
         env = self.m.env
         for day in range(self.m.days):
-            ev = env.timeout(day * 1440.0, day)
-            ev.callbacks.append(self._new_day)
+            env.call(day * 1440.0, self._new_day, day)
 
-    def _new_day(self, ev: object) -> None:
-        day = ev._value  # type: ignore[attr-defined]
+    def _new_day(self, day: int) -> None:
         cal = self.m.calendar
         date = cal.date_of(day * 1440.0)
         times, subs, grids = self.arrivals.day(
@@ -340,20 +333,15 @@ class Discovery:
     def _inspector_finds(self, pid: int, now: float) -> None:
         m = self.m
         truth = m.truth
-        if truth.case[pid] >= 0:
+        if truth.case_of(pid) >= 0:
             return  # already in a case: the inspector sees it is being handled
         sub = truth.subclass[pid]
         if self.u_on_spot() < self.on_spot[sub]:
             if isnan(truth.found[pid]):
                 truth.found[pid], truth.found_by[pid] = now, _BY_INSPECTOR
             grid = truth.grid[pid]
-            beat = self._beat_of[grid]
-            case = m.cases.open(pid, grid, sub, sub, _BY_INSPECTOR, beat)
-            record = self._record
-            record(case, _REPORT, _INSPECTOR, beat, NAN, _BY_INSPECTOR)
-            record(case, _SELF_HANDLE, _INSPECTOR, beat)
-            if truth.first_case[pid] < 0:
-                truth.first_case[pid] = case.id
+            m.cases.self_handled(m.cases.open(pid, grid, sub, sub, _BY_INSPECTOR,
+                                              self._beat_of[grid]))
             truth.end(pid, now, _FIXED_ON_SPOT)
             self.after_fix(pid, now)
             return
@@ -364,10 +352,9 @@ class Discovery:
     def trivial_report(self, grid: int, subclass: int) -> None:
         """An inspector pads the count with something below the filing criterion; the
         shift leader voids it (what report quotas buy, `sim.engine.behaviour`)."""
-        m = self.m
-        case = m.cases.open(-1, grid, subclass, subclass, _BY_INSPECTOR, self._beat_of[grid])
-        case.verified = False  # seen by the leader: does not meet the filing criterion
-        m.supervision.receive(case)
+        m = self.m  # seen by the leader: it does not meet the filing criterion
+        m.caselife.begin(m.cases.open(-1, grid, subclass, subclass, _BY_INSPECTOR,
+                                      self._beat_of[grid], verified=False))
 
     def public_report(self, pid: int, now: float) -> None:
         """A resident reports problem ``pid``: by phone through the 12345 hotline when the
@@ -396,19 +383,38 @@ class Discovery:
         if channel == _BY_INSPECTOR and self.u_misclass() < m.misclassification:
             believed = int(self.rng_misc.integers(self.n_sub))
         grid = truth.grid[pid]
-        case = m.cases.open(pid, grid, believed, sub, channel, self._beat_of[grid])
-        if call >= 0:
-            case.calls = [call]
-            case.direct = direct
-        m.supervision.receive(case)
+        m.caselife.begin(m.cases.open(pid, grid, believed, sub, channel, self._beat_of[grid],
+                                      call=call, direct=direct))
         if channel == _PUBLIC and self.false_odds and self.u_false() < self.false_odds:
             self.false_report(grid, int(self.rng_misc.integers(self.n_sub)))
+
+    def report_injected(self, pid: int, channel: int, claimed: int) -> Case:
+        """A scripted report of problem ``pid`` (a training inject) through ``channel``,
+        claiming subclass ``claimed``: it reaches the centre now, with no draws."""
+        m = self.m
+        truth = m.truth
+        now = self._env._now
+        self.reported[pid] = True
+        if isnan(truth.found[pid]):
+            truth.found[pid], truth.found_by[pid] = now, channel
+        grid = truth.grid[pid]
+        case = m.cases.open(pid, grid, claimed, truth.subclass[pid], channel,
+                            self._beat_of[grid])
+        m.caselife.begin(case)
+        return case
+
+    def report_nothing(self, grid: int, claimed: int, subclass: int, channel: int) -> Case:
+        """A scripted report of nothing real (a training inject): problem -1."""
+        m = self.m
+        case = m.cases.open(-1, grid, claimed, subclass, channel, self._beat_of[grid])
+        m.caselife.begin(case)
+        return case
 
     def false_report(self, grid: int, subclass: int) -> None:
         """A public report of nothing real (-1 problem): verification will not find it."""
         m = self.m
-        case = m.cases.open(-1, grid, subclass, subclass, _PUBLIC, self._beat_of[grid])
-        m.supervision.receive(case)
+        m.caselife.begin(m.cases.open(-1, grid, subclass, subclass, _PUBLIC,
+                                      self._beat_of[grid]))
 
     def unseen_again(self, pid: int, now: float) -> None:
         """A case closed but the problem is still there: patrols may find it again."""

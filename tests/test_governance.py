@@ -18,7 +18,7 @@ import pytest
 
 from sim.data.governance import subclasses_named
 from sim.data.scenario import load_scenario
-from sim.engine.decisions import DecisionPoints
+from sim.engine.decisions import DecisionPoints, PatrolView
 from sim.engine.eventlog import ActorKind, Channel, Step, is_legal_sequence
 from sim.engine.problems import Fate
 from sim.evaluation.units import department_counts
@@ -259,15 +259,19 @@ def test_patrol_route_walks_hot_grids_twice_only_when_weighted() -> None:
     d = DecisionPoints()
     rows, cols = np.repeat(np.arange(4), 4), np.tile(np.arange(4), 4)
     grids = np.arange(16)
-    plain = d.patrol_route(grids, rows, cols)
+
+    def route_of(weights: np.ndarray | None, share: float) -> np.ndarray:
+        return d.patrol_route(PatrolView(0, grids, rows, cols, weights, share))
+
+    plain = route_of(None, 0.0)
     assert sorted(plain.tolist()) == grids.tolist()
-    assert (d.patrol_route(grids, rows, cols, np.zeros(16), revisit_share=0.5) == plain).all()
+    assert (route_of(np.zeros(16), 0.5) == plain).all()
     w = np.zeros(16)
     w[[3, 9, 12]] = [5.0, 1.0, 2.0]
-    route = d.patrol_route(grids, rows, cols, w, revisit_share=0.5)
+    route = route_of(w, 0.5)
     assert (route[:16] == plain).all()
     assert sorted(route[16:].tolist()) == [3, 9, 12]  # hot grids only, each once more
-    route = d.patrol_route(grids, rows, cols, w, revisit_share=0.1)  # ceil(1.6) = 2 grids
+    route = route_of(w, 0.1)  # ceil(1.6) = 2 grids
     assert sorted(route[16:].tolist()) == [3, 12]
 
 

@@ -112,7 +112,7 @@ def _value(card: Card, action: str, spec: FieldSpec, v: Any, s: Session) -> Fiel
     except (TypeError, ValueError):
         raise InvalidDecision(f"{where}: expected an open case id (a whole number), "
                               f"got {v!r}") from None
-    if isinstance(v, bool) or target not in s.model.cases.live or target == card.case_id:
+    if isinstance(v, bool) or s.model.cases.live(target) is None or target == card.case_id:
         raise InvalidDecision(f"{where}: expected the id of an open (filed, not closed) "
                               f"case, got {v!r}")
     return target

@@ -163,6 +163,38 @@ class GroundTruth:
     def is_open(self, pid: int) -> bool:
         return self.fate[pid] == Fate.OPEN
 
+    # -- links to the platform's cases (written by `sim.engine.casebook.CaseBook` only) -----
+    def case_of(self, pid: int) -> int:
+        """The open case tracking problem ``pid`` (-1: none)."""
+        return self.case[pid]
+
+    def track(self, pid: int, case_id: int) -> None:
+        """Case ``case_id`` is filed for ``pid``: it tracks it; the first filed is kept."""
+        self.case[pid] = case_id
+        if self.first_case[pid] < 0:
+            self.first_case[pid] = case_id
+
+    def set_first_case(self, pid: int, case_id: int) -> None:
+        """``case_id`` dealt with ``pid`` (fixed on the spot), unless an earlier one did."""
+        if self.first_case[pid] < 0:
+            self.first_case[pid] = case_id
+
+    def ride_on(self, pid: int, case_id: int) -> bool:
+        """A merged report of ``pid``, still open and tracked by no case, rides on open case
+        ``case_id``: that case's work covers it. False (and nothing changes) otherwise."""
+        if self.case[pid] >= 0 or self.fate[pid] != Fate.OPEN:
+            return False
+        self.case[pid] = case_id
+        return True
+
+    def untrack(self, pid: int, case_id: int) -> bool:
+        """Case ``case_id`` closed: it no longer tracks ``pid``. True when it tracked it and
+        the problem is still there (closed, not solved)."""
+        if self.case[pid] != case_id:
+            return False
+        self.case[pid] = -1
+        return self.fate[pid] == Fate.OPEN
+
     def end(self, pid: int, t: float, fate: Fate) -> None:
         self.fate[pid] = fate
         self.ended[pid] = t
