@@ -11,7 +11,6 @@ it is a geometric draw. Verification and check tasks queue for the beat's inspec
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -110,7 +109,6 @@ class InspectorCorps:
         self.u_detect = model.streams["detection"]
         self.shift_starts = [start + s * spec.shift_hours * 60 for s in range(spec.shifts)]
         self.shift_len = spec.shift_hours * 60
-        self._starts_from: dict[int, list[float]] = {}
 
     @property
     def active(self) -> bool:
@@ -213,7 +211,8 @@ class InspectorCorps:
         seen = rows[found]
         disc.set_detect_many(seen["pid"], t[found], seen["vanish"])
         self._left = rows = rows[~found]
-        disc.arm_before_many(rows["pid"], rows["vanish"], self.next_shift_start(t0))
+        disc.arm_before_many(rows["pid"], rows["vanish"],
+                             float(self.next_shift_starts(np.array([t0]))[0]))
 
     def detection_times(self, grids: np.ndarray, since: np.ndarray, p: np.ndarray,
                         started: bool = False) -> np.ndarray:
@@ -257,36 +256,6 @@ class InspectorCorps:
         self._new_beat.extend(beat[wait].tolist())
         return t
 
-    def watch_one(self, pid: int, grid: int, since: float, p: float) -> float:
-        """`watch_many` for one problem (a recurrence), with the same draw and result,
-        without the cost of one-element arrays."""
-        beats = self.beats
-        if not beats:
-            return INF
-        b = self.beat_of[grid]
-        t0, t1 = beats[0].t0, beats[0].t1
-        u = self.u_detect.random()  # the value (and stream state) `random(1)[0]` gives
-        if b < 0:
-            return INF
-        t = INF
-        if since < t1 and p > 0 and since >= t0 and self._cycle_arr.size:
-            cyc = float(self._cycle_arr[b])
-            if self._visits is not None:  # walked v times a cycle, as in `watch_many`
-                cyc = cyc / max(float(self._visits[grid]), 1.0)
-            first = t0 + float(self._offset_arr[grid])
-            j0 = 0.0 if since <= first else float(np.ceil((since - first) / cyc))
-            if p >= 1.0:
-                k = 0.0
-            else:  # numpy's log1p, as in `detection_times`, so both give the same bits
-                k = float(np.floor(np.log1p(-u) / np.log1p(-min(p, 0.999999))))
-            t = first + (j0 + k) * cyc
-            if t >= t1:
-                t = INF
-        if t == INF:
-            self._new.append(pid)
-            self._new_beat.append(b)
-        return t
-
     def waiting(self) -> list[list[int]]:
         """The problems each beat's patrols have not seen yet, in the order the next shift
         start rescans them."""
@@ -295,18 +264,6 @@ class InspectorCorps:
                           self._left["beat"].tolist() + self._new_beat, strict=True):
             out[b].append(pid)
         return out
-
-    def next_shift_start(self, t: float) -> float:
-        """`next_shift_starts` for one time (the day's candidates are cached)."""
-        lo = int(t // 1440)
-        starts = self._starts_from.get(lo)
-        if starts is None:
-            cal = self.m.calendar
-            starts = self._starts_from[lo] = [
-                d * 1440 + s0 for d in range(lo, lo + 16)
-                if self.spec.days == "all" or cal.is_workday(d) for s0 in self.shift_starts]
-        i = bisect_right(starts, t)
-        return starts[i] if i < len(starts) else INF
 
     def next_shift_starts(self, t: np.ndarray) -> np.ndarray:
         """The first shift start strictly after each time: when a problem no patrol has

@@ -59,7 +59,7 @@ def _fire(m: CityModel, notes: dict[int, InjectNote], value: tuple[int, Inject, 
         if not inj.real:
             notes[disc.report_nothing(grid, claimed, sub, channel).id] = note
             continue
-        pid = disc.create(grid, sub, now)
+        pid = disc.new_problem(grid, sub, now)
         notes[disc.report_injected(pid, channel, claimed).id] = note
         for k in range(1, inj.repeats + 1):
             m.env.call(now + k * inj.repeat_every, partial(_repeat, m, notes, note, claimed),

@@ -207,7 +207,7 @@ class StaffPool:
         if not (now < self._open_until or self._opens(now)):
             if not self._wake_pending:
                 self._wake_pending = True
-                self.env.call(now + (self.window.next_open(now) - now), self._wake, None)
+                self.env.call(self.window.next_open(now), self._wake, None)
             return
         dt = now - self._last
         if dt:
