@@ -19,7 +19,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from sim.engine.casebook import Case
-from sim.engine.clock import resume
+from sim.engine.clock import start
 from sim.engine.eventlog import ActorKind, Channel, Step
 
 if TYPE_CHECKING:
@@ -56,8 +56,7 @@ class CaseLife:
 
     def begin(self, case: Case) -> None:
         """A report reaches the supervision centre: its case starts its life."""
-        case.life = self.life(case)
-        resume(case)
+        start(case, self.life(case))
 
     def life(self, case: Case) -> Life:
         """Case ``case`` from its report to its close (or to a merge or a void)."""

@@ -145,7 +145,7 @@ class CityModel:
     def run(self) -> CityModel:
         """Start the city and run it to the horizon. Returns self."""
         t0 = time.perf_counter()
-        eid0 = next(self.env._eid)  # type: ignore[attr-defined]
+        scheduled0 = self.env.scheduled()
         self.start()
         gc_was = gc.isenabled()
         gc.disable()  # millions of short-lived acyclic objects: the collector only costs time
@@ -154,8 +154,8 @@ class CityModel:
         finally:
             if gc_was:
                 gc.enable()
-        scheduled = next(self.env._eid) - eid0 - 1  # type: ignore[attr-defined]
-        self.sim_events = scheduled - len(self.env._queue)  # type: ignore[attr-defined]
+        scheduled = self.env.scheduled() - scheduled0 - 1
+        self.sim_events = scheduled - self.env.pending()
         for pool in self.pools().values():
             pool.settle(self.horizon)
         if self.hotline is not None:

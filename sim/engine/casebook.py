@@ -14,7 +14,8 @@ reads cases.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import simpy
@@ -97,6 +98,8 @@ class CaseBook:
         self.ended: Callable[[Case], None] | None = None
         self._open: dict[tuple[int, int], int] = {}  # (grid, subclass) -> open case id
         self._live: dict[int, Case] = {}             # filed, not yet closed
+        self.open_index: Mapping[tuple[int, int], int] = MappingProxyType(self._open)
+        """(grid, subclass) -> the open case, read-only (`open_case` one at a time)."""
         self._buf = log.buf
         self._limit = log.limit
 

@@ -96,6 +96,15 @@ class Clock(simpy.Environment):
                                next(self._eid), resume, owner))  # type: ignore[attr-defined]
         return PENDING
 
+    def scheduled(self) -> int:
+        """How many entries (SimPy events and plain calls) have been scheduled so far, this
+        question included."""
+        return next(self._eid)  # type: ignore[attr-defined,no-any-return]
+
+    def pending(self) -> int:
+        """How many entries wait in the queue."""
+        return len(self._queue)  # type: ignore[attr-defined]
+
     def next_time(self) -> float:
         """When the next scheduled thing happens (inf: nothing left). Drops the stop events
         `run(until=...)` leaves behind with no callbacks (SimPy keeps them, at priority -1,

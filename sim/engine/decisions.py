@@ -374,7 +374,7 @@ class Decisions:
         self._error = error_rate
         self._routing = city.routing
         self._n = len(city.departments)
-        self._open = book._open  # read: the open-case index, looked up per report
+        self._open = book.open_index  # looked up per report
         self._desk = overridden(policy, "takes")
         for point in (*DESK_POINTS, *FIELD_POINTS):
             viewed = overridden(policy, point) or (self._desk and point in DESK_POINTS)
