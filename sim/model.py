@@ -28,11 +28,12 @@ from sim.data.citymap import load_city
 from sim.data.distributions import Dist, Sampler, make_sampler
 from sim.data.scenario import LoopsSpec, Scenario
 from sim.data.taxonomy import load_handbook
+from sim.engine.asking import Decisions
 from sim.engine.behaviour import NO_REACTION, Pressures, Reaction, UnitWeights, pressures, react
 from sim.engine.calendar import WorkingCalendar
 from sim.engine.casebook import CaseBook
 from sim.engine.clock import Clock
-from sim.engine.decisions import CityView, DecisionPoints, Decisions
+from sim.engine.decisions import CityView, DecisionPoints
 from sim.engine.eventlog import EventLog
 from sim.engine.problems import GroundTruth
 from sim.engine.randomness import Streams, Uniforms

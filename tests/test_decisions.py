@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from sim.data.scenario import load_scenario
+from sim.engine.asking import DecisionError
 from sim.engine.decisions import (
     CityView,
-    DecisionError,
     DecisionPoints,
     DispatchView,
     FeedbackView,

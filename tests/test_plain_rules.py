@@ -6,13 +6,8 @@ from __future__ import annotations
 import pytest
 
 from sim.data.scenario import load_scenario
-from sim.engine.decisions import (
-    DESK_POINTS,
-    FIELD_POINTS,
-    DecisionPoints,
-    Decisions,
-    overridden,
-)
+from sim.engine.asking import Decisions
+from sim.engine.decisions import DESK_POINTS, FIELD_POINTS, DecisionPoints, overridden
 from sim.model import CityModel
 
 _VIEWED = tuple(p for p in (*DESK_POINTS, *FIELD_POINTS) if p != "patrol_route")

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sim.engine.decisions import DecisionPoints, DispatchView, ExtensionView, Question
+from sim.engine.asking import Question
+from sim.engine.decisions import DecisionPoints, DispatchView, ExtensionView
 
 __all__ = ["TraineeDesk", "HandbookDesk", "QuestionHandler"]
 

@@ -21,7 +21,8 @@ import numpy as np
 
 from sim.data.citymap import CityMap
 from sim.data.taxonomy import Handbook
-from sim.engine.decisions import DecisionError, DecisionPoints, Question
+from sim.engine.asking import DecisionError, Question
+from sim.engine.decisions import DecisionPoints
 from sim.engine.eventlog import Channel
 from sim.engine.problems import Fate
 from sim.model import CityModel
