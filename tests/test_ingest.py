@@ -159,7 +159,9 @@ def test_a_log_without_lifecycle_columns_still_gives_legal_cases(tmp_path: Path)
                         Step.CLOSE]
     assert steps[1] == [Step.REPORT, Step.FILE, Step.DISPATCH]   # open, being handled
     assert steps[2] == [Step.REPORT, Step.VOID]
-    assert steps[3] == [Step.REPORT]          # reported, nothing known after
+    # open with no filing or dispatch time: filed and dispatched at the report, as a case of
+    # the log was (it used to stay a lone report and vanish from every count, issue 13)
+    assert steps[3] == [Step.REPORT, Step.FILE, Step.DISPATCH]
     assert all(is_legal_sequence(s) for s in steps.values())
 
 

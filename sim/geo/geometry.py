@@ -15,7 +15,7 @@ import numpy as np
 
 __all__ = ["Shape", "ring_problem", "shape_area_centroid", "shared_boundaries",
            "point_in_shape", "components", "lattice_cells", "project_lonlat", "unproject_lonlat",
-           "boundary_segments"]
+           "boundary_segments", "to_shapely", "locate_points"]
 
 Shape = list[list[np.ndarray]]
 """One grid: polygons, each a list of rings, each a (k, 2) array of x, y positions."""
@@ -298,3 +298,24 @@ def unproject_lonlat(x: np.ndarray, y: np.ndarray, lon0: float, lat0: float
     """The inverse of `project_lonlat`: metres east/north of (lon0, lat0) to degrees."""
     k = np.pi / 180.0 * EARTH_RADIUS_M
     return lon0 + x / (k * np.cos(np.radians(lat0))), lat0 + y / k
+
+
+def to_shapely(shape: Shape):  # noqa: ANN201 - shapely.MultiPolygon
+    """A grid's shape as a shapely MultiPolygon (outside ring first, then holes)."""
+    import shapely
+
+    return shapely.MultiPolygon([shapely.Polygon(p[0], p[1:]) for p in shape])
+
+
+def locate_points(shapes: Sequence[Shape], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The index of the grid each point (x, y metres) lies in, -1 for none (shapely's
+    STRtree; a point on a shared edge goes to the lower index)."""
+    import shapely
+
+    tree = shapely.STRtree([to_shapely(s) for s in shapes])
+    points = shapely.points(np.asarray(x, float), np.asarray(y, float))
+    pi, gi = tree.query(points, predicate="intersects")
+    out = np.full(len(points), -1, dtype=np.int64)
+    order = np.lexsort((gi, pi))[::-1]  # for each point the lowest grid index is set last
+    out[pi[order]] = gi[order]
+    return out
