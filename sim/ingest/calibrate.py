@@ -67,6 +67,7 @@ class Estimates:
     department_fits: dict[str, DurationFit] = field(default_factory=dict)
     public_share: float = 0.0
     department_hours: dict[str, tuple[str, str]] = field(default_factory=dict)
+    department_days: dict[str, str] = field(default_factory=dict)
 
 
 def _profile(values: np.ndarray) -> list[float]:

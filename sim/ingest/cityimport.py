@@ -209,10 +209,6 @@ def import_city(raw_path: str | Path, mapping: Mapping, folder: str | Path, *,
     notes = list(raw.notes)
     paths: dict[str, Path] = {}
     taxonomy: CityTaxonomy | None = None
-    r = raw.rows
-    if len(r):
-        blank = (r["type"] == "") & (r["class"] != "")
-        r.loc[blank, "type"] = r.loc[blank, "class"]
     if run_handbook is None:
         if len(raw.rows):
             taxonomy = city_taxonomy(raw.rows, has_due="due" in mapping.columns.named(),

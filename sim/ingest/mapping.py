@@ -38,7 +38,7 @@ import io
 import re
 import zoneinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -154,6 +154,10 @@ class Mapping(_Spec):
         default=None, description="strptime format of the time columns (default: ISO 8601)")
     timezone: str = Field(default="UTC", description="IANA time zone of times written "
                                                      "without an offset (the city's)")
+    holiday_country: str = Field(default="", pattern=r"^([A-Z]{2,3})?$",
+                                 description="the city's country (ISO 3166) for its public "
+                                             "holidays (the `holidays` library)")
+    holiday_subdivision: str = Field(default="", description="its state or province (CA)")
     encoding: str = "utf-8-sig"
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     status: dict[Literal["open", "closed", "voided"], tuple[str, ...]] = Field(

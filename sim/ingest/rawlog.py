@@ -165,6 +165,8 @@ def read_raw(path: str | Path, mapping: Mapping) -> RawLog:
         frame[role] = column(role)
     if "id" not in named:
         frame["id"] = frame["line"].astype(str)
+    no_type = (frame["type"] == "") & (frame["class"] != "")
+    frame.loc[no_type, "type"] = frame.loc[no_type, "class"]  # a row's class stands for it
     for role in _TIME_ROLES:
         text = column(role)
         frame[role] = parse_times(text, mapping.datetime_format, mapping.timezone)
