@@ -208,7 +208,9 @@ def test_validate_against_a_run_and_its_own_log(town_run: Path, town_log: Path,
     assert ttc.loc["log", "n"] == ttc.loc["run", "n"]
     assert ttc.loc["log", "p50"] == pytest.approx(ttc.loc["run", "p50"], abs=0.01)
     head = pd.read_csv(out / "headline.csv").set_index("measure")
-    assert head.loc["KS distance (hours to close)", "log"] < 0.01
+    assert head.loc["KS distance (hours to close, cut at the horizon)", "log"] < 0.01
+    verdicts = pd.read_csv(out / "verdicts.csv")
+    assert (verdicts["verdict"] == "PASS").all()   # a run against itself passes everything
     on_time = pd.read_csv(out / "on_time_by_department.csv")
     assert (on_time["handled_log"] == on_time["handled_run"]).all()
     assert np.allclose(on_time["rate_log"], on_time["rate_run"], atol=0.05)

@@ -257,7 +257,7 @@ def _plans(c: pd.DataFrame, est: Estimates) -> dict[str, ServicePlan]:
         start, end = est.department_hours.get(dep, ("08:00", "20:00"))
         length = (int(end[:2]) * 60 + int(end[3:])) - (int(start[:2]) * 60 + int(start[3:]))
         ends = closed.loc[closed["department"] == dep, "closed_datetime"]
-        days = duty_days(ends.dt.dayofweek.to_numpy()) if len(ends) >= 30 else "all"
+        days = duty_days(ends.dt.day_of_week.to_numpy()) if len(ends) >= 30 else "all"
         duty = (length % 1440 or 1440) / 60.0 * (5 / 7 if days == "workdays" else 1.0)
         plan = plan_department(dep, per_day, quick, duty)
         plans[dep] = plan

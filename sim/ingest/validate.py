@@ -324,6 +324,6 @@ def _verdicts(per_day: dict, public: dict, due: dict, arrivals: pd.DataFrame,
     tv = float(0.5 * np.abs(share["log"] - share["run"]).sum())
     noise = _noise_tv(share["log"].to_numpy(), n["log"], n["run"])
     rows.append(_verdict("hour of week", f"filed cases' shares, beyond sampling noise "
-                         f"({noise:.3f})", tv, noise, tv - noise, t["hour of week"],
+                         f"({noise:.3f})", tv, noise, max(0.0, tv - noise), t["hour of week"],
                          "distance"))
     return pd.DataFrame(rows)
