@@ -16,7 +16,6 @@ import pytest
 from sim.cli import main
 from sim.data.scenario import SCENARIO_DIR, CalendarSpec, load_scenario
 from sim.engine.calendar import WorkingCalendar
-from sim.engine.eventlog import Step
 from sim.errors import InputError
 from sim.ingest.cityimport import import_city
 from sim.ingest.mapping import Mapping, load_mapping, template

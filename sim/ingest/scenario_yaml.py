@@ -73,6 +73,7 @@ class Fitted:
     detection_scale: float = 1.0
     propensity: float = 1.0
     pilots: list[str] = field(default_factory=list)
+    corrections: list[str] = field(default_factory=list)
     intake: dict[str, tuple[list[float] | None, str]] = field(default_factory=dict)
     timezone: str = "Asia/Shanghai"
     holiday_country: str = ""
@@ -341,7 +342,7 @@ def _correct_waits(out: Path, fitted: Fitted, targets: dict[str, np.ndarray], da
             worst = max(worst, float(np.abs(gap).max()) if ok.any() else 0.0)
             w = np.sort(np.clip(w + gap, 0.0, max(w.max(), 0.0)))
             fitted.intake[d] = ([float(f"{x:.3g}") for x in w], note)
-        fitted.pilots.append(f"wait correction {k + 1}: largest quantile gap {worst:.1f} h")
+        fitted.corrections.append(f"correction {k + 1}: largest quantile gap {worst:.1f} h")
         say(f"  wait correction {k + 1}: largest quantile gap {worst:.1f} h")
         write()
 
@@ -392,7 +393,8 @@ def _fit_waits(c: pd.DataFrame, est: Estimates, plans: dict[str, ServicePlan], f
         fitted.intake[d] = (values, (
             f"waiting no crew controls (materials, contractors, permits; a stage when the "
             f"handbook has stage tables): the log's time to close of {whose} (Kaplan-Meier, "
-            f"open cases censored) less {source}, matched at {len(PROBS)} quantiles"
+            f"open cases censored) less {source}, matched at {len(PROBS)} quantiles, then "
+            f"corrected on pilot runs"
             + (f"; {open_share:.0%} wait past the log's span (still open at its end)"
                if open_share else "")))
     n = sum(1 for v, _ in fitted.intake.values() if v)
