@@ -185,7 +185,11 @@ def estimate(log: CaseLog, city: CityMap, base_weight: np.ndarray, *,
         department_of=dict(department_of), department_cases={str(k): int(v) for k, v in
                                                               dep_cases.items()},
         public_share=float((c["channel"] == "public").mean()))
-    est.fits, est.department_fits = handling_hours(c, min_cases=min_cases)
+    moved = c["dispatched_datetime"].notna() & c["dispatched_datetime"].ne(
+        c["requested_datetime"])
+    if c["handled_datetime"].notna().any() or moved.any():  # lifecycle times, not only
+        # open and close: dispatch-to-handling fits (waiting included) as a diagnostic
+        est.fits, est.department_fits = handling_hours(c, min_cases=min_cases)
     est.department_hours = working_hours(c, min_cases=min_cases)
     return est
 
