@@ -255,12 +255,15 @@ def _plans(c: pd.DataFrame, est: Estimates) -> dict[str, ServicePlan]:
         if len(own) < 5:
             own = ttc[closed["department"] == dep]
         quick = float(own.quantile(0.2)) if len(own) >= 5 else 2.0
+        mine = ttc[closed["department"] == dep]
+        median = float(mine.median()) if len(mine) >= 5 else math.inf
         start, end = est.department_hours.get(dep, ("08:00", "20:00"))
         length = (int(end[:2]) * 60 + int(end[3:])) - (int(start[:2]) * 60 + int(start[3:]))
         ends = closed.loc[closed["department"] == dep, "closed_datetime"]
         days = duty_days(ends.dt.day_of_week.to_numpy()) if len(ends) >= 30 else "all"
         duty = (length % 1440 or 1440) / 60.0 * (5 / 7 if days == "workdays" else 1.0)
-        plan = plan_department(dep, per_day, quick, duty)
+        plan = plan_department(dep, per_day, quick, duty, median,
+                               peak=max(est.hourly_profile) * max(est.weekly_profile))
         plans[dep] = plan
         est.department_days[dep] = days
     return plans
@@ -300,6 +303,9 @@ def _pilots(out: Path, est: Estimates, fitted: Fitted, days: int, write: Callabl
             fitted.rate_scale = round(fitted.rate_scale * est.per_day / per_day, 4)
         run = min(max(public, 0.002), 0.998)
         odds = (target / (1 - target)) / (run / (1 - run))
+        fewer = min(public, 1 - public) * len(filed)
+        if fewer < 200:  # a few dozen reports of the rarer channel: noisy, so half a step
+            odds = math.sqrt(odds)
         detection = fitted.detection_scale / odds
         cap = 2.0  # detection 0.5 at most doubled (to 1)
         if detection > cap:

@@ -6,7 +6,9 @@ A log's time to close is waiting and working together. `plan_department` splits 
   department's quick closures allow (half the time to close of its fastest fifth, at most
   `WORK_CAP_HOURS`), and no longer than its crews can keep up with;
 * **crews**: the fewest that keep utilisation (cases a day x work hours / crew hours on duty)
-  at or below `TARGET_UTILISATION`, never more than max(1, the department's cases a day);
+  at or below `TARGET_UTILISATION` and the mean wait for a crew (Erlang C) at most
+  `QUEUE_SHARE` of the median time to close, never more than max(1, the department's cases
+  a day);
 * **waiting for a crew** is what the simulated queue, duty hours and the centres add: measured
   on a pilot run of the fitted scenario (`base_times`);
 * **waiting for things no crew controls** (materials, a contractor, a permit, another
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["ServicePlan", "plan_department", "km_quantiles", "deconvolve", "base_times",
-           "TARGET_UTILISATION", "MAX_UTILISATION", "WORK_CAP_HOURS", "PROBS", "duty_days"]
+           "TARGET_UTILISATION", "MAX_UTILISATION", "erlang_c_wait", "WORK_CAP_HOURS", "PROBS", "duty_days"]
 
 TARGET_UTILISATION = 0.6
 """Crews are added until utilisation is at most this (judgement: stretched, not saturated)."""
@@ -33,6 +35,10 @@ MAX_UTILISATION = 0.85
 WORK_CAP_HOURS = 2.0
 """Longest mean on-site work per case (judgement: the handbook default, DOMAIN §3)."""
 MIN_WORK_HOURS = 0.1
+QUEUE_SHARE = 0.25
+"""Crews are added until the mean wait for one (Erlang C) is at most this share of the
+department's median time to close (judgement: in a department that closes fast, crews
+are seldom all busy)."""
 QUICK_SHARE = 0.5
 """Share of a quick closure's time to close that is the crew's work (judgement: the rest is
 reporting, verification, dispatch and travel)."""
@@ -53,8 +59,24 @@ class ServicePlan:
     note: str
 
 
+def erlang_c_wait(per_hour: float, work_hours: float, crews: int) -> float:
+    """Mean wait in queue (hours) of an M/M/c queue: Erlang C."""
+    a = per_hour * work_hours
+    if a <= 0:
+        return 0.0
+    if a >= crews:
+        return math.inf
+    term, total = 1.0, 1.0
+    for k in range(1, crews):
+        term *= a / k
+        total += term
+    last = term * a / crews / (1 - a / crews)
+    return last / (total + last) * work_hours / (crews - a)
+
+
 def plan_department(name: str, cases_per_day: float, quick_hours: float,
-                    duty_hours: float) -> ServicePlan:
+                    duty_hours: float, median_hours: float = math.inf,
+                    peak: float = 1.0) -> ServicePlan:
     """Crews and mean work hours for a department (see the module docstring).
 
     Args:
@@ -62,14 +84,18 @@ def plan_department(name: str, cases_per_day: float, quick_hours: float,
         quick_hours: its quick closures' time to close (a low quantile), an upper bound on
             the work itself.
         duty_hours: crew hours on duty per crew per day (window length x share of days open).
+        median_hours: its median time to close: the mean wait for a crew in the busiest hour
+            (``peak`` times the day's mean rate) may be at most `QUEUE_SHARE` of it.
     """
     cap = max(1, math.floor(cases_per_day))
     work = min(WORK_CAP_HOURS, max(MIN_WORK_HOURS, QUICK_SHARE * quick_hours))
     why = ("the handbook default" if work == WORK_CAP_HOURS else
            f"{QUICK_SHARE:.0%} of its quick closures' time to close")
     load = cases_per_day * work  # crew hours of work a day
+    per_hour = cases_per_day * peak / 24.0  # the busiest hour's arrivals
     crews = 1
-    while crews < cap and load / (crews * duty_hours) > TARGET_UTILISATION:
+    while crews < cap and (load / (crews * duty_hours) > TARGET_UTILISATION or erlang_c_wait(
+            per_hour, work, crews) > QUEUE_SHARE * median_hours):
         crews += 1
     if load / (crews * duty_hours) > MAX_UTILISATION:
         work = MAX_UTILISATION * crews * duty_hours / max(cases_per_day, 1e-9)
