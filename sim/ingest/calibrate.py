@@ -195,7 +195,7 @@ def estimate(log: CaseLog, city: CityMap, base_weight: np.ndarray, *,
 
 
 def working_hours(cases: pd.DataFrame, *, min_cases: int = 30,
-                  tail: float = 0.02) -> dict[str, tuple[str, str]]:
+                  tail: float = 0.01) -> dict[str, tuple[str, str]]:
     """Per department with at least ``min_cases`` handled cases, the clock hours its crews
     work: from the hour of the ``tail`` quantile of the handling times' time of day to the end
     of the hour of the 1 - ``tail`` quantile (``00:00``-``24:00`` when that spans the day).
