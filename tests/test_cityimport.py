@@ -242,3 +242,15 @@ def test_sf_slice_through_calibrate_run_and_validate(tmp_path: Path,
         "verdict"] == "PASS"
     ks = pd.read_csv(run / "validation" / "time_to_close_by_department.csv")
     assert ks.iloc[0]["department"] == "dpw-ops-queue" and ks.iloc[0]["ks"] <= 0.15
+    # exports: the scenario's zone by default (July in San Francisco: -07:00), and a fixed
+    # offset given as two words; grids made from points carry their latitude and longitude
+    assert main(["export", str(run), "--format", "open311"]) == 0
+    o = pd.read_csv(run / "open311.csv", dtype=str, keep_default_na=False)
+    assert o["requested_datetime"].str.endswith(("-07:00", "-08:00")).all()
+    assert o["requested_datetime"].str.endswith("-07:00").iloc[0]
+    lat = o["lat"].astype(float)
+    assert lat.between(37.6, 37.9).all()
+    assert main(["export", str(run), "--format", "open311", "--utc-offset", "-04:00",
+                 "--out", str(tmp_path / "o.csv")]) == 0
+    fixed = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
+    assert fixed["requested_datetime"].str.endswith("-04:00").all()

@@ -165,9 +165,21 @@ def grid_from_areas(area: pd.Series, *, district_code: str = "999999",
                      (f"no locations: one grid per area ({len(names)})",))
 
 
-def write_grid_table(grid: PointGrid, path: str | Path) -> Path:
-    """Write the grid table (`sim.data.citymap.load_city` format)."""
+def write_grid_table(grid: PointGrid, path: str | Path, source: str = "") -> Path:
+    """Write the grid table (`sim.data.citymap.load_city` format) and, for cells over points,
+    their squares as the shapes file beside it (`sim.geo.shapes`: figures draw them, exports
+    give each grid its centre's latitude and longitude)."""
+    from sim.geo.shapes import shapes_path, write_shapes
+
     def write(tmp: Path) -> None:
         grid.table.to_csv(tmp, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL,
                           float_format="%.2f")
-    return atomic_write(Path(path), write)
+    target = atomic_write(Path(path), write)
+    if grid.origin is not None and grid.cell_m:
+        h = grid.cell_m / 2
+        squares = [[[np.array([[x - h, y - h], [x + h, y - h], [x + h, y + h], [x - h, y + h],
+                               [x - h, y - h]])]]
+                   for x, y in zip(grid.table["x_m"], grid.table["y_m"], strict=True)]
+        write_shapes(shapes_path(target), list(grid.table["code"]), squares, source=source,
+                     origin_lonlat=grid.origin)
+    return target

@@ -119,7 +119,7 @@ def _grids(raw: RawLog, mapping: Mapping, folder: Path, prefix: str,
                               district_code=rule.district_code)
     else:
         pg = grid_from_areas(r["area"], district_code=rule.district_code)
-    path = write_grid_table(pg, folder / f"{prefix}grids.csv")
+    path = write_grid_table(pg, folder / f"{prefix}grids.csv", source=Path(raw.source).name)
     return pg.codes, path, rule.district_code, list(pg.notes)
 
 
