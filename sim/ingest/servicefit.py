@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["ServicePlan", "plan_department", "km_quantiles", "deconvolve", "base_times",
-           "TARGET_UTILISATION", "MAX_UTILISATION", "erlang_c_wait", "WORK_CAP_HOURS", "PROBS", "duty_days"]
+           "TARGET_UTILISATION", "MAX_UTILISATION", "erlang_c_wait", "WORK_CAP_HOURS", "PROBS",
+           "duty_days"]
 
 TARGET_UTILISATION = 0.6
 """Crews are added until utilisation is at most this (judgement: stretched, not saturated)."""
