@@ -18,7 +18,8 @@ from sim.data.scenario import SCENARIO_DIR, CalendarSpec, load_scenario
 from sim.engine.calendar import WorkingCalendar
 from sim.errors import InputError
 from sim.ingest.cityimport import import_city
-from sim.ingest.mapping import Mapping, load_mapping, template
+from sim.ingest.mapping import Mapping, load_mapping
+from sim.ingest.mappingtemplate import template
 from sim.ingest.rawlog import parse_times, read_raw
 from sim.ingest.servicefit import deconvolve, km_quantiles, plan_department
 

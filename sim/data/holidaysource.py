@@ -1,4 +1,5 @@
-"""Public holidays and official working-day swaps from the `holidays` library (PyPI).
+"""Public holidays and official working-day swaps from the `holidays` library (PyPI), and
+IANA time zones (`iana_zone`).
 
 A scenario's ``calendar.holiday_country`` (ISO 3166, e.g. ``CN``, ``US``) and optional
 ``holiday_subdivision`` (``CA``) name the source; `holiday_days` gives the holidays and the
@@ -12,7 +13,20 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-__all__ = ["holiday_days", "check_source"]
+__all__ = ["holiday_days", "check_source", "iana_zone"]
+
+
+def iana_zone(name: str) -> str:
+    """``name`` if it is an IANA time zone (``Asia/Shanghai``), else ValueError (for pydantic
+    validators: the message says what was expected)."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError("an IANA time zone such as Asia/Shanghai or America/Los_Angeles") \
+            from None
+    return name
 
 
 def check_source(country: str, subdivision: str = "") -> tuple[str, str] | None:

@@ -81,13 +81,8 @@ class CalendarSpec(_Spec):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, v: str) -> str:
-        import zoneinfo
-        try:
-            zoneinfo.ZoneInfo(v)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError("an IANA time zone such as Asia/Shanghai or America/New_York") \
-                from None
-        return v
+        from sim.data.holidaysource import iana_zone
+        return iana_zone(v)
 
     @model_validator(mode="after")
     def _holiday_source(self) -> CalendarSpec:

@@ -22,7 +22,6 @@ with a comment on where each number came from. What is fitted, and how:
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -236,12 +235,6 @@ def handling_hours(cases: pd.DataFrame, *, min_cases: int = 30
         if len(g) >= min_cases:
             pooled[str(dep)] = fit_duration(g["hours"].to_numpy())
     return fits, pooled
-
-
-def crews_for(cases_per_day: float, mean_hours: float, open_hours: float = 12.0,
-              utilisation: float = 0.7) -> int:
-    """Crews that keep a department at ``utilisation`` over its open hours (at least 1)."""
-    return max(1, math.ceil(cases_per_day * mean_hours / (open_hours * utilisation)))
 
 
 def handling_of(est: Estimates, subclass: str) -> tuple[DurationFit | None, str]:

@@ -132,7 +132,7 @@ def _cmd_import_log(args: argparse.Namespace) -> int:
 
 def _write_template(raw: str, out: str | None) -> int:
     from sim.errors import GridLoopError
-    from sim.ingest.mapping import template
+    from sim.ingest.mappingtemplate import template
     from sim.outputs.files import atomic_write
 
     text = template(raw)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,8 +57,7 @@ class RawLog:
     notes: list[str] = field(default_factory=list)
     lines: dict[int, list[str]] = field(default_factory=dict, repr=False)
 
-    def reject(self, mask: np.ndarray, column: str, reasons: pd.Series | str,
-               _raw: object = None) -> None:
+    def reject(self, mask: np.ndarray, column: str, reasons: pd.Series | str) -> None:
         """Set aside the rows of ``mask`` (over ``rows``) with a reason each."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
@@ -173,7 +173,7 @@ def read_raw(path: str | Path, mapping: Mapping) -> RawLog:
         frame[f"_text_{role}"] = text
     frame["lat"], frame["lon"], frame["_where"] = _locations(column, named)
     log = RawLog(str(p), mapping, header, frame, list(ragged), lines=raw)
-    _check(log, raw)
+    _check(log)
     log.rejected.sort(key=lambda j: j.line)
     log.rows = log.rows.drop(columns=[c for c in log.rows.columns if c.startswith("_")])
     return log
@@ -203,7 +203,7 @@ def _locations(column, named: dict[str, str]) -> tuple[np.ndarray, np.ndarray, p
     return np.full(n, np.nan), np.full(n, np.nan), pd.Series("", index=range(n))
 
 
-def _check(log: RawLog, raw: dict[int, list[str]]) -> None:
+def _check(log: RawLog) -> None:
     """Set aside every bad row, first problem first, in the order of the columns' roles."""
     m = log.mapping
     fmt = m.datetime_format or "ISO 8601 (2015-07-01T08:15:00, an offset such as -04:00 " \
@@ -215,14 +215,14 @@ def _check(log: RawLog, raw: dict[int, list[str]]) -> None:
 
     r = log.rows
     log.reject((r["id"] == "").to_numpy(), col("id"), "expected the case's id, got an empty "
-               "value", raw)
+               "value")
     r = log.rows
     dup = r["id"].duplicated(keep="first")
     if dup.any():
         first = r.drop_duplicates("id").set_index("id")["line"]
         why = "expected a unique id, got " + r["id"].map(repr) + " again (first on line " + \
             r["id"].map(first).astype(str) + ")"
-        log.reject(dup.to_numpy(), col("id"), why, raw)
+        log.reject(dup.to_numpy(), col("id"), why)
     for role in _TIME_ROLES:
         r = log.rows
         given, t = r[f"_text_{role}"], r[role]
@@ -235,10 +235,10 @@ def _check(log: RawLog, raw: dict[int, list[str]]) -> None:
             unreadable]
         why[impossible] = ("expected a date-time between 1970 and 2100, got " +
                            given.map(repr))[impossible]
-        log.reject(missing | unreadable | impossible, col(role), why, raw)
+        log.reject(missing | unreadable | impossible, col(role), why)
     r = log.rows
     log.reject((r["type"] == "").to_numpy(), col("type"),
-               "expected the request's type, got an empty value", raw)
+               "expected the request's type, got an empty value")
     given = [x for x in _ORDER if x == "opened" or x in named]
     for k, role in enumerate(given[1:], start=1):
         r = log.rows
@@ -252,17 +252,17 @@ def _check(log: RawLog, raw: dict[int, list[str]]) -> None:
             why = ("expected a time not before " + last + " (" +
                    before.dt.strftime("%Y-%m-%d %H:%M") + "), got " +
                    t.dt.strftime("%Y-%m-%d %H:%M"))
-            log.reject(bad, col(role), why, raw)
+            log.reject(bad, col(role), why)
     r = log.rows
     bad = (r["due"].notna() & (r["due"] < r["opened"])).to_numpy()
     log.reject(bad, col("due"), "expected a deadline not before " + col("opened") + ", got " +
-               r["due"].dt.strftime("%Y-%m-%d %H:%M"), raw)
-    _status(log, raw, col)
-    _channel(log, raw, col)
-    _where(log, raw, col)
+               r["due"].dt.strftime("%Y-%m-%d %H:%M"))
+    _status(log, col)
+    _channel(log, col)
+    _where(log, col)
 
 
-def _status(log: RawLog, raw: dict[int, list[str]], col) -> None:  # noqa: ANN001
+def _status(log: RawLog, col: Callable[[str], str]) -> None:
     m = log.mapping
     r = log.rows
     words = m.status_of()
@@ -278,13 +278,13 @@ def _status(log: RawLog, raw: dict[int, list[str]], col) -> None:  # noqa: ANN00
             "the built-in words"
         log.reject(unknown.to_numpy(), col("status"),
                    "expected a status word of the mapping (" + listed + "; add it under "
-                   "status: open, closed or voided), got " + r["status"].map(repr), raw)
+                   "status: open, closed or voided), got " + r["status"].map(repr))
         status = status[~unknown.to_numpy()].reset_index(drop=True)
         r = log.rows
         closed_t = r["closed"].notna()
     reopened = ((status == "open") & closed_t).to_numpy()
     log.reject(reopened, col("status"), "expected a closed status for a case with a closing "
-               "time, got " + r["status"].map(repr), raw)
+               "time, got " + r["status"].map(repr))
     status = status[~reopened].reset_index(drop=True)
     log.rows["status"] = status.to_numpy()
     closed_unknown = int(((status == "closed") & log.rows["closed"].isna()).sum())
@@ -293,7 +293,7 @@ def _status(log: RawLog, raw: dict[int, list[str]], col) -> None:  # noqa: ANN00
                          f"cases, left out of time-to-close fits")
 
 
-def _channel(log: RawLog, raw: dict[int, list[str]], col) -> None:  # noqa: ANN001
+def _channel(log: RawLog, col: Callable[[str], str]) -> None:
     m = log.mapping
     r = log.rows
     if "channel" not in m.columns.named():
@@ -306,7 +306,7 @@ def _channel(log: RawLog, raw: dict[int, list[str]], col) -> None:  # noqa: ANN0
     unknown = channel.isna()
     if m.channel_default == "reject":
         log.reject(unknown.to_numpy(), col("channel"), "expected a channel word of the "
-                   "mapping (inspector or public), got " + r["channel"].map(repr), raw)
+                   "mapping (inspector or public), got " + r["channel"].map(repr))
         channel = channel[~unknown.to_numpy()].reset_index(drop=True)
     elif unknown.any():
         counts = r.loc[unknown, "channel"].value_counts()
@@ -316,7 +316,7 @@ def _channel(log: RawLog, raw: dict[int, list[str]], col) -> None:  # noqa: ANN0
     log.rows["channel"] = channel.to_numpy()
 
 
-def _where(log: RawLog, raw: dict[int, list[str]], col) -> None:  # noqa: ANN001
+def _where(log: RawLog, col: Callable[[str], str]) -> None:
     """Locations: readable, on the globe, and (for grids from points) present."""
     m = log.mapping
     r = log.rows
@@ -328,14 +328,14 @@ def _where(log: RawLog, raw: dict[int, list[str]], col) -> None:  # noqa: ANN001
     text = r["_where"]
     bad = np.isinf(lat) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
     log.reject(bad, loc_col, "expected a latitude and longitude in degrees, got " +
-               text.map(repr), raw)
+               text.map(repr))
     r = log.rows
     needs_points = m.grid.column is None and m.columns.grid is None
     if needs_points:
         lat, lon = r["lat"].to_numpy(), r["lon"].to_numpy()
         none = np.isnan(lat) | np.isnan(lon) | ((lat == 0) & (lon == 0))
         log.reject(none, loc_col, "expected a location (the unit grid is made from it), got " +
-                   r["_where"].map(repr), raw)
+                   r["_where"].map(repr))
         r = log.rows
         if len(r):
             lat, lon = r["lat"].to_numpy(), r["lon"].to_numpy()
@@ -345,4 +345,4 @@ def _where(log: RawLog, raw: dict[int, list[str]], col) -> None:  # noqa: ANN001
             far = km > m.grid.max_km
             log.reject(far, loc_col, "expected a point within " + f"{m.grid.max_km:g} km of "
                        f"the log's median ({lat0:.5f}, {lon0:.5f}), got " +
-                       pd.Series(km, index=r.index).map(lambda x: f"{x:,.0f} km"), raw)
+                       pd.Series(km, index=r.index).map(lambda x: f"{x:,.0f} km"))
