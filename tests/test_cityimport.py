@@ -255,3 +255,14 @@ def test_sf_slice_through_calibrate_run_and_validate(tmp_path: Path,
                  "--out", str(tmp_path / "o.csv")]) == 0
     fixed = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
     assert fixed["requested_datetime"].str.endswith("-04:00").all()
+
+
+def test_the_plain_case_log_converts_offsets_too(tmp_path: Path) -> None:
+    from sim.ingest.caselog import read_caselog
+
+    log = _write(tmp_path / "log.csv", "service_request_id,service_code,requested_datetime,"
+                 "grid_code\nA,E01-01,2026-03-02T00:30:00Z,990101001001001\n"
+                 "B,E01-01,2026-03-02T08:30:00,990101001001001\n")
+    c = read_caselog(log, timezone="Asia/Shanghai").cases.set_index("id")
+    assert c.loc["A", "requested_datetime"] == pd.Timestamp("2026-03-02 08:30")
+    assert c.loc["B", "requested_datetime"] == pd.Timestamp("2026-03-02 08:30")

@@ -117,7 +117,8 @@ def _cmd_import_log(args: argparse.Namespace) -> int:
         return _import_with_mapping(args)
     handbook, calendar = _handbook(args.handbook, args.scenario)
     log = read_caselog(args.log, subclasses={s.code: s.department for s in handbook.subclasses},
-                       strict=args.strict)
+                       strict=args.strict,
+                       timezone=calendar.timezone if calendar else "Asia/Shanghai")
     out = Path(args.out)
     _report_rejected(log, out / "rejected.csv", write_rejected)
     imported = caselog_events(log, handbook, calendar=calendar)

@@ -175,7 +175,8 @@ def _import_log(log_path: Path, out: Path, scenario: Scenario | None, mapping: o
         notes.append(f"log read through the mapping {Path(m.source).name}; "
                      f"{len(log.rejected)} rows rejected (rejected.csv)")
         return log, handbook, calendar
-    log = read_caselog(log_path, subclasses={s.code: s.department for s in handbook.subclasses})
+    log = read_caselog(log_path, subclasses={s.code: s.department for s in handbook.subclasses},
+                       timezone=calendar.timezone)
     if log.rejected:
         write_rejected(log, out / "rejected.csv")
         notes.append(f"{len(log.rejected)} log rows rejected (rejected.csv)")
