@@ -58,17 +58,6 @@ class CityImport:
     paths: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def timezone(self) -> str:
-        return self.raw.mapping.timezone
-
-    @property
-    def end(self) -> pd.Timestamp:
-        """The last time the log records (its extraction, for censoring open cases)."""
-        c = self.log.cases
-        return max(c[col].max() for col in ("requested_datetime", "closed_datetime")
-                   if c[col].notna().any())
-
 
 def write_rejected_rows(rejected: list[Rejection], header: list[str], path: str | Path
                         ) -> Path:
@@ -95,10 +84,10 @@ def _grids(raw: RawLog, mapping: Mapping, folder: Path, prefix: str,
         from sim.data.citymap import load_city
         district = _district_of(city_file)
         city = load_city(city_file, district)
+        raw.grids_file = city_file
         codes = _codes_in_city(raw, mapping, city, column)
         return codes, city_file, district, []
     if column is not None:
-        codes = r["grid"].to_numpy(dtype=object)
         bad = ~r["grid"].str.fullmatch(r"\d{15}")
         raw.reject(bad.to_numpy(), column, "expected a 15-digit grid code (6 district + 3 "
                    "subdistrict + 3 community + 3 sequence), got " + r["grid"].map(repr))
@@ -132,30 +121,44 @@ def _district_of(grids_file: Path) -> str:
 
 def _codes_in_city(raw: RawLog, mapping: Mapping, city, column: str | None  # noqa: ANN001
                    ) -> np.ndarray:
-    """Grid codes of the rows in a given city: the log's own codes, else the nearest grid
-    centre to each point (within the city's frame), else the area's grid."""
+    """Grid codes of the rows in a run's city: the log's own codes where it has them; else
+    each point's nearest grid centre (the city's shapes file says where its metres start);
+    else the cells or areas made again the calibration's way (a code the city lacks goes to
+    its first grid)."""
     r = raw.rows
     if column is not None:
-        codes = r["grid"].to_numpy(dtype=object)
-        bad = ~np.isin(codes, list(city.codes))
+        bad = ~r["grid"].isin(list(city.codes)).to_numpy()
         raw.reject(bad, column, "expected a grid of the run's city, got " + r["grid"])
         return raw.rows["grid"].to_numpy(dtype=object)
-    rule = mapping.grid
-    from sim.geo.pointgrid import grid_from_areas, grid_from_points
-    if np.isfinite(r["lat"].to_numpy()).any() and rule.map is None:
-        pg = grid_from_points(r["lat"].to_numpy(), r["lon"].to_numpy(),
-                              cell_m=rule.cell_m or 250.0, area=r["area"],
-                              district_code=rule.district_code)
-        codes = pg.codes
-    elif rule.map is not None:
-        codes, _, _, _ = _grids_from_map(raw, mapping, None, "")
+    from sim.geo.pointgrid import grid_from_areas
+    from sim.geo.shapes import shapes_path
+
+    origin = _origin_of(shapes_path(raw.grids_file)) if raw.grids_file else None
+    if np.isfinite(r["lat"].to_numpy()).any() and city.geometry is not None and origin:
+        from scipy.spatial import cKDTree
+
+        from sim.geo.geometry import project_lonlat
+        x, y = project_lonlat(r["lon"].to_numpy(), r["lat"].to_numpy(), *origin)
+        tree = cKDTree(np.column_stack([city.geometry.x_m, city.geometry.y_m]))
+        _, nearest = tree.query(np.column_stack([x, y]))
+        return np.asarray(city.codes, dtype=object)[nearest]
+    if np.isfinite(r["lat"].to_numpy()).any():  # no shapes file: cells made again
+        codes = grid_from_points(r["lat"].to_numpy(), r["lon"].to_numpy(),
+                                 cell_m=mapping.grid.cell_m or 250.0, area=r["area"],
+                                 district_code=mapping.grid.district_code).codes
     else:
-        codes = grid_from_areas(r["area"], district_code=rule.district_code).codes
+        codes = grid_from_areas(r["area"], district_code=mapping.grid.district_code).codes
     known = set(city.codes)
-    bad = np.array([c not in known for c in codes], dtype=bool)
-    if bad.any():  # the run's city was made from another log: the first grid stands in
-        codes = np.where(bad, city.codes[0], codes)
-    return codes
+    return np.array([c if c in known else city.codes[0] for c in codes], dtype=object)
+
+
+def _origin_of(path: Path) -> tuple[float, float] | None:
+    import json
+    try:
+        origin = json.loads(path.read_text(encoding="utf-8")).get("origin_lonlat")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return (float(origin[0]), float(origin[1])) if isinstance(origin, list) else None
 
 
 def _grids_from_map(raw: RawLog, mapping: Mapping, folder: Path | None, prefix: str

@@ -56,6 +56,7 @@ class RawLog:
     rejected: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     lines: dict[int, list[str]] = field(default_factory=dict, repr=False)
+    grids_file: Path | None = None
 
     def reject(self, mask: np.ndarray, column: str, reasons: pd.Series | str) -> None:
         """Set aside the rows of ``mask`` (over ``rows``) with a reason each."""
