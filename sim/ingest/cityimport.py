@@ -130,7 +130,7 @@ def _codes_in_city(raw: RawLog, mapping: Mapping, city, column: str | None  # no
         bad = ~r["grid"].isin(list(city.codes)).to_numpy()
         raw.reject(bad, column, "expected a grid of the run's city, got " + r["grid"])
         return raw.rows["grid"].to_numpy(dtype=object)
-    from sim.geo.pointgrid import grid_from_areas
+    from sim.geo.pointgrid import grid_from_areas, grid_from_points
     from sim.geo.shapes import shapes_path
 
     origin = _origin_of(shapes_path(raw.grids_file)) if raw.grids_file else None
