@@ -97,6 +97,17 @@ def _template_of(header: list[str]) -> str:
         return template(p)
 
 
+def test_channel_words_of_other_cities_are_placed(tmp_path: Path) -> None:
+    words = ["Employee Generated", "Citizens Connect App", "12345热线", "网格员上报", "ONLINE",
+             "Carrier pigeon"]
+    raw = _write(tmp_path / "raw.csv", HEADER + "".join(
+        _row(i, channel=w) for i, w in enumerate(words)))
+    log = read_raw(raw, _mapping())
+    assert list(log.rows["channel"]) == ["inspector", "public", "public", "inspector",
+                                         "public", "public"]
+    assert "'Carrier pigeon' (1)" in " ".join(log.notes)   # the default, said so
+
+
 def test_offsets_are_converted_into_the_city_zone_never_dropped() -> None:
     t = parse_times(pd.Series(["2015-07-01T16:00:00Z", "2015-07-01T12:00:00-04:00",
                                "2015-07-01 12:00", "", "2015-02-30 10:00"]),
@@ -220,7 +231,7 @@ def test_sf_slice_through_calibrate_run_and_validate(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "sf.yaml"
     assert main(["calibrate", str(RAW), "--mapping", str(MAPPING), "--out", str(out),
-                 "--quiet"]) == 0
+                 "--refine", "92", "--quiet"]) == 0
     sc = load_scenario(out)
     assert sc.calendar.timezone == "America/Los_Angeles"
     cases = pd.read_csv(tmp_path / "sf.handbook.csv")

@@ -26,7 +26,9 @@ docs/import.md::
     grid: {cell_m: 250}             # or {column: GRID_CODE}, or {map: grids.geojson}
 
 Status and channel words are matched without regard to case or surrounding blanks, after the
-mapping's own lists, against the built-in synonyms `STATUS_WORDS` and `CHANNEL_WORDS`.
+mapping's own lists, against the built-in synonyms `STATUS_WORDS` and `CHANNEL_WORDS`; a
+channel word none of them names whole is placed by the longest built-in word it contains
+("12345热线" -> public, "网格员上报" -> inspector, "Employee Generated" -> inspector).
 `sim.ingest.mappingtemplate.template` writes a starting mapping from a raw file's header and
 first rows.
 """
@@ -58,11 +60,12 @@ STATUS_WORDS: dict[str, tuple[str, ...]] = {
 
 CHANNEL_WORDS: dict[str, tuple[str, ...]] = {
     "inspector": ("inspector", "grid", "patrol", "employee", "internal", "integrated agency",
-                  "city worker", "staff", "监督员", "网格员", "巡查", "巡查上报", "监督员上报"),
+                  "city worker", "staff", "employee generated", "city worker app",
+                  "监督员", "网格员", "巡查", "巡查上报", "监督员上报"),
     "public": ("public", "citizen", "hotline", "12345", "311", "phone", "voice in", "call",
                "web", "web self service", "app", "mobile", "open311", "twitter", "email",
                "e-mail in", "mail in", "walk in", "self service", "citizens connect app",
-               "constituent call", "市民", "热线", "电话", "网络", "微信", "市民投诉"),
+               "constituent call", "online", "市民", "热线", "电话", "网络", "微信", "市民投诉"),
 }
 """Channel words every mapping understands (lower case), after its own lists."""
 

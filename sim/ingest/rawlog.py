@@ -303,7 +303,11 @@ def _channel(log: RawLog, col: Callable[[str], str]) -> None:
                          f"{log.rows['channel'].iloc[0] if len(r) else 'public'}")
         return
     words = m.channel_of()
-    channel = r["channel"].str.lower().map(words)
+    word = r["channel"].str.lower()
+    channel = word.map(words)
+    if channel.isna().any():  # the longest built-in word a value contains places it
+        found = {w: _contained(w, words) for w in word[channel.isna()].unique()}
+        channel = channel.fillna(word.map(found))
     unknown = channel.isna()
     if m.channel_default == "reject":
         log.reject(unknown.to_numpy(), col("channel"), "expected a channel word of the "
@@ -315,6 +319,12 @@ def _channel(log: RawLog, col: Callable[[str], str]) -> None:
                          ", ".join(f"{w!r} ({n})" for w, n in counts.head(8).items()))
         channel = channel.fillna(m.channel_default)
     log.rows["channel"] = channel.to_numpy()
+
+
+def _contained(value: str, words: dict[str, str]) -> str | None:
+    """The kind of the longest word (of at least 2 characters) that ``value`` contains."""
+    hits = [w for w in words if len(w) >= 2 and w in value]
+    return words[max(hits, key=len)] if hits else None
 
 
 def _where(log: RawLog, col: Callable[[str], str]) -> None:
