@@ -150,7 +150,7 @@ def test_redials_carry_over_midnight() -> None:
 def test_routing_clear_unclear_and_shared_duty() -> None:
     """Clear duty goes to the unit (a subdistrict office by the caller's subdistrict),
     unclear duty to the backstop, shared duty to whichever sharing unit receives first."""
-    from agents.hotline.demand import COORDINATION, route
+    from agents.hotline.demand import route
 
     spec = load_scenario("small-town", ("hotline.enabled=true",)).hotline.model_copy(update={
         "requests": tuple(load_scenario("dongcheng").hotline.requests)})
@@ -172,13 +172,13 @@ def test_routing_clear_unclear_and_shared_duty() -> None:
     assert set(units_a[is_water & ~backstop]) == {"water"}
     leads = units_a[is_shared & ~backstop]
     assert set(leads) == {"subdistrict:East", "subdistrict:West", "housing", "enforcement"}
-    assert slow[is_shared & ~backstop] == pytest.approx(1 + 2 * COORDINATION)
+    assert slow[is_shared & ~backstop] == pytest.approx(1 + 2 * spec.coordination)
     assert (slow[is_water] == 1).all()
 
 
 def test_vectorised_routing_matches_one_request_at_a_time() -> None:
     """`route` (vectorised by request type) gives what the per-request rule gives."""
-    from agents.hotline.demand import COORDINATION, route
+    from agents.hotline.demand import route
 
     spec = load_scenario("dongcheng").hotline
     subs = ["East", "West", "North"]
@@ -196,5 +196,5 @@ def test_vectorised_routing_matches_one_request_at_a_time() -> None:
             sharing = (r.unit, *r.shared_with)
             lead = sharing[int(v[i] * len(sharing))]
             want = (f"subdistrict:{subs[sub[i]]}" if lead == "subdistrict" else lead, False,
-                    1.0 + COORDINATION * (len(sharing) - 1))
+                    1.0 + spec.coordination * (len(sharing) - 1))
         assert (units[i], bool(backstop[i]), float(slow[i])) == want

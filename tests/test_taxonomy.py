@@ -167,6 +167,14 @@ subclasses:
 """
 
 
+# Stages of the manhole-cover row (inserted after its last line, 26): make safe, wait, repair.
+STAGES = """\
+    stages:
+      - {name: make safe, work: crew, hours: {dist: exponential, mean: 0.5}, limit: {value: 4, unit: h}}
+      - {name: parts, work: wait, waits_for: materials, hours: {dist: exponential, mean: 16}, unit: wh, chance: 0.6}
+      - {name: repair, work: crew, department: municipal, hours: {dist: exponential, mean: 2}}"""  # noqa: E501
+
+
 def write(tmp_path: Path, edits: dict[int, str | None], insert: dict[int, str] | None = None,
           name: str = "hb.yaml") -> Path:
     """TINY with line ``n`` replaced (None deletes it) and lines inserted after line ``n``."""
@@ -209,6 +217,33 @@ def test_tiny_handbook_is_valid(tmp_path: Path) -> None:
                      id="missing-key"),
         pytest.param({12: "    handling_hours: {dist: lognormal, mean: 0.8}"}, None, 12,
                      "subclasses.0.handling_hours", "needs cv", id="incomplete-dist"),
+        # stages, errors and look-alikes (issue 11)
+        pytest.param({}, {26: STAGES.replace("waits_for: materials, ", "")}, 29,
+                     "subclasses.1.stages.1.waits_for", "one of materials", id="wait-for-what"),
+        pytest.param({}, {26: STAGES.replace("waits_for: materials", "waits_for: godot")}, 29,
+                     "subclasses.1.stages.1.waits_for", "'godot'", id="unknown-wait"),
+        pytest.param({}, {26: STAGES.replace("work: crew, hours: {dist: exponential, mean: 0.5",
+                                             "work: crew, waits_for: permit, hours: "
+                                             "{dist: exponential, mean: 0.5")}, 28,
+                     "subclasses.1.stages.0.waits_for", "no waits_for on a crew stage",
+                     id="crew-waits"),
+        pytest.param({}, {26: STAGES.replace("unit: wh", "unit: wd")}, 29,
+                     "subclasses.1.stages.1.unit", "'wd'", id="wait-unit"),
+        pytest.param({}, {26: STAGES.replace("chance: 0.6", "chance: 1.5")}, 29,
+                     "subclasses.1.stages.1.chance", "less than or equal to 1",
+                     id="stage-chance"),
+        pytest.param({}, {26: "    stages:\n      - {name: wait, work: wait, waits_for: "
+                              "permit, hours: {dist: exponential, mean: 8}}"}, 27,
+                     "subclasses.1.stages", "at least one crew stage", id="no-crew-stage"),
+        pytest.param({}, {26: "    dispatch_alternates: {water: 1}"}, 27,
+                     "subclasses.1.dispatch_alternates", "other than the row's own",
+                     id="alternate-is-own"),
+        pytest.param({}, {26: "    dispatch_alternates: {municipal: 0}"}, 27,
+                     "subclasses.1.dispatch_alternates", "weights > 0", id="alternate-weight"),
+        pytest.param({}, {26: "    look_alikes: [E01-01, E09-09]"}, 27,
+                     "subclasses.1.look_alikes.1", "got 'E09-09'", id="look-alike-unknown"),
+        pytest.param({}, {26: "    look_alikes: [C01-01]"}, 27,
+                     "subclasses.1.look_alikes", "other subclasses", id="look-alike-self"),
     ],
 )
 def test_bad_handbook_is_located(tmp_path: Path, edits: dict[int, str | None],
@@ -223,6 +258,23 @@ def test_bad_handbook_is_located(tmp_path: Path, edits: dict[int, str | None],
     assert str(err).startswith(where)
     assert "hb.yaml" in str(err)
     assert says in str(err)
+
+
+def test_stages_errors_and_look_alikes_load(tmp_path: Path) -> None:
+    hb = load_handbook(write(tmp_path, {}, {26: STAGES + "\n    dispatch_alternates: "
+                                                "{municipal: 2, telecom: 1}\n"
+                                                "    look_alikes: [E01-01]"}))
+    cover = hb.subclasses[1]
+    assert [st.name for st in cover.plan] == ["make safe", "parts", "repair"]
+    assert [st.is_wait for st in cover.plan] == [False, True, False]
+    assert cover.plan[1].unit == "wh" and cover.plan[1].chance == 0.6
+    assert cover.plan[0].limit is not None and cover.plan[0].limit.value == 4
+    assert cover.plan[2].department == "municipal"
+    assert cover.dispatch_alternates == {"municipal": 2, "telecom": 1}
+    assert cover.look_alikes == ("E01-01",)
+    # a row without stages is one crew visit of its handling hours
+    (visit,) = hb.subclasses[0].plan
+    assert visit.work == "crew" and visit.hours == hb.subclasses[0].handling_hours
 
 
 def test_non_mapping_handbook_is_rejected(tmp_path: Path) -> None:

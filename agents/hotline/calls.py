@@ -285,12 +285,13 @@ class Hotline(mesa.Agent):
             handling[mask] = r.handling_hours.draw(self.route_rng, int(mask.sum()))
             resolve_p[mask] = r.resolve_probability
             deadline[mask] = r.deadline_hours
-        handling = np.where(backstop, handling * 1.5, handling) * slowdown  # re-routing,
-        # and coordinating a shared duty, cost time
-        resolved = self.survey_rng.random(ids.size) < np.where(backstop, resolve_p * 0.9,
-                                                                resolve_p)
+        spec = self.spec
+        handling = np.where(backstop, handling * spec.backstop_slowdown, handling) * slowdown
+        # re-routing, and coordinating a shared duty, cost time
+        resolved = self.survey_rng.random(ids.size) < np.where(
+            backstop, resolve_p * spec.backstop_resolve, resolve_p)
         reached, responded, resolved, satisfied = survey(
-            self.survey_rng, hours_to_feedback=handling, deadline_hours=deadline,
+            self.survey_rng, spec.survey, hours_to_feedback=handling, deadline_hours=deadline,
             resolved=resolved, reworks=np.zeros(ids.size), reach=self.spec.survey_response)
         c["unit"][ids] = self._unit_codes[units]
         c["deadline_hours"][ids] = deadline
@@ -307,7 +308,8 @@ class Hotline(mesa.Agent):
         c = self.log.col
         hours = (when - c["ordered_at"][cid]) / 60.0
         reached, responded, resolved, satisfied = survey(
-            self.survey_rng, hours_to_feedback=hours, deadline_hours=c["deadline_hours"][cid],
+            self.survey_rng, self.spec.survey, hours_to_feedback=hours,
+            deadline_hours=c["deadline_hours"][cid],
             resolved=fixed.astype(bool), reworks=reworks, reach=self.spec.survey_response)
         c["feedback_at"][cid] = when
         c["reached"][cid], c["responded"][cid] = reached, responded

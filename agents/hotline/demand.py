@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.data.scenario import HotlineSpec
+from sim.data.scenario import HotlineSpec, SurveySpec
 
 __all__ = ["Contacts", "draw_background", "route", "route_codes", "unit_names", "survey",
            "staffing_by_hour", "KIND_CONSULTATION", "KIND_REQUEST", "KIND_GRID"]
@@ -70,9 +70,6 @@ def draw_background(spec: HotlineSpec, rng: np.random.Generator, start: float, w
     return Contacts(arrival, kind, rtype, sub, talk, patience)
 
 
-COORDINATION = 0.25  # extra handling time per unit sharing a duty with the lead
-
-
 def unit_names(spec: HotlineSpec, subdistrict_names: list[str]) -> list[str]:
     """The handling units `route_codes` numbers: the subdistrict offices first (code =
     subdistrict index), then the other units the requests name, then the backstop."""
@@ -121,25 +118,31 @@ def route_codes(spec: HotlineSpec, request_type: np.ndarray, subdistrict: np.nda
         code[of_type] = np.where(clear, np.where(office, subdistrict[of_type], fixed),
                                  index[spec.backstop_unit])
         backstop[of_type] = ~clear
-        slowdown[of_type] = np.where(clear, 1.0 + COORDINATION * (len(sharing) - 1), 1.0)
+        slowdown[of_type] = np.where(clear, 1.0 + spec.coordination * (len(sharing) - 1), 1.0)
     return code, backstop, slowdown
 
 
-def survey(rng: np.random.Generator, *, hours_to_feedback: np.ndarray,
+def survey(rng: np.random.Generator, spec: SurveySpec, *, hours_to_feedback: np.ndarray,
            deadline_hours: np.ndarray, resolved: np.ndarray, reworks: np.ndarray,
-           reach: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The call-back survey (回访) of requesters whose work order ended.
+           reach: float, repeats: np.ndarray | None = None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The call-back survey (回访) of requesters whose work order ended (`SurveySpec`).
 
-    Responded: feedback within the deadline. Satisfied: likely when resolved and prompt,
-    less with each rework and with lateness, rarely when unresolved. Returns (reached,
-    responded, resolved, satisfied) as bool arrays; the last three mean nothing where
-    not reached.
+    Responded: feedback within the deadline. Resolved: what happened to the problem (given).
+    Satisfied: likely when resolved and prompt, less for each deadline's worth of time to
+    close, each rework and each further call about the same problem (``repeats``), rarely
+    when unresolved, less again when late. Returns (reached, responded, resolved, satisfied)
+    as bool arrays; the last three mean nothing where not reached.
     """
     n = len(resolved)
     responded = hours_to_feedback <= deadline_hours
     lateness = np.clip(hours_to_feedback / np.maximum(deadline_hours, 1e-9), 0, 3)
-    p = np.where(resolved, 0.97 - 0.12 * np.minimum(reworks, 3) - 0.08 * lateness, 0.15)
-    p = np.where(responded, p, p * 0.6)
+    p = spec.resolved_satisfied - spec.per_rework * np.minimum(reworks, 3) \
+        - spec.per_deadline * lateness
+    if repeats is not None and spec.per_repeat_call:
+        p = p - spec.per_repeat_call * np.minimum(repeats, 3)
+    p = np.where(resolved, p, spec.unresolved_satisfied)
+    p = np.where(responded, p, p * spec.late_factor)
     satisfied = rng.random(n) < np.clip(p, 0, 1)
     reached = rng.random(n) < reach
     return reached, responded, resolved.astype(bool), satisfied
