@@ -142,9 +142,9 @@ class Subclass(_Spec):
 
     @model_validator(mode="after")
     def _plan(self) -> Subclass:
-        if self.stages and not any(not st.is_wait for st in self.stages):
-            raise KeyProblem("stages", "at least one crew stage (work: crew): a department "
-                             "must visit the site")
+        if self.stages and not any(not st.is_wait and st.chance == 1 for st in self.stages):
+            raise KeyProblem("stages", "at least one crew stage that always happens (work: "
+                             "crew, chance 1): a department must visit the site")
         for name, weight in self.dispatch_alternates.items():
             if not weight > 0:
                 raise KeyProblem("dispatch_alternates", f"weights > 0 (got {weight!r} for "
