@@ -281,6 +281,13 @@ class RequestType(_Spec):
     shared_with: tuple[str, ...] = Field(
         default=(), description="other units that share the duty: the order goes to all, the "
                                 "first to receive it leads (首接负责) and coordination slows it")
+    incident_callers: float = Field(
+        default=1.0, ge=1, description="mean residents calling about one incident (a burst "
+                                       "main, an outage): > 1 makes these requests come in "
+                                       "bursts from one subdistrict")
+    incident_minutes: Dist = Field(
+        default=Dist(dist="exponential", mean=30.0),
+        description="minutes from an incident's first call to each further one")
 
 
 class SurveySpec(_Spec):
@@ -322,6 +329,10 @@ class HotlineSpec(_Spec):
     hourly_profile: tuple[PosFloat, ...] = Field(default=(1.0,) * 24, min_length=24,
                                                  max_length=24)
     weekly_profile: tuple[PosFloat, ...] = Field(default=(1.0,) * 7, min_length=7, max_length=7)
+    day_dispersion: PosFloat = Field(
+        default=0.0, description="variance of a gamma day-level multiplier (mean 1) of "
+                                 "background demand: busy days (outages, heat, the first "
+                                 "cold snap); 0 gives Poisson daily counts")
     talk_seconds: Dist = Dist(dist="lognormal", mean=150.0, cv=0.6)
     after_call_seconds: Dist | None = Field(
         default=None, description="wrap-up after every answered call, the call-taker still "
