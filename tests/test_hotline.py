@@ -198,3 +198,45 @@ def test_vectorised_routing_matches_one_request_at_a_time() -> None:
             want = (f"subdistrict:{subs[sub[i]]}" if lead == "subdistrict" else lead, False,
                     1.0 + spec.coordination * (len(sharing) - 1))
         assert (units[i], bool(backstop[i]), float(slow[i])) == want
+
+
+def test_busy_days_and_outage_bursts() -> None:
+    """day_dispersion makes daily counts overdispersed; incident_callers makes an outage's
+    calls come in bursts from one subdistrict, with the same number of calls."""
+    from agents.hotline.demand import KIND_REQUEST, draw_background
+
+    base = load_scenario("dongcheng").hotline
+    share = np.full(17, 1 / 17)
+
+    def days(spec, n: int = 120) -> list:  # noqa: ANN001
+        rng = np.random.default_rng(5)
+        return [draw_background(spec, rng, d * 1440.0, 2, False, share) for d in range(n)]
+
+    plain = [len(d.arrival) for d in days(base)]
+    busy = [len(d.arrival) for d in days(base.model_copy(update={"day_dispersion": 0.05}))]
+    assert np.var(plain) / np.mean(plain) == pytest.approx(1, abs=0.35)   # Poisson
+    assert np.var(busy) / np.mean(busy) > 20                               # ~1 + 0.05 x mean
+    assert np.mean(busy) == pytest.approx(np.mean(plain), rel=0.05)
+
+    water = [r.name for r in base.requests].index("water outage")
+    bursty = base.model_copy(update={"requests": tuple(
+        r.model_copy(update={"incident_callers": 20.0}) if i == water else r
+        for i, r in enumerate(base.requests))})
+    def water_calls(spec) -> tuple[int, float, float]:  # noqa: ANN001
+        """Count, cv of the gaps, share of consecutive calls from one subdistrict."""
+        subs, gaps, count = [], [], 0
+        for d in days(spec, 40):
+            is_water = (d.kind == KIND_REQUEST) & (d.request_type == water)
+            assert (np.diff(d.arrival) >= 0).all()
+            count += int(is_water.sum())
+            t, s = d.arrival[is_water], d.subdistrict[is_water]
+            gaps.append(np.diff(t))
+            subs.append((s[1:] == s[:-1]).mean())
+        gap = np.concatenate(gaps)
+        return count, float(gap.std() / gap.mean()), float(np.mean(subs))
+
+    n_plain, cv_plain, same_plain = water_calls(base)
+    n_burst, cv_burst, same_burst = water_calls(bursty)
+    assert cv_plain == pytest.approx(1.2, abs=0.3) and same_plain < 0.15
+    assert cv_burst > 2 and same_burst > 0.4   # bursts: short gaps, one subdistrict
+    assert n_burst == pytest.approx(n_plain, rel=0.1)
