@@ -240,3 +240,31 @@ def test_busy_days_and_outage_bursts() -> None:
     assert cv_plain == pytest.approx(1.2, abs=0.3) and same_plain < 0.15
     assert cv_burst > 2 and same_burst > 0.4   # bursts: short gaps, one subdistrict
     assert n_burst == pytest.approx(n_plain, rel=0.1)
+
+
+def test_survey_follows_what_happened_to_the_order() -> None:
+    """Resolved is what happened to the problem; satisfaction falls with the time to close,
+    each rework and each further call, and collapses when unresolved or late (SurveySpec)."""
+    from agents.hotline.demand import survey
+    from sim.data.scenario import SurveySpec
+
+    spec = SurveySpec(per_repeat_call=0.1)
+    n = 20_000
+
+    def satisfied(hours: float = 24, deadline: float = 168, resolved: bool = True,
+                  reworks: int = 0, repeats: int = 0) -> float:
+        rng = np.random.default_rng(2)
+        _, responded, res, sat = survey(
+            rng, spec, hours_to_feedback=np.full(n, hours), deadline_hours=np.full(n, deadline),
+            resolved=np.full(n, resolved), reworks=np.full(n, reworks), reach=1.0,
+            repeats=np.full(n, repeats))
+        assert (res == resolved).all() and (responded == (hours <= deadline)).all()
+        return float(sat.mean())
+
+    prompt = satisfied()
+    assert prompt == pytest.approx(0.97 - 0.08 * 24 / 168, abs=0.01)
+    assert satisfied(hours=150) < prompt                          # slower to close
+    assert satisfied(reworks=1) == pytest.approx(prompt - 0.12, abs=0.015)
+    assert satisfied(repeats=2) == pytest.approx(prompt - 0.2, abs=0.015)
+    assert satisfied(resolved=False) == pytest.approx(0.15, abs=0.01)
+    assert satisfied(hours=200) == pytest.approx((0.97 - 0.08 * 200 / 168) * 0.6, abs=0.015)

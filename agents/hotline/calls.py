@@ -202,7 +202,8 @@ class Hotline(mesa.Agent):
         self._redials: list[tuple[float, int, int, int, int]] = []  # time, seq, kind, type, sub
         self._seq = 0
         self._settled = 0  # calls before this row have been settled
-        self._grid_ended: list[tuple[int, float, bool, int]] = []  # cid, when, resolved, reworks
+        # cid, when, resolved, reworks, further calls about the same problem
+        self._grid_ended: list[tuple[int, float, bool, int, int]] = []
         self.urgent = [s.urgency == "urgent" for s in model.handbook.subclasses]
 
     # -- records -----------------------------------------------------------------------------
@@ -322,14 +323,16 @@ class Hotline(mesa.Agent):
         """Survey the grid work orders that ended since the last settling."""
         if not self._grid_ended:
             return
-        cid, when, fixed, reworks = (np.asarray(x) for x in zip(*self._grid_ended, strict=True))
+        cid, when, fixed, reworks, repeats = (np.asarray(x) for x in
+                                              zip(*self._grid_ended, strict=True))
         self._grid_ended = []
         c = self.log.col
         hours = (when - c["ordered_at"][cid]) / 60.0
         reached, responded, resolved, satisfied = survey(
             self.survey_rng, self.spec.survey, hours_to_feedback=hours,
             deadline_hours=c["deadline_hours"][cid],
-            resolved=fixed.astype(bool), reworks=reworks, reach=self.spec.survey_response)
+            resolved=fixed.astype(bool), reworks=reworks, repeats=repeats,
+            reach=self.spec.survey_response)
         c["feedback_at"][cid] = when
         c["reached"][cid], c["responded"][cid] = reached, responded
         c["resolved"][cid], c["satisfied"][cid] = resolved, satisfied
@@ -359,7 +362,7 @@ class Hotline(mesa.Agent):
                                                if self.urgent[sub]
                                                else self.spec.grid_deadline_hours)
         if m.truth.fate[pid] != Fate.OPEN:  # gone before the order went out
-            self._grid_ended.append((cid, m.env._now, True, 0))
+            self._grid_ended.append((cid, m.env._now, True, 0, 0))
             return
         m.discovery.hotline_report(pid, cid, direct=self.spec.direct_dispatch)
 
@@ -375,10 +378,11 @@ class Hotline(mesa.Agent):
             f"subdistrict:{self.subdistrict_names[int(m.city.subdistrict[case.grid])]}")
         now = m.env._now
         c = self.log.col
+        repeats = len(calls) - 1  # every caller hears of the others' calls as its own repeats
         for cid in calls:
             c["unit"][cid] = unit
             c["case"][cid] = case.id
-            self._grid_ended.append((cid, now, fixed, case.reworks))
+            self._grid_ended.append((cid, now, fixed, case.reworks, repeats))
 
     # -- end of run --------------------------------------------------------------------------
     def finish(self) -> pd.DataFrame:
