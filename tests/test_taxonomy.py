@@ -127,6 +127,53 @@ def test_standard_rates_are_in_their_ranges(standard: Handbook) -> None:
     assert {"E04-01", "E04-02", "E03-01"} <= loud
 
 
+def hours_of(value: float, unit: str) -> float:
+    return value * WORKING_HOURS_PER_DAY if unit == "wd" else value
+
+
+def test_standard_urgent_rows_make_safe_first_within_their_limit(standard: Handbook) -> None:
+    """'Make safe fast, repair later' (DOMAIN §4): an urgent row's first crew stage fits in
+    its limit, and a repair stage with a limit of its own has a longer one."""
+    staged = [s for s in standard.subclasses if s.urgency == "urgent" and s.stages]
+    assert len(staged) >= 6
+    for s in staged:
+        first = next(st for st in s.stages if st.work == "crew")
+        assert first.hours.expected() < s.time_limit.value, s.code
+        last = s.stages[-1].limit
+        if last is not None:
+            assert hours_of(last.value, last.unit) > hours_of(s.time_limit.value,
+                                                              s.time_limit.unit), s.code
+
+
+def test_standard_components_wait_on_things_events_do_not(standard: Handbook) -> None:
+    """Components differ from events through their stages (DOMAIN §4, §11): most component
+    rows wait for parts, contractors or owners, few event rows do, and the share-weighted
+    expected wait of a component case is many times an event case's."""
+    def waits(s) -> float:  # noqa: ANN001
+        return sum(st.chance * st.hours.expected() for st in s.plan if st.work == "wait")
+
+    comps = [s for s in standard.subclasses if s.kind == "component"]
+    events = [s for s in standard.subclasses if s.kind == "event"]
+    assert sum(waits(s) > 0 for s in comps) / len(comps) >= 0.8
+    assert sum(waits(s) > 0 for s in events) / len(events) <= 0.4
+    mean = {k: sum(s.share * waits(s) for s in rows) / sum(s.share for s in rows)
+            for k, rows in (("component", comps), ("event", events))}
+    assert mean["component"] > 5 * mean["event"], mean
+    # some waits outlast their limit (extensions) and some are seasonal (suspensions)
+    assert any(waits(s) > hours_of(s.time_limit.value, s.time_limit.unit) for s in comps)
+    assert any(st.waits_for == "season" for s in standard.subclasses for st in s.stages)
+
+
+def test_standard_mistakes_are_plausible(standard: Handbook) -> None:
+    """Every row says where a wrong dispatch plausibly goes (never back to its own
+    department); covers are mistaken for covers and garbage for garbage."""
+    assert all(s.dispatch_alternates and s.department not in s.dispatch_alternates
+               for s in standard.subclasses)
+    by_code = {s.code: s for s in standard.subclasses}
+    assert set(by_code["C01-01"].look_alikes) == {"C01-02", "C01-03", "C01-04", "C01-05"}
+    assert "E01-10" in by_code["E01-01"].look_alikes
+
+
 def test_standard_rows_remember_their_line(standard: Handbook) -> None:
     lines = STANDARD.read_text(encoding="utf-8").splitlines()
     for s in standard.subclasses:
