@@ -124,12 +124,13 @@ def test_other_new_keys_are_located(tmp_path: Path, append: str, needle: str, pa
     assert says in err.message
 
 
-def handbook_with(tmp_path: Path, after_code: str, rows: str) -> tuple[Path, str]:
-    """The standard handbook with ``rows`` inserted after the ``share:`` line of one row."""
+def handbook_with(tmp_path: Path, code: str, old: str, new: str) -> tuple[Path, str]:
+    """The standard handbook with the first line of row ``code`` starting with ``old``
+    (stripped) replaced by ``new``."""
     lines = HANDBOOK.read_text(encoding="utf-8").splitlines(keepends=True)
-    start = next(i for i, ln in enumerate(lines) if ln.strip() == f"- code: {after_code}")
-    share = next(i for i in range(start, len(lines)) if lines[i].strip().startswith("share:"))
-    lines.insert(share + 1, rows)
+    start = next(i for i, ln in enumerate(lines) if ln.strip() == f"- code: {code}")
+    at = next(i for i in range(start, len(lines)) if lines[i].strip().startswith(old))
+    lines[at] = new
     path = tmp_path / "handbook.yaml"
     text = "".join(lines)
     path.write_text(text, encoding="utf-8")
@@ -137,17 +138,17 @@ def handbook_with(tmp_path: Path, after_code: str, rows: str) -> tuple[Path, str
 
 
 @pytest.mark.parametrize(
-    ("rows", "needle", "key"),
+    ("old", "new", "needle", "key"),
     [
-        ("    stages:\n      - {name: repair, work: crew, department: plumbing, hours: "
-         "{dist: exponential, mean: 2}}\n", "plumbing", "stages.0.department"),
-        ("    dispatch_alternates: {municipal: 1, sewage: 2}\n", "sewage",
-         "dispatch_alternates.sewage"),
+        ("- {name: set cover", "      - {name: set cover, work: crew, department: plumbing, "
+         "hours: {dist: exponential, mean: 2}}\n", "plumbing", "stages.2.department"),
+        ("dispatch_alternates:", "    dispatch_alternates: {municipal: 1, sewage: 2}\n",
+         "sewage", "dispatch_alternates.sewage"),
     ],
 )
-def test_handbook_departments_must_be_the_scenarios(tmp_path: Path, rows: str, needle: str,
-                                                    key: str) -> None:
-    hb, hb_text = handbook_with(tmp_path, "C01-02", rows)
+def test_handbook_departments_must_be_the_scenarios(tmp_path: Path, old: str, new: str,
+                                                    needle: str, key: str) -> None:
+    hb, hb_text = handbook_with(tmp_path, "C01-02", old, new)
     _, err = located(tmp_path, town(handbook=hb))
     index = [s.strip() for s in hb_text.splitlines() if s.startswith("  - code: ")].index(
         "- code: C01-02")
@@ -158,7 +159,7 @@ def test_handbook_departments_must_be_the_scenarios(tmp_path: Path, rows: str, n
 
 def test_bad_stage_table_exits_2_and_writes_nothing(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    hb, hb_text = handbook_with(tmp_path, "C01-02", "    stages:\n      - {name: parts, "
+    hb, hb_text = handbook_with(tmp_path, "C01-02", "- {name: cover", "      - {name: no reason, "
                                 "work: wait, hours: {dist: exponential, mean: 8}}\n")
     path = tmp_path / "town.yaml"
     path.write_text(town(handbook=hb), encoding="utf-8")
@@ -166,9 +167,9 @@ def test_bad_stage_table_exits_2_and_writes_nothing(
     code = main(["run", str(path), "--days", "1", "--out", str(out), "--quiet"])
     _, err = capsys.readouterr()
     assert code == 2
-    line = line_no(hb_text, "name: parts")
+    line = line_no(hb_text, "name: no reason")
     assert err.startswith(f"gridloop: {hb.resolve()}:{line}: subclasses.")
-    assert ".stages.0.waits_for: expected what a wait stage waits for" in err
+    assert ".stages.1.waits_for: expected what a wait stage waits for" in err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert not out.exists()
 
