@@ -221,8 +221,8 @@ def fit_waits(c: pd.DataFrame, est: Estimates, plans: dict[str, ServicePlan], fi
         values = [float(f"{x:.3g}") for x in w]
         open_share = float((w >= beyond).mean())
         fitted.intake[d] = (values, (
-            f"waiting no crew controls (materials, contractors, permits; a stage when the "
-            f"handbook has stage tables): the log's time to close of {whose} (Kaplan-Meier, "
+            f"waiting no crew controls (materials, contractors, permits; a wait stage once "
+            f"the engine runs stage tables): the log's time to close of {whose} (Kaplan-Meier, "
             f"open cases censored) less {source}, matched at {len(PROBS)} quantiles, then "
             f"corrected on pilot runs"
             + (f"; {open_share:.0%} wait past the log's span (still open at its end)"

@@ -14,8 +14,12 @@ A log's time to close is waiting and working together. `plan_department` splits 
 * **waiting for things no crew controls** (materials, a contractor, a permit, another
   department) is the rest: `deconvolve` finds the delay distribution which, added to the
   pilot's times, gives the log's time-to-close distribution (Kaplan-Meier, so open cases
-  count as censored). It is written as the department's ``intake_hours``; when the handbook
-  gets stage tables (issue 11) it becomes a waiting stage, fitted the same way.
+  count as censored). It is written as the department's ``intake_hours``, which the engine
+  runs today. The hook for issue 11: the handbook now has stage tables (``work: wait``
+  stages with a ``hours`` distribution); once the engine runs them, `fit_waits` in
+  `sim.ingest.pilots` should write the same values as a wait stage of the department's
+  subclasses instead, and the pilots then also see the extensions and suspensions long waits
+  cause.
 """
 
 from __future__ import annotations
