@@ -96,7 +96,7 @@ def test_bundled_scenario_loads_frozen(name: str) -> None:
 def test_bundled_values_match_the_files() -> None:
     dc, st = load_scenario("dongcheng"), load_scenario("small-town")
     assert (dc.inspectors.count, dc.centre.acceptors, dc.problems.per_day) == (432, 12, 1650)
-    assert dc.calendar.extra_workdays[0].isoformat() == "2026-10-10"
+    assert (dc.calendar.holiday_country, dc.calendar.timezone) == ("CN", "Asia/Shanghai")
     assert (st.seed, st.inspectors.count, st.departments["housing"].days) == (7, 20, "workdays")
     assert st.evaluation.rules == "standard"  # default, absent from the file
 

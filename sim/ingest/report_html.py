@@ -104,6 +104,9 @@ def write_report(c: Comparison, out: str | Path) -> dict[str, Path]:
     """Write ``report.html`` and the tables as CSV into ``out``; returns the paths by name."""
     folder = Path(out)
     tables = {"headline": c.headline, "arrival_profile": c.arrivals,
+              **({"verdicts": c.verdicts} if c.verdicts is not None else {}),
+              **({"time_to_close_by_department": c.department_ks}
+                 if c.department_ks is not None else {}),
               "time_to_close_quantiles": c.time_to_close, "on_time_by_department": c.on_time,
               "evaluation_departments": c.departments,
               "evaluation_subdistricts": c.subdistricts}
@@ -121,12 +124,17 @@ def write_report(c: Comparison, out: str | Path) -> dict[str, Path]:
 <p class="note">Filed cases on both sides. The log was turned into the event log of
 docs/event-log.md with the run's handbook and working calendar, so deadlines mean the same.
 Tables are also in CSV beside this file.</p><ul class="note">{notes}</ul>
+<h2>Verdicts</h2>
+<p class="note">Each measure against its stated tolerance; both sides cut at
+{c.horizon_days} days.</p>{_table(c.verdicts) if c.verdicts is not None else ""}
 <h2>Headline</h2>{_table(c.headline)}
 <h2>Arrivals</h2>{_arrivals_figure(c)}
 <h2>Time to close</h2>
 <p>Two-sample Kolmogorov-Smirnov distance {c.ks['statistic']:.3f}
 (p = {c.ks['p_value']:.3g}): the largest gap between the two cumulative curves.</p>
 {_close_figure(c)}{_table(c.time_to_close)}
+<h3>By department (cases reported in the window; not closed by its end = censored)</h3>
+{_table(c.department_ks) if c.department_ks is not None else ""}
 <h2>On-time handling by department</h2>{_on_time_figure(c)}{_table(c.on_time)}
 <h2>Standard evaluation: departments</h2>{_table(c.departments)}
 <h2>Standard evaluation: subdistricts</h2>{_table(c.subdistricts)}
