@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 pot=$(mktemp --suffix=.pot)
 trap 'rm -f "$pot"' EXIT
 .venv/bin/pybabel extract -F babel.cfg --add-location=file --sort-by-file --omit-header \
-    -c TRANSLATORS: -o "$pot" sim agents training >/dev/null
+    -c TRANSLATORS: -o "$pot" . 2>&1 | { grep -i warning || true; }
 for lang in zh_CN; do
     po=sim/i18n/locale/$lang/LC_MESSAGES/gridloop.po
     .venv/bin/pybabel update -i "$pot" -o "$po" -l "$lang" --init-missing \
-        --no-fuzzy-matching --ignore-obsolete >/dev/null
+        --no-fuzzy-matching --ignore-obsolete 2>&1 | { grep -i warning || true; }
     echo "catalogues: $po: $(grep -c '^msgid ' "$po") messages"
 done

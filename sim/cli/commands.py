@@ -14,6 +14,7 @@ import argparse
 import datetime as dt
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
 
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
+    for command in sub.choices.values():      # every command speaks both languages
+        command.add_argument("--lang", default=None, metavar="LANG", help=(
+            "language of the output: en or zh-CN (default: $GRIDLOOP_LANG, else en)"))
     return p
 
 
@@ -174,7 +178,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
         "evaluate": _cmd_evaluate}[args.command]
     try:
-        return handler(args)
+        from sim import i18n
+
+        given = getattr(args, "lang", None)
+        env = os.environ.get(i18n.ENV, "")
+        lang = i18n.check_language(given, "--lang") if given else (
+            i18n.check_language(env, i18n.ENV) if env else i18n.DEFAULT)
+        with i18n.use(lang):
+            return handler(args)
     except GridLoopError as e:
         print(f"gridloop: {e}", file=sys.stderr)
         return 2

@@ -19,8 +19,8 @@ from sim.i18n.catalogue import (
     DOMAIN,
     ENV,
     LANGUAGES,
-    LanguageError,
     N_,
+    LanguageError,
     _,
     check_language,
     current,
@@ -44,5 +44,5 @@ from sim.i18n.formats import (
 
 __all__ = ["LANGUAGES", "DEFAULT", "DOMAIN", "ENV", "LanguageError", "N_", "_", "gettext",
            "ngettext", "translate", "check_language", "negotiate", "current", "use",
-           "js_catalogue", "local_name", "babel_locale", "format_number", "format_decimal", "format_percent",
-           "format_date", "format_datetime", "format_weekday_time"]
+           "js_catalogue", "local_name", "babel_locale", "format_number", "format_decimal",
+           "format_percent", "format_date", "format_datetime", "format_weekday_time"]

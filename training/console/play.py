@@ -187,9 +187,9 @@ def card_view(card: Any, session: Any = None) -> dict[str, Any]:
     names = _subclass_names(session)
     for opt in view.get("options") or ():
         opt["action_label"] = label(ACTIONS, opt.get("action"))
-        opt["label"] = i18n.gettext(opt.get("label") or "")
+        opt["label"] = i18n.translate(opt.get("label") or "", i18n.current())
         for f in opt.get("fields") or ():
-            f["label"] = i18n.gettext(f.get("label") or "")
+            f["label"] = i18n.translate(f.get("label") or "", i18n.current())
             choices = f.get("choices") or []
             if f.get("name") == "department":
                 f["choice_labels"] = [dept(c) for c in choices]
