@@ -22,10 +22,15 @@ __all__ = ["babel_locale", "format_number", "format_decimal", "format_percent", 
 _CLDR = {"en": "en_GB", "zh-CN": "zh_Hans_CN"}
 
 
-@lru_cache(maxsize=8)
 def babel_locale(lang: str | None = None) -> Locale:
-    """Babel's locale of a GridLoop language (British English: day-month-year dates)."""
-    return Locale.parse(_CLDR.get(lang or current(), "en_GB"))
+    """Babel's locale of a GridLoop language (default: the one in force; English is
+    British English: day-month-year dates)."""
+    return _locale(lang or current())
+
+
+@lru_cache(maxsize=8)
+def _locale(lang: str) -> Locale:
+    return Locale.parse(_CLDR.get(lang, "en_GB"))
 
 
 def format_number(value: float, lang: str | None = None) -> str:
