@@ -104,9 +104,8 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _cmd_users_add(args: argparse.Namespace) -> int:
-    from training.console.auth import check_user_name, hash_password
-
     from sim.i18n import check_language
+    from training.console.auth import check_user_name, hash_password
 
     name = check_user_name(args.name)
     lang = check_language(args.lang, "--lang") if args.lang else None
