@@ -197,8 +197,10 @@
   async function decide(cardId, action, fields) {
     busy = true;
     try {
+      const card = state.pending.find((c) => c.id === cardId);
       state = await call("POST", "/api/sessions/" + sid + "/decisions", { card_id: cardId, action, fields });
-      status(_("Recorded: {action} on {card}", { action: (state.acknowledged || {}).action_label || action, card: cardId }));
+      status(_("Recorded: {action}, case {case}", { action: (state.acknowledged || {}).action_label || action,
+                                                    case: card ? card.case_id : cardId }));
       selected = null;
       draw();
     } catch (e) {
