@@ -83,6 +83,8 @@ class Console:
         self._class_of: dict[int, int] = {}
         self._class_lang: dict[int, str | None] = {}
         self._js: dict[str, dict[str, str]] = {}
+        for lang in i18n.LANGUAGES:     # compile the catalogues now, not in a trainee's request
+            self.js_messages(lang)
 
     def user(self, user_id: int) -> User | None:
         """An account by id, read from the database once: accounts are added and their
