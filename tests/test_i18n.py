@@ -117,6 +117,7 @@ FORMS: dict[str, str | None] = {
     "extra workday": r"\bextra workdays?\b",
     "case": r"\bcases?\b",
     "report (collection)": r"(?<!public )\breports?\b(?! the work)",
+    "missed report": r"\bmissed reports?\b",
     "self-handle": r"\bon the spot\b",
     "verify": r"\bverif(y|ied|ication)\b",
     "file": r"\b(file|filed|filing)\b",
@@ -162,7 +163,7 @@ FORMS: dict[str, str | None] = {
 # senses of a word that are not the glossary's (the exercise window closes; a case log is not
 # a case), and wider Chinese a term may take (closing or filing a case names the case)
 UNLESS = {"close": r"\bwindow\b|\bdecisions are closed\b", "case": r"\bcase logs?\b",
-          "report (collection)": r"\bwhistle-and-report\b",
+          "report (collection)": r"\bwhistle-and-report\b|\bmissed report",
           "evaluation": r"\bevaluation composite\b"}
 ALSO = {"case": ("立案", "结案")}
 REQUIRED = ("监督员", "受理员", "值班长", "派遣员", "立案", "派遣", "处置", "核查", "结案", "返工",
@@ -360,3 +361,18 @@ def test_every_bundled_exercise_is_written_in_both_languages() -> None:
         for inject in data.get("injects", ()):
             if inject.get("description"):
                 assert inject.get("description_zh"), (path.name, inject)
+
+
+def test_a_run_prints_its_summary_and_league_tables_in_chinese(tmp_path, capsys) -> None:
+    from sim.cli.commands import main
+
+    out = tmp_path / "run"
+    assert main(["run", "small-town", "--days", "2", "--no-figure", "--out", str(out),
+                 "--lang", "zh-CN"]) == 0
+    text = capsys.readouterr().out
+    for words in ("正在模拟 small-town", "立案数", "结案率", "专业部门：标准综合评价", "环卫",
+                  "街道：标准综合评价", "排名", "等级"):
+        assert words in text, words
+    assert "cases filed" not in text and "sanitation" not in text
+    assert main(["evaluate", str(out), "--rules", "three-rates", "--lang", "zh-CN"]) == 0
+    assert "正在按 three-rates 对" in capsys.readouterr().out
