@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from sim.experiment.stats import t_interval
 from sim.experiment.store import load_table, read_manifest
 from sim.experiment.summary import differences, steady_state, summarize
-from sim.i18n import N_, _, current, format_percent
+from sim.i18n import N_, _, current, format_datetime, format_percent
 from sim.i18n.fonts import figure_language
 from sim.outputs.files import atomic_write
 
@@ -142,7 +142,7 @@ def _manifest_section(m: dict[str, Any], table: pd.DataFrame) -> str:
         "GridLoop": _("{version}, commit {commit}").format(
             version=m.get("versions", {}).get("gridloop", "?"),
             commit=(m.get("git_commit") or _("unknown"))[:12]),
-        _("created"): m.get("created", ""),
+        _("created"): _when(m.get("created", "")),
     }
     if m.get("precision"):
         pr = m["precision"]
@@ -152,6 +152,18 @@ def _manifest_section(m: dict[str, Any], table: pd.DataFrame) -> str:
                 target=format_percent(pr["target"]), cap=pr["max_reps"])
     dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in items.items())
     return f"<dl>{dl}</dl>"
+
+
+def _when(text: str) -> str:
+    """The manifest's ISO time as the language writes a date and time (as is if unreadable)."""
+    import datetime as dt
+
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return text
+    zone = f" {moment.tzname()}" if moment.tzinfo is not None else ""
+    return format_datetime(moment) + zone
 
 
 def _kpi_section(table: pd.DataFrame, level: float) -> str:
