@@ -21,7 +21,7 @@ from sim.errors import GridLoopError
 
 __all__ = ["LANGUAGES", "DEFAULT", "DOMAIN", "ENV", "LOCALE_DIR", "LanguageError", "N_", "_",
            "gettext", "ngettext", "translate", "check_language", "negotiate", "current", "use",
-           "js_catalogue", "po_file", "local_name"]
+           "js_catalogue", "po_file", "local_name", "Message"]
 
 LANGUAGES: dict[str, str] = {"en": "English", "zh-CN": "简体中文"}
 DEFAULT = "en"
@@ -207,3 +207,21 @@ def local_name(english: str, chinese: str | None, lang: str | None = None) -> st
     if (lang or _lang.get()) == "zh-CN" and chinese:
         return chinese
     return english
+
+
+class Message:
+    """A message to write in its reader's language later: the English text (the msgid, marked
+    with `N_` where it is written) and the values of its ``{name}`` fields. ``str()`` of it
+    is the English."""
+
+    __slots__ = ("text_", "fields")
+
+    def __init__(self, text: str, **fields: object) -> None:
+        self.text_, self.fields = text, fields
+
+    def text(self, lang: str) -> str:
+        got = translate(self.text_, lang)
+        return got.format(**self.fields) if self.fields else got
+
+    def __str__(self) -> str:
+        return self.text(DEFAULT)

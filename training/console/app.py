@@ -178,19 +178,18 @@ class Problem(Exception):
     into the reader's language when the answer is written."""
 
     def __init__(self, status: int, message: str, **args: Any) -> None:
-        super().__init__(message.format(**args) if args else message)
-        self.status, self.message, self.args_ = status, message, args
+        self.status, self.said = status, i18n.Message(message, **args)
+        super().__init__(str(self.said))
 
     def text(self, lang: str) -> str:
-        got = i18n.translate(self.message, lang)
-        return got.format(**self.args_) if self.args_ else got
+        return self.said.text(lang)
 
 
 class Untranslated(Problem):
     """A `Problem` whose text is already written (a library's error): shown as it is."""
 
     def text(self, lang: str) -> str:
-        return self.message
+        return self.said.text_
 
 
 def fail(status: int, message: str, **args: Any) -> Problem:

@@ -48,19 +48,18 @@ class Refusal(GridLoopError):
     language), or a message already written in the session's language (a decision's)."""
 
     def __init__(self, message: str, **args: Any) -> None:
-        super().__init__(message.format(**args) if args else message)
-        self.message, self.args_ = message, args
+        self.said = i18n.Message(message, **args)
+        super().__init__(str(self.said))
 
     def text(self, lang: str) -> str:
-        got = i18n.translate(self.message, lang)
-        return got.format(**self.args_) if self.args_ else got
+        return self.said.text(lang)
 
 
 class Written(Refusal):
     """A `Refusal` whose message is already in the session's language (the core's)."""
 
     def text(self, lang: str) -> str:
-        return self.message
+        return self.said.text_
 
 
 def to_plain(obj: Any) -> Any:
