@@ -224,3 +224,21 @@ def test_switching_language_does_not_change_what_is_decided(site) -> None:
     c.headers["Accept-Language"] = "en"
     again = c.get(f"/api/sessions/{sid}/state").json()
     assert [p["id"] for p in again["pending"]] == ids and again["now"] == state["now"]
+
+
+def test_a_postgresql_database_without_the_language_columns_gains_them(tmp_path) -> None:
+    import os
+
+    from console_support import PG_ENV
+
+    store = make_store("postgres", tmp_path)         # skips without GRIDLOOP_TEST_PG
+    with store.tx() as c:                            # as an earlier release left it
+        c.execute(sa.text("ALTER TABLE console_users DROP COLUMN lang"))
+        c.execute(sa.text("ALTER TABLE console_classes DROP COLUMN lang"))
+    uid = add_users(store, old="trainee")["old"]
+    store.close()
+    again = ConsoleStore(os.environ[PG_ENV])
+    assert again.user(uid).lang is None
+    again.set_language(uid, "zh-CN")
+    assert again.user_by_name("old").lang == "zh-CN"
+    again.close()

@@ -15,11 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import jinja2
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -28,6 +26,7 @@ from sim import i18n
 from sim.errors import GridLoopError
 from training.console.auth import new_csrf_token, same_token, verify_password, verify_unknown
 from training.console.db import ConsoleStore, User
+from training.console.language import language_of, script_messages, templates
 from training.console.play import SessionDesk, TrainingCore
 
 __all__ = ["create_app", "Console", "LoggedIn", "Instructor", "Trainee", "check_csrf", "page",
@@ -35,31 +34,6 @@ __all__ = ["create_app", "Console", "LoggedIn", "Instructor", "Trainee", "check_
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "gridloop_console"
-
-
-def _words(table: str) -> Callable[[Any], str]:
-    def shown(code: Any) -> str:
-        from training import wording
-
-        return wording.label(getattr(wording, table), code)
-    return shown
-
-
-def _numeric(write: Callable[..., str]) -> Callable[..., str]:
-    """A number as the language writes it; anything else (nothing, text) as it is."""
-    def shown(x: Any, *args: Any) -> str:
-        if isinstance(x, bool) or not isinstance(x, int | float):
-            return "" if x is None or isinstance(x, jinja2.Undefined) else str(x)
-        return write(x, *args)
-    return shown
-
-
-# numbers and the sandbox's fixed words as the language in force writes them
-_FILTERS: dict[str, Callable[..., str]] = {
-    "decimal": _numeric(lambda x, digits=1: i18n.format_decimal(x, digits)),
-    "number": _numeric(lambda x: i18n.format_number(round(x, 4))),
-    "action": _words("ACTIONS"), "severity": _words("SEVERITY"),
-}
 
 
 class Console:
@@ -73,18 +47,11 @@ class Console:
         self._trainees: dict[int, int] = {}
         self._users: dict[int, User] = {}
         self.desk = SessionDesk(store, self.catalogue, self.core, grade_in_background=True)
-        self.templates = Jinja2Templates(env=jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True,
-            extensions=["jinja2.ext.i18n"]))
-        # the language in force (`page` sets it around rendering) translates the templates
-        self.templates.env.install_gettext_callables(  # type: ignore[attr-defined]
-            i18n.gettext, i18n.ngettext, newstyle=True)
-        self.templates.env.filters.update(_FILTERS)
+        self.templates = templates(HERE / "templates")
         self._class_of: dict[int, int] = {}
         self._class_lang: dict[int, str | None] = {}
-        self._js: dict[str, dict[str, str]] = {}
         for lang in i18n.LANGUAGES:     # compile the catalogues now, not in a trainee's request
-            self.js_messages(lang)
+            script_messages(HERE / "static", lang)
 
     def user(self, user_id: int) -> User | None:
         """An account by id, read from the database once: accounts are added and their
@@ -121,21 +88,6 @@ class Console:
             if row is None:
                 return None
             got = self._class_of[session_id] = int(row["class_id"])
-        return got
-
-    def js_messages(self, lang: str) -> dict[str, str]:
-        """The catalogue of the console's scripts in ``lang``: every message they mark with
-        ``_()`` (found with Babel's JavaScript extractor), and its translation."""
-        got = self._js.get(lang)
-        if got is None:
-            from babel.messages.extract import extract_javascript
-
-            ids: list[str] = []
-            for path in sorted((HERE / "static").glob("*.js")):
-                with path.open("rb") as f:
-                    ids += [m if isinstance(m, str) else m[0]
-                            for _line, _fn, m, _c in extract_javascript(f, ["_"], [], {})]
-            got = self._js[lang] = i18n.js_catalogue(lang, dict.fromkeys(ids))
         return got
 
     def known_user(self, user_id: int) -> User | None:
@@ -181,6 +133,11 @@ class Problem(Exception):
         self.status, self.said = status, i18n.Message(message, **args)
         super().__init__(str(self.said))
 
+    @property
+    def message(self) -> str:
+        """The message in English."""
+        return str(self.said)
+
     def text(self, lang: str) -> str:
         return self.said.text(lang)
 
@@ -197,21 +154,6 @@ def fail(status: int, message: str, **args: Any) -> Problem:
     return Problem(status, message, **args)
 
 
-def language_of(request: Request, user: User | None = None,
-                class_lang: str | None = None) -> str:
-    """The language a page is shown in: the account's own, else the class's (for a class's
-    pages and sessions), else the one picked on the login page, else the browser's
-    (Accept-Language), else English."""
-    if user is not None and user.lang:
-        return user.lang
-    if class_lang:
-        return class_lang
-    chosen = request.session.get("lang")
-    if isinstance(chosen, str) and chosen in i18n.LANGUAGES:
-        return chosen
-    return i18n.negotiate(request.headers.get("accept-language"))
-
-
 def csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not token:
@@ -226,7 +168,7 @@ def page(request: Request, template: str, status: int = 200, *, lang: str | None
     c = console(request)
     user = getattr(request.state, "user", None)
     lang = lang or language_of(request, user)
-    extra = {"js_messages": c.js_messages(lang)} if scripts else {}
+    extra = {"js_messages": script_messages(HERE / "static", lang)} if scripts else {}
     with i18n.use(lang):        # rendering happens here, in this thread
         return c.templates.TemplateResponse(request, template, {
             "user": user, "csrf": csrf_token(request), "lang": lang,
