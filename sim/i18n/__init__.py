@@ -43,7 +43,7 @@ from sim.i18n.formats import (
     format_weekday_time,
 )
 
-__all__ = ["LANGUAGES", "DEFAULT", "DOMAIN", "ENV", "LanguageError", "Message", "N_", "_", "gettext",
-           "ngettext", "translate", "check_language", "negotiate", "current", "use",
+__all__ = ["LANGUAGES", "DEFAULT", "DOMAIN", "ENV", "LanguageError", "Message", "N_", "_",
+           "gettext", "ngettext", "translate", "check_language", "negotiate", "current", "use",
            "js_catalogue", "local_name", "babel_locale", "format_number", "format_decimal",
            "format_percent", "format_date", "format_datetime", "format_weekday_time"]
