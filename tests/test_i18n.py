@@ -376,3 +376,13 @@ def test_a_run_prints_its_summary_and_league_tables_in_chinese(tmp_path, capsys)
     assert "cases filed" not in text and "sanitation" not in text
     assert main(["evaluate", str(out), "--rules", "three-rates", "--lang", "zh-CN"]) == 0
     assert "正在按 three-rates 对" in capsys.readouterr().out
+
+
+def test_the_i18n_package_exports_are_pinned() -> None:
+    assert sorted(i18n.__all__) == sorted([
+        "LANGUAGES", "DEFAULT", "DOMAIN", "ENV", "LanguageError", "Message", "N_", "_",
+        "gettext", "ngettext", "translate", "check_language", "negotiate", "current", "use",
+        "js_catalogue", "local_name", "babel_locale", "format_number", "format_decimal",
+        "format_percent", "format_date", "format_datetime", "format_weekday_time"])
+    said = i18n.Message("no session {id}", id=7)
+    assert str(said) == "no session 7" and said.text("zh-CN") == "没有编号为 7 的练习记录"
