@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DecisionPoints", "CityView", "FilingView", "DispatchView", "ReceiptView",
            "ExtensionView", "QueueView", "FeedbackView", "CheckView", "PatrolView",
-           "DESK_POINTS", "FIELD_POINTS", "overridden"]
+           "DESK_POINTS", "FIELD_POINTS", "overridden", "builtin_file", "builtin_dispatch",
+           "builtin_check_passes"]
 
 DESK_POINTS: Final = ("verify", "file", "dispatch", "extension", "check", "close")
 """Decisions made at a desk of the supervision or command centre: a person may take them."""
