@@ -243,7 +243,7 @@ def test_whistle_summons_long_overdue_and_ping_ponged_cases() -> None:
         deadline = before["deadline"].iloc[-1]
         returned = (prior.get_group(row.case)["step"] == Step.RETURN).any()
         assert returned or row.time >= deadline + 240.0 - 1e-6
-        assert row.time_start - row.time <= 30.0
+        assert row.time_start - row.time <= 30.0 + 1e-9
     assert all(is_legal_sequence(s) for s in steps_by_case(ev).values())
 
 
@@ -299,25 +299,33 @@ def test_proactive_patrols_walk_complained_about_grids_more() -> None:
 
 
 def test_proactive_finds_problems_in_hot_grids_sooner() -> None:
-    """Same seed, same problems: in the grids residents complained about most, patrols of the
+    """Same seeds, same problems: in the grids residents complained about most, patrols of the
     proactive city notice problems sooner than the plain grid city's (problems appearing in
-    patrol hours, after the first week's complaints have reached the patrols)."""
+    patrol hours, after the first week's complaints have reached the patrols; two seeds
+    pooled, since one seed's median moves by ~10%). The effort comes from somewhere: the
+    beats that walk hot grids twice take longer to go round, so their other grids are
+    visited less often."""
     days = 21
-    base = simulate(load_scenario("small-town", days=days, seed=11))
-    pro = simulate(load_scenario("small-town", ["proactive.enabled=true"], days=days, seed=11))
-    ev = base.events
-    public = ev[(ev["step"] == Step.REPORT) & (ev["outcome"] == Channel.PUBLIC)]
-    counts = np.bincount(public["grid"], minlength=base.city.n_grids)
-    hot = counts >= max(np.quantile(counts, 0.9), 2)
-
-    def hours_to_patrol_find(r: RunResult, where: np.ndarray) -> float:
-        p = r.problems
-        hour = (p["created"] % 1440) / 60.0
-        mine = where[p["grid"]] & (p["created"] > 5 * 1440) & (hour > 8) & (hour < 20) \
-            & (p["found_by"] == Channel.INSPECTOR)
-        assert mine.sum() > 100
-        return float(np.median(p["found"][mine] - p["created"][mine])) / 60.0
-
-    assert hours_to_patrol_find(pro, hot) < 0.85 * hours_to_patrol_find(base, hot)
-    # the effort comes from somewhere: the other grids are walked less often
-    assert hours_to_patrol_find(pro, ~hot) > hours_to_patrol_find(base, ~hot)
+    found: dict[str, list[np.ndarray]] = {"pro": [], "base": []}
+    for seed in (1, 2):
+        base_m = CityModel(load_scenario("small-town", days=days, seed=seed)).run()
+        pro_m = CityModel(load_scenario("small-town", ["proactive.enabled=true"], days=days,
+                                        seed=seed)).run()
+        ev = base_m.events()
+        public = ev[(ev["step"] == Step.REPORT) & (ev["outcome"] == Channel.PUBLIC)]
+        counts = np.bincount(public["grid"], minlength=base_m.city.n_grids)
+        hot = counts >= max(np.quantile(counts, 0.9), 2)
+        for key, m in (("pro", pro_m), ("base", base_m)):
+            p = m.problems()
+            hour = (p["created"] % 1440) / 60.0
+            mine = hot[p["grid"]] & (p["created"] > 5 * 1440) & (hour > 8) & (hour < 20) \
+                & (p["found_by"] == Channel.INSPECTOR)
+            assert mine.sum() > 100
+            found[key].append((p["found"][mine] - p["created"][mine]) / 60.0)
+        twice = np.array([bool(np.any(pro_m.inspectors._visits[b.grids] > 1))  # type: ignore[index]
+                          for b in pro_m.inspectors.beats])
+        assert twice.any()
+        assert pro_m.inspectors._cycle_arr[twice].mean() > \
+            1.1 * base_m.inspectors._cycle_arr[twice].mean()
+    hours = {k: float(np.median(np.concatenate(v))) for k, v in found.items()}
+    assert hours["pro"] < 0.85 * hours["base"], hours
