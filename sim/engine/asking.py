@@ -33,6 +33,7 @@ from sim.engine.decisions import (
     builtin_check_passes,
     builtin_dispatch,
     builtin_file,
+    builtin_verify,
     overridden,
 )
 from sim.engine.views import (
@@ -119,10 +120,7 @@ class Decisions:
 
     # -- desk decisions: the built-in rules on plain values --------------------------------
     def verify(self, case: Case, can_verify: bool) -> VerifyAnswer | Pending:
-        open_case = self._open.get((case.grid, case.subclass), -1)
-        if open_case >= 0:
-            return ("merge", open_case)
-        return "verify" if can_verify else "file"
+        return builtin_verify(self._open.get((case.grid, case.subclass), -1), can_verify)
 
     def file(self, case: Case) -> FileAnswer | Pending:
         return builtin_file(self._open.get((case.grid, case.subclass), -1), case.verified)

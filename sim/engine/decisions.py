@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DecisionPoints", "CityView", "FilingView", "DispatchView", "ReceiptView",
            "ExtensionView", "QueueView", "FeedbackView", "CheckView", "PatrolView",
-           "DESK_POINTS", "FIELD_POINTS", "overridden", "builtin_file", "builtin_dispatch",
-           "builtin_check_passes"]
+           "DESK_POINTS", "FIELD_POINTS", "overridden", "builtin_verify", "builtin_file",
+           "builtin_dispatch", "builtin_check_passes"]
 
 DESK_POINTS: Final = ("verify", "file", "dispatch", "extension", "check", "close")
 """Decisions made at a desk of the supervision or command centre: a person may take them."""
@@ -58,6 +58,12 @@ CloseAnswer = Literal["close", "rework"]
 
 
 # -- the built-in rules on plain values (the methods below and `sim.engine.asking` share them)
+def builtin_verify(open_case: int, can_verify: bool) -> VerifyAnswer:
+    if open_case >= 0:
+        return ("merge", open_case)
+    return "verify" if can_verify else "file"
+
+
 def builtin_file(open_case: int, verified: bool | None) -> FileAnswer:
     if open_case >= 0:
         return ("merge", open_case)
@@ -103,9 +109,7 @@ class DecisionPoints:
         case, else send an inspector to ``verify`` it (when one can go), else pass it to the
         shift leader to ``file``; ``void`` is also allowed. A merge is ``"merge"`` (into
         ``view.open_case``) or ``("merge", case)``."""
-        if view.open_case >= 0:
-            return ("merge", view.open_case)
-        return "verify" if view.can_verify else "file"
+        return builtin_verify(view.open_case, view.can_verify)
 
     def file(self, view: FilingView) -> FileAnswer:
         """The shift leader: merge into an open case of the same problem, void what
