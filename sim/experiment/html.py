@@ -23,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
+from sim.experiment.kpi_meaning import direction
 from sim.experiment.stats import t_interval
 from sim.experiment.store import load_table, read_manifest
 from sim.experiment.summary import differences, steady_state, summarize
@@ -43,7 +44,8 @@ h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #c
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}
-.up{background:#e3f3e3}.down{background:#fbe3e3}.note{color:#555;font-size:.9em}
+.better{background:#d9f2d9}.worse{background:#f9d6d6}.note{color:#555;font-size:.9em}
+.legend span{display:inline-block;padding:0 .5em;margin-right:.5em}
 .scroll{overflow-x:auto}img{max-width:100%}dl{display:grid;grid-template-columns:max-content auto;
 gap:2px 1em}dt{font-weight:600}
 """
@@ -163,8 +165,9 @@ def _difference_section(diff: pd.DataFrame, m: dict[str, Any]) -> str:
     base = m["points"][0]["label"]
     diff = diff.assign(cell=[f"{_fmt(d)} [{_fmt(lo)}, {_fmt(hi)}]" for d, lo, hi in
                              zip(diff["difference"], diff["low"], diff["high"], strict=True)],
-                       cls=["up" if s and d > 0 else "down" if s else "" for s, d in
-                            zip(diff["significant"], diff["difference"], strict=True)])
+                       cls=[_verdict(k, d, sig) for k, d, sig in
+                            zip(diff["kpi"], diff["difference"], diff["significant"],
+                                strict=True)])
     order = list(dict.fromkeys(diff["label"]))
     wide = diff.pivot_table(index="kpi", columns="label", values="cell", aggfunc="first",
                             sort=False)[order]
@@ -174,22 +177,35 @@ def _difference_section(diff: pd.DataFrame, m: dict[str, Any]) -> str:
     lvl = float(diff["level"].iloc[0])
     return (f"<h2>Differences against the baseline ({html.escape(base)})</h2>"
             f"<p class=\"note\">Point minus baseline, paired by replication; "
-            f"{lvl:.2%} intervals (Bonferroni over {len(order)} comparisons). Shaded: the "
-            f"interval excludes 0 (green above, red below the baseline).</p>"
-            + _frame_html(wide, cls))
+            f"{lvl:.2%} intervals (Bonferroni over {len(order)} comparisons).</p>"
+            "<p class=\"note legend\"><span class=\"better\">better</span>the interval "
+            "excludes 0 and the point is better than the baseline for that KPI (a higher "
+            "closure rate, a shorter time to close)<br><span class=\"worse\">worse</span>the "
+            "interval excludes 0 and the point is worse<br><span>plain</span>no significant "
+            "difference, or a volume (cases filed, calls) that is neither better nor worse"
+            "</p>" + _frame_html(wide, cls))
+
+
+def _verdict(kpi: str, difference: float, significant: bool) -> str:
+    """The CSS class of a difference: better or worse for that KPI, or "" (plain)."""
+    sign = direction(kpi) * (1 if difference > 0 else -1)
+    return "" if not significant or not sign else "better" if sign > 0 else "worse"
 
 
 def _steady_section(steady: pd.DataFrame) -> str:
-    steady = steady.assign(cell=[f"{_fmt(m)} ± {_fmt(h)} (warm-up {d} d)" for m, h, d in
-                                 zip(steady["mean"], steady["half_width"],
-                                     steady["warmup_days"], strict=True)])
-    wide = steady.pivot_table(index="series", columns="label", values="cell",
+    steady = steady.assign(cell=[f"{_fmt(m)} ± {_fmt(h)}" for m, h in
+                                 zip(steady["mean"], steady["half_width"], strict=True)],
+                           row=[f"{s} (after day {d})" for s, d in
+                                zip(steady["series"], steady["warmup_days"], strict=True)])
+    wide = steady.pivot_table(index="row", columns="label", values="cell",
                               aggfunc="first", sort=False)
     wide = wide[list(dict.fromkeys(steady["label"]))]
     wide.index.name = "daily series"
-    return ("<h2>Steady state (MSER-5)</h2><p class=\"note\">Daily means after deleting the "
-            "warm-up days MSER-5 picks on the mean path; intervals over replications. The "
-            "KPI table above keeps whole runs.</p>" + _frame_html(wide))
+    return ("<h2>Steady state (MSER-5)</h2><p class=\"note\">Daily means after the warm-up, "
+            "with intervals over replications. MSER-5 picks a warm-up on each point's mean "
+            "path; every point then drops the longest of them, so all points are compared "
+            "over the same days. The KPI table above keeps whole runs.</p>"
+            + _frame_html(wide))
 
 
 def _backlog_section(daily: pd.DataFrame, level: float) -> str:
