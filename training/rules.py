@@ -57,7 +57,8 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
         if f.open_case >= 0:
             exp = f"merge into case {f.open_case} (open for the same grid and subclass)"
             if action == "verify":
-                dev.append(Deviation(severity="minor", rule="Merge duplicates (DOMAIN §3 step 2)",
+                dev.append(Deviation(severity="minor",
+                                     rule="Merge duplicates (docs/domain.md §3 step 2)",
                                      message=f"Case {f.open_case} is already open for this: "
                                              f"sending an inspector again wastes a site visit."))
         elif f.problem < 0:
@@ -71,7 +72,7 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
         if action == "void":
             sev: Severity = "minor" if f.problem < 0 else ("critical" if urgent else "major")
             dev.append(Deviation(severity=sev, rule="Verify public reports before voiding "
-                                 "(DOMAIN §3 step 1a)",
+                                 "(docs/domain.md §3 step 1a)",
                                  message="A public report is voided only after verification "
                                          "found nothing" + ("." if f.problem < 0 else
                                                             ": this problem was real.")))
@@ -88,7 +89,8 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
         elif dup:
             exp = f"merge into case {f.open_case} (open for the same grid and subclass)"
             if action == "file":
-                dev.append(Deviation(severity="minor", rule="Merge duplicates (DOMAIN §3 step 2)",
+                dev.append(Deviation(severity="minor",
+                                     rule="Merge duplicates (docs/domain.md §3 step 2)",
                                      message=f"Case {f.open_case} already covers this: a "
                                              f"second case doubles the work."))
         else:
@@ -115,7 +117,7 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
     if kind == "check":
         if action == "close":
             dev.append(Deviation(severity="major", rule="Supervision checks what command "
-                                 "dispatched (DOMAIN §1)",
+                                 "dispatched (docs/domain.md §1)",
                                  message="Closed on the department's word: no inspector "
                                          "checked the work against the closing criterion."))
         return "send the inspector to check", dev
@@ -143,7 +145,7 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
                                          f"{sub.code} to {sub.department}."))
         if kind == "return" and f.returned_from >= 0 and dept == departments[f.returned_from]:
             dev.append(Deviation(severity="major", rule="Returns are re-dispatched to the right "
-                                 "department (DOMAIN §6: ping-pong)",
+                                 "department (docs/domain.md §6: ping-pong)",
                                  message=f"Sent back to {dept}, which had just returned it."))
         given = fields.get("subclass")
         if given is not None and given != sub.code and (
@@ -163,7 +165,7 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
             dev.append(Deviation(
                 severity="major" if not whistle else "minor",
                 rule="Whistle-and-report for " + ", ".join(rubric.whistle_classes) +
-                     " (DOMAIN §8)",
+                     " (docs/domain.md §8)",
                 message="An emergency needs the whistle: summoned departments on site in 30 "
                         "minutes." if not whistle else "A whistle for a routine case: too "
                         "many whistles mean routine channels fail."))
@@ -175,7 +177,7 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
                                  message="Urgent (make-safe-now) work gets no extension."))
         return "refuse: urgent work gets no extension", dev
     if action == "refuse":
-        dev.append(Deviation(severity="minor", rule="Extensions (DOMAIN §3 step 4)",
+        dev.append(Deviation(severity="minor", rule="Extensions (docs/domain.md §3 step 4)",
                              message="A routine request in time: grant it, one more limit."))
     return "grant", dev
 
@@ -195,7 +197,7 @@ def judge_time(f: Any, decided_at: float | None, now: float, limit: float, urgen
         return lim, []
     sev: Severity = "minor" if took <= 2 * lim and decided_at is not None else "major"
     what = "decided" if decided_at is not None else "still waiting"
-    return lim, [Deviation(severity=sev, rule=f"Centre step limit {lim:g} min (DOMAIN §4)",
+    return lim, [Deviation(severity=sev, rule=f"Centre step limit {lim:g} min (docs/domain.md §4)",
                            message=f"{what} after {took:.0f} min; the limit is {lim:g} min.")]
 
 

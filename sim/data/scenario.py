@@ -60,7 +60,7 @@ def clock_minutes(hhmm: str) -> int:
 
 
 class CalendarSpec(_Spec):
-    """The local working calendar that handling limits count on (DOMAIN §4)."""
+    """The local working calendar that handling limits count on (docs/domain.md §4)."""
 
     day_start: Clock = "08:30"
     working_hours: float = Field(default=8.0, description="working hours per working day")
@@ -107,7 +107,7 @@ class HandbookSpec(_Spec):
 
 
 class ProblemsSpec(_Spec):
-    """Ground truth: how many problems appear, when, and where (DOMAIN §2, §5)."""
+    """Ground truth: how many problems appear, when, and where (docs/domain.md §2, §5)."""
 
     per_day: PosFloat = Field(description="mean new problems per day at rate_scale 1")
     rate_scale: PosFloat = 1.0
@@ -128,7 +128,7 @@ class ProblemsSpec(_Spec):
 
 
 class InspectorsSpec(_Spec):
-    """Patrolling inspectors: headcount, shifts and how they work (DOMAIN §3)."""
+    """Patrolling inspectors: headcount, shifts and how they work (docs/domain.md §3)."""
 
     count: int = Field(ge=0, description="headcount, split evenly over the shifts")
     shifts: int = Field(default=2, ge=1, le=3)
@@ -151,7 +151,7 @@ class InspectorsSpec(_Spec):
 
 
 class CitizensSpec(_Spec):
-    """Public reports of unresolved problems (the 12345 seam; DOMAIN §7)."""
+    """Public reports of unresolved problems (the 12345 seam; docs/domain.md §7)."""
 
     propensity_scale: PosFloat = 1.0
     repeat_factor: PosFloat = 0.5
@@ -204,7 +204,7 @@ class BorrowingSpec(_Spec):
 
 class TriageSpec(_Spec):
     """Under a large backlog a department serves by deadline and lets what is already late
-    wait: it counts as late whatever it does (DOMAIN §6: units work to what is measured)."""
+    wait: it counts as late whatever it does (docs/domain.md §6: units work to what is measured)."""
 
     backlog_hours: PosFloat | None = Field(
         default=None, description="queued crew-hours per crew above which it triages "
@@ -214,7 +214,7 @@ class TriageSpec(_Spec):
 
 
 class DepartmentSpec(_Spec):
-    """A handling unit: crews, hours, priority rule and how it behaves (DOMAIN §3).
+    """A handling unit: crews, hours, priority rule and how it behaves (docs/domain.md §3).
 
     How it plans against deadlines and bends under load (issue 11; `sim.engine.workplan`):
     ``slack_use`` is the share of a case's slack (time to the deadline less the work) it lets
@@ -263,7 +263,7 @@ class DepartmentSpec(_Spec):
 
 
 class RequestType(_Spec):
-    """A kind of hotline contact that is not a grid problem, and who handles it (DOMAIN §7).
+    """A kind of hotline contact that is not a grid problem, and who handles it (docs/domain.md §7).
 
     ``unit`` is a handling unit's name; ``subdistrict`` means the caller's subdistrict office.
     ``deadline_hours`` is when feedback is due (2 h emergencies, 24 h water, power, gas,
@@ -379,7 +379,7 @@ class BehaviourSpec(_Spec):
 
 
 class EvaluationSpec(_Spec):
-    """Which evaluation rule set scores people, departments and areas (DOMAIN §6)."""
+    """Which evaluation rule set scores people, departments and areas (docs/domain.md §6)."""
 
     rules: str = Field(default="standard",
                        description="rule set: a bundled name (scenarios/rules/) or a file")
@@ -394,7 +394,7 @@ class EvaluationSpec(_Spec):
 
 
 class LoopsSpec(_Spec):
-    """Big, small and micro loops (大循环/小循环, DOMAIN §8).
+    """Big, small and micro loops (大循环/小循环, docs/domain.md §8).
 
     The subdistrict loop: subclasses within a subdistrict's powers go to its own teams (the
     ``subdistrict_unit`` department) instead of the handbook's district department. The
@@ -411,7 +411,7 @@ class LoopsSpec(_Spec):
 
 
 class WhistleSpec(_Spec):
-    """Whistle-and-report (街乡吹哨、部门报到, DOMAIN §8): the subdistrict summons departments.
+    """Whistle-and-report (街乡吹哨、部门报到, docs/domain.md §8): summoning departments.
 
     A case is summoned when its subclass needs joint action (``subclasses``), when it has
     been returned more than ``returns`` times, or when it is ``overdue_hours`` past its
@@ -441,7 +441,7 @@ class WhistleSpec(_Spec):
 
 
 class ProactiveSpec(_Spec):
-    """Proactive governance (未诉先办, DOMAIN §8): patrols steered toward concentrated
+    """Proactive governance (未诉先办, docs/domain.md §8): patrols steered toward concentrated
     complaints, counted with a lag (hotline pressure feeds back in 3-5 days)."""
 
     enabled: bool = False

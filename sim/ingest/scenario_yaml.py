@@ -302,7 +302,7 @@ def _scenario_text(out: Path, name: str, est: Estimates, log: CaseLog, grids: Pa
         "",
         "inspectors:",
         f"  count: {max(2, round(n_grids / 5.4))}    # judgement: Dongcheng 2015's ratio, "
-        "one per ~5.4 grids (DOMAIN §2)",
+        "one per ~5.4 grids (docs/domain.md §2)",
         "  shifts: 2",
         "",
         "citizens:",
