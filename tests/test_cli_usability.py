@@ -164,6 +164,15 @@ def test_experiment_out_is_checked_before_any_work(tmp_path: Path,
     assert sorted(p.name for p in run.iterdir()) == ["summary.json"]
 
 
+def test_report_out_is_checked(lhs: Path, tmp_path: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    for out, expected in ((tmp_path, "expected an HTML file to write, got a folder"),
+                          (Path("/proc/gridloop-x/r.html"), "cannot write in")):
+        code, _, err = run_cli(capsys, "report", str(lhs), "--out", str(out))
+        assert code == 2 and err.startswith(f"gridloop: --out {out}: ") and expected in err
+        assert "Traceback" not in err
+
+
 # ---------------------------------------------------------------- tables that fit
 
 

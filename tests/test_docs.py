@@ -7,36 +7,56 @@ docs/writing-docs.md. A failure names the file, the block and the command's line
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import docrun
 import pytest
 
 DOCS = docrun.doc_files()
+# documents run side by side (each in its own folder): the rest of the suite uses one core
+WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+
+def _run_one(file: str, base: Path, runs: Path) -> docrun.DocResult:
+    folder = docrun.make_clone(base / file.replace("/", "__"))
+    try:
+        return docrun.run_document(file, folder, base_runs=runs)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def after_make_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``runs/`` as ``make run`` leaves it (at reduced size), made once for every document."""
-    folder = docrun.make_clone(tmp_path_factory.mktemp("make-run") / "clone")
-    docrun.run_blocks([docrun.Block("Makefile", 1, 1, "sh", "make run")], folder)
-    return folder / "runs"
+def document_runs(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future]]:
+    """Every selected document started on a small pool, README first (the longest), after
+    ``runs/`` was made once as ``make run`` leaves it (at reduced size)."""
+    base = tmp_path_factory.mktemp("docs")
+    clone = docrun.make_clone(base / "make-run")
+    docrun.run_blocks([docrun.Block("Makefile", 1, 1, "sh", "make run")], clone)
+    chosen = [item.callspec.params["file"] for item in request.session.items
+              if getattr(item, "originalname", "") == "test_document_runs"]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        futures = {f: pool.submit(_run_one, f, base, clone / "runs") for f in chosen}
+        yield futures
+        for f in futures.values():
+            f.cancel()
 
 
 @pytest.mark.parametrize("file", DOCS)
-def test_document_runs(file: str, after_make_run: Path, tmp_path: Path) -> None:
-    folder = docrun.make_clone(tmp_path / "clone")
+def test_document_runs(file: str, document_runs: dict[str, Future]) -> None:
     try:
-        result = docrun.run_document(file, folder, base_runs=after_make_run)
+        result = document_runs[file].result()
     except docrun.DocFailure as e:
         pytest.fail(str(e), pytrace=False)
-    finally:
-        shutil.rmtree(folder / "runs", ignore_errors=True)
-    slow = sorted(result.timings, key=lambda t: -t.seconds)[:3]
-    print(f"{file}: {result.ran} run, {len(result.checked)} checked, "
-          f"{len(result.skipped)} skipped; slowest: "
-          + ", ".join(f"{t.what} {t.seconds:.1f} s" for t in slow))
+    cpu = sum(t.cpu for t in result.timings)
+    slow = sorted(result.timings, key=lambda t: -t.cpu)[:3]
+    print(f"{file}: {result.ran} run ({cpu:.0f} s CPU), {len(result.checked)} checked, "
+          f"{len(result.skipped)} skipped; most CPU: "
+          + "; ".join(f"{t.what} {t.cpu:.1f} s" for t in slow))
     for note in result.checked + result.skipped:
         print("  " + note)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from sim.errors import GridLoopError
 from sim.experiment.store import MANIFEST
 
-__all__ = ["check_out", "check_alike"]
+__all__ = ["check_out", "check_report_out", "check_alike"]
 
 
 def check_out(out: str | Path) -> Path:
@@ -42,14 +42,33 @@ def check_out(out: str | Path) -> Path:
                 f"--out {out}: expected a new or empty folder, or an experiment folder to "
                 f"continue (with {MANIFEST}), got a folder holding {len(entries)} other "
                 f"entries ({shown}); choose another --out")
-    parent = folder if folder.is_dir() else folder.parent
-    while not parent.exists():
-        parent = parent.parent
-    try:  # the one sure test: make (and remove) a folder there
-        os.rmdir(tempfile.mkdtemp(prefix=".gridloop-probe-", dir=parent))
-    except OSError as e:
-        raise GridLoopError(f"--out {out}: cannot write in {parent} ({e.strerror})") from None
+    _writable(out, folder if folder.is_dir() else folder.parent)
     return folder
+
+
+def _writable(out: str | Path, folder: Path) -> None:
+    """``folder`` (or the nearest one above it that exists) can be written in."""
+    while not folder.exists():
+        folder = folder.parent
+    try:  # the one sure test: make (and remove) a folder there
+        os.rmdir(tempfile.mkdtemp(prefix=".gridloop-probe-", dir=folder))
+    except OSError as e:
+        raise GridLoopError(f"--out {out}: cannot write in {folder} ({e.strerror})") from None
+
+
+def check_report_out(out: str | Path) -> Path:
+    """``gridloop report --out FILE``: a file GridLoop can write (checked before the report
+    is built).
+
+    Raises:
+        GridLoopError: FILE is a folder, or its folder cannot be written.
+    """
+    path = Path(out)
+    if path.is_dir():
+        raise GridLoopError(f"--out {out}: expected an HTML file to write, got a folder "
+                            f"(e.g. --out {path / 'report.html'})")
+    _writable(out, path.parent)
+    return path
 
 
 def check_alike(labels: Sequence[str], days: Sequence[int], starts: Sequence[dt.date],

@@ -242,8 +242,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from sim.experiment.checks import check_report_out
     from sim.experiment.html import write_report
+    from sim.experiment.store import read_manifest
 
+    read_manifest(args.folder)                   # an experiment folder, or a plain error
+    if args.out:
+        check_report_out(args.out)
     path = write_report(args.folder, args.out, kpis=args.kpis or None)
     print(f"wrote {path}")
     return 0

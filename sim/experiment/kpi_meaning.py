@@ -40,6 +40,8 @@ MEANINGS: dict[str, Meaning] = {
     "hotline.calls_answered": Meaning("answered", NEUTRAL),
     "hotline.work_orders": Meaning("orders", NEUTRAL),
     "hotline.grid_work_orders": Meaning("grid orders", NEUTRAL),
+    "hotline.consultation_share": Meaning("consultations", NEUTRAL),
+    "hotline.work_order_share": Meaning("order share", NEUTRAL),
     "three_rates.work_orders_closed": Meaning("orders closed", NEUTRAL),
     "three_rates.surveyed": Meaning("surveyed", NEUTRAL),
     "summons": Meaning("summons", NEUTRAL),
