@@ -275,3 +275,15 @@ def test_reduced_size_knobs_cap_runs_and_say_so(monkeypatch: pytest.MonkeyPatch,
     code, _, err = run_cli(capsys, "validate", "small-town")
     assert code == 2 and "GRIDLOOP_MAX_DAYS: expected a whole number of days >= 1, got 'two'" \
         in err
+
+
+def test_precision_not_reached_names_the_kpis_that_held_it_back(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "compare", "small-town", "small-town", "--days", "2",
+                           "--reps", "2", "--max-reps", "3", "--precision", "0.0001",
+                           "--workers", "1", "--seed", "1", "--out", str(tmp_path / "p"))
+    text = " ".join(out.split())
+    assert code == 0
+    assert re.search(r"precision not reached within --max-reps 3: [a-z_.0-9]+ \+-[\d.]+% at "
+                     r"small-town", text), text
+    assert "name the KPIs that matter with --precision-kpi" in text

@@ -16,7 +16,6 @@ import importlib
 import json
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -82,18 +81,14 @@ def version_text() -> str:
     """``0.1.0`` or ``0.1.0 (commit 1a2b3c4d5e6f)`` when run from a git checkout."""
     from importlib import metadata
 
+    from sim.experiment.store import git_commit
+
     try:
         version = metadata.version("gridloop")
     except metadata.PackageNotFoundError:
         version = "unknown (not installed)"
-    root = Path(__file__).resolve().parents[2]
-    try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
-                             capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return version
-    commit = out.stdout.strip()
-    return f"{version} (commit {commit})" if out.returncode == 0 and commit else version
+    commit = git_commit()
+    return f"{version} (commit {commit[:12]})" if commit else version
 
 
 def _parser() -> argparse.ArgumentParser:
