@@ -43,34 +43,32 @@ class Column:
         header: the short header shown above the column.
         cells: the column's text, one per row.
         styles: rich styles per row ("" for none), e.g. green for a better value.
+        wrap: the header may wrap at spaces (a long name shown whole, no legend needed).
     """
 
     name: str
     header: str
     cells: list[str]
     styles: list[str] = field(default_factory=list)
-    wrap: bool = False    # the header may wrap at spaces (a long name shown whole)
+    wrap: bool = False
 
 
 def _table(index: Sequence[Column], values: Sequence[Column], gap: int | None = None) -> Table:
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, show_edge=False)
-    for c in index:
-        t.add_column(c.header, justify="left", no_wrap=True)
+    for c in index:   # text, never markup: names may hold brackets
+        t.add_column(Text(c.header), justify="left", no_wrap=True)
     for c in values:
         if c.wrap:  # as wide as its widest cell or the header's longest word
             width = max([cell_len(x) for x in c.cells] + [cell_len(w) for w in c.header.split()])
-            t.add_column(c.header, justify="right", width=width)
+            t.add_column(Text(c.header), justify="right", width=width)
         else:
-            t.add_column(c.header, justify="right", no_wrap=True)
+            t.add_column(Text(c.header), justify="right", no_wrap=True)
     n = len(index[0].cells) if index else len(values[0].cells) if values else 0
     for i in range(n):
         if gap is not None and i == gap:
             t.add_row(*["…"] * (len(index) + len(values)))
-        row = [c.cells[i] for c in index]
-        for c in values:
-            style = c.styles[i] if c.styles else ""
-            row.append(f"[{style}]{c.cells[i]}[/]" if style else c.cells[i])
-        t.add_row(*row)
+        t.add_row(*[Text(c.cells[i]) for c in index],
+                  *[Text(c.cells[i], style=c.styles[i] if c.styles else "") for c in values])
     return t
 
 
