@@ -1,4 +1,4 @@
-"""One case's life, from report to close: the closed loop (闭环) of DOMAIN §3 as one process.
+"""One case's life, from report to close: the closed loop (闭环) of docs/domain.md §3, one process.
 
 `CaseLife.life` is a plain generator, one per case, read top to bottom. It yields whatever
 the case waits for (`sim.engine.clock`): a staff pool's job (``acceptor = yield
