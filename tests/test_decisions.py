@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.data.scenario import load_scenario
-from sim.engine.asking import DecisionError
+from sim.engine.asking import DecisionError, Question
 from sim.engine.decisions import (
     CityView,
     DecisionPoints,
@@ -19,7 +19,9 @@ from sim.engine.decisions import (
     QueueView,
     ReceiptView,
 )
+from sim.engine.eventlog import Step
 from sim.model import CityModel
+from training.desk import TraineeDesk
 
 
 def _run(policy: DecisionPoints, *overrides: str, strict: bool = False) -> CityModel:
@@ -116,3 +118,24 @@ def test_a_policy_is_bound_once_to_a_read_only_view_of_the_city() -> None:
         policy.city.now = 0.0  # type: ignore[misc]
     with pytest.raises(AttributeError):
         policy.city.routing = ()  # type: ignore[misc]
+
+
+def test_a_persons_answer_is_checked_like_a_policys() -> None:
+    """A question a person took: a department out of range, an unknown action or a subclass
+    that does not exist is refused with the value named, and the case still waits."""
+    asked: list[Question] = []
+    desk = TraineeDesk(frozenset({"dispatch"}), start=0.0, on_question=asked.append)
+    m = CityModel(load_scenario("small-town", days=1, seed=2), decisions=desk).start()
+    m.env.run(until=600.0)
+    q = next(q for q in asked if q.point == "dispatch")
+    rows = len(m.events())
+    for bad, kw, says in ((99, {}, "answered 99: expected a department index"),
+                          ("void", {}, "answered 'void'"),
+                          (0, {"subclass": 999}, "gave subclass 999, which does not exist")):
+        with pytest.raises(DecisionError, match=says):
+            q.answer(bad, **kw)
+        assert len(m.events()) == rows and not q.answered
+    q.answer(1)
+    assert m.events()[-1]["step"] == Step.DISPATCH and m.events()[-1]["department"] == 1
+    with pytest.raises(DecisionError, match="already answered"):
+        q.answer(1)

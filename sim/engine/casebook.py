@@ -100,7 +100,6 @@ class CaseBook:
         self._live: dict[int, Case] = {}             # filed, not yet closed
         self.open_index: Mapping[tuple[int, int], int] = MappingProxyType(self._open)
         """(grid, subclass) -> the open case, read-only (`open_case` one at a time)."""
-        self._buf = log.buf
         self._limit = log.limit
 
     # -- reading ---------------------------------------------------------------------------
@@ -125,15 +124,11 @@ class CaseBook:
         steps that change nothing but the log (verify_send, check_send, handle_start)."""
         if self.strict:
             self._check(case, step, actor_kind)
-        buf = self._buf
+        buf = self.log.buf  # read each time: `EventLog.to_array` may start a new one
         buf += _pack(case.id, case.problem, self.env._now, step, actor_kind, actor,
                      case.department, deadline, outcome, case.grid, case.subclass)
         if len(buf) >= self._limit:
-            self._flush()
-
-    def _flush(self) -> None:
-        self.log.flush()
-        self._buf = self.log.buf
+            self.log.flush()
 
     def _check(self, case: Case, step: int, actor_kind: int) -> None:
         """Strict mode: ``step`` must be allowed after the case's last one."""
@@ -172,11 +167,11 @@ class CaseBook:
             kind, actor = _CITIZEN, -1
         if self.strict:
             self._check(case, _REPORT, kind)
-        buf = self._buf
+        buf = self.log.buf
         buf += _pack(case.id, case.problem, self.env._now, _REPORT, kind, actor,
                      case.department, deadline, case.channel, case.grid, case.subclass)
         if len(buf) >= self._limit:
-            self._flush()
+            self.log.flush()
 
     def self_handled(self, case: Case) -> None:
         """The inspector fixed it on the spot: reported and ended at once (SELF_HANDLE)."""
@@ -189,12 +184,12 @@ class CaseBook:
         case.verified = there
         if self.strict:
             self._check(case, _VERIFY, _INSPECTOR)
-        buf = self._buf
+        buf = self.log.buf
         buf += _pack(case.id, case.problem, self.env._now, _VERIFY, _INSPECTOR, case.beat,
                      case.department, deadline, _CONFIRMED if there else _NOT_FOUND, case.grid,
                      case.subclass)
         if len(buf) >= self._limit:
-            self._flush()
+            self.log.flush()
 
     def merge(self, case: Case, into: int, actor_kind: int, actor: int) -> None:
         """A duplicate joins open case ``into`` and ends (MERGE). The problem it reports, if
@@ -226,11 +221,11 @@ class CaseBook:
         subclass, and tracks its problem."""
         if self.strict:
             self._check(case, _FILE, _SHIFT_LEADER)
-        buf = self._buf
+        buf = self.log.buf
         buf += _pack(case.id, case.problem, self.env._now, _FILE, _SHIFT_LEADER, leader,
                      case.department, deadline, 0, case.grid, case.subclass)
         if len(buf) >= self._limit:
-            self._flush()
+            self.log.flush()
         self._open[(case.grid, case.subclass)] = case.id
         self._live[case.id] = case
         if case.problem >= 0:
@@ -256,11 +251,11 @@ class CaseBook:
         case.deadline = deadline
         if self.strict:
             self._check(case, _DISPATCH, _DISPATCHER)
-        buf = self._buf
+        buf = self.log.buf
         buf += _pack(case.id, case.problem, self.env._now, _DISPATCH, _DISPATCHER, dispatcher,
                      department, deadline, _WRONG if wrong else 0, case.grid, case.subclass)
         if len(buf) >= self._limit:
-            self._flush()
+            self.log.flush()
 
     def returned(self, case: Case, department: int) -> None:
         """The department sends the case back, not its duty (RETURN); the dispatcher
@@ -292,23 +287,23 @@ class CaseBook:
         case.on_time = now <= case.deadline
         if self.strict:
             self._check(case, _HANDLE, _DEPARTMENT)
-        buf = self._buf
+        buf = self.log.buf
         buf += _pack(case.id, case.problem, now, _HANDLE, _DEPARTMENT, crew, case.department,
                      deadline, outcome, case.grid, case.subclass)
         if len(buf) >= self._limit:
-            self._flush()
+            self.log.flush()
 
     # -- check to close --------------------------------------------------------------------
     def checked(self, case: Case, passed: bool, deadline: float) -> None:
         """The inspector's check on site (CHECK): pass (close is due) or fail."""
         if self.strict:
             self._check(case, _CHECK, _INSPECTOR)
-        buf = self._buf
+        buf = self.log.buf
         buf += _pack(case.id, case.problem, self.env._now, _CHECK, _INSPECTOR, case.beat,
                      case.department, deadline if passed else NAN, _PASS if passed else _FAIL,
                      case.grid, case.subclass)
         if len(buf) >= self._limit:
-            self._flush()
+            self.log.flush()
 
     def rework(self, case: Case, deadline: float) -> None:
         """A failed check sends the case back with a fresh handling deadline (REWORK)."""
@@ -321,12 +316,12 @@ class CaseBook:
         still there (closed, not solved), which patrols may now find again."""
         if self.strict:
             self._check(case, _CLOSE, _SHIFT_LEADER)
-        buf = self._buf
+        buf = self.log.buf
         buf += _pack(case.id, case.problem, self.env._now, _CLOSE, _SHIFT_LEADER, leader,
                      case.department, NAN, _ON_TIME if case.on_time else _OVERDUE, case.grid,
                      case.subclass)
         if len(buf) >= self._limit:
-            self._flush()
+            self.log.flush()
         key = (case.grid, case.subclass)
         if self._open.get(key) == case.id:
             del self._open[key]
