@@ -47,10 +47,12 @@ def _parser() -> argparse.ArgumentParser:
                    metavar="KEY=VALUE", help="override a scenario value, e.g. inspectors.count=300")
     r.add_argument("--no-figure", action="store_true", help="skip overview.png")
     r.add_argument("--quiet", action="store_true", help="print only where results went")
+    r.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     v = sub.add_parser("validate", help="check a scenario file and everything it names")
     v.add_argument("scenario")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    v.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     sub.add_parser("schema", help="print the scenario JSON Schema")
 
@@ -80,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+FORCE_HELP = ("accept a scenario estimated to need more memory than this machine has, or "
+              "more than a day (docs/security.md)")
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -92,12 +98,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sim.cli.tables import print_evaluation, print_summary
+    from sim.data.resources import check_resources
     from sim.data.scenario import load_scenario
     from sim.run import simulate, write_run
 
     console = Console(stderr=False, quiet=args.quiet)
     scenario = load_scenario(args.scenario, args.overrides, days=args.days, seed=args.seed)
+    cost = check_resources(scenario, force=args.force)     # before anything is allocated
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{scenario.seed}"
+    for warning in cost.warnings:
+        console.print(f"[yellow]note:[/] this run {warning} ({cost.describe()})")
     console.print(f"[bold]GridLoop[/] simulating [cyan]{scenario.name}[/] for {scenario.days} "
                   f"days, seed {scenario.seed}")
     days = TextColumn("day {task.completed:.0f}/{task.total:.0f}")
@@ -120,9 +130,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.data.citymap import load_city
+    from sim.data.resources import check_resources
     from sim.data.scenario import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
+    cost = check_resources(scenario, force=args.force)
     city = load_city(scenario.resolve(scenario.city.grids_file), scenario.city.district_code)
     print(f"{args.scenario}: ok ({scenario.name}: {city.n_grids} grids, "
           f"{city.n_subdistricts} subdistricts, {len(scenario.departments)} departments)")
@@ -131,6 +143,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     chain = scenario_chain(args.scenario)
     if len(chain) > 1:  # an overlay: say what it is laid over
         print("  overlay: " + " over ".join(str(p) for p in chain))
+    print(f"  a run needs {cost.describe()}")
+    for warning in cost.warnings:
+        print(f"  note: this run {warning}")
     return 0
 
 

@@ -21,7 +21,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sim.data.scenario import SCENARIO_DIR, apply_overrides, parse_overrides
-from sim.data.yamlfile import LineMap, bundled_names, find_bundled, line_of, read_yaml, validate
+from sim.data.yamlfile import (
+    LineMap,
+    bundled_names,
+    find_bundled,
+    kind_of_document,
+    line_of,
+    read_yaml,
+    validate,
+)
 from sim.errors import InputError
 from sim.rules.counts import BUILTINS, UNIT_KINDS, VOCABULARY
 from sim.rules.expr import FUNCTIONS, Formula, FormulaError, constant_value
@@ -172,7 +180,8 @@ def load_rules(name_or_file: str | Path, overrides: Sequence[str] = ()) -> RuleS
     path = rules_path(name_or_file)
     data, lines = read_yaml(path)
     if not isinstance(data, dict):
-        raise InputError(str(path), 1, "", f"expected a mapping of rule-set keys, got {data!r}")
+        raise InputError(str(path), 1, "", f"expected a mapping of rule-set keys, got "
+                         f"{kind_of_document(data)}")
     ov = parse_overrides(list(overrides))
     params = data.get("parameters")
     for key, _ in ov:  # a typo in a parameter name would quietly add an unused parameter
