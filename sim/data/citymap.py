@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import _csv
 import csv
+import io
 import math
 import re
 from collections.abc import Sequence
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.data.limits import CSV_BYTES
+from sim.data.textfile import read_text
 from sim.errors import GridLoopError, InputError, reading
 
 __all__ = [
@@ -211,8 +214,9 @@ def load_city(path: str | Path, district_code: str) -> CityMap:
     if not re.fullmatch(r"[0-9]{6}", district_code):
         raise GridLoopError(f"load_city: expected a 6-digit district code, got {district_code!r}")
     file = str(path)
-    with reading(file, "a grid table (CSV)"), open(path, encoding="utf-8-sig", newline="") as f:
-        return _parse(csv.reader(f), file, district_code)
+    text = read_text(path, "a grid table (CSV)", CSV_BYTES)
+    with reading(file, "a grid table (CSV)"):
+        return _parse(csv.reader(io.StringIO(text, newline="")), file, district_code)
 
 
 class _Table:

@@ -48,7 +48,7 @@ def check_regular(path: str | Path, what: str, max_bytes: int) -> os.stat_result
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise InputError(str(path), None, "", "no such file") from None
+        raise InputError(str(path), None, "", f"expected {what}, got no such file") from None
     except OSError as e:
         raise InputError(str(path), None, "", f"expected {what}, got a path that cannot be "
                          f"read ({e.strerror})") from None
@@ -90,10 +90,10 @@ def read_text(path: str | Path, what: str, max_bytes: int) -> str:
     if len(data) > max_bytes:
         raise InputError(str(path), None, "", f"expected {what} of at most "
                          f"{_size(max_bytes)}, got a bigger file")
-    return decode(data, str(path), what)
+    return decode(data, str(path))
 
 
-def decode(data: bytes, file: str, what: str = "UTF-8 text") -> str:
+def decode(data: bytes, file: str) -> str:
     """``data`` as UTF-8 text, checked: no UTF-16/32, no undecodable byte, no NUL or other
     control character (tab, LF and CR are fine). A UTF-8 byte-order mark is dropped.
 
@@ -102,13 +102,13 @@ def decode(data: bytes, file: str, what: str = "UTF-8 text") -> str:
     """
     for bom, name in _BOMS:
         if data.startswith(bom):
-            raise InputError(file, 1, "", f"expected {what} in UTF-8, got {name} text "
-                             f"(byte-order mark {bom.hex(' ').upper()}); save it as UTF-8")
+            raise InputError(file, 1, "", f"expected UTF-8 text, got {name} text (byte-order "
+                             f"mark {bom.hex(' ').upper()}); save the file as UTF-8")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line, col = _position(data, e.start)
-        raise InputError(file, line, "", f"expected {what} in UTF-8, got byte "
+        raise InputError(file, line, "", f"expected UTF-8 text, got byte "
                          f"0x{data[e.start]:02X} that is not UTF-8 at column {col} (save the "
                          f"file as UTF-8)") from None
     text = text.removeprefix("\ufeff")
@@ -119,8 +119,8 @@ def decode(data: bytes, file: str, what: str = "UTF-8 text") -> str:
         col = bad.start() - (before.rfind("\n") + 1) + 1
         name = control_name(bad.group())
         hint = " (UTF-16 text saved without a byte-order mark?)" if bad.group() == "\x00" else ""
-        raise InputError(file, line, "", f"expected {what} without control characters, got "
-                         f"{name} at column {col}{hint}")
+        raise InputError(file, line, "", f"expected UTF-8 text without control characters, "
+                         f"got {name} at column {col}{hint}")
     return text
 
 

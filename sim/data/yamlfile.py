@@ -109,6 +109,8 @@ def read_yaml(path: str | Path, what: str = "a YAML file") -> tuple[Any, LineMap
     """Parse a YAML file into plain data and a line map; a file that is not a regular UTF-8
     file within `limits.YAML_BYTES`, or malformed or oversized YAML, raises InputError."""
     p = Path(path)
+    if not p.exists():
+        raise InputError(str(p), None, "", "no such file")
     return parse_yaml(read_text(p, what, YAML_BYTES), str(p))
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import InputError, reading
-from sim.ingest.csvtable import checked_header
+from sim.ingest.csvtable import DateOutOfRange, checked_header, local_time, open_csv
 from sim.outputs.files import atomic_write
 
 __all__ = ["CaseLog", "Rejection", "read_caselog", "write_rejected", "REQUIRED_COLUMNS",
@@ -94,10 +94,7 @@ class CaseLog:
         return (last - self.start_date).days + 1
 
 
-def _time(text: str) -> dt.datetime:
-    """An ISO 8601 date-time as local wall-clock time (an offset, if any, is dropped)."""
-    t = dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
-    return t.replace(tzinfo=None)
+_time = local_time    # ISO 8601, local wall clock, within sim.data.limits' date range
 
 
 class _Row:
@@ -118,6 +115,8 @@ class _Row:
             return None
         try:
             return _time(text)
+        except DateOutOfRange as e:
+            raise self.bad(column, str(e)) from None
         except ValueError:
             raise self.bad(column, f"expected an ISO 8601 date-time such as "
                                    f"2026-03-02T08:15:00, got {text!r}") from None
@@ -221,7 +220,7 @@ def read_caselog(path: str | Path, *, subclasses: dict[str, str] | None = None,
     p = Path(path)
     good: list[dict[str, object]] = []
     rejected: list[Rejection] = []
-    with reading(str(p), "a case log (CSV)"), open(p, encoding="utf-8-sig", newline="") as f:
+    with reading(str(p), "a case log (CSV)"), open_csv(p, "a case log (CSV)") as f:
         reader = csv.DictReader(f)
         header = checked_header(reader, str(p), REQUIRED_COLUMNS)
         seen: dict[str, int] = {}

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from sim.data.scenario import SCENARIO_DIR, apply_overrides, parse_overrides
 from sim.data.yamlfile import (
@@ -100,12 +100,13 @@ class RuleSetSpec(_Spec):
     units: dict[str, UnitSpec] = Field(min_length=1, description="per unit kind: "
                                        + ", ".join(UNIT_KINDS))
 
-    @field_validator("parameters")
+    @field_validator("parameters", "grades")
     @classmethod
-    def _finite(cls, v: dict[str, float]) -> dict[str, float]:
+    def _finite(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        what = "parameter" if info.field_name == "parameters" else "grade"
         for name, value in v.items():
             if not math.isfinite(value):
-                raise ValueError(f"a finite number for parameter {name!r}")
+                raise ValueError(f"a finite number for {what} {name!r}")
         return v
 
 
@@ -246,6 +247,11 @@ def compile_rules(spec: RuleSetSpec, file: str = "<rules>", lines: LineMap | Non
                    source=file)
 
 
+def _shown(text: str) -> str:
+    """A formula quoted in an error, cut short past 100 characters."""
+    return repr(text) if len(text) <= 100 else repr(text[:97] + "...")
+
+
 def _is_identifier(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name) and name.isascii()
 
@@ -264,7 +270,7 @@ def _formula(text: str, loc: tuple[str | int, ...], names: Mapping[str, str],
         f = Formula.parse(text)
         f.check(names, params, hint)
     except FormulaError as e:
-        raise fail(loc, f"{e.message} at column {e.column} of {text!r}") from None
+        raise fail(loc, f"{e.message} at column {e.column} of {_shown(text)}") from None
     return f
 
 
@@ -315,7 +321,7 @@ def _weight(value: float | str, loc: tuple[str | int, ...], params: Mapping[str,
             f.check({n: "parameter" for n in params}, params)
         except FormulaError as e:
             raise fail(loc, f"expected a number or a formula of parameters: {e.message} at "
-                       f"column {e.column} of {value!r}") from None
+                       f"column {e.column} of {_shown(value)}") from None
         w = constant_value(f.node, params)
         if w is None:
             raise fail(loc, f"expected a number or a formula of parameters, got {value!r}")
