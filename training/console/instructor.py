@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from training.console.app import Instructor, check_csrf, console, fail, page
 from training.console.db import User
+from training.console.guard import attachment
 from training.console.play import to_plain
 
 __all__ = ["router", "gradebook_csv"]
@@ -105,7 +107,7 @@ async def assign(request: Request, class_id: int,
     seed_text = str(form.get("seed", "")).strip()
     seed: int | None = None
     if seed_text:
-        if not seed_text.isdigit() or int(seed_text) > MAX_SEED:
+        if not re.fullmatch(r"[0-9]{1,19}", seed_text) or int(seed_text) > MAX_SEED:
             raise fail(422, f"seed: expected a whole number from 0 to {MAX_SEED} or nothing "
                             f"(the exercise's own seed), got {seed_text[:30]!r}")
         seed = int(seed_text)
@@ -158,6 +160,5 @@ def export(request: Request, class_id: int,
            user: Instructor) -> Response:
     klass = own_class(request, class_id, user)
     text = gradebook_csv(klass["name"], _progress(request, class_id))
-    safe = "".join(ch if ch.isalnum() else "-" for ch in klass["name"]).strip("-") or "class"
     return Response(text, media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="gradebook-{safe}.csv"'})
+        "Content-Disposition": attachment(f"gradebook-{klass['name']}.csv")})
