@@ -203,7 +203,7 @@ def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = 
                https_only: bool = False) -> FastAPI:
     """The console app on ``store``; ``secret`` signs the login cookie; ``core`` is the
     training core (exercises, sessions, grading), `TrainingCore` unless a test gives one."""
-    from training.console import instructor, trainee
+    from training.console import access, instructor, trainee
 
     app = FastAPI(title="GridLoop training console", docs_url=None, redoc_url=None,
                   openapi_url=None, dependencies=[Depends(ids_in_range)])
@@ -291,6 +291,7 @@ def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = 
 
     app.include_router(trainee.router)
     app.include_router(instructor.router)
+    app.include_router(access.router)
     return app
 
 
