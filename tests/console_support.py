@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from training.console.auth import hash_password
 from training.console import logins
+from training.console.auth import hash_password
 from training.console.db import ConsoleStore, metadata
 
 PG_ENV = "GRIDLOOP_TEST_PG"

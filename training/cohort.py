@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from sim.outputs.csvcells import safe_row
 from sim.outputs.files import atomic_write
 from training.grading import Grade
 
@@ -127,7 +128,7 @@ def gradebook_csv(report: CohortReport) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(GRADEBOOK_COLUMNS)
     for r in report.rows:
-        w.writerow([getattr(r, c) for c in GRADEBOOK_COLUMNS])
+        w.writerow(safe_row(getattr(r, c) for c in GRADEBOOK_COLUMNS))
     return buf.getvalue()
 
 

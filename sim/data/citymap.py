@@ -24,6 +24,7 @@ import numpy as np
 from sim.data.limits import CSV_BYTES
 from sim.data.textfile import read_text
 from sim.errors import GridLoopError, InputError, reading
+from sim.outputs.csvcells import restore_cell, safe_row
 
 __all__ = [
     "CityMap", "GridGeometry", "HOTSPOT_KINDS", "CSV_COLUMNS", "GEOMETRY_COLUMNS", "load_city",
@@ -367,7 +368,7 @@ def _parse(reader: _csv.Reader, file: str, district_code: str) -> CityMap:
             raise t.fail(line, "", f"expected {n_columns} fields "
                          f"({','.join(sorted(col, key=col.__getitem__))}), got {len(fields)}")
         code = t.code(fields[col["code"]], line)
-        sub, comm = fields[col["subdistrict"]].strip(), fields[col["community"]].strip()
+        sub, comm = (restore_cell(fields[col[k]].strip()) for k in ("subdistrict", "community"))
         t.names(code, sub, comm, line)
         cells.append(t.cell(fields[col["row"]], fields[col["col"]], code, line))
         residents.append(t.residents(fields[col["residents"]], line))
@@ -450,7 +451,7 @@ def write_city_csv(city: CityMap, path: str | Path) -> Path:
                 row += [_number(float(geo.x_m[i])), _number(float(geo.y_m[i])),
                         _number(float(geo.area_m2[i])),
                         ";".join(city.codes[j] for j in geo.neighbours[i])]
-            w.writerow(row)
+            w.writerow(safe_row(row))
     return p
 
 

@@ -35,6 +35,7 @@ import pandas as pd
 
 from sim.errors import InputError, reading
 from sim.ingest.csvtable import DateOutOfRange, checked_header, local_time, open_csv
+from sim.outputs.csvcells import safe_row
 from sim.outputs.files import atomic_write
 
 __all__ = ["CaseLog", "Rejection", "read_caselog", "write_rejected", "REQUIRED_COLUMNS",
@@ -278,5 +279,6 @@ def write_rejected(log: CaseLog, path: str | Path) -> Path:
             w = csv.writer(f)
             w.writerow(["line", "column", "reason", *columns])
             for j in log.rejected:
-                w.writerow([j.line, j.column, j.reason, *(j.row.get(c, "") for c in columns)])
+                w.writerow(safe_row([j.line, j.column, j.reason,
+                                     *(j.row.get(c, "") for c in columns)]))
     return atomic_write(Path(path), write)

@@ -39,6 +39,7 @@ from sim.ingest.calibrate import (
 from sim.ingest.caselog import CaseLog, read_caselog, write_rejected
 from sim.ingest.citycodes import write_grids_from_codes
 from sim.ingest.handbook_csv import handbook_rows, write_handbook_yaml
+from sim.outputs.csvcells import safe_frame
 from sim.outputs.files import atomic_write
 
 __all__ = ["Calibration", "calibrate", "base_handbook"]
@@ -134,10 +135,10 @@ def calibrate(log_path: str | Path, out: str | Path, *, handbook: str | Path | N
     say("fitting arrivals and handling times")
     est = estimate(log, city, base, department_of=department_of, arrivals=arrivals,
                    min_cases=min_cases)
-    paths["arrivals"] = atomic_write(out.with_suffix(".arrivals.csv"), lambda p: arrival_table(
-        log, city, base, est).to_csv(p, index=False))
+    paths["arrivals"] = atomic_write(out.with_suffix(".arrivals.csv"), lambda p: safe_frame(
+        arrival_table(log, city, base, est)).to_csv(p, index=False))
     paths["handling"] = atomic_write(out.with_suffix(".handling.csv"),
-                                     lambda p: _fits_frame(est).to_csv(p, index=False))
+                                     lambda p: safe_frame(_fits_frame(est)).to_csv(p, index=False))
     hb_path = out.with_suffix(".handbook.yaml")
     paths["handbook"] = _write_handbook(hb_path, hb_name, classes, subs, est, moved,
                                         Path(log_path).name)

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from sim.outputs.csvcells import safe_row
 from training.console.app import Instructor, check_csrf, console, fail, page
 from training.console.db import User
 from training.console.guard import attachment
@@ -134,13 +135,6 @@ def exercises(request: Request, user: Instructor) -> Response:
     return page(request, "exercises.html", items=items)
 
 
-def _cell(value: Any) -> Any:
-    """Spreadsheet-safe: text starting like a formula is quoted so it stays text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def gradebook_csv(class_name: str, rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
@@ -149,9 +143,10 @@ def gradebook_csv(class_name: str, rows: list[dict[str, Any]]) -> str:
     for r in rows:
         status = "graded" if r["score"] is not None else (
             "finished" if r["finished"] else "in progress")
-        w.writerow([_cell(class_name), _cell(r["trainee"]), _cell(r["exercise_id"]), status,
-                    r["decisions"], f"{r['sim_now']:.0f}",
-                    "" if r["score"] is None else f"{r['score']:.1f}", r["letter"] or ""])
+        w.writerow(safe_row([class_name, r["trainee"], r["exercise_id"], status,
+                             r["decisions"], f"{r['sim_now']:.0f}",
+                             "" if r["score"] is None else f"{r['score']:.1f}",
+                             r["letter"] or ""]))
     return out.getvalue()
 
 
