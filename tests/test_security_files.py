@@ -172,3 +172,16 @@ def test_a_yaml_file_that_is_not_a_mapping_is_described_not_quoted(tmp_path):
         with pytest.raises(InputError) as e:
             load(path)
         assert "TOPSECRET" not in str(e.value) and "not a mapping" in str(e.value)
+
+
+def test_reading_a_small_file_does_not_set_aside_its_cap(tmp_path):
+    """A reader's cap (256 MiB for a CSV) is a ceiling, not a buffer: reading a small grid
+    table once cost 256 MiB, found by the fuzz tests' memory cap."""
+    path = write(tmp_path, "small.csv", "code,name\n" * 100)
+    tracemalloc.start()
+    try:
+        assert read_text(path, "a CSV", limits.CSV_BYTES).startswith("code,name")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20

@@ -14,6 +14,7 @@ import os
 import re
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from sim.errors import InputError
 
@@ -86,11 +87,24 @@ def read_text(path: str | Path, what: str, max_bytes: int) -> str:
         if not stat.S_ISREG(st.st_mode):
             raise InputError(str(path), None, "", f"expected {what}, got "
                              f"{kind_of(st.st_mode)}")
-        data = f.read(max_bytes + 1)
+        data = _read_at_most(f, max_bytes + 1, st.st_size)
     if len(data) > max_bytes:
         raise InputError(str(path), None, "", f"expected {what} of at most "
                          f"{_size(max_bytes)}, got a bigger file")
     return decode(data, str(path))
+
+
+def _read_at_most(f: BinaryIO, most: int, expected: int) -> bytes:
+    """Up to ``most`` bytes of ``f``, in pieces: ``read(most)`` would set aside ``most``
+    bytes first, the whole cap for every small file."""
+    pieces, total = [], 0
+    while total < most:
+        piece = f.read(min(most - total, max(expected + 1 - total, 0) or MiB, 16 * MiB))
+        if not piece:
+            break
+        pieces.append(piece)
+        total += len(piece)
+    return b"".join(pieces)
 
 
 def decode(data: bytes, file: str) -> str:
