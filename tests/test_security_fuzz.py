@@ -186,7 +186,7 @@ def test_fuzz_case_logs(tmp_path, data):
 
     def read() -> None:
         log = read_caselog(path)
-        n_lines = path.read_bytes().count(b"\n") + 1
+        n_lines = len(path.read_bytes().splitlines()) + 1     # CR, LF and CRLF end lines
         assert all(2 <= r.line <= n_lines for r in log.rejected)
 
     accepted_or_located(read, path)

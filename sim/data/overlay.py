@@ -115,6 +115,8 @@ def read_layers(path: Path, find: Any, *, _seen: tuple[Path, ...] = ()) -> Layer
     try:
         base_path = find(base.strip(), path.parent)
     except InputError as e:
+        if e.message.startswith("expected"):    # a file, but not a scenario file: what it is
+            raise InputError(str(path), line, "base", e.message) from None
         raise InputError(str(path), line, "base", f"expected a scenario file or bundled name, "
                          f"got {base!r}: {e.message}") from None
     if base_path.resolve() in here:
