@@ -39,6 +39,16 @@ CITIES: dict[str, dict[str, Any]] = {
         hotspot_shares={"road": 0.12, "market": 0.04, "school": 0.03, "park": 0.06,
                         "residential": 0.75},
     ),
+    # An ordinary pilot city's central district (fictional code 990201): Xuchang-scale load,
+    # ~470 due cases a day (DOMAIN §11), about 0.6 M residents.
+    "typical-city": dict(
+        district_code="990201", n_subdistricts=8, n_communities=80, n_grids=1200,
+        seed=2011, residents_total=600_000,
+        subdistrict_names=("Gulou", "Nanguan", "Beiguan", "Xiguan", "Wenfeng", "Dingxiang",
+                           "Xinhua", "Jianshe"),
+        hotspot_shares={"road": 0.1, "market": 0.04, "school": 0.03, "park": 0.04,
+                        "residential": 0.75},
+    ),
     # A fictional town (district 990101) small enough for tests and the trainee sandbox.
     "small-town": dict(
         district_code="990101", n_subdistricts=3, n_communities=12, n_grids=120,

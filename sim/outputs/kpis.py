@@ -91,6 +91,8 @@ def hotline_summary(calls: pd.DataFrame) -> dict[str, Any]:
         if answered.any() else None,
         "work_orders": int(calls["work_order"].sum()),
         "grid_work_orders": int((calls["work_order"] & (calls["kind"] == 2)).sum()),
+        "consultation_share": _rate((calls["kind"] == 0).sum(), n),
+        "work_order_share": _rate(calls["work_order"].sum(), n),
     }
 
 
