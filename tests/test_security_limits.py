@@ -43,6 +43,8 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     ("problems.holiday_factor=1.0e+300", "problems.holiday_factor", "at most 1,000,000,000"),
     ("inspectors.task_minutes={dist: exponential, mean: .inf}", "inspectors.task_minutes.mean",
      "a finite number"),
+    ("departments.sanitation.borrowing.max_crews=1000000",
+     "departments.sanitation.borrowing.max_crews", "at most 100,000"),
 ])
 def test_validate_refuses_values_run_cannot_take(capsys, setting, key, words):
     code, out, err = cli(capsys, "validate", "small-town", "--set", setting)
@@ -133,3 +135,21 @@ def test_the_estimate_bounds_a_real_run(tmp_path):
                           timeout=300, cwd=ROOT, check=True)
     peak = int(proc.stdout.split()[-1]) * 1024          # ru_maxrss is in KiB on Linux
     assert peak < est.memory_bytes
+
+
+@pytest.mark.parametrize("settings, key", [
+    (["hotline.call_takers=0"], "hotline.call_takers"),
+    (["hotline.staffing_profile=[" + ",".join(["0"] * 24) + "]"], "hotline.staffing_profile"),
+    (["hotline.shifts=1", "hotline.staffing_profile=[" + ",".join(["1"] * 8 + ["0"] * 8
+                                                                  + ["1"] * 8) + "]"],
+     "hotline.staffing_profile"),                       # staffed only outside its shift
+])
+def test_a_hotline_with_nobody_on_duty_is_refused_by_validate(capsys, settings, key):
+    """`run` ended in a ValueError traceback from the call queue."""
+    argv = ["validate", "small-town", "--set", "hotline.enabled=true"]
+    for s in settings:
+        argv += ["--set", s]
+    code, _, err = cli(capsys, *argv)
+    assert code == 2 and err.startswith(f"gridloop: --set: {key}: expected at least one "
+                                        "call-taker on duty")
+

@@ -24,7 +24,7 @@ from sim.errors import InputError
 
 __all__ = ["YAML_BYTES", "CSV_BYTES", "GEOJSON_BYTES", "YAML_DEPTH", "YAML_NODES",
            "TEXT_CHARS", "NUMBER_DIGITS", "DATE_MIN", "DATE_MAX", "Ceiling", "CEILINGS",
-           "ANY_NUMBER", "check_ceilings", "check_date", "ceiling_of"]
+           "ANY_NUMBER", "check_ceilings", "check_date", "ceiling_of", "on_duty"]
 
 # --- files ------------------------------------------------------------------------------------
 YAML_BYTES = 8 * MiB        # scenario, handbook, rule and exercise files (the biggest shipped:
@@ -71,6 +71,7 @@ CEILINGS: tuple[Ceiling, ...] = (
     Ceiling("centre.shift_leaders", _STAFF, _STAFF_WHY),
     Ceiling("centre.dispatchers", _STAFF, _STAFF_WHY),
     Ceiling("hotline.call_takers", _STAFF, _STAFF_WHY),
+    Ceiling("departments.*.borrowing.max_crews", _STAFF, _STAFF_WHY),
     Ceiling("problems.per_day", 1_000_000, "600 times Dongcheng's load, 15 times all of "
             "Beijing's 12345 contacts a day"),
     Ceiling("hotline.background_per_day", 1_000_000, "15 times all of Beijing's 12345 "
@@ -118,6 +119,16 @@ def check_date(value: dt.date, what: str = "a date") -> str | None:
     return f"expected {what} from {DATE_MIN} to {DATE_MAX}, got {value}"
 
 
+def on_duty(hotline: Any) -> list[int]:
+    """Call-takers on duty in each hour of the day: ``call_takers`` x the staffing profile,
+    within the hours the shifts cover (3 shifts: all day; 2: 08:00-24:00; 1: 08:00-16:00).
+    The hotline's call queue (`agents.hotline.demand.staffing_by_hour`) staffs by this."""
+    first = 0 if hotline.shifts == 3 else 8
+    covered = range(first, min(24, first + 8 * hotline.shifts))
+    return [int(round(hotline.call_takers * hotline.staffing_profile[h])) if h in covered
+            else 0 for h in range(24)]
+
+
 def check_ceilings(scenario: Any, fail: Fail) -> None:
     """Refuse the first value of a validated scenario over its ceiling.
 
@@ -144,6 +155,12 @@ def check_ceilings(scenario: Any, fail: Fail) -> None:
         if not any(v > 0 for v in data[section][key]):
             raise fail((section, key), "expected at least one entry above 0 (the profile "
                        "shares out the load), got all zeros")
+    h = scenario.hotline
+    if h.enabled and max(on_duty(h)) < 1:
+        key = "call_takers" if h.call_takers == 0 else "staffing_profile"
+        raise fail(("hotline", key), "expected at least one call-taker on duty in "
+                   f"some hour of the shifts (call_takers x staffing_profile), got none: "
+                   f"{h.call_takers} call-takers, {h.shifts} shift(s)")
     start = scenario.start_date
     why = check_date(start, "a start date")
     if why:
