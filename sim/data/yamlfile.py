@@ -28,6 +28,7 @@ LineMap = dict[tuple[str | int, ...], int]
 # errors, about fifteen times faster than the pure-Python one on the handbook
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 M = TypeVar("M", bound=BaseModel)
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class KeyProblem(ValueError):
@@ -317,9 +318,6 @@ def kind_of_document(data: Any) -> str:
     if isinstance(data, str):
         return f"text ({len(data):,} characters), not a mapping"
     return f"a single {type(data).__name__} value"
-
-
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def describe(value: Any) -> str:

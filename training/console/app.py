@@ -4,7 +4,10 @@
 exercise catalogue into a FastAPI app with server-rendered Jinja2 pages and the package's own
 JavaScript and stylesheet under ``/static``. Roles are enforced here, on the server: a page or
 API call without a login gets 401, with the wrong role 403, and every POST must carry the
-login's CSRF token (form field ``csrf`` or header ``X-CSRF-Token``) or it gets 403.
+login's CSRF token (form field ``csrf`` or header ``X-CSRF-Token``) or it gets 403. A login
+is checked against the server's record on every request (`training.console.logins`), login
+attempts are throttled (`training.console.throttle`), and `training.console.guard` bounds
+every request body and adds the security headers to every answer.
 """
 
 from __future__ import annotations

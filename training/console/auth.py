@@ -1,9 +1,10 @@
 """Who is at the keyboard: Argon2 password hashes, the cookie secret and CSRF tokens.
 
 Passwords are stored only as Argon2id hashes (argon2-cffi), checked on threads of their own
-taken in turn by client address (`PasswordChecks`). The login lives in a signed cookie
-(Starlette's SessionMiddleware, itsdangerous) keyed by a secret from ``GRIDLOOP_CONSOLE_SECRET``
-or, failing that, a file generated once with owner-only permissions. Every state-changing
+taken in turn by client address (`PasswordChecks`). The cookie is signed (Starlette's
+SessionMiddleware, itsdangerous) with a secret from ``GRIDLOOP_CONSOLE_SECRET`` or, failing
+that, a file generated once with owner-only permissions; the login it carries lives on the
+server (`training.console.logins`). Every state-changing
 request carries the session's CSRF token (a form field or the ``X-CSRF-Token`` header).
 """
 
