@@ -40,7 +40,7 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     ("calendar.holidays=[9999-12-31]", "calendar.holidays.0", "to 2200-12-31"),
     ("start_date=2026-02-30", "start_date", "a real date"),
     ("seed=" + "9" * 30, "seed", "at most 9,223,372,036,854,775,807"),
-    ("problems.holiday_factor=1.0e+300", "problems.holiday_factor", "at most 1,000,000,000"),
+    ("problems.holiday_factor=1.0e+300", "problems.holiday_factor", "at most 1,000,000,000,000"),
     ("inspectors.task_minutes={dist: exponential, mean: .inf}", "inspectors.task_minutes.mean",
      "a finite number"),
     ("departments.sanitation.borrowing.max_crews=1000000",
@@ -120,6 +120,7 @@ def test_the_estimate_grows_with_what_drives_the_work():
         pytest.approx(2 * small.problems)
 
 
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
 def test_the_estimate_bounds_a_real_run(tmp_path):
     """The estimate must not promise less than a run takes: a small run's memory, measured
     by the kernel, stays under it (the estimate's point is to refuse before allocating)."""
@@ -127,14 +128,17 @@ def test_the_estimate_bounds_a_real_run(tmp_path):
     import sys
 
     est = resources.estimate(load_scenario("small-town", ["days=3"]))
-    code = ("import resource, sys; from sim.cli import main; "
+    # the peak of this process's own memory (VmHWM; ru_maxrss would carry the pytest
+    # process's across fork and exec)
+    code = ("from pathlib import Path; from sim.cli import main; "
             "main(['run', 'small-town', '--days', '3', '--quiet', '--no-figure', '--out', "
             f"{str(tmp_path / 'r')!r}]); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print(next(ln.split()[1] for ln in Path('/proc/self/status').read_text()"
+            ".splitlines() if ln.startswith('VmHWM:')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300, cwd=ROOT, check=True)
-    peak = int(proc.stdout.split()[-1]) * 1024          # ru_maxrss is in KiB on Linux
-    assert peak < est.memory_bytes
+    peak = int(proc.stdout.split()[-1]) * 1024          # kB
+    assert 50 * 2**20 < peak < est.memory_bytes
 
 
 @pytest.mark.parametrize("settings, key", [

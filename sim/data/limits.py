@@ -45,9 +45,10 @@ DATE_MIN = dt.date(1900, 1, 1)
 DATE_MAX = dt.date(2200, 12, 31)
 
 # --- scenario values --------------------------------------------------------------------------
-ANY_NUMBER = 1e9            # every number without a ceiling of its own (minutes, hours, weights,
-#                             multipliers): a billion is past any duration or share that means
-#                             something, and keeps sums and products far from overflow
+ANY_NUMBER = 1e12           # every number without a ceiling of its own (minutes, hours, weights,
+#                             multipliers): far past any duration that means something (1e12
+#                             is how a model writes "never", e.g. patience that never runs out)
+#                             and far from overflow in sums and products
 
 
 @dataclass(frozen=True)
