@@ -151,26 +151,32 @@ def test_fuzz_set_overrides(capsys, setting):
         assert len(err.splitlines()) == 1 and err.startswith("gridloop: "), err
 
 
-@FUZZ
-@given(data=st.data())
-def test_fuzz_rule_files(tmp_path, data):
+def _rules(path: Path) -> object:
     from sim.rules import load_rules
 
-    text = (SCENARIO_DIR / "rules" / "standard.yaml").read_text(encoding="utf-8")
-    path = tmp_path / "r.yaml"
-    path.write_bytes(data.draw(mutated(text, r"^(\s*(?:- )?[-\w]+:\s*)(\S.*)$")))
-    accepted_or_located(lambda: load_rules(path), path)
+    return load_rules(path)
 
 
-@FUZZ
-@given(data=st.data())
-def test_fuzz_handbook_csv(tmp_path, data):
+def _handbook_csv(path: Path) -> object:
     from sim.ingest.handbook_csv import read_handbook_csv
 
-    text = (SCENARIO_DIR / "examples" / "handbook.csv").read_text(encoding="utf-8")
-    path = tmp_path / "h.csv"
-    path.write_bytes(data.draw(mutated(text, r"^([^,]*,)(.*)$")))
-    accepted_or_located(lambda: read_handbook_csv(path), path)
+    return read_handbook_csv(path)
+
+
+# reader, the shipped file it mutates, what marks a value on a line of it
+MUTATED_FILES = {"rules": (_rules, "rules/standard.yaml", r"^(\s*(?:- )?[-\w]+:\s*)(\S.*)$"),
+                 "handbook-csv": (_handbook_csv, "examples/handbook.csv", r"^([^,]*,)(.*)$")}
+
+
+@pytest.mark.parametrize("kind", sorted(MUTATED_FILES))
+@FUZZ
+@given(data=st.data())
+def test_fuzz_rule_files_and_handbook_csvs(tmp_path, data, kind):
+    read, shipped, value_re = MUTATED_FILES[kind]
+    path = tmp_path / Path(shipped).name
+    text = (SCENARIO_DIR / shipped).read_text(encoding="utf-8")
+    path.write_bytes(data.draw(mutated(text, value_re)))
+    accepted_or_located(lambda: read(path), path)
 
 
 @FUZZ
