@@ -91,8 +91,16 @@ class Browser:
         head = dict(headers or {})
         if self.cookie:
             head["Cookie"] = self.cookie
-        self.conn.request(method, path, body=body, headers=head)
-        r = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=body, headers=head)
+            r = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            # the server closed the kept-alive connection while it sat idle (uvicorn does
+            # after 5 s, e.g. while the class waits for the last login): a browser sends the
+            # request again on a new connection, and so do we, once
+            self.conn.close()
+            self.conn.request(method, path, body=body, headers=head)
+            r = self.conn.getresponse()
         data = r.read()
         got = {k.lower(): v for k, v in r.getheaders()}
         if "set-cookie" in got:

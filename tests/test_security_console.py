@@ -39,6 +39,7 @@ from training.console.app import COOKIE, create_app
 from training.console.auth import PasswordChecks
 from training.console.db import ConsoleStore
 from training.console.guard import HEADERS, MAX_BODY
+from training.console.logins import RECHECK
 
 SECURITY_HEADERS = [k.decode() for k, _ in HEADERS]
 
@@ -119,15 +120,20 @@ def test_a_cookie_copied_before_logout_gets_401(world):
 
 
 def test_a_new_password_ends_every_login_of_the_account(world, monkeypatch, capsys):
+    """From the command line (another process), within `RECHECK` seconds."""
+    clock = Clock()
+    world["app"].state.console.logins._clock = clock
     c, _ = client(world, "bob")
     other, _ = client(world, "bob")                      # a second device
     cat, _ = client(world, "cat")
+    assert c.get("/trainee").status_code == 200          # found live: trusted a moment
     store = world["store"]
     db = str(world["path"] / "console.db") if store.engine.dialect.name == "sqlite" \
         else os.environ["GRIDLOOP_TEST_PG"]
     monkeypatch.setattr("sys.stdin", io.StringIO("a brand new password\n"))
     assert main(["users", "password", "bob", "--password-stdin", "--db", db]) == 0
     assert "2 login(s) ended" in capsys.readouterr().out
+    clock.now += RECHECK
     assert c.get("/trainee").status_code == 401 and other.get("/trainee").status_code == 401
     assert cat.get("/trainee").status_code == 200
     login(c, "bob", "a brand new password")
@@ -137,6 +143,7 @@ def test_a_new_password_ends_every_login_of_the_account(world, monkeypatch, caps
 def test_an_instructor_ends_the_logins_of_a_class_or_one_trainee(world):
     bob, _ = client(world, "bob")
     cat, _ = client(world, "cat")
+    assert cat.get("/trainee").status_code == 200 and bob.get("/trainee").status_code == 200
     ann, token = client(world, "ann")
     r = ann.post("/instructor/access/end", data={"csrf": token, "class": world["class"],
                                                  "trainee": "cat"}, follow_redirects=False)

@@ -147,7 +147,10 @@ async def current_user(request: Request) -> User:
     if isinstance(uid, int) and isinstance(token, str):
         # the login must still be on the server: logout, a new password or an instructor
         # ends it there, and the cookie (even a copy) stops working at once
-        user = await run_in_threadpool(c.logged_in, token, uid)
+        if c.logins.cached_user_of(token) == uid:          # found live a moment ago
+            user = c.known_user(uid)
+        if user is None:
+            user = await run_in_threadpool(c.logged_in, token, uid)
     if user is None:
         if uid is not None:
             request.session.clear()

@@ -16,15 +16,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-__all__ = ["Logins", "LIFETIME", "metadata"]
+__all__ = ["Logins", "LIFETIME", "RECHECK", "metadata"]
 
 LIFETIME = dt.timedelta(hours=12)     # a working day and then some; then log in again
+RECHECK = 2.0                         # seconds a token found live is trusted without a query
+_REMEMBER = 100_000                   # tokens remembered at most (then forgotten at once)
 
 metadata = sa.MetaData()
 
@@ -62,11 +66,29 @@ def _digest(token: str) -> str:
 
 
 class Logins:
-    """The login rows and lock-out records of one console database."""
+    """The login rows and lock-out records of one console database.
 
-    def __init__(self, engine: Engine) -> None:
+    A token found live is trusted for `RECHECK` seconds without asking the database again
+    (a class polls every second; each poll would otherwise cost a query and a trip to a
+    thread). Ending logins here forgets them at once; a new password set by another process
+    (`gridloop users password`) takes effect within `RECHECK` seconds.
+    """
+
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
+        self._clock = clock
+        self._seen: dict[str, tuple[int, float]] = {}     # digest -> (account, checked at)
+        self._lock = threading.Lock()
         metadata.create_all(engine)
+
+    def cached_user_of(self, token: str) -> int | None:
+        """The account of a token found live less than `RECHECK` seconds ago; None: ask
+        `user_of` (no I/O: for the event loop)."""
+        with self._lock:
+            seen = self._seen.get(_digest(token)) if len(token) <= 128 else None
+        if seen is None or self._clock() - seen[1] >= RECHECK:
+            return None
+        return seen[0]
 
     def start(self, user_id: int, address: str) -> str:
         """A new login of ``user_id``; returns the token for its cookie (only its digest is
@@ -84,15 +106,24 @@ class Logins:
         """The account a token is logged in as (None: ended, expired or never issued)."""
         if not token or len(token) > 128:
             return None
+        digest, checked = _digest(token), self._clock()
         with self.engine.begin() as c:
             row = c.execute(sa.select(logins.c.user_id, logins.c.expires_at)
-                            .where(logins.c.id == _digest(token))).first()
-        if row is None or _naive(row.expires_at) <= _naive(_now()):
-            return None
-        return int(row.user_id)
+                            .where(logins.c.id == digest)).first()
+        live = row is not None and _naive(row.expires_at) > _naive(_now())
+        with self._lock:
+            if live:
+                if len(self._seen) > _REMEMBER:
+                    self._seen.clear()
+                self._seen[digest] = (int(row.user_id), checked)
+            else:
+                self._seen.pop(digest, None)
+        return int(row.user_id) if live else None
 
     def end(self, token: str) -> None:
         """Log one login out."""
+        with self._lock:
+            self._seen.pop(_digest(token), None)
         with self.engine.begin() as c:
             c.execute(logins.delete().where(logins.c.id == _digest(token)))
 
@@ -102,6 +133,9 @@ class Logins:
         ids = list(user_ids)
         if not ids:
             return 0
+        with self._lock:
+            for digest in [d for d, (uid, _) in self._seen.items() if uid in ids]:
+                del self._seen[digest]
         with self.engine.begin() as c:
             return int(c.execute(logins.delete().where(logins.c.user_id.in_(ids))).rowcount)
 
