@@ -132,24 +132,31 @@ def write_run(result: RunResult, out: str | Path, *, figure: bool = True) -> dic
     summary = result.summary()
     summary["outputs"] = sorted(p.name for p in paths.values())
     if figure:
+        from sim.i18n import _, use
+        from sim.i18n.fonts import drawing_language
         from sim.outputs.figures import overview_figure
         shapes = None
         if result.city.geometry is not None:  # an imported map: draw its real outlines
             from sim.geo import city_shapes
             shapes = city_shapes(result.scenario.resolve(result.scenario.city.grids_file),
                                  result.city.codes)
+        with use(drawing_language()):
+            title = _("{name}: {days} days, seed {seed}").format(
+                name=result.scenario.name, days=result.scenario.days, seed=result.scenario.seed)
         paths["overview"] = overview_figure(
             result.events, row=result.city.row, col=result.city.col,
             subdistrict=result.city.subdistrict, horizon=result.scenario.days * 1440.0,
-            title=f"{result.scenario.name}: {result.scenario.days} days, seed "
-                  f"{result.scenario.seed}", path=out / "overview.png", shapes=shapes)
+            title=title, path=out / "overview.png", shapes=shapes)
         summary["outputs"] += ["overview.png", "overview.svg"]
     if result.calls is not None and figure:
+        from sim.i18n import _, use
+        from sim.i18n.fonts import drawing_language
         from sim.outputs.figures import hotline_figure
-        paths["hotline"] = hotline_figure(
-            result.calls, days=result.scenario.days,
-            title=f"{result.scenario.name} 12345 hotline: {result.scenario.days} days, seed "
-                  f"{result.scenario.seed}", path=out / "hotline.png")
+        with use(drawing_language()):
+            title = _("{name} 12345 hotline: {days} days, seed {seed}").format(
+                name=result.scenario.name, days=result.scenario.days, seed=result.scenario.seed)
+        paths["hotline"] = hotline_figure(result.calls, days=result.scenario.days, title=title,
+                                          path=out / "hotline.png")
         summary["outputs"] += ["hotline.png", "hotline.svg"]
     paths["summary"] = write_json(out / "summary.json", summary)
     return paths

@@ -14,6 +14,7 @@ import argparse
 import datetime as dt
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
 
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
+    for command in sub.choices.values():      # every command speaks both languages
+        command.add_argument("--lang", default=None, metavar="LANG", help=(
+            "language of the output: en or zh-CN (default: $GRIDLOOP_LANG, else en)"))
     return p
 
 
@@ -100,6 +104,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.cli.tables import print_evaluation, print_summary
     from sim.data.resources import check_resources
     from sim.data.scenario import load_scenario
+    from sim.i18n import _, format_number, local_name
     from sim.run import simulate, write_run
 
     console = Console(stderr=False, quiet=args.quiet)
@@ -107,22 +112,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
     cost = check_resources(scenario, force=args.force)     # before anything is allocated
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{scenario.seed}"
     for warning in cost.warnings:
-        console.print(f"[yellow]note:[/] this run {warning} ({cost.describe()})")
-    console.print(f"[bold]GridLoop[/] simulating [cyan]{scenario.name}[/] for {scenario.days} "
-                  f"days, seed {scenario.seed}")
+        console.print(f"[yellow]{_('note')}:[/] " + _("this run {warning} ({cost})").format(
+            warning=warning, cost=cost.describe()))
+    console.print("[bold]GridLoop[/] " + _("simulating {name} for {days} days, seed {seed}")
+                  .format(name=f"[cyan]{scenario.name}[/]", days=scenario.days,
+                          seed=scenario.seed))
     days = TextColumn("day {task.completed:.0f}/{task.total:.0f}")
     with Progress(TextColumn("{task.description}"), BarColumn(), days, TimeElapsedColumn(),
                   console=console, transient=True,
                   disable=args.quiet or not console.is_terminal) as bar:
-        task = bar.add_task("simulating", total=scenario.days)
+        task = bar.add_task(_("simulating"), total=scenario.days)
         result = simulate(scenario, progress=lambda d: bar.update(task, completed=d + 1))
-    console.print(f"simulated {result.sim_events:,} events in {result.wall_seconds:.1f} s")
+    console.print(_("simulated {events} events in {seconds} s").format(
+        events=format_number(result.sim_events), seconds=f"{result.wall_seconds:.1f}"))
     paths = write_run(result, out, figure=not args.no_figure)
     summary = json.loads(paths["summary"].read_text())
     print_summary(console, summary)
-    print_evaluation(console, result.evaluation())
-    console.print(f"\nwrote {', '.join(sorted(p.name for p in paths.values()))} to "
-                  f"[bold]{out}[/]")
+    print_evaluation(console, result.evaluation(), {
+        name: local_name(name, spec.name_zh) for name, spec in scenario.departments.items()})
+    console.print("\n" + _("wrote {files} to {folder}").format(
+        files=", ".join(sorted(p.name for p in paths.values())), folder=f"[bold]{out}[/]"))
     if args.quiet:
         print(out)
     return 0
@@ -132,20 +141,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.data.citymap import load_city
     from sim.data.resources import check_resources
     from sim.data.scenario import load_scenario
+    from sim.i18n import _
 
     scenario = load_scenario(args.scenario, args.overrides)
     cost = check_resources(scenario, force=args.force)
     city = load_city(scenario.resolve(scenario.city.grids_file), scenario.city.district_code)
-    print(f"{args.scenario}: ok ({scenario.name}: {city.n_grids} grids, "
-          f"{city.n_subdistricts} subdistricts, {len(scenario.departments)} departments)")
+    print(_("{file}: ok ({name}: {grids} grids, {subdistricts} subdistricts, {departments} "
+            "departments)").format(file=args.scenario, name=scenario.name, grids=city.n_grids,
+                                   subdistricts=city.n_subdistricts,
+                                   departments=len(scenario.departments)))
     from sim.data.scenario import scenario_chain
 
     chain = scenario_chain(args.scenario)
     if len(chain) > 1:  # an overlay: say what it is laid over
-        print("  overlay: " + " over ".join(str(p) for p in chain))
-    print(f"  a run needs {cost.describe()}")
+        print("  " + _("overlay: {chain}").format(
+            chain=_(" over ").join(str(p) for p in chain)))
+    print("  " + _("a run needs {cost}").format(cost=cost.describe()))
     for warning in cost.warnings:
-        print(f"  note: this run {warning}")
+        print("  " + _("note") + ": " + _("this run {warning}").format(warning=warning))
     return 0
 
 
@@ -159,6 +172,7 @@ def _cmd_schema(_args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from sim.i18n import _, format_number
     from sim.rules import evaluate_periods, load_rules
     from sim.rules.runlog import read_run_log
     from sim.rules.view import print_league_tables, write_league_tables
@@ -167,17 +181,20 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     rules = load_rules(args.rules, args.overrides)        # a bad rule file fails first
     log = read_run_log(args.run_dir, scenario=args.scenario, start_date=args.start_date)
     period = args.period or rules.period
-    console.print(f"[bold]GridLoop[/] evaluating [cyan]{args.run_dir}[/] "
-                  f"({len(log.events):,} log rows) under [cyan]{rules.name}[/], by {period}")
+    console.print("[bold]GridLoop[/] " + _("evaluating {run} ({rows} log rows) under {rules}, "
+                                            "by {period}").format(
+        run=f"[cyan]{args.run_dir}[/]", rows=format_number(len(log.events)),
+        rules=f"[cyan]{rules.name}[/]", period=period))
     for note in log.notes:
-        console.print(f"  note: {note}")
+        console.print("  " + _("note: {note}").format(note=note))
     tables = evaluate_periods(rules, log.events, log.roster, horizon=log.horizon,
                               period=period, start_date=log.start_date, calls=log.calls)
     print_league_tables(console, tables, rules, top=max(args.top, 0))
     folder = (Path(args.out) if args.out else log.folder) / "evaluation"
     paths = write_league_tables(folder, tables, rules, period=period, horizon=log.horizon,
                                 start_date=log.start_date, source=log.folder)
-    console.print(f"\nwrote {', '.join(sorted(paths))} to [bold]{folder}[/]")
+    console.print("\n" + _("wrote {files} to {folder}").format(
+        files=", ".join(sorted(paths)), folder=f"[bold]{folder}[/]"))
     if args.quiet:
         print(folder)
     return 0
@@ -189,7 +206,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
         "evaluate": _cmd_evaluate}[args.command]
     try:
-        return handler(args)
+        from sim import i18n
+
+        given = getattr(args, "lang", None)
+        env = os.environ.get(i18n.ENV, "")
+        lang = i18n.check_language(given, "--lang") if given else (
+            i18n.check_language(env, i18n.ENV) if env else i18n.DEFAULT)
+        with i18n.use(lang):
+            return handler(args)
     except GridLoopError as e:
         print(f"gridloop: {e}", file=sys.stderr)
         return 2

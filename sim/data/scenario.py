@@ -72,6 +72,33 @@ class CalendarSpec(_Spec):
     holidays: tuple[dt.date, ...] = ()
     extra_workdays: tuple[dt.date, ...] = Field(
         default=(), description="weekend days worked in lieu of holidays (调休)")
+    timezone: str = Field(default="Asia/Shanghai",
+                          description="IANA time zone of the city's clocks (exports write "
+                                      "its UTC offset, daylight saving included)")
+    holiday_country: str = Field(
+        default="", pattern=r"^([A-Z]{2,3})?$",
+        description="ISO 3166 country whose public holidays (and official working-day swaps, "
+                    "such as China's 调休) come from the `holidays` library, added to "
+                    "holidays and extra_workdays")
+    holiday_subdivision: str = Field(default="", description="state or province code for "
+                                                             "holiday_country (e.g. CA)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from sim.data.holidaysource import iana_zone
+        return iana_zone(v)
+
+    @model_validator(mode="after")
+    def _holiday_source(self) -> CalendarSpec:
+        if self.holiday_country:
+            from sim.data.holidaysource import check_source
+            problem = check_source(self.holiday_country, self.holiday_subdivision)
+            if problem:
+                raise KeyProblem(problem[0], problem[1])
+        elif self.holiday_subdivision:
+            raise KeyProblem("holiday_subdivision", "a holiday_country for the subdivision")
+        return self
 
     @field_validator("working_hours")
     @classmethod

@@ -130,6 +130,8 @@ class Subclass(_Spec):
     urgency: Literal["normal", "urgent"] = "normal"
     filing_criterion: str
     closing_criterion: str
+    filing_criterion_zh: str = ""
+    closing_criterion_zh: str = ""
     time_limit: TimeLimit
     handling_hours: Dist
     share: float = Field(gt=0)

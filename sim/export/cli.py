@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
@@ -40,12 +41,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "services and places")
     p.add_argument("--start-date", type=_date, default=None, metavar="YYYY-MM-DD",
                    help="the day time 0 falls on (default: summary.json's)")
-    p.add_argument("--utc-offset", default="+08:00",
-                   help="the city's offset from UTC for date-times (default +08:00, Beijing)")
+    p.add_argument("--utc-offset", default=None, metavar="OFFSET",
+                   help="a fixed offset from UTC for date-times, e.g. -04:00 or Z (default: "
+                        "the scenario's calendar.timezone, daylight saving included; +08:00 "
+                        "when the run names no scenario)")
     p.add_argument("--self-handled", action="store_true",
                    help="open311: also write the inspectors' on-the-spot fixes (left out by "
                         "default: platforms count them apart from cases)")
     p.set_defaults(handler=_cmd_export)
+    # "-04:00" is a value, not an option: let it stand as its own word after --utc-offset
+    p._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d{2}:?\d{2}$")
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

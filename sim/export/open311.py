@@ -61,10 +61,12 @@ def open311_table(run: RunSource, *, self_handled: bool = False) -> pd.DataFrame
                       np.where(state == "open", "open", "closed"))
     notes = np.array([_NOTES.get(s, s) for s in state], dtype=object)
     closed_on_time = c["closed_on_time"].astype("boolean")
+    checked = c["t_check"].notna().to_numpy()
+    how = np.where(checked, " after an independent check", " on the department's word")
     notes = np.where((state == "closed") & closed_on_time.fillna(False).to_numpy(bool),
-                     "closed on time after an independent check", notes)
+                     "closed on time" + how, notes)
     notes = np.where((state == "closed") & (~closed_on_time).fillna(False).to_numpy(bool),
-                     "closed overdue after an independent check", notes)
+                     "closed overdue" + how, notes)
     reworks = c["n_reworks"].to_numpy()
     notes = np.where(reworks > 0, notes + np.char.mod("; reworked %d time(s)", reworks), notes)
     codes = c["subclass_code"].astype(str).to_numpy()

@@ -95,14 +95,18 @@ class CaseLog:
         return (last - self.start_date).days + 1
 
 
-_time = local_time    # ISO 8601, local wall clock, within sim.data.limits' date range
+def _time(text: str, zone: dt.tzinfo) -> dt.datetime:
+    """An ISO 8601 date-time as local wall-clock time of ``zone``: one written with an offset
+    (``Z``, ``+08:00``) is converted into the zone, one without is taken to be in it; within
+    `sim.data.limits`' date range (`local_time`)."""
+    return local_time(text, zone)
 
 
 class _Row:
     """Checks one CSV row; the first problem raises `_Bad`."""
 
-    def __init__(self, raw: dict[str, str], line: int) -> None:
-        self.raw, self.line = raw, line
+    def __init__(self, raw: dict[str, str], line: int, zone: dt.tzinfo) -> None:
+        self.raw, self.line, self.zone = raw, line, zone
 
     def get(self, column: str) -> str:
         return (self.raw.get(column) or "").strip()
@@ -115,7 +119,7 @@ class _Row:
         if not text:
             return None
         try:
-            return _time(text)
+            return _time(text, self.zone)
         except DateOutOfRange as e:
             raise self.bad(column, str(e)) from None
         except ValueError:
@@ -204,7 +208,8 @@ def _check_row(r: _Row, subclasses: dict[str, str] | None, seen: dict[str, int]
 
 
 def read_caselog(path: str | Path, *, subclasses: dict[str, str] | None = None,
-                 district_code: str | None = None, strict: bool = False) -> CaseLog:
+                 district_code: str | None = None, strict: bool = False,
+                 timezone: str = "Asia/Shanghai") -> CaseLog:
     """Read and check a case log.
 
     Args:
@@ -213,12 +218,16 @@ def read_caselog(path: str | Path, *, subclasses: dict[str, str] | None = None,
         district_code: the 6-digit district every grid code must start with (default: the
             most common one in the log; rows of other districts are set aside).
         strict: the first bad row raises instead of being set aside.
+        timezone: the city's IANA zone: times with an offset are converted into it.
 
     Raises:
         InputError: the file cannot be read, lacks a required column, has no good row, or
             (``strict``) has a bad row: ``FILE:LINE: column: expected ..., got ...``.
     """
+    import zoneinfo
+
     p = Path(path)
+    zone = zoneinfo.ZoneInfo(timezone)
     good: list[dict[str, object]] = []
     rejected: list[Rejection] = []
     with reading(str(p), "a case log (CSV)"), open_csv(p, "a case log (CSV)") as f:
@@ -231,7 +240,7 @@ def read_caselog(path: str | Path, *, subclasses: dict[str, str] | None = None,
             if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
                 continue  # a blank line is not a case
             try:
-                good.append(_check_row(_Row(row, line), subclasses, seen))
+                good.append(_check_row(_Row(row, line, zone), subclasses, seen))
             except _Bad as e:
                 if strict:
                     j = e.rejection

@@ -29,15 +29,22 @@ class DateOutOfRange(ValueError):
     """A date-time that reads, but lies outside `DATE_MIN`..`DATE_MAX`."""
 
 
-def local_time(text: str) -> dt.datetime:
-    """An ISO 8601 date-time as local wall-clock time (an offset, if any, is dropped).
+def local_time(text: str, zone: dt.tzinfo | None = None) -> dt.datetime:
+    """An ISO 8601 date-time as local wall-clock time of ``zone``: one written with an offset
+    (``Z``, ``+08:00``) is converted into the zone (without a zone: the offset is dropped),
+    one without is taken to be in it.
 
     Raises:
         DateOutOfRange: before `DATE_MIN` or after `DATE_MAX` (no record is that old, and
             pandas' timestamps end in 2262).
         ValueError: not an ISO 8601 date-time, or an impossible one (2026-02-30).
     """
-    t = dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1)).replace(tzinfo=None)
+    t = dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+    if t.tzinfo is not None:
+        if not DATE_MIN <= t.date() <= DATE_MAX:     # before converting: 9999-12-31+08:00
+            raise DateOutOfRange(f"expected a date-time from {DATE_MIN} to {DATE_MAX}, got "
+                                 f"{text.strip()[:40]!r}")
+        t = (t.astimezone(zone) if zone is not None else t).replace(tzinfo=None)
     if not DATE_MIN <= t.date() <= DATE_MAX:
         raise DateOutOfRange(f"expected a date-time from {DATE_MIN} to {DATE_MAX}, got "
                              f"{text.strip()[:40]!r}")

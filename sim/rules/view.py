@@ -9,46 +9,51 @@ set, parameters and periods made them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from sim.i18n import N_, _, format_decimal, format_percent
+from sim.i18n.columns import column_label
 from sim.outputs.csvcells import safe_frame
 from sim.outputs.files import atomic_write, write_frame, write_json
 from sim.rules.ruleset import RuleSet
 
 __all__ = ["print_league_tables", "write_league_tables"]
 
-_TITLES = {"departments": "Departments", "subdistricts": "Subdistricts",
-           "communities": "Communities", "grids": "Grids", "inspectors": "Inspectors (beats)",
-           "acceptors": "Acceptors", "shift_leaders": "Shift leaders",
-           "dispatchers": "Dispatchers"}
+_TITLES = {"departments": N_("Departments"), "subdistricts": N_("Subdistricts"),
+           "communities": N_("Communities"), "grids": N_("Grids"),
+           "inspectors": N_("Inspectors (beats)"), "acceptors": N_("Acceptors"),
+           "shift_leaders": N_("Shift leaders"), "dispatchers": N_("Dispatchers")}
 
 
-def _formatter(values: pd.Series) -> str:
+def _formatter(values: pd.Series) -> Callable[[float], str]:
     v = values.to_numpy(dtype=float)
-    return "{:.1%}" if len(v) and ((v >= 0) & (v <= 1)).all() else "{:,.2f}"
+    if len(v) and ((v >= 0) & (v <= 1)).all():
+        return lambda x: format_percent(x, 1)
+    return lambda x: format_decimal(x, 2)
 
 
 def _league(console: Console, title: str, df: pd.DataFrame, columns: list[str],
             top: int) -> None:
     t = Table(title=title)
     for c in ["rank", "name", *columns, "score", "grade"]:
-        t.add_column(c.replace("_", " "), justify="left" if c == "name" else "right")
+        t.add_column(column_label(c), justify="left" if c == "name" else "right")
     fmt = {c: _formatter(df[c]) for c in columns}
     rows = df.sort_values(["rank", "unit"])
     hidden = 0
     if top and len(rows) > top:
         hidden = len(rows) - top
         rows = pd.concat([rows.head(top - top // 2), rows.tail(top // 2)])
-    for i, (_, r) in enumerate(rows.iterrows()):
+    for i, (_i, r) in enumerate(rows.iterrows()):
         if hidden and i == top - top // 2:
-            t.add_row("…", f"{hidden:,} more", *[""] * (len(columns) + 2))
+            t.add_row("…", _("{n} more").format(n=f"{hidden:,}"), *[""] * (len(columns) + 2))
         cells = [str(int(r["rank"])), str(r["name"])]
-        cells += [fmt[c].format(r[c]) for c in columns]
-        cells += [f"{r['score']:.1f}", str(r["grade"])]
+        cells += [fmt[c](r[c]) for c in columns]
+        cells += [format_decimal(r["score"], 1), str(r["grade"])]
         t.add_row(*cells)
     console.print(t)
 
@@ -65,7 +70,7 @@ def print_league_tables(console: Console, tables: dict[str, pd.DataFrame], rules
             df = table[table["period"] == label]
             if df.empty:
                 continue
-            title = f"{_TITLES.get(kind, kind)}: {rules.name}, {label}"
+            title = f"{_(_TITLES[kind]) if kind in _TITLES else kind}: {rules.name}, {label}"
             _league(console, title, df, shown[:5], top)
 
 

@@ -53,6 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of standard input")
     add.add_argument("--db", default=None)
+    add.add_argument("--lang", default=None, metavar="LANG",
+                     help="the account's language in the console, en or zh-CN (default: none, "
+                          "the class's or the browser's); also the language of this command")
     add.set_defaults(handler=_cmd_users_add)
     pw = usub.add_parser("password", help="set a new password for an account")
     pw.add_argument("name")
@@ -101,15 +104,19 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _cmd_users_add(args: argparse.Namespace) -> int:
+    from sim.i18n import check_language
     from training.console.auth import check_user_name, hash_password
 
     name = check_user_name(args.name)
+    lang = check_language(args.lang, "--lang") if args.lang else None
     store = _store(args.db)
     if store.user_by_name(name):
         raise GridLoopError(f"user {name!r} already exists (to change the password: "
                             f"gridloop users password {name})")
-    store.add_user(name, args.role, hash_password(_read_password(args.password_stdin)))
-    print(f"added {args.role} {name}")
+    uid = store.add_user(name, args.role, hash_password(_read_password(args.password_stdin)))
+    if lang:
+        store.set_language(uid, lang)
+    print(f"added {args.role} {name}" + (f" ({lang})" if lang else ""))
     return 0
 
 
@@ -129,7 +136,7 @@ def _cmd_users_password(args: argparse.Namespace) -> int:
 
 def _cmd_users_list(args: argparse.Namespace) -> int:
     for u in _store(args.db).list_users():
-        print(f"{u.name}\t{u.role}")
+        print(f"{u.name}\t{u.role}\t{u.lang or '-'}")
     return 0
 
 
