@@ -18,8 +18,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.errors import GridLoopError
+
+if TYPE_CHECKING:
+    from sim.data.resources import Estimate
 
 __all__ = ["main"]
 
@@ -111,9 +115,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides, days=args.days, seed=args.seed)
     cost = check_resources(scenario, force=args.force)     # before anything is allocated
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{scenario.seed}"
-    for warning in cost.warnings:
-        console.print(f"[yellow]{_('note')}:[/] " + _("this run {warning} ({cost})").format(
-            warning=warning, cost=cost.describe()))
+    for note in _cost_notes(cost):
+        console.print(f"[yellow]{note}[/]")
     console.print("[bold]GridLoop[/] " + _("simulating {name} for {days} days, seed {seed}")
                   .format(name=f"[cyan]{scenario.name}[/]", days=scenario.days,
                           seed=scenario.seed))
@@ -156,10 +159,22 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if len(chain) > 1:  # an overlay: say what it is laid over
         print("  " + _("overlay: {chain}").format(
             chain=_(" over ").join(str(p) for p in chain)))
-    print("  " + _("a run needs {cost}").format(cost=cost.describe()))
-    for warning in cost.warnings:
-        print("  " + _("note") + ": " + _("this run {warning}").format(warning=warning))
+    print("  " + _("a run needs ~{memory} of memory and ~{time} ({problems} problems, "
+                   "{contacts} other hotline contacts, {staff} staff)").format(
+        memory=cost.memory, time=cost.duration, problems=f"{cost.problems:,.0f}",
+        contacts=f"{cost.contacts:,.0f}", staff=f"{cost.staff:,}"))
+    for note in _cost_notes(cost):
+        print("  " + note)
     return 0
+
+
+def _cost_notes(cost: Estimate) -> list[str]:
+    """What is large about a run (`sim.data.resources.Estimate.warnings`), in words."""
+    from sim.i18n import _
+
+    words = {"memory": _("note: this run needs ~{memory} of memory"),
+             "time": _("note: this run takes ~{time}")}
+    return [words[w].format(memory=cost.memory, time=cost.duration) for w in cost.warnings]
 
 
 def _cmd_schema(_args: argparse.Namespace) -> int:

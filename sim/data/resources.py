@@ -13,7 +13,7 @@ machine has, or more than `REFUSE_SECONDS`, unless forced.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sim.errors import GridLoopError
@@ -49,7 +49,8 @@ class Estimate:
         staff: inspectors, centre staff, crews and call-takers.
         memory_bytes: expected peak memory of the run.
         seconds: expected wall time on a machine like the reference one.
-        warnings: what is large, in words (empty: nothing to say).
+        warnings: what is large: ``"memory"`` (over `WARN_BYTES`), ``"time"`` (over
+            `WARN_SECONDS`).
     """
 
     problems: float
@@ -57,13 +58,17 @@ class Estimate:
     staff: int
     memory_bytes: float
     seconds: float
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
 
-    def describe(self) -> str:
-        """One line: ``~1.2 GB of memory, ~3 min (600,000 problems)``."""
-        return (f"~{_bytes(self.memory_bytes)} of memory, ~{_duration(self.seconds)} "
-                f"({self.problems:,.0f} problems, {self.contacts:,.0f} other hotline "
-                f"contacts, {self.staff:,} staff)")
+    @property
+    def memory(self) -> str:
+        """``1.2 GB``."""
+        return _bytes(self.memory_bytes)
+
+    @property
+    def duration(self) -> str:
+        """``3.4 min``."""
+        return _duration(self.seconds)
 
 
 def machine_memory() -> int:
@@ -90,11 +95,8 @@ def estimate(scenario: Any) -> Estimate:
               + _BYTES_PER_STAFF * staff)
     seconds = (_BASE_SECONDS + _SECONDS_PER_PROBLEM * problems
                + _SECONDS_PER_CONTACT * contacts + _SECONDS_PER_STAFF_DAY * staff * days)
-    warnings = []
-    if memory > WARN_BYTES:
-        warnings.append(f"needs ~{_bytes(memory)} of memory")
-    if seconds > WARN_SECONDS:
-        warnings.append(f"takes ~{_duration(seconds)}")
+    warnings = (("memory",) if memory > WARN_BYTES else ()) + (
+        ("time",) if seconds > WARN_SECONDS else ())
     return Estimate(problems, contacts, staff, memory, seconds, warnings)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from sim import i18n
 from training.console.app import Instructor, check_csrf, console, fail, page
 
 __all__ = ["router"]
@@ -35,15 +36,17 @@ async def end_logins(request: Request, user: Instructor) -> Response:
     form = await request.form()
     class_id = str(form.get("class", ""))
     if not class_id.isascii() or not class_id.isdigit() or len(class_id) > 18:
-        raise fail(422, f"class: expected one of your classes, got {class_id[:30]!r}")
+        raise fail(422, i18n.N_("class: expected one of your classes, got {got}"),
+                   got=repr(class_id[:30]))
     klass = c.store.class_(int(class_id))
     if klass is None or klass["instructor_id"] != user.id:
-        raise fail(404, f"you have no class {class_id}")
+        raise fail(404, i18n.N_("you have no class {id}"), id=class_id)
     members = c.store.members_of(klass["id"])
     name = str(form.get("trainee", "")).strip()
     if name:
         members = [m for m in members if m.name == name]
         if not members:
-            raise fail(422, f"trainee: expected a trainee of {klass['name']}, got {name[:64]!r}")
+            raise fail(422, i18n.N_("trainee: expected a trainee of {name}, got {got}"),
+                       name=klass["name"], got=repr(name[:64]))
     ended = c.logins.end_users(m.id for m in members)
     return RedirectResponse(f"/instructor/access?ended={ended}", status_code=303)
