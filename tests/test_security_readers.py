@@ -49,6 +49,7 @@ def cli(capsys, *argv: str) -> tuple[int, str, str]:
     ("1600-01-01T09:00:00", "1600-01-02T09:00:00", "requested_datetime"),
     ("2026-03-03T09:00:00", "9999-12-31T09:00:00", "closed_datetime"),
     ("2026-02-30T09:00:00", "", "requested_datetime"),
+    ("2026-03-03T09:00:00", "9999-12-31T23:00:00+08:00", "closed_datetime"),  # with a zone
 ])
 def test_case_dates_outside_the_range_are_rejected_rows_with_their_line(tmp_path, requested,
                                                                          closed, column):
