@@ -75,7 +75,7 @@ class RunResult:
         return out
 
     def evaluation(self) -> dict[str, pd.DataFrame]:
-        """The standard evaluation (DOMAIN §6) of every unit, from the event log (none when
+        """The standard evaluation (docs/domain.md §6) of every unit, from the event log (none when
         the scenario evaluates nobody, ``evaluation.enabled: false``)."""
         sc = self.scenario
         if not sc.evaluation.enabled:

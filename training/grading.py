@@ -124,7 +124,7 @@ def grade(record: SessionRecord, exercise: Exercise | None = None,
             sub_urgent = hb.subclasses[f.true_subclass if f.evidence else
                                        f.claimed_subclass].urgency == "urgent"
             devs.append(Deviation(severity="critical" if sub_urgent else "major",
-                                  rule=_("Every case moves on (DOMAIN §3)"),
+                                  rule=_("Every case moves on (docs/domain.md §3)"),
                                   message=_("No decision: the case waited at this step.")))
         a = sum(sev[x.severity] for x in devs)
         t = sum(sev[x.severity] for x in late)

@@ -73,7 +73,7 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
                 case=f.open_case)
             if action == "verify":
                 dev.append(Deviation(
-                    severity="minor", rule=_("Merge duplicates (DOMAIN §3 step 2)"),
+                    severity="minor", rule=_("Merge duplicates (docs/domain.md §3 step 2)"),
                     message=_("Case {case} is already open for this: sending an inspector "
                               "again wastes a site visit.").format(case=f.open_case)))
         elif f.problem < 0:
@@ -87,7 +87,8 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
         if action == "void":
             sev: Severity = "minor" if f.problem < 0 else ("critical" if urgent else "major")
             dev.append(Deviation(
-                severity=sev, rule=_("Verify public reports before voiding (DOMAIN §3 step 1a)"),
+                severity=sev,
+                rule=_("Verify public reports before voiding (docs/domain.md §3 step 1a)"),
                 message=_("A public report is voided only after verification found nothing.")
                 if f.problem < 0 else _("A public report is voided only after verification "
                                         "found nothing: this problem was real.")))
@@ -107,7 +108,7 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
                 case=f.open_case)
             if action == "file":
                 dev.append(Deviation(
-                    severity="minor", rule=_("Merge duplicates (DOMAIN §3 step 2)"),
+                    severity="minor", rule=_("Merge duplicates (docs/domain.md §3 step 2)"),
                     message=_("Case {case} already covers this: a second case doubles the "
                               "work.").format(case=f.open_case)))
         else:
@@ -136,7 +137,8 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
     if kind == "check":
         if action == "close":
             dev.append(Deviation(
-                severity="major", rule=_("Supervision checks what command dispatched (DOMAIN §1)"),
+                severity="major",
+                rule=_("Supervision checks what command dispatched (docs/domain.md §1)"),
                 message=_("Closed on the department's word: no inspector checked the work "
                           "against the closing criterion.")))
         return _("send the inspector to check"), dev
@@ -172,7 +174,7 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
         if kind == "return" and f.returned_from >= 0 and dept == departments[f.returned_from]:
             dev.append(Deviation(
                 severity="major", rule=_("Returns are re-dispatched to the right department "
-                                         "(DOMAIN §6: ping-pong)"),
+                                         "(docs/domain.md §6: ping-pong)"),
                 message=_("Sent back to {department}, which had just returned it.").format(
                     department=shown(str(dept)))))
         given = fields.get("subclass")
@@ -196,7 +198,7 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
         if whistle != _whistle(sub, rubric):
             dev.append(Deviation(
                 severity="major" if not whistle else "minor",
-                rule=_("Whistle-and-report for {classes} (DOMAIN §8)").format(
+                rule=_("Whistle-and-report for {classes} (docs/domain.md §8)").format(
                     classes=", ".join(rubric.whistle_classes)),
                 message=_("An emergency needs the whistle: summoned departments on site in 30 "
                           "minutes.") if not whistle else _(
@@ -212,7 +214,7 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
                 message=_("Urgent (make-safe-now) work gets no extension.")))
         return _("refuse: urgent work gets no extension"), dev
     if action == "refuse":
-        dev.append(Deviation(severity="minor", rule=_("Extensions (DOMAIN §3 step 4)"),
+        dev.append(Deviation(severity="minor", rule=_("Extensions (docs/domain.md §3 step 4)"),
                              message=_("A routine request in time: grant it, one more limit.")))
     return _("grant"), dev
 
@@ -233,7 +235,7 @@ def judge_time(f: Any, decided_at: float | None, now: float, limit: float, urgen
     sev: Severity = "minor" if took <= 2 * lim and decided_at is not None else "major"
     what = _("decided after {took} min; the limit is {limit} min.") if decided_at is not None \
         else _("still waiting after {took} min; the limit is {limit} min.")
-    return lim, [Deviation(severity=sev, rule=_("Centre step limit {limit} min (DOMAIN §4)"
+    return lim, [Deviation(severity=sev, rule=_("Centre step limit {limit} min (docs/domain.md §4)"
                                                 ).format(limit=f"{lim:g}"),
                            message=what.format(took=f"{took:.0f}", limit=f"{lim:g}"))]
 

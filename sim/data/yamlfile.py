@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.data.limits import NUMBER_DIGITS, TEXT_CHARS, YAML_BYTES, YAML_DEPTH, YAML_NODES
 from sim.data.textfile import CONTROL, control_name, kind_of, read_text
-from sim.errors import InputError
+from sim.errors import InputError, did_you_mean
 
 __all__ = ["LineMap", "KeyProblem", "read_yaml", "parse_yaml", "load_value", "validate", "line_of",
            "describe", "kind_of_document", "expected", "bundled_names", "find_bundled",
@@ -277,8 +277,9 @@ def find_bundled(name_or_file: str | Path, folder: Path, what: str) -> Path:
         return q
     if p.exists():
         check_yaml_name(p, what)
+    names = bundled_names(folder)
     raise InputError(str(name_or_file), None, "", f"no such file or bundled {what} "
-                     f"(bundled: {', '.join(bundled_names(folder))})")
+                     f"(bundled: {', '.join(names)})" + did_you_mean(str(name_or_file), names))
 
 
 def check_yaml_name(path: Path, what: str) -> None:
@@ -342,7 +343,9 @@ def validate(model: type[M], data: Any, file: str, lines: LineMap,
         path = ".".join(str(x) for x in full)
         kind = err["type"]
         if kind == "extra_forbidden":
-            msg = f"expected one of {model_keys(model, loc)}, got unknown key {loc[-1]!r}"
+            keys = model_keys(model, loc)
+            msg = (f"expected one of {keys}, got unknown key {loc[-1]!r}"
+                   + did_you_mean(str(loc[-1]), keys.split(", ")))
         elif kind == "missing":
             msg = "expected a value, got nothing (the key is required)"
         else:

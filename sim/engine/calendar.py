@@ -1,4 +1,4 @@
-"""Working calendar and daily duty windows: when the clock of a handling limit runs (DOMAIN §4).
+"""Working calendar and daily duty windows: when a handling limit's clock runs (docs/domain.md §4).
 
 Simulation time is float minutes since ``start_date`` 00:00 local. `WorkingCalendar` counts
 working minutes (one window a working day; listed weekdays minus holidays plus 调休 extra

@@ -23,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
+from sim.experiment.kpi_meaning import direction
 from sim.experiment.stats import t_interval
 from sim.experiment.store import load_table, read_manifest
 from sim.experiment.summary import differences, steady_state, summarize
@@ -45,7 +46,8 @@ h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #c
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}
-.up{background:#e3f3e3}.down{background:#fbe3e3}.note{color:#555;font-size:.9em}
+.better{background:#d9f2d9}.worse{background:#f9d6d6}.note{color:#555;font-size:.9em}
+.legend span{display:inline-block;padding:0 .5em;margin-right:.5em}
 .scroll{overflow-x:auto}img{max-width:100%}dl{display:grid;grid-template-columns:max-content auto;
 gap:2px 1em}dt{font-weight:600}
 """
@@ -185,8 +187,9 @@ def _difference_section(diff: pd.DataFrame, m: dict[str, Any]) -> str:
     base = m["points"][0]["label"]
     diff = diff.assign(cell=[f"{_fmt(d)} [{_fmt(lo)}, {_fmt(hi)}]" for d, lo, hi in
                              zip(diff["difference"], diff["low"], diff["high"], strict=True)],
-                       cls=["up" if s and d > 0 else "down" if s else "" for s, d in
-                            zip(diff["significant"], diff["difference"], strict=True)])
+                       cls=[_verdict(k, d, sig) for k, d, sig in
+                            zip(diff["kpi"], diff["difference"], diff["significant"],
+                                strict=True)])
     order = list(dict.fromkeys(diff["label"]))
     wide = diff.pivot_table(index="kpi", columns="label", values="cell", aggfunc="first",
                             sort=False)[order]
@@ -194,27 +197,45 @@ def _difference_section(diff: pd.DataFrame, m: dict[str, Any]) -> str:
                            sort=False)[order].fillna("")
     wide.index.name = "KPI"
     lvl = float(diff["level"].iloc[0])
+    legend = "<br>".join(
+        f'<span class="{cls}">{html.escape(word)}</span>{html.escape(text)}'
+        for cls, word, text in (
+            ("better", _("better"), _("the interval excludes 0 and the point is better than "
+                                      "the baseline for that KPI (a higher closure rate, a "
+                                      "shorter time to close)")),
+            ("worse", _("worse"), _("the interval excludes 0 and the point is worse than the "
+                                    "baseline for that KPI")),
+            ("", _("plain"), _("no significant difference, or a volume (cases filed, calls) "
+                               "that is neither better nor worse"))))
     return (f"<h2>{html.escape(_('Differences against the baseline ({base})').format(base=base))}"
             "</h2><p class=\"note\">" + html.escape(_(
                 "Point minus baseline, paired by replication; {level} intervals (Bonferroni "
-                "over {n} comparisons). Shaded: the interval excludes 0 (green above, red below "
-                "the baseline).").format(level=format_percent(lvl, 2), n=len(order)))
-            + "</p>" + _frame_html(wide, cls))
+                "over {n} comparisons).").format(level=format_percent(lvl, 2), n=len(order)))
+            + f"</p><p class=\"note legend\">{legend}</p>" + _frame_html(wide, cls))
+
+
+def _verdict(kpi: str, difference: float, significant: bool) -> str:
+    """The CSS class of a difference: better or worse for that KPI, or "" (plain)."""
+    sign = direction(kpi) * (1 if difference > 0 else -1)
+    return "" if not significant or not sign else "better" if sign > 0 else "worse"
 
 
 def _steady_section(steady: pd.DataFrame) -> str:
-    warm = _("warm-up {d} d")
-    steady = steady.assign(cell=[f"{_fmt(m)} ± {_fmt(h)} ({warm.format(d=d)})" for m, h, d in
-                                 zip(steady["mean"], steady["half_width"],
-                                     steady["warmup_days"], strict=True)])
-    wide = steady.pivot_table(index="series", columns="label", values="cell",
+    after = _("{series} (after day {d})")
+    steady = steady.assign(cell=[f"{_fmt(m)} ± {_fmt(h)}" for m, h in
+                                 zip(steady["mean"], steady["half_width"], strict=True)],
+                           row=[after.format(series=s, d=d) for s, d in
+                                zip(steady["series"], steady["warmup_days"], strict=True)])
+    wide = steady.pivot_table(index="row", columns="label", values="cell",
                               aggfunc="first", sort=False)
     wide = wide[list(dict.fromkeys(steady["label"]))]
     wide.index.name = _("daily series")
     return (f"<h2>{html.escape(_('Steady state (MSER-5)'))}</h2><p class=\"note\">"
-            + html.escape(_("Daily means after deleting the warm-up days MSER-5 picks on the "
-                            "mean path; intervals over replications. The KPI table above keeps "
-                            "whole runs.")) + "</p>" + _frame_html(wide))
+            + html.escape(_("Daily means after the warm-up, with intervals over "
+                            "replications. MSER-5 picks a warm-up on each point's mean path; "
+                            "every point then drops the longest of them, so all points are "
+                            "compared over the same days. The KPI table above keeps whole "
+                            "runs.")) + "</p>" + _frame_html(wide))
 
 
 def _backlog_section(daily: pd.DataFrame, level: float) -> str:

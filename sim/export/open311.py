@@ -1,7 +1,7 @@
 """A run's cases as an Open311 GeoReport v2-style CSV: the case log a city's platform keeps.
 
 One row per case, in case order (on-the-spot fixes only when asked: a platform counts them
-apart from its cases, DOMAIN §2), with the service request fields of GeoReport v2
+apart from its cases, docs/domain.md §2), with the service request fields of GeoReport v2
 (`OPEN311_FIELDS`) filled where the simulation knows them and left empty otherwise, then
 GridLoop's case-log columns (`CASELOG_FIELDS`): the grid code, the channel and the
 lifecycle date-times, which `gridloop calibrate` and `gridloop validate-against` read back.

@@ -42,7 +42,7 @@ __all__ = ["GridMap", "read_geojson", "AREA_RANGE_M2"]
 
 _GEOGRAPHIC_CRS = ("CRS84", "4326", "4490", "4326H")  # WGS 84 and CGCS2000 (China) lon/lat
 AREA_RANGE_M2 = (100.0, 1_000_000.0)
-"""Median grid area accepted: 0.01 ha to 100 km^2 would be no unit grid (DOMAIN §2: 1-2 ha)."""
+"""Median grid area accepted (0.01 ha to 100 ha; docs/domain.md §2: real grids are 1-2 ha)."""
 
 
 @dataclass(frozen=True)

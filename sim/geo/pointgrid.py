@@ -3,7 +3,7 @@
 A city without a grid map still has where each case was. `grid_from_points` lays square
 cells of ``cell_m`` metres over the points (projected around their median, `project_lonlat`)
 and keeps the cells that hold at least one case. Each cell becomes a unit grid with a
-15-digit code (DOMAIN §2): the district digits, then a subdistrict (the log's area column
+15-digit code (docs/domain.md §2): the district digits, then a subdistrict (the log's area column
 where the cell's cases mostly lie, else a block of ``block`` x ``block`` cells), a community
 (a block of 4 x 4 cells inside it) and a sequence number. The grid table carries the cells'
 centres, areas and edge neighbours (`sim.data.citymap.GEOMETRY_COLUMNS`), so walking times

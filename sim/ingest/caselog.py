@@ -6,7 +6,7 @@ One row per case. Columns (any order; others, such as Open311's ``description`` 
     service_request_id    required; the case's id in the city's platform, unique
     service_code          required; handbook subclass code (``E05-01``)
     requested_datetime    required; when the report reached the platform (ISO 8601)
-    grid_code             required; 15-digit unit-grid code (DOMAIN §2)
+    grid_code             required; 15-digit unit-grid code (docs/domain.md §2)
     status                ``open``, ``closed`` or ``voided`` (default: closed if
                           ``closed_datetime`` is given, else open)
     agency_responsible    the department it was dispatched to (scenario key, e.g.

@@ -18,59 +18,74 @@ __all__ = ["register"]
 def register(sub: argparse._SubParsersAction) -> None:
     h = sub.add_parser("import-handbook", help="convert a handbook CSV to handbook YAML")
     h.add_argument("csv", help="handbook CSV (code, name, class, department, urgency, limit, "
-                               "limit_unit, closing_criterion)")
-    h.add_argument("--out", required=True, help="handbook YAML to write")
-    h.add_argument("--name", default=None, help="the handbook's name")
+                               "limit_unit, closing_criterion), e.g. "
+                               "scenarios/examples/handbook.csv")
+    h.add_argument("--out", required=True, help="handbook YAML to write, e.g. my/handbook.yaml")
+    h.add_argument("--name", default=None, help="the handbook's name, e.g. 'Pilot city 2026'")
     h.set_defaults(handler=_cmd_import_handbook)
 
     i = sub.add_parser("import-log", help="turn a case log (CSV) into an event log that "
                                           "`gridloop evaluate` reads")
     i.add_argument("log", nargs="?", help="case log CSV: a city's raw export with --mapping, "
-                                          "else Open311 GeoReport v2 columns + grid_code ...")
-    i.add_argument("--out", default=None, help="folder for events.parquet and summary.json "
-                   "(with --mapping-template: the mapping file to write, default: print it)")
+                                          "else Open311 GeoReport v2 columns + grid_code ..., "
+                                          "e.g. scenarios/examples/caselog.csv")
+    i.add_argument("--out", default=None, help="folder for events.parquet and summary.json, "
+                   "e.g. my/log (with --mapping-template: the mapping file to write, default: "
+                   "print it)")
     i.add_argument("--mapping", default=None, metavar="MAP.yaml",
-                   help="how the raw export's columns, times and words read (docs/import.md)")
+                   help="how the raw export's columns, times and words read (docs/import.md), "
+                        "e.g. my/mapping.yaml")
     i.add_argument("--mapping-template", default=None, metavar="RAW.csv",
-                   help="write a starting mapping for this raw export and stop")
+                   help="write a starting mapping for this raw export and stop, e.g. "
+                        "export.csv")
     i.add_argument("--scenario", default=None,
-                   help="scenario whose handbook and calendar set the deadlines")
+                   help="scenario whose handbook and calendar set the deadlines, e.g. "
+                        "my/town.yaml")
     i.add_argument("--handbook", default=None,
-                   help="handbook YAML or CSV (default: the scenario's, else the bundled one)")
+                   help="handbook YAML or CSV, e.g. my/handbook.yaml (default: the "
+                        "scenario's, else the bundled one)")
     i.add_argument("--strict", action="store_true", help="stop at the first bad row")
     i.set_defaults(handler=_cmd_import_log)
 
     c = sub.add_parser("calibrate", help="fit a scenario to a case log")
-    c.add_argument("log", help="case log CSV")
-    c.add_argument("--out", required=True, help="scenario YAML to write (files go beside it)")
+    c.add_argument("log", help="case log CSV, e.g. scenarios/examples/caselog.csv")
+    c.add_argument("--out", required=True, help="scenario YAML to write (files go beside it), "
+                                                 "e.g. my/town.yaml")
     c.add_argument("--handbook", default=None,
-                   help="the city's handbook, CSV or YAML (default: the bundled one, with the "
-                        "log's departments)")
-    c.add_argument("--grids", default=None, help="the city's grid table (CSV)")
+                   help="the city's handbook, CSV or YAML, e.g. scenarios/examples/handbook.csv "
+                        "(default: the bundled one, with the log's departments)")
+    c.add_argument("--grids", default=None, help="the city's grid table (CSV), e.g. "
+                                                      "my-city/cities/synthetic-district.csv")
     c.add_argument("--map", dest="map_file", default=None,
-                   help="GeoJSON of unit grids (needs the map import, sim.geo)")
+                   help="GeoJSON of unit grids (needs the map import, sim.geo), e.g. "
+                        "scenarios/examples/synthetic-district.geojson")
     c.add_argument("--arrivals", choices=["poisson", "negbin", "auto"], default="auto",
                    help="daily counts: Poisson, negative binomial, or whichever the "
                         "likelihood-ratio test picks at 1%% (default)")
     c.add_argument("--min-cases", type=int, default=30,
-                   help="fewest cases to fit a handling time on (default 30)")
+                   help="fewest cases to fit a handling time on, e.g. 50 (default 30)")
     c.add_argument("--mapping", default=None, metavar="MAP.yaml",
-                   help="read LOG as a city's raw export through this mapping (docs/import.md)")
+                   help="read LOG as a city's raw export through this mapping "
+                        "(docs/import.md), e.g. my/mapping.yaml")
     c.add_argument("--refine", type=int, default=None, metavar="DAYS",
                    help="days of each pilot run of the fitted scenario (default: about 2,500 "
-                        "cases' worth, 28 days at least, the log's span at most; 0: none). "
-                        "Pilots steer the load and the public share and measure queueing")
-    c.add_argument("--name", default=None, help="scenario name (default: the file's stem)")
-    c.add_argument("--quiet", action="store_true")
+                        "cases' worth, 28 days at least, the log's span at most; 0: none), "
+                        "e.g. 28. Pilots steer the load and the public share and measure "
+                        "queueing")
+    c.add_argument("--name", default=None,
+                   help="scenario name, e.g. pilot-city (default: the file's stem)")
+    c.add_argument("--quiet", action="store_true", help="print only where results went")
     c.set_defaults(handler=_cmd_calibrate)
 
     v = sub.add_parser("validate-against", help="compare a run with a case log in an HTML "
                                                 "report")
-    v.add_argument("log", help="case log CSV")
-    v.add_argument("run_dir", help="run folder written by `gridloop run`")
-    v.add_argument("--out", default=None, help="report folder (default: RUN_DIR/validation)")
+    v.add_argument("log", help="case log CSV, e.g. scenarios/examples/caselog.csv")
+    v.add_argument("run_dir", help="run folder written by `gridloop run`, e.g. runs/calibrated")
+    v.add_argument("--out", default=None, help="report folder, e.g. reports/validation "
+                                                  "(default: RUN_DIR/validation)")
     v.add_argument("--mapping", default=None, metavar="MAP.yaml",
-                   help="read LOG as a city's raw export through this mapping (docs/import.md)")
+                   help="read LOG as a city's raw export through this mapping "
+                        "(docs/import.md), e.g. my/mapping.yaml")
     v.set_defaults(handler=_cmd_validate_against)
 
 

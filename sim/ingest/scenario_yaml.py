@@ -327,7 +327,7 @@ def _scenario_text(out: Path, name: str, est: Estimates, log: CaseLog, grids: Pa
         "",
         "inspectors:",
         f"  count: {max(3, round(n_grids / 5.4))}    # judgement: Dongcheng 2015's ratio, "
-        "one per ~5.4 grids (DOMAIN §2)",
+        "one per ~5.4 grids (docs/domain.md §2)",
         (f"  shifts: 3   # {fit.night_share:.0%} of the log's reports come 23:00-07:00: "
          "verification round the clock" if fit.night_share >= NIGHT_SHARE else
          f"  shifts: 2   # {fit.night_share:.0%} of the log's reports come 23:00-07:00"),

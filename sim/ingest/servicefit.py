@@ -38,7 +38,7 @@ TARGET_UTILISATION = 0.6
 MAX_UTILISATION = 0.85
 """Work is shortened so that the crews allowed keep utilisation at most this."""
 WORK_CAP_HOURS = 2.0
-"""Longest mean on-site work per case (judgement: the handbook default, DOMAIN §3)."""
+"""Longest mean on-site work per case (judgement: the handbook default, docs/domain.md §3)."""
 MIN_WORK_HOURS = 0.1
 QUEUE_SHARE = 0.25
 """Crews are added until the mean wait for one (Erlang C) is at most this share of the

@@ -123,10 +123,10 @@ class RubricWeights(_Spec):
 class Rubric(_Spec):
     """How an exercise is graded (docs/training.md).
 
-    ``step_limit_minutes`` is the centre's limit for one step (DOMAIN §4: verify + file +
+    ``step_limit_minutes`` is the centre's limit for one step (docs/domain.md §4: verify + file +
     dispatch within one working hour; absent: the scenario's ``centre.step_limit_minutes``),
     ``urgent_limit_minutes`` the limit for urgent cases. ``whistle_classes`` are the classes
-    whose cases need the subdistrict's whistle (whistle-and-report, DOMAIN §8).
+    whose cases need the subdistrict's whistle (whistle-and-report, docs/domain.md §8).
     """
 
     weights: RubricWeights = RubricWeights()
