@@ -5,7 +5,7 @@ Each example must end in exactly one of two ways: accepted, or a located error a
 can act on (`InputError` naming the file; exit code 2 from the CLI; 4xx from the console).
 Never a traceback, a hang (each example runs under an alarm) or memory beyond a cap
 (`tracemalloc`'s peak). The number of examples per reader is ``GRIDLOOP_FUZZ_EXAMPLES``
-(default 25, a few seconds each in ``make test``); raise it for a deeper run.
+(default 15, a few seconds a reader in ``make test``); raise it for a deeper run.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sim.cli import main
 from sim.data.scenario import SCENARIO_DIR
 from sim.errors import GridLoopError, InputError
 
-EXAMPLES = int(os.environ.get("GRIDLOOP_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("GRIDLOOP_FUZZ_EXAMPLES", "15"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
