@@ -19,9 +19,12 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sim.errors import GridLoopError, did_you_mean
+
+if TYPE_CHECKING:
+    from sim.data.resources import Estimate
 
 __all__ = ["main"]
 
@@ -115,12 +118,14 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-figure", action="store_true", help="skip overview.png")
     r.add_argument("--quiet", action="store_true", help="print only where results went")
     add_format(r, "the summary")
+    r.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     v = sub.add_parser("validate", help="check a scenario file and everything it names",
                        epilog="e.g. gridloop validate my/town.yaml --set inspectors.count=30")
     v.add_argument("scenario", help="scenario file or bundled name, e.g. my/town.yaml or "
                                     "governance/whistle")
     add_set(v, "check with a value overridden, e.g. inspectors.count=300 (repeatable)")
+    v.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     sub.add_parser("schema", help="print the scenario JSON Schema",
                    epilog="e.g. gridloop schema > scenario.schema.json")
@@ -159,6 +164,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+FORCE_HELP = ("run a scenario estimated to need more memory than this machine has, or more "
+              "than a day, e.g. gridloop run my/big.yaml --force (docs/security.md)")
+
+
 def add_set(p: argparse.ArgumentParser, help_text: str) -> None:
     """``--set KEY=VALUE`` (repeatable), collected in ``overrides``."""
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -184,13 +193,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sim.cli.tables import print_evaluation, print_summary
+    from sim.data.resources import check_resources
     from sim.data.scenario import load_scenario
     from sim.i18n import _, format_number, local_name
     from sim.run import simulate, write_run
 
     console = Console(stderr=args.format != "table", quiet=args.quiet)
     scenario = load_scenario(args.scenario, args.overrides, days=args.days, seed=args.seed)
+    cost = check_resources(scenario, force=args.force)     # before anything is allocated
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{scenario.seed}"
+    for note in _cost_notes(cost):
+        console.print(f"[yellow]{note}[/]")
     console.print("[bold]GridLoop[/] " + _("simulating {name} for {days} days, seed {seed}")
                   .format(name=f"[cyan]{scenario.name}[/]", days=scenario.days,
                           seed=scenario.seed))
@@ -217,10 +230,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.data.citymap import load_city
+    from sim.data.resources import check_resources
     from sim.data.scenario import load_scenario
     from sim.i18n import _
 
     scenario = load_scenario(args.scenario, args.overrides)
+    cost = check_resources(scenario, force=args.force)
     city = load_city(scenario.resolve(scenario.city.grids_file), scenario.city.district_code)
     print(_("{file}: ok ({name}: {grids} grids, {subdistricts} subdistricts, {departments} "
             "departments)").format(file=args.scenario, name=scenario.name, grids=city.n_grids,
@@ -232,7 +247,22 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if len(chain) > 1:  # an overlay: say what it is laid over
         print("  " + _("overlay: {chain}").format(
             chain=_(" over ").join(str(p) for p in chain)))
+    print("  " + _("a run needs ~{memory} of memory and ~{time} ({problems} problems, "
+                   "{contacts} other hotline contacts, {staff} staff)").format(
+        memory=cost.memory, time=cost.duration, problems=f"{cost.problems:,.0f}",
+        contacts=f"{cost.contacts:,.0f}", staff=f"{cost.staff:,}"))
+    for note in _cost_notes(cost):
+        print("  " + note)
     return 0
+
+
+def _cost_notes(cost: Estimate) -> list[str]:
+    """What is large about a run (`sim.data.resources.Estimate.warnings`), in words."""
+    from sim.i18n import _
+
+    words = {"memory": _("note: this run needs ~{memory} of memory"),
+             "time": _("note: this run takes ~{time}")}
+    return [words[w].format(memory=cost.memory, time=cost.duration) for w in cost.warnings]
 
 
 def _cmd_schema(_args: argparse.Namespace) -> int:
