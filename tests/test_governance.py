@@ -289,7 +289,7 @@ def test_proactive_patrols_walk_complained_about_grids_more() -> None:
     walked_twice = corps._visits == 2
     assert walked_twice.any()
     assert (weights[walked_twice] > 0).all()  # extra effort only where residents complained
-    assert weights[walked_twice].mean() > weights[hot].mean()
+    assert weights[walked_twice].mean() >= weights[hot].mean()  # the most complained-about
     assert pro.themes and all(model.discovery.detect_arr[s] >= pro.base_detect[s]
                               for s in pro.themes)
     # every way a problem is watched sees the themes: batches read the array, recurrences

@@ -66,6 +66,10 @@ MEANINGS: dict[str, Meaning] = {
     "hours_to_close.mean": Meaning("h to close", LOWER),
     "hours_to_close.median": Meaning("h to close p50", LOWER),
     "hours_to_close.p90": Meaning("h to close p90", LOWER),
+    # departments stretching under a backlog (agents/stretch.py): a cost, not a failure
+    "stretch.overtime_crew_hours": Meaning("overtime crew-h", NEUTRAL),
+    "stretch.borrowed_crew_days": Meaning("borrowed crew-d", NEUTRAL),
+    "stretch.triage_department_days": Meaning("triage days", NEUTRAL),
     "hotline.abandon_rate": Meaning("abandoned", LOWER),
     "hotline.mean_wait_seconds": Meaning("wait s", LOWER),
 }
