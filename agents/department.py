@@ -226,13 +226,12 @@ class Department:
                     self.extend(case)
 
     def release_delay(self, case: Case, sub: int) -> float:
-        """Clock minutes the case waits before its first visit joins the crews' queue: the
-        share ``self.slack`` of the working time it has to spare."""
-        cal = self.m.calendar
-        now = self.env._now
-        left = cal.working_between(now, case.deadline)
-        delay = release_delay(left, self.stages.needed[sub], self.slack, False)
-        return cal.add_working(now, delay) - now if delay > 0.0 else 0.0
+        """Minutes the case waits before its first visit joins the crews' queue: the share
+        ``self.slack`` of the time it has to spare before its deadline (on the clock, which
+        is what the crews see: a case that comes in at 18:00 with its limit running out at
+        09:30 next morning has the evening and the night to spare)."""
+        return release_delay(case.deadline - self.env._now, self.stages.needed[sub],
+                             self.slack, False)
 
     def summoned(self, case: Case) -> Steps:
         """Summoned by the subdistrict: the responsible department comes and does the work

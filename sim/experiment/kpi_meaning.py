@@ -66,6 +66,8 @@ MEANINGS: dict[str, Meaning] = {
     "hours_to_close.mean": Meaning("h to close", LOWER),
     "hours_to_close.median": Meaning("h to close p50", LOWER),
     "hours_to_close.p90": Meaning("h to close p90", LOWER),
+    "extension_rate": Meaning("extended", LOWER),
+    "suspension_rate": Meaning("suspended", LOWER),
     # departments stretching under a backlog (agents/stretch.py): a cost, not a failure
     "stretch.overtime_crew_hours": Meaning("overtime crew-h", NEUTRAL),
     "stretch.borrowed_crew_days": Meaning("borrowed crew-d", NEUTRAL),
