@@ -7,9 +7,9 @@ mean visit of its subclasses (`sim.engine.workplan.backlog_hours`), per crew. Th
 
 - **overtime**: today's duty window stays open ``overtime_hours`` longer
   (`StaffPool.extend_window`), so queued work still starts after the usual close;
-- **borrowing**: crews come for the day from the named lenders, only from a lender with
-  nothing waiting in its own queue and no more than it has (`StaffPool.resize`), and go back
-  the next midnight;
+- **borrowing**: crews come for the day from the named lenders, only from a lender that is
+  not stretched itself (its own backlog under its overtime threshold) and at most a quarter
+  of its crews (`StaffPool.resize`); they go back the next midnight;
 - **triage**: today the crews take cases already past their deadline last
   (`sim.engine.workplan.queue_key`), since those count late whatever is done.
 
@@ -54,7 +54,7 @@ class Stretching:
         # the mean visit of each department's own subclasses (share-weighted), in minutes
         subs = model.handbook.subclasses
         self.visit: dict[str, float] = {}
-        for d in self.depts:
+        for d in model.departments:
             mine = [i for i, s in enumerate(subs) if model.sub_dept[i] == d.index]
             total = sum(subs[i].share for i in mine)
             self.visit[d.name] = sum(
@@ -93,9 +93,11 @@ class Stretching:
             pool = lender.crews
             if wanted <= 0:
                 break
-            if len(pool) or pool.servers <= 1:  # it has work waiting: it lends nobody
-                continue
-            k = min(wanted, pool.servers - 1)
+            own = backlog_hours(len(pool) * self.visit[name], lender.spec.crews)
+            spare = pool.servers - (3 * lender.spec.crews + 3) // 4  # keeps three quarters
+            if own >= lender.spec.overtime.backlog_hours or spare <= 0:
+                continue  # stretched itself, or already lent what it can
+            k = min(wanted, spare)
             pool.resize(pool.servers - k)
             d.crews.resize(d.crews.servers + k)
             self.loans.append((lender, d, k))
