@@ -8,8 +8,8 @@ mean visit of its subclasses (`sim.engine.workplan.backlog_hours`), per crew. Th
 - **overtime**: today's duty window stays open ``overtime_hours`` longer
   (`StaffPool.extend_window`), so queued work still starts after the usual close;
 - **borrowing**: crews come for the day from the named lenders, only from a lender that is
-  not stretched itself (its own backlog under its overtime threshold) and at most a quarter
-  of its crews (`StaffPool.resize`); they go back the next midnight;
+  not stretched itself (its own backlog under its overtime threshold) and at most its
+  ``lend_share`` of its crews (`StaffPool.resize`); they go back the next midnight;
 - **triage**: today the crews take cases already past their deadline last
   (`sim.engine.workplan.queue_key`), since those count late whatever is done.
 
@@ -94,7 +94,8 @@ class Stretching:
             if wanted <= 0:
                 break
             own = backlog_hours(len(pool) * self.visit[name], lender.spec.crews)
-            spare = pool.servers - (3 * lender.spec.crews + 3) // 4  # keeps three quarters
+            keeps = lender.spec.crews - int(lender.spec.lend_share * lender.spec.crews)
+            spare = pool.servers - keeps
             if own >= lender.spec.overtime.backlog_hours or spare <= 0:
                 continue  # stretched itself, or already lent what it can
             k = min(wanted, spare)
