@@ -51,6 +51,8 @@ class Stages:
         self.index = {n: i for i, n in enumerate(m.department_names)}
         travel = department.spec.travel_minutes.expected()
         factor = 60.0 * m.reaction.handling_factor
+        # per subclass: False = one visit (the department's `handling` sampler), None = stages
+        # whose table is made on first use, else the table
         self.tables: list[StageTable | None | bool] = [
             False if len(s.plan) == 1 else None for s in m.handbook.subclasses]
         # what the department expects a case of each subclass to take (planning), in minutes
