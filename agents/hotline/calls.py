@@ -17,7 +17,6 @@ import heapq
 import math
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 import pandas as pd
 
@@ -168,11 +167,10 @@ class CallLog:
         return df
 
 
-class Hotline(mesa.Agent):
+class Hotline:
     """The hotline's call-takers and its work-order desk."""
 
     def __init__(self, model: CityModel) -> None:
-        super().__init__(model)
         self.m = model
         spec = model.spec.hotline
         self.spec = spec

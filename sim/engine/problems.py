@@ -124,49 +124,66 @@ class GroundTruth:
         self.found_by: list[int] = []
         self.recurrence_of: list[int] = []
         self.case: list[int] = []      # open case tracking this problem (-1 none)
-        self.token: list[int] = []     # invalidates stale scheduled events
 
     def __len__(self) -> int:
         return len(self.grid)
 
     def add_many(self, grids: np.ndarray, subclasses: np.ndarray, times: np.ndarray,
-                 recurrence_of: int = -1) -> int:
-        """Add new problems (a day's, or one recurrence); returns the first new id."""
+                 recurrence_of: int | np.ndarray = -1) -> int:
+        """Add new problems (a day's, or recurrences of the fixed problems
+        ``recurrence_of``); returns the first new id."""
         first = len(self.grid)
         n = len(times)
         self.grid.extend(grids.tolist())
         self.subclass.extend(subclasses.tolist())
         self.created.extend(times.tolist())
+        if isinstance(recurrence_of, np.ndarray):
+            self.recurrence_of.extend(recurrence_of.tolist())
+        else:
+            self.recurrence_of.extend([recurrence_of] * n)
         for col, fill in ((self.found, np.nan), (self.ended, np.nan), (self.fate, Fate.OPEN),
-                          (self.first_case, -1), (self.found_by, 0),
-                          (self.recurrence_of, recurrence_of),
-                          (self.case, -1), (self.token, 0)):
+                          (self.first_case, -1), (self.found_by, 0), (self.case, -1)):
             col.extend([fill] * n)
         return first
 
-    def add(self, grid: int, subclass: int, t: float, recurrence_of: int = -1) -> int:
-        """Add one new problem (a recurrence); the scalar form of `add_many`."""
-        pid = len(self.grid)
-        self.grid.append(grid)
-        self.subclass.append(subclass)
-        self.created.append(t)
-        self.found.append(np.nan)
-        self.ended.append(np.nan)
-        self.fate.append(Fate.OPEN)
-        self.first_case.append(-1)
-        self.found_by.append(0)
-        self.recurrence_of.append(recurrence_of)
-        self.case.append(-1)
-        self.token.append(0)
-        return pid
-
     def is_open(self, pid: int) -> bool:
+        return self.fate[pid] == Fate.OPEN
+
+    # -- links to the platform's cases (written by `sim.engine.casebook.CaseBook` only) -----
+    def case_of(self, pid: int) -> int:
+        """The open case tracking problem ``pid`` (-1: none)."""
+        return self.case[pid]
+
+    def track(self, pid: int, case_id: int) -> None:
+        """Case ``case_id`` is filed for ``pid``: it tracks it; the first filed is kept."""
+        self.case[pid] = case_id
+        if self.first_case[pid] < 0:
+            self.first_case[pid] = case_id
+
+    def set_first_case(self, pid: int, case_id: int) -> None:
+        """``case_id`` dealt with ``pid`` (fixed on the spot), unless an earlier one did."""
+        if self.first_case[pid] < 0:
+            self.first_case[pid] = case_id
+
+    def ride_on(self, pid: int, case_id: int) -> bool:
+        """A merged report of ``pid``, still open and tracked by no case, rides on open case
+        ``case_id``: that case's work covers it. False (and nothing changes) otherwise."""
+        if self.case[pid] >= 0 or self.fate[pid] != Fate.OPEN:
+            return False
+        self.case[pid] = case_id
+        return True
+
+    def untrack(self, pid: int, case_id: int) -> bool:
+        """Case ``case_id`` closed: it no longer tracks ``pid``. True when it tracked it and
+        the problem is still there (closed, not solved)."""
+        if self.case[pid] != case_id:
+            return False
+        self.case[pid] = -1
         return self.fate[pid] == Fate.OPEN
 
     def end(self, pid: int, t: float, fate: Fate) -> None:
         self.fate[pid] = fate
         self.ended[pid] = t
-        self.token[pid] += 1
 
     def to_array(self) -> np.ndarray:
         n = len(self.grid)

@@ -41,7 +41,7 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 # Manifest entries that must match for a rerun to continue an experiment.
 IDENTITY = ("kind", "design", "factors", "samples", "entropy", "days", "overrides", "points")
-_PACKAGES = ("gridloop", "numpy", "scipy", "pandas", "pyarrow", "simpy", "mesa", "pydantic")
+_PACKAGES = ("gridloop", "numpy", "scipy", "pandas", "pyarrow", "simpy", "pydantic")
 
 
 def package_versions() -> dict[str, str]:
