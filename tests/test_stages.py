@@ -81,3 +81,31 @@ def test_stakes_set_how_much_slack_departments_use() -> None:
     assert high.departments[0].slack < low.departments[0].slack
     off = CityModel(load_scenario("typical-city", ("evaluation.enabled=false",), days=1))
     assert off.planning_pressure == 0.0 and off.departments[0].slack == 0.725
+
+
+def test_a_stage_by_another_department_takes_its_crews(tmp_path) -> None:  # noqa: ANN001
+    """Covers set by municipal works' crews (a crew stage with ``department``): municipal's
+    crews get more jobs, water's fewer, and the cases still close."""
+    import shutil
+
+    from sim.data.scenario import SCENARIO_DIR
+
+    shutil.copytree(SCENARIO_DIR / "handbook", tmp_path / "handbook")
+    hb = tmp_path / "handbook" / "standard.yaml"
+    text = hb.read_text(encoding="utf-8")
+    old = "      - {name: set cover, work: crew, hours: {dist: lognormal, mean: 0.6, cv: 0.5}, "
+    assert text.count(old) >= 2
+    hb.write_text(text.replace(old, old[:-2] + ", department: municipal, ", 2),
+                  encoding="utf-8")
+    (tmp_path / "town.yaml").write_text(
+        (SCENARIO_DIR / "small-town.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    shutil.copytree(SCENARIO_DIR / "cities", tmp_path / "cities")
+    over = ("problems.rate_scale=3",)
+    base = CityModel(load_scenario("small-town", over, days=10, seed=4)).run()
+    moved = CityModel(load_scenario(tmp_path / "town.yaml", over, days=10, seed=4),
+                      strict=True).run()
+    arrivals = {m: {d.name: d.crews.stats.arrivals for d in m.departments}
+                for m in (base, moved)}
+    assert arrivals[moved]["municipal"] > arrivals[base]["municipal"]
+    assert arrivals[moved]["water"] < arrivals[base]["water"]
+    assert moved.cases.count > 0
