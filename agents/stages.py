@@ -9,9 +9,12 @@ handbook's stages (`sim.data.taxonomy.Subclass.plan`) drawn case by case
 - a **wait** no crew controls (materials, a contractor's slot, a permit, the owner): clock
   minutes, or working minutes turned into clock time on the working calendar.
 
-A subclass whose plan is one crew visit keeps the single handling sampler (the fast path,
-and the same draws as before stages existed). Stage samplers are made the first time a
-subclass reaches the department (streams are named, so the order does not matter).
+A subclass whose plan is one crew visit keeps the department's single handling sampler (the
+fast path). Stage tables belong to the subclass, not the department (the work is the same
+whoever does it), and are shared by all departments through the model
+(``CityModel.stage_tables``): made the first time a case of the subclass reaches any
+department (streams are named, so the order does not matter), so a city holds one set of
+sampler buffers per staged subclass rather than one per department.
 """
 
 from __future__ import annotations
@@ -69,13 +72,16 @@ class Stages:
         self._factor = factor
 
     def _table(self, sub: int) -> StageTable:
-        d = self.d
-        m = d.m
-        s = m.handbook.subclasses[sub]
-        key = f"department:{d.name}:stage:{s.code}"
-        durations = [m.sampler(f"{key}:{i}", st.hours, 60.0 if st.is_wait else self._factor)
-                     for i, st in enumerate(s.plan)]
-        table = StageTable(s.plan, durations, m.uniforms(f"{key}:chance"))
+        m = self.d.m
+        table = m.stage_tables.get(sub)
+        if table is None:
+            s = m.handbook.subclasses[sub]
+            key = f"stage:{s.code}"
+            durations = [m.sampler(f"{key}:{i}", st.hours,
+                                   60.0 if st.is_wait else self._factor)
+                         for i, st in enumerate(s.plan)]
+            table = m.stage_tables[sub] = StageTable(s.plan, durations,
+                                                     m.uniforms(f"{key}:chance"))
         self.tables[sub] = table
         return table
 

@@ -46,6 +46,7 @@ from sim.engine.decisions import CityView, DecisionPoints
 from sim.engine.eventlog import EventLog
 from sim.engine.problems import GroundTruth
 from sim.engine.randomness import Streams, Uniforms
+from sim.engine.workplan import StageTable
 
 __all__ = ["CityModel"]
 
@@ -143,6 +144,7 @@ class CityModel:
         self.supervision = SupervisionCentre(self)
         self.command = CommandCentre(self)
         self.whistle = Whistle(self) if scenario.whistle.enabled else None
+        self.stage_tables: dict[int, StageTable] = {}  # by subclass, shared (agents/stages.py)
         self.departments = [Department(self, i, n, scenario.departments[n])
                             for i, n in enumerate(self.department_names)]
         self.stretching = Stretching(self)  # departments under a backlog (agents/stretch.py)

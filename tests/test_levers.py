@@ -45,10 +45,13 @@ def test_a_halved_limit_shortens_time_to_close_and_a_doubled_one_lengthens_it() 
 
 
 def test_doubled_crews_shorten_that_departments_time_to_close() -> None:
+    """From a stretched sanitation department (9 crews, half the calibrated 18) doubling its
+    crews shortens its cases' time to close. (Above what the load needs, more crews change
+    little in typical-city: its departments start late by choice; docs/levers.md.)"""
     for seed in SEEDS:
-        base = department_hours((), seed, "sanitation")
-        more = department_hours(("departments.sanitation.crews=36",), seed, "sanitation")
-        assert more < 0.97 * base, (seed, more, base)
+        few = department_hours(("departments.sanitation.crews=9",), seed, "sanitation")
+        more = department_hours(("departments.sanitation.crews=18",), seed, "sanitation")
+        assert more < 0.85 * few, (seed, more, few)
 
 
 def test_halved_crews_stretch_before_on_time_handling_collapses() -> None:
