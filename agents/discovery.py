@@ -21,6 +21,7 @@ import numpy as np
 
 from sim.engine.casebook import Case
 from sim.engine.eventlog import Channel
+from sim.engine.mistakes import misclassify
 from sim.engine.problems import ArrivalModel, Fate, gather
 from sim.engine.randomness import Exponentials
 
@@ -94,6 +95,8 @@ class Discovery:
         self.rng_misc = model.streams["misclassification"]
         self.u_on_spot = model.uniforms("on-spot")
         self.u_misclass = model.uniforms("misclassification:chance")
+        self.u_misread = model.uniforms("misclassification:as")
+        self.confusable = model.mistakes.confusable  # what a misreading turns each into
         self.u_false = model.uniforms("false-reports")
         self.u_recur = model.uniforms("recurrence:chance")
         self.padding = model.reaction.trivial_report_rate
@@ -335,7 +338,7 @@ class Discovery:
         sub = truth.subclass[pid]
         believed = sub
         if channel == _BY_INSPECTOR and self.u_misclass() < m.misclassification:
-            believed = int(self.rng_misc.integers(self.n_sub))
+            believed = misclassify(sub, self.confusable[sub], self.u_misread())
         grid = truth.grid[pid]
         m.caselife.begin(m.cases.open(pid, grid, believed, sub, channel, self._beat_of[grid],
                                       call=call, direct=direct))
