@@ -35,8 +35,6 @@ INF = math.inf
 # attribute lookup each time (the values written are the same numbers).
 _VANISHED, _FIXED_ON_SPOT = int(Fate.VANISHED), int(Fate.FIXED_ON_SPOT)
 _BY_INSPECTOR, _PUBLIC = int(Channel.INSPECTOR), int(Channel.PUBLIC)
-REPEAT_WINDOW = 240.0  # minutes: repeat public reports of a reported problem are simulated
-                       # up to this far ahead; later ones wait for the crew's visit
 
 
 class CitizenReporting:
@@ -55,6 +53,7 @@ class CitizenReporting:
                      for s in model.handbook.subclasses]  # per minute
         self.repeat = spec.repeat_factor
         self.false_share = spec.false_report_share
+        self.growth = spec.repeat_growth_per_day
         self.expo = Exponentials(model.streams["citizens"])
         self.batch = model.streams["citizens:first"]
         self.rate_arr = np.asarray(self.rate)
@@ -68,9 +67,27 @@ class CitizenReporting:
         with np.errstate(divide="ignore"):
             return np.where(lam > 0, since + draws / np.where(lam > 0, lam, 1.0), INF)
 
-    def next_report(self, subclass: int, grid: int, since: float) -> float:
+    def next_report(self, subclass: int, grid: int, since: float, born: float) -> float:
+        """When residents next report an open problem of ``subclass`` in ``grid`` that
+        appeared at ``born``, after a report at ``since``: repeats come at `repeat_factor`
+        times the first report's rate, which grows by ``repeat_growth_per_day`` of itself
+        per day of the problem's age."""
         lam = self.rate[subclass] * self.grid_factor[grid] * self.repeat
-        return since + self.expo() / lam if lam > 0 else INF
+        if lam <= 0:
+            return INF
+        if not self.growth:
+            return since + self.expo() / lam
+        return since + repeat_gap(self.expo() / lam, since - born, self.growth)
+
+
+def repeat_gap(y: float, age: float, growth: float) -> float:
+    """Minutes from a report at age ``age`` (minutes) to the next one when the rate is
+    ``lam * (1 + growth * age_days)``, for ``y`` = an exponential draw over ``lam``: the
+    ``x`` with ``lam * integral of (1 + growth * (age + s) / 1440) ds over [0, x] = lam * y``,
+    a quadratic's positive root (written so it does not cancel when growth is small)."""
+    k = growth / 2880.0
+    b = 1.0 + growth * age / 1440.0
+    return 2.0 * y / (b + math.sqrt(b * b + 4.0 * k * y))
 
 
 class Discovery:
@@ -108,6 +125,14 @@ class Discovery:
         # looked up once: read at every happening (none of them is ever replaced)
         self._env = model.env
         self._horizon = model.horizon
+        # Repeat reports of a problem in the loop: up to ``window`` ahead, or (None) for its
+        # whole life, when those due after tonight wait in `_parked` (with ``armed`` at the
+        # horizon, which no happening has) and are armed at the midnight before they are due,
+        # so a problem fixed first leaves no stale entry in the clock's queue.
+        window = model.spec.citizens.repeat_window_minutes
+        self._window = INF if window is None else window
+        self._park_from = 1440.0 if window is None else INF
+        self._parked: list[int] = []
         self._fate = model.truth.fate
         self._beat_of = model.inspectors.beat_of
         # per-problem pending times
@@ -128,6 +153,8 @@ class Discovery:
             env.call(day * 1440.0, self._new_day, day)
 
     def _new_day(self, day: int) -> None:
+        if self._park_from < INF:  # whole-life repeats: a new night
+            self._unpark(day)
         self._recur()
         cal = self.m.calendar
         date = cal.date_of(day * 1440.0)
@@ -207,11 +234,17 @@ class Discovery:
         if other < t:
             t = other
         now = self._env._now
-        if t >= self._horizon or (t - now > REPEAT_WINDOW and self.reported[pid]):
-            # A problem already in the loop is nearly always fixed before a late repeat
-            # report: such events would only go stale. `rearm` catches up after the visit.
+        if t >= self._horizon:
             self.armed[pid] = INF
             return
+        if self.reported[pid]:  # a repeat report of a problem already in the loop
+            if t - now > self._window:  # beyond the scenario's window: not simulated;
+                self.armed[pid] = INF   # `rearm` catches up after a crew's visit
+                return
+            if t >= self._park_from:  # whole life, after tonight: parked until midnight
+                self.armed[pid] = self._horizon
+                self._parked.append(pid)
+                return
         if t < now:
             t = now
         self.armed[pid] = t
@@ -231,11 +264,25 @@ class Discovery:
         t = np.minimum(np.minimum(detect, gather(self.t_citizen, ids, np.float64)), vanish)
         now = self._env._now
         drop = t >= self._horizon
-        late = t - now > REPEAT_WINDOW
+        late = t - now > self._window
         if late.any():
             drop |= late & gather(self.reported, ids, np.bool_)
+        park = (t >= self._park_from) & ~drop
+        if park.any():
+            park &= gather(self.reported, ids, np.bool_)
+            if park.any():
+                self._parked.extend(np.asarray(ids)[park].tolist())
+                drop |= park
         t = np.maximum(t, now)
         armed = self.armed
+        if park.any():
+            t = np.where(park, self._horizon, t)  # parked: not scheduled, `armed` says so
+            deque(map(armed.__setitem__, ids, np.where(drop & ~park, INF, t).tolist()),
+                  maxlen=0)
+            keep = ~drop
+            ids, t = np.asarray(ids)[keep].tolist(), t[keep]
+            self._env.call_each(t.tolist(), self._happen_cb, ids)
+            return
         if drop.any():
             deque(map(armed.__setitem__, ids, np.where(drop, INF, t).tolist()), maxlen=0)
             keep = ~drop
@@ -243,6 +290,18 @@ class Discovery:
         else:
             deque(map(armed.__setitem__, ids, t.tolist()), maxlen=0)
         self._env.call_each(t.tolist(), self._happen_cb, ids)
+
+    def _unpark(self, day: int) -> None:
+        """Midnight: arm the parked repeat reports due today (park the later ones again);
+        drop those of problems that ended or had something else armed since."""
+        self._park_from = (day + 1) * 1440.0
+        parked, self._parked = self._parked, []
+        armed, fate, mark = self.armed, self._fate, self._horizon
+        for pid in dict.fromkeys(parked):  # once each, in order
+            if armed[pid] == mark:
+                armed[pid] = INF
+                if not fate[pid]:
+                    self._arm(pid)
 
     def rearm(self, pid: int) -> None:
         """After a crew's visit left ``pid`` unsolved: arm what was deferred."""
@@ -282,7 +341,7 @@ class Discovery:
         if t_citizen[pid] <= now:
             truth = self.m.truth
             t_citizen[pid] = self.citizens.next_report(truth.subclass[pid], truth.grid[pid],
-                                                       now)
+                                                       now, truth.created[pid])
             self.public_report(pid, now)
         self._arm(pid)
 
