@@ -247,6 +247,62 @@ def test_whistle_summons_long_overdue_and_ping_ponged_cases() -> None:
     assert all(is_legal_sequence(s) for s in steps_by_case(ev).values())
 
 
+def test_whistle_with_own_crews_delays_the_departments_queue() -> None:
+    """``whistle.crews: own``: a summons takes the department's next free crew ahead of its
+    queue and holds it for the work, so the cases waiting for enforcement's two crews wait
+    longer than when the summoned work is done by people outside the crews (``extra``)."""
+    def waits(crews: str) -> tuple[float, list[int]]:
+        r = run("whistle.enabled=true", "whistle.subclasses=[E01-05, E03-01, E03-02, E05-06]",
+                "whistle.overdue_hours=null", "departments.enforcement.crews=2",
+                f"whistle.crews={crews}", days=10)
+        ev = pd.DataFrame(r.events)
+        enf = r.departments.index("enforcement")
+        summoned = set(ev["case"][ev["step"] == Step.SUMMON])
+        start = ev[ev["step"] == Step.HANDLE_START].groupby("case").first()
+        sent = ev[(ev["step"] == Step.DISPATCH) & (ev["department"] == enf)
+                  & ~ev["case"].isin(summoned)].groupby("case")["time"].first()
+        sent = sent[sent.index.isin(start.index)]
+        queued = (start.loc[sent.index, "time"] - sent).mean()
+        crews = sorted(set(start.loc[list(summoned & set(start.index)), "actor"]))
+        return float(queued), crews
+
+    extra_wait, extra_crews = waits("extra")
+    own_wait, own_crews = waits("own")
+    assert extra_crews == [-1]            # people outside the crews
+    assert own_crews and set(own_crews) <= {0, 1}  # enforcement's own two crews
+    assert own_wait > 1.2 * extra_wait, (own_wait, extra_wait)
+
+
+def test_a_summons_seizes_the_next_free_crew_ahead_of_the_queue() -> None:
+    from sim.engine.clock import Clock, start
+    from sim.engine.pools import StaffPool
+
+    for rule in ("fifo", "deadline"):
+        env = Clock()
+        pool = StaffPool(env, "crews", 1, rule=rule)
+        got: list[tuple[str, float]] = []
+
+        class Case:
+            life = None
+
+            def __init__(self, name: str) -> None:
+                self.name = name
+
+        def life(c: Case, summoned: bool):  # noqa: ANN202
+            crew = yield (pool.seize_first(c) if summoned else pool.seize(c, 0.0))
+            got.append((c.name, env.now))
+            yield env.after(c, 10.0)
+            pool.release(crew)
+
+        for name, summoned in (("busy", False), ("queued-1", False), ("queued-2", False),
+                               ("summons", True)):
+            c = Case(name)
+            start(c, life(c, summoned))
+        env.run(until=100.0)
+        assert [n for n, _ in got] == ["busy", "summons", "queued-1", "queued-2"], rule
+        assert [t for _, t in got] == [0.0, 10.0, 20.0, 30.0]
+
+
 def test_whistle_off_writes_no_summons() -> None:
     r = run()
     assert count(r.events, Step.SUMMON) == 0 and "summons" not in r.summary()
