@@ -273,34 +273,40 @@ def test_whistle_with_own_crews_delays_the_departments_queue() -> None:
     assert own_wait > 1.2 * extra_wait, (own_wait, extra_wait)
 
 
-def test_a_summons_seizes_the_next_free_crew_ahead_of_the_queue() -> None:
+def served_in_order(rule: str) -> list[tuple[str, float]]:
+    """One crew busy for 10 minutes, two cases queued, then a summons: who gets the crew
+    when (each holds it 10 minutes)."""
     from sim.engine.clock import Clock, start
     from sim.engine.pools import StaffPool
 
-    for rule in ("fifo", "deadline"):
-        env = Clock()
-        pool = StaffPool(env, "crews", 1, rule=rule)
-        got: list[tuple[str, float]] = []
+    env = Clock()
+    pool = StaffPool(env, "crews", 1, rule=rule)  # type: ignore[arg-type]
+    got: list[tuple[str, float]] = []
 
-        class Case:
-            life = None
+    class Case:
+        life = None
 
-            def __init__(self, name: str) -> None:
-                self.name = name
+        def __init__(self, name: str) -> None:
+            self.name = name
 
-        def life(c: Case, summoned: bool):  # noqa: ANN202
-            crew = yield (pool.seize_first(c) if summoned else pool.seize(c, 0.0))
-            got.append((c.name, env.now))
-            yield env.after(c, 10.0)
-            pool.release(crew)
+    def life(c: Case, summoned: bool):  # noqa: ANN202
+        crew = yield (pool.seize_first(c) if summoned else pool.seize(c, 0.0))
+        got.append((c.name, env.now))
+        yield env.after(c, 10.0)
+        pool.release(crew)
 
-        for name, summoned in (("busy", False), ("queued-1", False), ("queued-2", False),
-                               ("summons", True)):
-            c = Case(name)
-            start(c, life(c, summoned))
-        env.run(until=100.0)
-        assert [n for n, _ in got] == ["busy", "summons", "queued-1", "queued-2"], rule
-        assert [t for _, t in got] == [0.0, 10.0, 20.0, 30.0]
+    for name, summoned in (("busy", False), ("queued-1", False), ("queued-2", False),
+                           ("summons", True)):
+        c = Case(name)
+        start(c, life(c, summoned))
+    env.run(until=100.0)
+    return got
+
+
+@pytest.mark.parametrize("rule", ["fifo", "deadline"])
+def test_a_summons_seizes_the_next_free_crew_ahead_of_the_queue(rule: str) -> None:
+    assert served_in_order(rule) == [("busy", 0.0), ("summons", 10.0), ("queued-1", 20.0),
+                                     ("queued-2", 30.0)]
 
 
 def test_whistle_off_writes_no_summons() -> None:
