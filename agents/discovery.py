@@ -360,10 +360,14 @@ class Discovery:
                                               self._beat_of[grid]))
             truth.end(pid, now, _FIXED_ON_SPOT)
             self.after_fix(pid, now)
+            m.inspectors.fixed(grid)  # time off the patrol
             return
         self._report(pid, _BY_INSPECTOR, now)
+        grid = truth.grid[pid]
+        m.inspectors.reported(grid)
         if self.padding and self.u_padding() < self.padding:
-            self.trivial_report(truth.grid[pid], sub)
+            self.trivial_report(grid, sub)
+            m.inspectors.reported(grid)
 
     def trivial_report(self, grid: int, subclass: int) -> None:
         """An inspector pads the count with something below the filing criterion; the
