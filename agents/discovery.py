@@ -267,24 +267,17 @@ class Discovery:
         late = t - now > self._window
         if late.any():
             drop |= late & gather(self.reported, ids, np.bool_)
-        park = (t >= self._park_from) & ~drop
-        if park.any():
-            park &= gather(self.reported, ids, np.bool_)
-            if park.any():
-                self._parked.extend(np.asarray(ids)[park].tolist())
-                drop |= park
         t = np.maximum(t, now)
         armed = self.armed
+        value = np.where(drop, INF, t)  # what `armed` says of each
+        park = (t >= self._park_from) & ~drop  # whole-life repeats after tonight: parked
         if park.any():
-            t = np.where(park, self._horizon, t)  # parked: not scheduled, `armed` says so
-            deque(map(armed.__setitem__, ids, np.where(drop & ~park, INF, t).tolist()),
-                  maxlen=0)
-            keep = ~drop
-            ids, t = np.asarray(ids)[keep].tolist(), t[keep]
-            self._env.call_each(t.tolist(), self._happen_cb, ids)
-            return
+            park &= gather(self.reported, ids, np.bool_)
+            self._parked.extend(np.asarray(ids)[park].tolist())
+            value[park] = self._horizon
+            drop |= park
         if drop.any():
-            deque(map(armed.__setitem__, ids, np.where(drop, INF, t).tolist()), maxlen=0)
+            deque(map(armed.__setitem__, ids, value.tolist()), maxlen=0)
             keep = ~drop
             ids, t = np.asarray(ids)[keep].tolist(), t[keep]
         else:
