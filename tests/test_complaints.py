@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agents.discovery import repeat_gap
+from agents.citizens import repeat_gap
 from sim.data.scenario import load_scenario
 from sim.engine.eventlog import Outcome, Step
 from sim.run import RunResult, simulate
