@@ -184,7 +184,7 @@ def test_whistle_summons_arrive_within_30_minutes() -> None:
     joint = set(subclasses_named(r.handbook, ("E05-02", "E01-05")))
     m = summons_table(r)
     assert len(m) > 20 and len(m) == count(ev, Step.SUMMON) == r.summary()["summons"]
-    assert ((m["time_start"] - m["time"]) <= 30.0).all()
+    assert ((m["time_start"] - m["time"]) <= 30.0 + 1e-9).all()  # float sums of 30 min
     assert np.allclose(m["deadline"] - m["time"], 30.0)
     # the subdistrict of the case's grid blows the whistle on the responsible department
     assert (m["actor_kind"] == ActorKind.SUBDISTRICT).all()
