@@ -86,18 +86,8 @@ def planning_under(scenario: Scenario) -> float:
 
 
 def case_limits(handbook: Handbook, working_minutes_per_day: float) -> list[TimeLimit]:
-    """Each subclass's handling limit: the row's ``time_limit``, or its last stage's limit
-    when that is longer (make safe within 4 h, set the cover within a working day: the row's
-    limit then bounds the first visit, which goes to the crews as urgent)."""
-    def minutes(limit: TimeLimit) -> float:
-        return limit.value * (working_minutes_per_day if limit.unit == "wd" else 60.0)
-
-    out = []
-    for s in handbook.subclasses:
-        last = s.plan[-1].limit
-        out.append(last if last is not None and minutes(last) > minutes(s.time_limit)
-                   else s.time_limit)
-    return out
+    """Each subclass's handling limit (`sim.data.taxonomy.Subclass.case_limit`)."""
+    return [s.case_limit(working_minutes_per_day) for s in handbook.subclasses]
 
 
 class CityModel:
