@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import GridLoopError, InputError
+from sim.i18n import _
 from sim.rules.runlog import read_summary
 
 __all__ = ["RunSource", "read_run", "clock_times"]
@@ -89,18 +90,19 @@ def read_run(run_dir: str | Path, *, scenario: str | Path | None = None,
     """
     folder = Path(run_dir)
     if utc_offset is not None and not _OFFSET.fullmatch(utc_offset):
-        raise GridLoopError(f"export: expected a UTC offset such as +08:00 or Z, got "
-                            f"{utc_offset!r}")
+        raise GridLoopError("export: " + _("expected a UTC offset such as +08:00 or Z, got "
+                                           "{got}").format(got=repr(utc_offset)))
     for name in ("cases.parquet", "events.parquet"):
         if not (folder / name).exists():
-            raise InputError(str(folder / name), None, "", "no such file; expected a run "
-                             "folder written by `gridloop run` (docs/event-log.md)")
+            raise InputError(str(folder / name), None, "", _(
+                "no such file; expected a run folder written by `gridloop run` "
+                "(docs/event-log.md)"))
     summary = read_summary(folder)
     notes: list[str] = []
     if start_date is None:
         if not isinstance(summary.get("start_date"), str):
             raise InputError(str(folder / "summary.json"), None, "start_date",
-                             "expected the day time 0 falls on; pass --start-date")
+                             _("expected the day time 0 falls on; pass --start-date"))
         start_date = dt.date.fromisoformat(summary["start_date"])
     if scenario is None and isinstance(summary.get("scenario_file"), str) \
             and Path(summary["scenario_file"]).exists():
