@@ -175,3 +175,26 @@ def test_validation_tables_show_their_verdicts_in_the_language_in_force() -> Non
     assert got.iloc[0].tolist() == ["每日案件量", "每日立案数", "+3.0%", "10% 以内", "通过"]
     assert got.iloc[1].tolist() == ["市民举报占比", "立案案件", "-1.2 个百分点",
                                     "5 个百分点以内", "未通过"]
+
+
+def _columns(line: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+def test_chinese_help_fits_the_terminal_and_never_starts_a_line_with_closing_punctuation(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    with i18n.use("zh-CN"):
+        parser = _parser()
+        texts = {name: p.format_help() for name, p in _parsers(parser)}
+    wide, broken = [], []
+    for name, text in texts.items():
+        for line in text.splitlines():
+            if _columns(line) > 80 and " " in line.strip():   # a single long word may not fit
+                wide.append(f"{name}: {line}")
+            if line.strip() and line.strip()[0] in "）)，。；：、":
+                broken.append(f"{name}: {line}")
+    assert not wide, "\n".join(wide)
+    assert not broken, "\n".join(broken)

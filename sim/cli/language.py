@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from sim.i18n import DEFAULT, ENV, N_, _, check_language
@@ -41,11 +42,58 @@ def language_of(argv: Sequence[str]) -> str:
     return check_language(env, ENV) if env else DEFAULT
 
 
+_CLOSING = "）)，。；：、！？」"
+_OPENING = "（(「"
+
+
+def _cells(text: str) -> int:
+    """Columns ``text`` takes on a terminal (a Chinese character takes two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 class Formatter(argparse.HelpFormatter):
-    """argparse's help with its own headings (``usage:``) in the language in force."""
+    """argparse's help with its own headings (``usage:``) in the language in force, and
+    Chinese help wrapped by the columns it takes (argparse wraps at spaces, which Chinese
+    does not have, and counts a character as one column)."""
 
     def add_usage(self, usage, actions, groups, prefix=None) -> None:  # type: ignore[no-untyped-def]
         super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+    def _format_usage(self, usage, actions, groups, prefix):  # type: ignore[no-untyped-def]
+        extra = _cells(prefix or "") - len(prefix or "")
+        if extra <= 0:
+            return super()._format_usage(usage, actions, groups, prefix)
+        self._width -= extra          # argparse counts the prefix's characters, not columns
+        try:
+            text = super()._format_usage(usage, actions, groups, prefix)
+        finally:
+            self._width += extra
+        first, *rest = text.split("\n")    # continuation lines line up under the first
+        return "\n".join([first, *(" " * extra + line if line.startswith(" ") else line
+                                    for line in rest)])
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if _cells(text) == len(text):
+            return super()._fill_text(text, width, indent)
+        return "\n".join(indent + line for line in self._split_lines(text, width - len(indent)))
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        if _cells(text) == len(text):
+            return super()._split_lines(text, width)
+        lines: list[list[str]] = [[]]
+        for word in re.findall(r"[\x21-\x7e]+|\s+|.", " ".join(text.split())):
+            line = lines[-1]
+            if line and _cells("".join(line) + word.rstrip()) > width:
+                # closing punctuation never starts a line, opening never ends one: the word
+                # before it (or the bracket) goes down with it
+                carry = [line.pop()] if word in _CLOSING and len(line) > 1 else []
+                while len(line) > 1 and (line[-1] in _OPENING or line[-1].isspace()):
+                    carry.insert(0, line.pop())
+                lines.append([w for w in carry if not w.isspace()] if not word.isspace()
+                             else [])
+            if not (word.isspace() and not lines[-1]):
+                lines[-1].append(word)
+        return [t for t in ("".join(line).strip() for line in lines) if t]
 
 
 def localise(parser: argparse.ArgumentParser) -> None:

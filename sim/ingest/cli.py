@@ -268,7 +268,7 @@ def _cmd_validate_against(args: argparse.Namespace) -> int:
     print(shown(c.headline).to_string(index=False, float_format=number, na_rep=""))
     if c.verdicts is not None:
         print(_("verdicts (tolerances in docs/import.md):"))
-        for v in shown(c.verdicts).itertuples(index=False):
+        for v in shown(c.verdicts, columns=False).itertuples(index=False):
             print(f"  {v.verdict}  {v.measure}, {v.scope}: {v.difference} ({v.tolerance})")
         failed = int((c.verdicts["verdict"] == "FAIL").sum())
         print(_("{n} of {total} measures within tolerance").format(

@@ -138,13 +138,13 @@ def _word(cell: object) -> object:
     return cell
 
 
-def shown(df: pd.DataFrame) -> pd.DataFrame:
-    """A headline or verdict table as a person reads it: its column names and words (PASS,
-    FAIL, the measures, the tolerances) in the language in force; numbers and names as they
-    are."""
+def shown(df: pd.DataFrame, columns: bool = True) -> pd.DataFrame:
+    """A headline or verdict table as a person reads it: its words (PASS, FAIL, the measures,
+    the tolerances) and, with ``columns``, its column names in the language in force; numbers
+    and names as they are."""
     if current() == "en":
         return df
-    out = df.rename(columns=lambda c: _(c) if c in WORDS else c)
+    out = df.rename(columns=lambda c: _(c) if c in WORDS else c) if columns else df.copy()
     for col in out.columns:
         out[col] = out[col].map(_word)
     return out
