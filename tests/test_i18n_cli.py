@@ -158,6 +158,7 @@ def test_import_log_and_export_speak_chinese(tmp_path: Path,
     text = capsys.readouterr().out
     assert text.startswith(f"正在把 {run}（") and "导出为 open311" in text
     assert f"已写入 {run / 'open311.csv'}" in text
+    assert "  注：" in text and "no scenario" not in text
 
 
 def test_validation_tables_show_their_verdicts_in_the_language_in_force() -> None:

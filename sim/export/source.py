@@ -115,7 +115,7 @@ def read_run(run_dir: str | Path, *, scenario: str | Path | None = None,
     limits: dict[str, str] = {}
     places: dict[str, tuple[str, float, float]] = {}
     if scenario is None:
-        notes.append("no scenario: service names, addresses and lat/long left empty")
+        notes.append(_("no scenario: service names, addresses and lat/long left empty"))
     else:
         names, limits, places = _from_scenario(scenario, set(cases["grid_code"]), notes)
     if utc_offset is None:
@@ -124,8 +124,8 @@ def read_run(run_dir: str | Path, *, scenario: str | Path | None = None,
             from sim.data.scenario import load_scenario
             zone = load_scenario(scenario).calendar.timezone
         utc_offset = zone or "+08:00"
-        notes.append(f"times carry the offsets of {zone}" if zone else
-                     "no scenario: times carry +08:00 (pass --utc-offset)")
+        notes.append(_("times carry the offsets of {zone}").format(zone=zone) if zone else
+                     _("no scenario: times carry +08:00 (pass --utc-offset)"))
     days = summary.get("days")
     return RunSource(folder, cases, events, problems,
                      dt.datetime.combine(start_date, dt.time()), utc_offset,
@@ -156,9 +156,10 @@ def _from_scenario(name: str | Path, grid_codes: set[str], notes: list[str]
     origin = _origin(shapes_path(grids_file))
     if city.geometry is not None and origin is not None:
         lon, lat = unproject_lonlat(city.geometry.x_m, city.geometry.y_m, *origin)
-        notes.append("lat/long: grid centroids of the imported map")
+        notes.append(_("lat/long: grid centroids of the imported map"))
     else:
-        notes.append("lat/long left empty: the city has no lon/lat map (generated or projected)")
+        notes.append(_("lat/long left empty: the city has no lon/lat map (generated or "
+                       "projected)"))
     places = {code: (f"grid {code}, {city.community_names[city.community[i]]}, "
                      f"{city.subdistrict_names[city.subdistrict[i]]}",
                      float(lat[i]), float(lon[i])) for i, code in enumerate(city.codes)}
