@@ -133,7 +133,8 @@ def test_compare_prints_its_progress_table_and_hints_in_chinese(
                   "绿色：该指标显著优于基准", f"结果在 {out}；运行 `gridloop report {out}`"):
         assert words in text, words
     assert "结案率 = closure_rate" in text         # the KPI code stays, for --kpi
-    assert re.search(r"满意率 ─+ small-town （基准） - whistle 0\.\d+ ±", text), text
+    assert "满意率 = three_rates.satisfaction" in text
+    assert re.search(r"small-town （基准）(?: [\d.]+ ±[\d.]+)* - whistle", text), text
     for english in ("ran 4 of", "baseline", "replications", "results in", "KPIs"):
         assert english not in text, english
 
