@@ -1,13 +1,19 @@
 """Departments (专业部门/处置单位): crews that go out and handle dispatched cases.
 
 A department receives a dispatched case (`Department.handle`, the part of a case's life
-spent here): it returns it if it is not its duty (回退), may suspend it (挂账) or ask the
-command centre for an extension (延期), lets it wait in the in-tray where there is one, then
-puts it in the crews' queue (earliest deadline first or first come first served, within the
-department's working hours). A crew's visit takes travel plus the subclass's handling time;
-the work fixes the problem with the department's quality, so a check can fail and send the
-case back to the crews (返工). A subdistrict's whistle can summon the department
-to the site at any point before a crew starts (`agents.whistle`).
+spent here): it returns it if it is not its duty (回退). It draws the case's stages from the
+handbook (`agents.stages`: crew visits and waits no crew controls); a long wait suspends the
+case (挂账) or asks the command centre for an extension (延期)
+(`sim.engine.workplan.wait_request`). It lets the case wait in the in-tray where there is
+one, and holds it back while it has slack to spare (`release_delay`: departments use the
+slack they are given, less under evaluation pressure). Then each visit joins the crews'
+queue (urgent first, then earliest deadline, or first come first served; under triage late
+cases go last), within the crews' duty hours (stretched by overtime, `agents.stretch`); a
+visit takes travel plus its stages' on-site time, and waits hold no crew. The last visit
+fixes the problem with the department's quality, lower when the work was hurried
+(``quality_slip``), so a check can fail and send the case back to the crews (返工: the last
+visit again). A subdistrict's whistle can summon the department to the site at any point
+before a crew starts (`agents.whistle`).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
+from agents.stages import Stages, Visit
 from sim.data.scenario import DepartmentSpec
 from sim.engine.calendar import DailyWindow
 from sim.engine.casebook import Case
@@ -22,6 +29,14 @@ from sim.engine.clock import PENDING, Pending, resume
 from sim.engine.eventlog import ActorKind, Outcome, Step
 from sim.engine.pools import StaffPool
 from sim.engine.problems import Fate
+from sim.engine.workplan import (
+    quality_under_pressure,
+    release_delay,
+    slack_share,
+    time_pressure,
+    wait_request,
+)
+from sim.engine.workplan import queue_key as planned_key
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -71,18 +86,29 @@ class Department:
         self.intake = (None if spec.intake_hours is None else
                        model.sampler(f"{key}:intake", spec.intake_hours, 60.0))
         self.tray: dict[int, Case] = {}  # cases in the in-tray, by id
+        self.stages = Stages(self)
+        self.urgent = [s.urgency == "urgent" for s in model.handbook.subclasses]
+        # the share of its slack the department lets pass, under the city's evaluation pressure
+        self.slack = slack_share(spec.slack_use, spec.slack_pressure, model.planning_pressure)
+        self.deadline_rule = spec.priority == "deadline"
+        self.triage = False  # late cases go last today (`agents.stretch`)
+        self.overdue_last = spec.triage.overdue_last
+        self.slip = spec.quality_slip
 
     # -- a case's time in the department ---------------------------------------------------
     def handle(self, case: Case, rework: bool = False) -> Steps:
         """A case dispatched here, from its arrival (step 4) to the feedback (5: a HANDLE
         row); returns False if the department sends it back instead (RETURN). ``rework``: the
-        case is back after a failed check, straight to the crews' queue."""
+        case is back after a failed check, straight to the crews' queue for its last visit."""
         w = self.whistle
+        sub = case.true_subclass
+        staged = self.stages.staged(sub)
+        plan = self.stages.draw(sub) if staged else None
         if not rework:
             if w is not None and w.on_arrival(case):  # summoned: on site at once, not queued
                 return (yield from self.summoned(case))
             decide, book = self.decide, self.book
-            ours = self.m.sub_dept[case.true_subclass] == self.index
+            ours = self.m.sub_dept[sub] == self.index
             u = self.u
             if decide.return_case(case, self.index, ours, self.rates, u()) or (
                     self.own_return_rate and self.u_pingpong() < self.own_return_rate):
@@ -97,29 +123,115 @@ class Department:
             else:
                 if decide.request_extension(case, self.index, ours, self.rates, u()) and \
                         (yield decide.extension(case, self.index)):  # the command centre
-                    m = self.m
-                    book.extend(case, m.calendar.deadline(
-                        case.deadline, m.sub_limit[case.subclass], m.limit_scale))
+                    self.extend(case)
+                if plan is not None and len(plan) > 1:  # waits ahead: extend or suspend?
+                    yield from self.plan_waits(case, plan)
                 if self.intake is not None:  # waits in the in-tray first (before 2004)
                     if w is not None:
                         w.wait(case, self)
                     if (yield self.in_tray(case, self.intake())) == SUMMONED:
                         return (yield from self.summoned(case))
-        # the crews' queue, then a crew's visit
-        minutes = self.travel() + self.handling[case.true_subclass]()
-        key = self.decide.queue_key(case, self.index, self.spec.priority, self.env._now)
+            if self.slack and not self.urgent[sub] and not case.suspended:
+                delay = self.release_delay(case, sub)
+                if delay > 0.0:  # the slack it lets pass before starting (Parkinson's law)
+                    if w is not None:
+                        w.wait(case, self)
+                    if (yield self.in_tray(case, delay)) == SUMMONED:
+                        return (yield from self.summoned(case))
+        elif plan is not None:  # rework: the last visit again
+            plan = [next(p for p in reversed(plan) if isinstance(p, Visit))]
+        if plan is None:  # one crew visit (most events): the fast path
+            yield from self.visit(case, self.handling[sub](), self.crews, True, True)
+            return True
+        first = True
+        for i, step in enumerate(plan):
+            if isinstance(step, Visit):
+                pool = self.crews if step.crews == self.index else \
+                    self.m.departments[step.crews].crews
+                if not (yield from self.visit(case, step.minutes, pool, first,
+                                              i == len(plan) - 1)):
+                    return True  # summoned before a crew started: the whistle did the work
+                first = False
+            else:
+                env = self.env
+                minutes = step.minutes
+                if step.working:
+                    now = env._now
+                    minutes = self.m.calendar.add_working(now, minutes) - now
+                yield env.after(case, minutes)
+        return True
+
+    def visit(self, case: Case, minutes: float, pool: StaffPool, first: bool, last: bool
+              ) -> Steps:
+        """One journey of a crew from ``pool``: queue, travel, ``minutes`` on site. The first
+        visit writes HANDLE_START (and may be pre-empted by a summons), the last the feedback.
+        Returns False if a summons took the case out of the queue (handled there)."""
+        w = self.whistle if first else None
+        if w is not None and pool is not self.crews:  # another department's crews start:
+            w.started(case)                           # no summons for this one any more
+            w = None
+        env = self.env
+        key = self.decide.queue_key(case, self.index, self.spec.priority, env._now)
+        if self.deadline_rule:
+            key = planned_key(key, self.urgent[case.true_subclass], env._now > case.deadline,
+                              self.triage, self.overdue_last)
         if w is not None:
             w.wait(case, self)
-        crew = yield self.crews.seize(case, key)
+        crew = yield pool.seize(case, key)
         if crew == SUMMONED:
-            return (yield from self.summoned(case))
-        if w is not None:
-            w.started(case)
-        self.book.record(case, _HANDLE_START, _DEPARTMENT, crew)
-        yield self.env.after(case, minutes)
-        self.crews.release(crew)
-        self.feedback(case, crew)
+            yield from self.summoned(case)
+            return False
+        if first:
+            if w is not None:
+                w.started(case)
+            self.book.record(case, _HANDLE_START, _DEPARTMENT, crew)
+        minutes += self.travel()
+        pressure = time_pressure(case.deadline - env._now, minutes) if last and self.slip \
+            else 0.0
+        yield env.after(case, minutes)
+        pool.release(crew)
+        if last:
+            self.feedback(case, crew, pressure)
         return True
+
+    # -- planning against the deadline -----------------------------------------------------
+    def extend(self, case: Case) -> None:
+        """The command centre granted more time: one more handling limit."""
+        m = self.m
+        self.book.extend(case, m.calendar.deadline(case.deadline, m.sub_limit[case.subclass],
+                                                   m.limit_scale))
+
+    def plan_waits(self, case: Case, plan: list) -> Steps:
+        """The department looks at the case's stages on receipt: a wait no crew controls
+        that will not fit before the deadline asks for an extension (the command centre
+        answers, `decide.extension`); a long one, or one for the season or funds, suspends
+        the case (`sim.engine.workplan.wait_request`)."""
+        cal = self.m.calendar
+        travel = self.spec.travel_minutes.expected()
+        extensions = 0
+        for i, step in enumerate(plan):
+            if isinstance(step, Visit):
+                continue
+            work_left = sum(p.minutes + travel for p in plan[i + 1:] if isinstance(p, Visit))
+            left = cal.working_between(self.env._now, case.deadline)
+            answer = wait_request(step.minutes, left, work_left, extensions, self.spec,
+                                  step.waits_for)
+            if answer == "suspend":
+                if not case.suspended:
+                    self.book.suspend(case)
+                return
+            if answer == "extend":
+                extensions += 1
+                if (yield self.decide.extension(case, self.index)):
+                    self.extend(case)
+
+    def release_delay(self, case: Case, sub: int) -> float:
+        """Minutes the case waits before its first visit joins the crews' queue: the share
+        ``self.slack`` of the time it has to spare before its deadline (on the clock, which
+        is what the crews see: a case that comes in at 18:00 with its limit running out at
+        09:30 next morning has the evening and the night to spare)."""
+        return release_delay(case.deadline - self.env._now, self.stages.needed[sub],
+                             self.slack, False)
 
     def summoned(self, case: Case) -> Steps:
         """Summoned by the subdistrict: the responsible department comes and does the work
@@ -129,8 +241,9 @@ class Department:
         self.m.departments[case.department].feedback(case, crew)
         return True
 
-    def feedback(self, case: Case, crew: int) -> None:
-        """The visit is over: did it fix the problem? The department reports back (HANDLE)."""
+    def feedback(self, case: Case, crew: int, pressure: float = 0.0) -> None:
+        """The visit is over: did it fix the problem? The department reports back (HANDLE).
+        Work started under time ``pressure`` (0-1) fixes less (``quality_slip``)."""
         m = self.m
         now = self.env._now
         pid = case.problem
@@ -139,6 +252,8 @@ class Department:
             outcome = _GONE
         else:
             quality = self.quality
+            if pressure:
+                quality = quality_under_pressure(quality, self.slip, pressure)
             if m.sub_dept[case.true_subclass] != self.index:
                 quality *= self.spec.wrong_trade_quality  # not its trade: often botched
             if self.u_quality() < quality:

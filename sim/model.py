@@ -23,13 +23,22 @@ from agents.hotline import Hotline
 from agents.inspector import InspectorCorps
 from agents.loops import apply_loops
 from agents.proactive import Proactive
+from agents.stretch import Stretching
 from agents.whistle import Whistle
 from sim.data.citymap import load_city
 from sim.data.distributions import Dist, Sampler, make_sampler
 from sim.data.scenario import LoopsSpec, Scenario
-from sim.data.taxonomy import load_handbook
+from sim.data.taxonomy import Handbook, TimeLimit, load_handbook
 from sim.engine.asking import Decisions
-from sim.engine.behaviour import NO_REACTION, Pressures, Reaction, UnitWeights, pressures, react
+from sim.engine.behaviour import (
+    NO_REACTION,
+    Pressures,
+    Reaction,
+    UnitWeights,
+    planning_pressure,
+    pressures,
+    react,
+)
 from sim.engine.calendar import WorkingCalendar
 from sim.engine.casebook import CaseBook
 from sim.engine.clock import Clock
@@ -38,8 +47,19 @@ from sim.engine.eventlog import EventLog
 from sim.engine.mistakes import mistakes_of
 from sim.engine.problems import GroundTruth
 from sim.engine.randomness import Streams, Uniforms
+from sim.engine.workplan import StageTable
 
 __all__ = ["CityModel"]
+
+
+def _pressure_of(name: str) -> Pressures:
+    from sim.rules import load_rules  # only needed when units are evaluated
+
+    rules = load_rules(name)
+    return pressures({kind: UnitWeights(
+        [(i.name, i.formula.text, i.weight) for i in unit.indicators],
+        unit.score.text if unit.score is not None else None)
+        for kind, unit in rules.units.items()}, rules.parameters)
 
 
 def behaviour_under(scenario: Scenario) -> Reaction:
@@ -48,16 +68,26 @@ def behaviour_under(scenario: Scenario) -> Reaction:
     spec = scenario.evaluation.behaviour
     if not spec.enabled or not scenario.evaluation.enabled:  # nobody evaluated: no pressure
         return NO_REACTION
-    from sim.rules import load_rules  # only needed when units react to the rules
+    return react(_pressure_of(scenario.evaluation.rules), _pressure_of("standard"), spec)
 
-    def pressure_of(name: str) -> Pressures:
-        rules = load_rules(name)
-        return pressures({kind: UnitWeights(
-            [(i.name, i.formula.text, i.weight) for i in unit.indicators],
-            unit.score.text if unit.score is not None else None)
-            for kind, unit in rules.units.items()}, rules.parameters)
 
-    return react(pressure_of(scenario.evaluation.rules), pressure_of("standard"), spec)
+def planning_under(scenario: Scenario) -> float:
+    """The evaluation pressure on timeliness departments plan their work under
+    (`sim.engine.behaviour.planning_pressure`): the city's stakes times the on-time weight of
+    the rule set in force (the standard one when the behaviour model is off); 0 when nobody
+    is evaluated or no department uses its slack (then it changes nothing)."""
+    ev = scenario.evaluation
+    if not ev.enabled or not any(d.slack_use for d in scenario.departments.values()):
+        return 0.0
+    reacting = ev.behaviour.enabled
+    baseline = _pressure_of("standard")
+    active = _pressure_of(ev.rules) if reacting else baseline
+    return planning_pressure(active, baseline, ev.stakes, reacting=reacting)
+
+
+def case_limits(handbook: Handbook, working_minutes_per_day: float) -> list[TimeLimit]:
+    """Each subclass's handling limit (`sim.data.taxonomy.Subclass.case_limit`)."""
+    return [s.case_limit(working_minutes_per_day) for s in handbook.subclasses]
 
 
 class CityModel:
@@ -88,12 +118,13 @@ class CityModel:
         index = {n: i for i, n in enumerate(self.department_names)}
         subs = self.handbook.subclasses
         self.sub_dept = [index[s.department] for s in subs]
-        self.sub_limit = [s.time_limit for s in subs]
+        self.sub_limit = case_limits(self.handbook, self.calendar.working_minutes_per_day)
         self.limit_scale = scenario.handbook.time_limit_scale
         self.misclassification = scenario.inspectors.misclassification
         self.mistakes = mistakes_of(self.handbook, self.department_names)  # where they go
         self._progress = progress
         self.reaction = behaviour_under(scenario)
+        self.planning_pressure = planning_under(scenario)
         self.inspectors = InspectorCorps(self)
         self.discovery = Discovery(self)
         if scenario.loops != LoopsSpec():  # big/small/micro loops (agents/loops.py)
@@ -105,8 +136,10 @@ class CityModel:
         self.supervision = SupervisionCentre(self)
         self.command = CommandCentre(self)
         self.whistle = Whistle(self) if scenario.whistle.enabled else None
+        self.stage_tables: dict[int, StageTable] = {}  # by subclass, shared (agents/stages.py)
         self.departments = [Department(self, i, n, scenario.departments[n])
                             for i, n in enumerate(self.department_names)]
+        self.stretching = Stretching(self)  # departments under a backlog (agents/stretch.py)
         self.hotline = Hotline(self) if scenario.hotline.enabled else None
         self.proactive = Proactive(self) if scenario.proactive.enabled else None
         self.caselife = CaseLife(self)
@@ -141,6 +174,7 @@ class CityModel:
         if self.hotline is not None:
             self.hotline.start()
         self.inspectors.start()
+        self.stretching.start()
         if self.whistle is not None:
             self.whistle.start()
         return self

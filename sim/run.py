@@ -45,6 +45,7 @@ class RunResult:
     wall_seconds: float
     pools: dict[str, dict[str, float]] = field(default_factory=dict)
     calls: pd.DataFrame | None = None
+    stretch: dict[str, float] | None = None
     _cases: pd.DataFrame | None = None
 
     @property
@@ -67,6 +68,8 @@ class RunResult:
                              days=self.scenario.days))
         if self.scenario.whistle.enabled:  # whistle-and-report: how often it was blown
             out["summons"] = int((self.events["step"] == Step.SUMMON).sum())
+        if self.stretch is not None:  # departments that may stretch: how much they did
+            out["stretch"] = self.stretch
         if self.calls is not None:
             out["hotline"] = hotline_summary(self.calls)
             out["three_rates"] = three_rates(self.calls)
@@ -101,7 +104,8 @@ def simulate(scenario: Scenario, *, decisions: DecisionPoints | None = None,
         grid_beat=model.inspectors.grid_beat, n_beats=len(model.inspectors.beats),
         sim_events=model.sim_events, wall_seconds=time.perf_counter() - t0,
         pools={k: p.stats.as_dict(model.horizon) for k, p in model.pools().items()},
-        calls=model.calls)
+        calls=model.calls,
+        stretch=model.stretching.totals() if model.stretching.depts else None)
 
 
 def write_run(result: RunResult, out: str | Path, *, figure: bool = True) -> dict[str, Path]:

@@ -71,6 +71,9 @@ WATER = "water:       {crews: 1, hours: [\"00:00\", \"24:00\"], name_zh: 水务}
                      id="slip-negative"),
         pytest.param("water:\n    crews: 1\n    max_extensions: two", "max_extensions",
                      "departments.water.max_extensions", "a whole number", id="extensions"),
+        pytest.param("water:\n    crews: 1\n    lend_share: 1.5", "lend_share",
+                     "departments.water.lend_share", "less than or equal to 1",
+                     id="lend-share-above-one"),
     ],
 )
 def test_department_keys_are_located(tmp_path: Path, new: str, needle: str, path: str,

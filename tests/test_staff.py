@@ -134,3 +134,59 @@ def test_an_open_window_is_remembered_only_until_it_closes() -> None:
     # Wednesday is a holiday, so its job waits for Thursday 08:00
     starts = [log["started"][i][0] for i in range(len(jobs_))]
     assert starts == [9 * 60, 16 * 60 + 59, 1440 + 8 * 60, 1440 + 9 * 60, 3 * 1440 + 8 * 60]
+
+
+# -- stretching: overtime and crews lent or borrowed (issue 11) --------------------------------
+
+def test_overtime_keeps_one_days_window_open_longer() -> None:
+    """Work queued after the close starts in the overtime of the day it was granted for,
+    and on later days the window closes on time again."""
+    env = Clock()
+    w = DailyWindow(8 * 60, 17 * 60, CAL, "all")
+    pool = StaffPool(env, "crews", 1, w, "fifo")
+    log: dict[str, dict[int, tuple]] = {"started": {}, "ended": {}}
+    jobs_ = [(17 * 60 + 30, 10.0), (1440 + 17 * 60 + 30, 10.0)]
+    for i, (arrival, minutes) in enumerate(jobs_):
+        call_at(env, arrival, Job(env, pool, i, minutes, 0.0, True, log).arrive, None)
+    call_at(env, 60.0, lambda _: pool.extend_window(17 * 60, 19 * 60), None)
+    env.run(until=3 * 1440)
+    assert log["started"][0][0] == 17 * 60 + 30           # in the overtime
+    assert log["started"][1][0] == 2 * 1440 + 8 * 60      # next day: waits for the morning
+
+
+@settings(max_examples=100, deadline=None)
+@given(windows, st.integers(1, 4), jobs,
+       st.lists(st.tuples(st.floats(0, 3.5 * 1440, allow_nan=False), st.integers(0, 5)),
+                max_size=6))
+def test_resized_pool_never_serves_more_jobs_than_servers(window, servers, jobs_, sizes
+                                                          ) -> None:
+    """Crews lent and borrowed (`StaffPool.resize`): at any time no more jobs run than the
+    servers the pool has had since they started, no server holds two jobs, every job ends,
+    queued work starts when servers come, and the counters still add up."""
+    env = Clock()
+    w = None if window is None else DailyWindow(window[0], window[1], CAL, window[2])
+    pool = StaffPool(env, "crews", servers, w, "deadline")
+    log: dict[str, dict[int, tuple]] = {"started": {}, "ended": {}}
+    for i in sorted(range(len(jobs_)), key=lambda i: jobs_[i][0]):
+        arrival, minutes, key = jobs_[i]
+        call_at(env, arrival, Job(env, pool, i, minutes, key, True, log).arrive, None)
+    size_at: list[tuple[float, int]] = [(0.0, servers)]
+    for t, n in sorted(sizes):
+        call_at(env, t, lambda n_, n=n: pool.resize(n), None)
+        size_at.append((t, n))
+    horizon = 8 * 1440.0
+    env.run(until=horizon)
+    started = log["started"]
+    by_server: dict[int, list[tuple[float, float]]] = {}
+    for i, (start_, server, _) in started.items():
+        by_server.setdefault(server, []).append((start_, start_ + jobs_[i][1]))
+        before = [n for t, n in size_at if t < start_] or [servers]
+        n_then = max([before[-1]] + [n for t, n in size_at if t == start_])  # same-time order
+        assert server < n_then, f"job {i} started on server {server} of {n_then}"
+    for spans in by_server.values():
+        spans.sort()
+        assert all(a[1] <= b[0] + 1e-6 for a, b in zip(spans, spans[1:], strict=False))
+    s = pool.stats
+    assert s.started == len(started) and s.started - s.completed == pool.busy
+    if size_at[-1][1] > 0 and w is None:
+        assert len(started) == len(jobs_)  # servers at the end: nothing waits for ever

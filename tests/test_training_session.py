@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from sim.engine.eventlog import Step
 from sim.errors import InputError
-from sim.model import CityModel
+from sim.model import CityModel, case_limits
 from training.baseline import handbook_answer, play_handbook
 from training.cards import SessionRecord
 from training.desk import TraineeDesk
@@ -150,8 +150,10 @@ def test_dispatch_starts_the_handling_clock_on_the_chosen_subclass() -> None:
     row = ev[(ev["case"] == card.case_id) & (ev["step"] == Step.DISPATCH)][-1]
     assert s.departments[row["department"]] == "water"
     assert s.handbook.subclasses[row["subclass"]].code == "E04-02"
-    limit = s.handbook.subclasses[s.handbook.index("E04-02")].time_limit
-    assert limit.unit == "h"   # clock hours: the deadline is that many hours from now
+    # the case's limit: the last stage's (repair within 24 h) when longer than the row's
+    # (make safe within 2 h); clock hours: the deadline is that many hours from now
+    limit = case_limits(s.handbook, 480.0)[s.handbook.index("E04-02")]
+    assert limit.unit == "h" and limit.value == 24
     assert row["deadline"] == pytest.approx(s.now + limit.value * 60)
 
 

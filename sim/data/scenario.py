@@ -289,6 +289,10 @@ class DepartmentSpec(_Spec):
     max_extensions: int = Field(default=1, ge=0,
                                 description="extensions asked for one case (a second needs a "
                                             "stamped form: rare)")
+    lend_share: Prob = Field(
+        default=0.25, description="share of its crews it lends at most to a stretched "
+                                  "department that names it a lender, while it is not "
+                                  "stretched itself (judgement: a quarter)")
     suspend_wait_hours: PosFloat = Field(
         default=80.0, description="a stage's wait longer than this many working hours (10 wd) "
                                   "suspends the case (挂账) instead of extending it")

@@ -173,6 +173,19 @@ class Subclass(_Spec):
         ``handling_hours``."""
         return self.stages or (Stage(name="handle", work="crew", hours=self.handling_hours),)
 
+    def case_limit(self, working_minutes_per_day: float = 480.0) -> TimeLimit:
+        """The case's handling limit: ``time_limit``, or the last stage's limit when that is
+        longer (make safe within 4 h, set the cover within a working day: the row's limit
+        then bounds the first visit)."""
+        last = self.plan[-1].limit
+
+        def minutes(limit: TimeLimit) -> float:
+            return limit.value * (working_minutes_per_day if limit.unit == "wd" else 60.0)
+
+        if last is not None and minutes(last) > minutes(self.time_limit):
+            return last
+        return self.time_limit
+
     @property
     def kind(self) -> Literal["component", "event"]:
         return "component" if self.code[0] == "C" else "event"

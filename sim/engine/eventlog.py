@@ -111,7 +111,7 @@ TRANSITIONS: dict[Step, frozenset[Step]] = {
     _S.FILE: frozenset({_S.DISPATCH}),
     _S.DISPATCH: frozenset({_S.RETURN, _S.HANDLE_START, _S.EXTEND, _S.SUSPEND, _S.SUMMON}),
     _S.RETURN: frozenset({_S.DISPATCH}),
-    _S.EXTEND: frozenset({_S.HANDLE_START, _S.SUSPEND, _S.SUMMON}),
+    _S.EXTEND: frozenset({_S.EXTEND, _S.HANDLE_START, _S.SUSPEND, _S.SUMMON}),
     _S.SUSPEND: frozenset({_S.HANDLE_START, _S.SUMMON}),
     _S.HANDLE_START: frozenset({_S.HANDLE}),
     _S.HANDLE: frozenset({_S.CHECK_SEND, _S.CLOSE}),  # CLOSE: no independent check

@@ -7,6 +7,10 @@ server costs one scheduled entry (its end), a queued job none until a server fre
 process or event object per job. The pool keeps the time integrals Little's law needs (queue
 length and busy servers), so tests can check it against the event log. Servers work inside
 a `DailyWindow`; work in hand when the window closes is finished.
+
+Two operations let a department stretch (`agents.stretch`): `extend_window` keeps one day's
+window open longer (overtime), and `resize` changes the number of servers (crews lent and
+borrowed); a server taken away while it works finishes its job first.
 """
 
 from __future__ import annotations
@@ -57,7 +61,8 @@ class StaffPool:
 
     __slots__ = ("env", "name", "servers", "window", "rule", "_free", "_fifo", "_heap", "_seq",
                  "_nq", "_wake_pending", "_finish_cb", "_open_until", "_arrivals",
-                 "_withdrawn", "_wait_sum", "_area_q", "_last", "_service_sum", "_since")
+                 "_withdrawn", "_wait_sum", "_area_q", "_last", "_service_sum", "_since",
+                 "_ot_close", "_ot_until", "_leaving")
 
     def __init__(self, env: Clock, name: str, servers: int, window: Any = None,
                  rule: Literal["fifo", "deadline"] = "fifo") -> None:
@@ -79,20 +84,26 @@ class StaffPool:
         self._arrivals = self._withdrawn = 0
         self._wait_sum = self._area_q = self._last = self._service_sum = 0.0
         self._since = [0.0] * servers  # when each server's current work began
+        self._ot_close = self._ot_until = -math.inf  # one window kept open longer (overtime)
+        self._leaving: set[int] = set()  # busy servers taken away (resize): gone when free
 
     @property
     def busy(self) -> int:
         """Servers holding a job now."""
-        return self.servers - len(self._free)
+        return self.servers - len(self._free) + sum(1 for s in self._leaving
+                                                    if s >= self.servers)
+
+    def _busy_servers(self) -> list[int]:
+        free = set(self._free)
+        return [s for s in range(len(self._since))
+                if s not in free and (s < self.servers or s in self._leaving)]
 
     @property
     def stats(self) -> PoolStats:
         """Counters and integrals up to now (or to the last `settle`, if later)."""
         now = max(self.env._now, self._last)
         area_q = self._area_q + (now - self._last) * self._nq
-        free = set(self._free)
-        area_b = self._service_sum + sum(now - self._since[s] for s in range(self.servers)
-                                         if s not in free)
+        area_b = self._service_sum + sum(now - self._since[s] for s in self._busy_servers())
         started = self._arrivals - self._nq - self._withdrawn
         return PoolStats(self._arrivals, started, started - self.busy, self._wait_sum,
                          area_q, area_b, now)
@@ -111,8 +122,60 @@ class StaffPool:
         """Whether the window is open at ``now``; if so, remember until when."""
         w = self.window  # not None: without a window `_open_until` is infinite
         if not w.is_open(now):
+            if self._ot_close <= now < self._ot_until:  # overtime after the window closed
+                self._open_until = self._ot_until
+                return True
             return False
         self._open_until = w.closes_at(now)
+        if self._open_until == self._ot_close:
+            self._open_until = self._ot_until
+        return True
+
+    # -- stretching (a department under load) ------------------------------------------------
+    def extend_window(self, close: float, until: float) -> None:
+        """Keep the window that closes at ``close`` open until ``until`` (overtime): work
+        still queued then starts, as in the window. One extension at a time: a new one
+        replaces the last. No effect without a window."""
+        if self.window is None or until <= close:
+            return
+        self._ot_close, self._ot_until = close, until
+        if self._open_until == close:
+            self._open_until = until
+        elif self._open_until < until and self._ot_close <= self.env._now < until:
+            self._open_until = until
+        if self._nq and self._free:
+            self._dispatch(self.env._now)
+
+    def resize(self, servers: int) -> None:
+        """Change the number of servers to ``servers`` from now (crews lent or borrowed).
+        Free servers leave at once; a busy one taken away finishes its job, then leaves. New
+        servers start on the queue at once (within the window)."""
+        if servers < 0:
+            raise ValueError(f"{self.name}: servers must be >= 0, got {servers}")
+        old = self.servers
+        if servers == old:
+            return
+        now = self.env._now
+        if servers < old:
+            busy = set(range(servers, old)) - set(self._free)
+            self._free = [s for s in self._free if s < servers]
+            self._leaving |= busy
+        else:
+            self._since.extend([0.0] * (servers - len(self._since)))
+            back = [s for s in range(old, servers) if s not in self._leaving]
+            self._leaving -= set(range(old, servers))  # busy ones come back when free
+            self._free[:0] = back[::-1]
+        self.servers = servers
+        if self._nq and self._free:
+            self._dispatch(now)
+
+    def _free_server(self, server: int) -> bool:
+        """Server ``server`` finished: back to the free list unless it has left (`resize`)."""
+        if self._leaving:
+            self._leaving.discard(server)
+            if server >= self.servers:
+                return False
+        self._free.append(server)
         return True
 
     def queued_since(self) -> list[float]:
@@ -195,7 +258,10 @@ class StaffPool:
     def release(self, server: int) -> None:
         """Server ``server`` (got from `seize`) is free again."""
         self._service_sum += self.env._now - self._since[server]
-        self._free.append(server)
+        if server < self.servers and not self._leaving:
+            self._free.append(server)
+        elif not self._free_server(server):
+            return
         if self._nq:
             self._dispatch(self.env._now)
 
@@ -218,8 +284,11 @@ class StaffPool:
         owner, server = value
         now = self.env._now
         self._service_sum += now - self._since[server]
-        self._free.append(server)
-        if self._nq:
+        if server < self.servers and not self._leaving:
+            self._free.append(server)
+            if self._nq:
+                self._dispatch(now)
+        elif self._free_server(server) and self._nq:
             self._dispatch(now)
         resume(owner, server)
 

@@ -68,6 +68,12 @@ MEANINGS: dict[str, Meaning] = {
     "hours_to_close.mean": Meaning(N_("h to close"), LOWER),
     "hours_to_close.median": Meaning(N_("h to close p50"), LOWER),
     "hours_to_close.p90": Meaning(N_("h to close p90"), LOWER),
+    "extension_rate": Meaning(N_("extended"), LOWER),
+    "suspension_rate": Meaning(N_("suspended"), LOWER),
+    # departments stretching under a backlog (agents/stretch.py): a cost, not a failure
+    "stretch.overtime_crew_hours": Meaning(N_("overtime crew-h"), NEUTRAL),
+    "stretch.borrowed_crew_days": Meaning(N_("borrowed crew-d"), NEUTRAL),
+    "stretch.triage_department_days": Meaning(N_("triage days"), NEUTRAL),
     "hotline.abandon_rate": Meaning(N_("abandoned"), LOWER),
     "hotline.mean_wait_seconds": Meaning(N_("wait s"), LOWER),
 }

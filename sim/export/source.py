@@ -144,7 +144,9 @@ def _from_scenario(name: str | Path, grid_codes: set[str], notes: list[str]
     sc = load_scenario(name)
     handbook = load_handbook(sc.resolve(sc.handbook.file))
     names = {s.code: s.name for s in handbook.subclasses}
-    limits = {s.code: f"{s.time_limit.value:g} {s.time_limit.unit}" for s in handbook.subclasses}
+    wmd = sc.calendar.working_hours * 60.0
+    limits = {s.code: f"{s.case_limit(wmd).value:g} {s.case_limit(wmd).unit}"
+              for s in handbook.subclasses}
     grids_file = sc.resolve(sc.city.grids_file)
     city = load_city(grids_file, sc.city.district_code)
     missing = grid_codes - set(city.codes)

@@ -81,7 +81,7 @@ def caselog_events(log: CaseLog, handbook: Handbook, *,
     dep_i = {d: i for i, d in enumerate(deps)}
     grid_i = {g: i for i, g in enumerate(grids)}
     sub_i = {s: i for i, s in enumerate(subs)}
-    limit = {s.code: s.time_limit for s in handbook.subclasses}
+    limit = {s.code: s.case_limit(cal.working_minutes_per_day) for s in handbook.subclasses}
     t = {col: _minutes(c[col], origin) for col in
          ("requested_datetime", "filed_datetime", "dispatched_datetime", "handled_datetime",
           "checked_datetime", "closed_datetime")}

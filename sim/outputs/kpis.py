@@ -44,9 +44,11 @@ def summarize(cases: pd.DataFrame, problems: np.ndarray, *, event_subclasses: np
     """
     filed = cases[cases["t_file"].notna()]
     n_filed = len(filed)
-    closed = filed[filed["state"] == "closed"]
     suspended = filed["suspended"].astype(bool)
-    handled = filed[filed["t_handle"].notna() & ~suspended]
+    # a suspended case (挂账) leaves the denominators, as in the evaluation (docs/evaluation.md)
+    counted = filed[~suspended]
+    closed = counted[counted["state"] == "closed"]
+    handled = counted[counted["t_handle"].notna()]
     fate = problems["fate"]
     found = problems["found"]
     became_case = problems["first_case"] >= 0
@@ -60,8 +62,8 @@ def summarize(cases: pd.DataFrame, problems: np.ndarray, *, event_subclasses: np
         "reports": int(len(cases)),
         "cases_filed": n_filed,
         "cases_filed_per_day": round(n_filed / days, 1),
-        "cases_closed": int(len(closed)),
-        "cases_open_at_end": int(n_filed - len(closed)),
+        "cases_closed": int((filed["state"] == "closed").sum()),
+        "cases_open_at_end": int((filed["state"] != "closed").sum()),
         "cases_voided": int((cases["state"] == "voided").sum()),
         "cases_merged": int((cases["state"] == "merged").sum()),
         "share_found_by_inspectors": _rate((filed["channel"] == Channel.INSPECTOR).sum(), n_filed),
@@ -71,7 +73,9 @@ def summarize(cases: pd.DataFrame, problems: np.ndarray, *, event_subclasses: np
         "on_time_handling_rate": _rate(handled["handled_on_time"].sum(), len(handled)),
         "rework_rate": _rate((handled["n_reworks"] > 0).sum(), len(handled)),
         "return_rate": _rate((filed["n_returns"] > 0).sum(), n_filed),
-        "closure_rate": _rate(len(closed), n_filed),
+        "extension_rate": _rate((filed["n_extensions"] > 0).sum(), n_filed),
+        "suspension_rate": _rate(suspended.sum(), n_filed),
+        "closure_rate": _rate(len(closed), len(counted)),
         "hours_to_close": hours_stats((closed["t_close"] - closed["t_report"]).to_numpy()),
     }
 
