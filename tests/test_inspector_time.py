@@ -29,8 +29,9 @@ def finds(res: RunResult) -> int:
                + (ev["step"] == Step.SELF_HANDLE).sum())
 
 
-def verify_minutes(res: RunResult) -> float:
-    """Mean minutes from sending an inspector to verify to the verification on site."""
+def verify_minutes(res: RunResult, average=np.mean) -> float:
+    """Minutes from sending an inspector to verify to the verification on site (mean, or
+    another average)."""
     ev = res.events
     sent = ev[ev["step"] == Step.VERIFY_SEND]
     done = dict(zip(ev["case"][ev["step"] == Step.VERIFY].tolist(),
@@ -38,7 +39,7 @@ def verify_minutes(res: RunResult) -> float:
     waits = [done[c] - t for c, t in zip(sent["case"].tolist(), sent["time"].tolist(),
                                          strict=True) if c in done]
     assert len(waits) >= 20
-    return float(np.mean(waits))
+    return float(average(waits))
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,8 @@ def runs() -> dict[str, RunResult]:
             "reports": run("inspectors.count=10", *REPORTS),
             "long-tasks": run("inspectors.count=10",
                               "inspectors.task_minutes={dist: lognormal, mean: 60, cv: 0.5}"),
-            "more": run("inspectors.count=20")}
+            "more": run("inspectors.count=20"),
+            "few": run("inspectors.count=5")}
 
 
 def test_time_spent_reporting_and_fixing_is_taken_from_the_patrol(runs: dict[str, RunResult]
@@ -64,9 +66,13 @@ def test_longer_tasks_leave_less_time_to_patrol(runs: dict[str, RunResult]) -> N
 
 
 def test_fewer_inspectors_find_less_and_verify_later(runs: dict[str, RunResult]) -> None:
-    more, fewer = runs["more"], runs["free"]
-    assert finds(fewer) < 0.95 * finds(more)
-    assert verify_minutes(fewer) > 1.2 * verify_minutes(more)
+    more, fewer, fewest = runs["more"], runs["free"], runs["few"]
+    assert finds(fewest) < 0.95 * finds(fewer) < 0.95 ** 2 * finds(more)
+    # the median: a report made at night waits for the morning shift whoever is on the
+    # payroll, and those few long waits make the mean of ~40 tasks swing either way by seed
+    # (10 against 20 inspectors went both ways over seeds 7-10); a quarter of the inspectors
+    # is 1.4-2.6x slower at every seed 7-11
+    assert verify_minutes(fewest, np.median) > 1.2 * verify_minutes(more, np.median)
 
 
 def test_a_beats_round_slows_by_its_share_of_time_off_patrol() -> None:
