@@ -1,0 +1,164 @@
+"""A run recorded as it goes: its rows written to Parquet and counted, never all held.
+
+`RunRecorder` is the event log's sink (`sim.engine.eventlog.EventLog`): each chunk of rows
+becomes a row group of ``events.parquet``, is counted for the overview figure, and is
+grouped by case (`sim.evaluation.CaseStream`); each case that finished becomes a row of
+``cases.parquet`` and is counted for ``summary.json`` and the standard league tables, and its
+rows are let go. Problems and hotline calls come the same way, a batch at a time. At the
+end, `finish` adds the cases still open and returns the counts; memory is the open cases'
+rows and fixed-size counts, whatever the number of days.
+
+``cases.parquet`` so lists cases in the order they finished (then the ones open at the end),
+each batch by case id; ``problems.parquet`` and ``calls.parquet`` in the order their batches
+came. Sort by ``case``, ``problem`` or ``call`` for id order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from sim.engine.eventlog import EVENT_DTYPE, PROBLEM_DTYPE, Step
+from sim.evaluation.cases import CaseRows, CaseStream
+from sim.evaluation.standard import Counts, Roster, add_counts, standard_counts, standard_tables
+from sim.outputs.aggregates import HotlineCounts, OverviewCounts
+from sim.outputs.files import (
+    Names,
+    TableWriter,
+    calls_table,
+    cases_table,
+    events_frame,
+    problems_table,
+)
+from sim.outputs.kpis import (
+    CallTotals,
+    CaseTotals,
+    ProblemTotals,
+    close_minutes,
+    headline,
+    hours_stats_of,
+)
+
+__all__ = ["RunRecorder", "TABLES"]
+
+TABLES = ("events", "cases", "problems", "calls")
+_NULLABLE = ("handled_on_time", "closed_on_time")
+
+
+class RunRecorder:
+    """Writes and counts one run's rows into ``folder`` as they come.
+
+    Args:
+        folder: where the Parquet files go (a `RunFolder`'s temporary folder).
+        names: department, grid and subclass names of the codes.
+        event_subclasses: bool per handbook subclass, True for events (事件).
+        roster: the units of the standard evaluation (None: the scenario evaluates nobody).
+        horizon: end of the run, minutes.
+        hotline: whether calls will come (``calls.parquet`` is written only then).
+    """
+
+    def __init__(self, folder: Path, *, names: Names, event_subclasses: np.ndarray,
+                 roster: Roster | None, horizon: float, hotline: bool) -> None:
+        self.folder, self.names, self.roster, self.horizon = folder, names, roster, horizon
+        self._events = TableWriter(folder / "events.parquet", lambda: events_frame(
+            np.zeros(0, EVENT_DTYPE), departments=names.departments,
+            grid_codes=names.grid_codes, subclass_codes=names.subclass_codes))
+        self._cases = TableWriter(folder / "cases.parquet", lambda: cases_table(
+            CaseStream().finish().cases, names), nullable=_NULLABLE)
+        self._problems = TableWriter(folder / "problems.parquet", lambda: problems_table(
+            np.zeros(0, PROBLEM_DTYPE), names))
+        self._calls: TableWriter | None = None
+        if hotline:
+            self._calls = TableWriter(folder / "calls.parquet", self._no_calls)
+            self.call_totals = CallTotals()
+            self.hotline = HotlineCounts()
+        self.stream = CaseStream()
+        self.case_totals = CaseTotals(event_subclasses)
+        self.problem_totals = ProblemTotals()
+        self.evaluation_counts: Counts | None = None
+        self.overview = OverviewCounts(len(names.grid_codes), horizon)
+        self.summons = 0
+        self.event_rows = 0
+        self._call_columns: list[str] | None = None
+
+    # -- rows as they come -------------------------------------------------------------------
+    def events(self, chunk: np.ndarray) -> None:
+        """The event log's sink: a chunk of rows, in logging order."""
+        n = self.names
+        self._events.write(events_frame(chunk, departments=n.departments,
+                                        grid_codes=n.grid_codes,
+                                        subclass_codes=n.subclass_codes))
+        self.event_rows += len(chunk)
+        self.summons += int((chunk["step"] == Step.SUMMON).sum())
+        self.overview.add(chunk)
+        self._add_cases(self.stream.push(chunk))
+
+    def _add_cases(self, cr: CaseRows) -> None:
+        self.case_totals.add(cr.cases)
+        if self.roster is not None:
+            self.evaluation_counts = add_counts(self.evaluation_counts,
+                                                standard_counts(cr, self.roster, self.horizon))
+        self._cases.write(cases_table(cr.cases, self.names))
+
+    def problems(self, rows: np.ndarray) -> None:
+        """Ground-truth rows (`PROBLEM_DTYPE`) of problems whose story is told."""
+        self.problem_totals.add(rows)
+        self._problems.write(problems_table(rows, self.names))
+
+    def calls(self, calls: dict[str, np.ndarray] | pd.DataFrame,
+              unit_names: Sequence[str] | None = None) -> None:
+        """Hotline calls: numpy columns with ``unit`` indices into ``unit_names``, or a
+        calls frame (`agents.hotline.Hotline.finish`) with unit names."""
+        assert self._calls is not None, "a run without a hotline records no calls"
+        self.call_totals.add(calls)
+        self.hotline.add(calls, unit_names)
+        if isinstance(calls, pd.DataFrame):
+            codes, names = pd.factorize(calls["unit"].fillna(""))
+            cols = {k: calls[k].to_numpy() for k in calls.columns}
+            cols["unit"] = codes
+            unit_names = [str(n) for n in names]
+        else:
+            cols = calls
+        self._call_columns = list(cols)
+        self._calls.write(calls_table(cols, list(unit_names or ())))
+
+    def _no_calls(self) -> Any:
+        from agents.hotline.calls import CALL_COLUMNS
+
+        names = ["call", *CALL_COLUMNS, "work_order_open", "closed"]
+        empty = pd.DataFrame({k: pd.Series([], dtype=np.float64) for k in names})
+        return calls_table({k: empty[k].to_numpy() for k in names}, [])
+
+    # -- the end -----------------------------------------------------------------------------
+    def finish(self) -> list[Path]:
+        """Take the cases still open and close every file; returns the files written."""
+        self._add_cases(self.stream.finish())
+        writers = [self._events, self._cases, self._problems]
+        if self._calls is not None:
+            writers.append(self._calls)
+        return [w.close() for w in writers]
+
+    def summary(self, days: int) -> dict[str, Any]:
+        """The KPIs of ``summary.json`` (after `finish`), as `sim.run.RunResult.summary`."""
+        out = headline(self.case_totals, self.problem_totals, days,
+                       hours_stats_of(self._close_minutes))
+        return out
+
+    def _close_minutes(self) -> Iterator[np.ndarray]:
+        f = pq.ParquetFile(self.folder / "cases.parquet")
+        for batch in f.iter_batches(columns=["t_file", "t_report", "t_close"]):
+            yield close_minutes({k: batch.column(k).to_numpy(zero_copy_only=False)
+                                 for k in batch.schema.names})
+
+    def evaluation(self) -> dict[str, pd.DataFrame]:
+        """The standard league tables (none when the scenario evaluates nobody)."""
+        if self.roster is None:
+            return {}
+        counts = self.evaluation_counts or standard_counts(CaseStream().finish(), self.roster,
+                                                           self.horizon)
+        return standard_tables(counts, self.roster)
