@@ -1,6 +1,6 @@
 """`gridloop`: run, check and describe scenarios from the command line.
 
-    gridloop run [SCENARIO] [--days N] [--seed S] [--out DIR] [--set key=value ...]
+    gridloop run [SCENARIO] [--days N] [--seed S] [--out DIR] [--force] [--set key=value ...]
     gridloop validate FILE [--set key=value ...]
     gridloop schema
     gridloop evaluate RUN_DIR [--rules NAME|FILE] [--period month|week|all] [--out DIR]
@@ -42,7 +42,11 @@ def _parser() -> argparse.ArgumentParser:
                         "default: dongcheng")
     r.add_argument("--days", type=int, help="simulated days (overrides the scenario)")
     r.add_argument("--seed", type=int, help="random seed (overrides the scenario)")
-    r.add_argument("--out", default=None, help="output folder (default: runs/<name>-seed<S>)")
+    r.add_argument("--out", default=None,
+                   help="output folder, refused if it exists and is not empty unless --force "
+                        "(default: runs/<name>-seed<S>, or -2, -3... beside an earlier one)")
+    r.add_argument("--force", action="store_true",
+                   help="replace the earlier run in --out, once the new one is complete")
     r.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="KEY=VALUE", help="override a scenario value, e.g. inspectors.count=300")
     r.add_argument("--no-figure", action="store_true", help="skip overview.png")
@@ -87,31 +91,54 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
+def _default_out(name: str, seed: int) -> Path:
+    """runs/NAME-seedS, or the first of -2, -3... that is free: a run without --out never
+    replaces an earlier one."""
+    base = Path("runs") / f"{name}-seed{seed}"
+    out, k = base, 1
+    while out.exists() and (not out.is_dir() or any(out.iterdir())):
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sim.cli.tables import print_evaluation, print_summary
     from sim.data.scenario import load_scenario
-    from sim.run import simulate, write_run
+    from sim.outputs.runfolder import RunFolder
+    from sim.run import estimate_bytes, record_run
 
     console = Console(stderr=False, quiet=args.quiet)
+    if args.out is not None:  # a folder that cannot take the run fails before anything
+        RunFolder.prepare(args.out, force=args.force).abandon()
     scenario = load_scenario(args.scenario, args.overrides, days=args.days, seed=args.seed)
-    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{scenario.seed}"
+    out = Path(args.out) if args.out else _default_out(scenario.name, scenario.seed)
+    folder = RunFolder.prepare(out, force=args.force, need_bytes=estimate_bytes(scenario))
     console.print(f"[bold]GridLoop[/] simulating [cyan]{scenario.name}[/] for {scenario.days} "
                   f"days, seed {scenario.seed}")
-    days = TextColumn("day {task.completed:.0f}/{task.total:.0f}")
+    days = TextColumn("{task.fields[step]}")
     with Progress(TextColumn("{task.description}"), BarColumn(), days, TimeElapsedColumn(),
                   console=console, transient=True,
                   disable=args.quiet or not console.is_terminal) as bar:
-        task = bar.add_task("simulating", total=scenario.days)
-        result = simulate(scenario, progress=lambda d: bar.update(task, completed=d + 1))
-    console.print(f"simulated {result.sim_events:,} events in {result.wall_seconds:.1f} s")
-    paths = write_run(result, out, figure=not args.no_figure)
-    summary = json.loads(paths["summary"].read_text())
-    print_summary(console, summary)
-    print_evaluation(console, result.evaluation())
-    console.print(f"\nwrote {', '.join(sorted(p.name for p in paths.values()))} to "
+        task = bar.add_task("simulating", total=scenario.days, step="")
+
+        def day(d: int) -> None:
+            bar.update(task, completed=d + 1, step=f"day {d + 1}/{scenario.days}")
+
+        def writing(what: str) -> None:
+            bar.update(task, description="writing", completed=None, total=None, step=what)
+
+        run = record_run(scenario, folder, progress=day, writing=writing,
+                         figure=not args.no_figure, command=["gridloop", *args.argv],
+                         overrides={"set": list(args.overrides), "days": args.days,
+                                    "seed": args.seed})
+    console.print(f"simulated {run.sim_events:,} events in {run.wall_seconds:.1f} s")
+    print_summary(console, run.summary)
+    print_evaluation(console, run.evaluation)
+    console.print(f"\nwrote {', '.join(sorted(p.name for p in run.paths.values()))} to "
                   f"[bold]{out}[/]")
     if args.quiet:
         print(out)
@@ -169,7 +196,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(words)
+    args.argv = words  # recorded in run folders
     handler = getattr(args, "handler", None) or {
         "run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
         "evaluate": _cmd_evaluate}[args.command]
