@@ -25,6 +25,7 @@ from sim.data.scenario import Scenario
 from sim.data.taxonomy import Handbook
 from sim.engine.decisions import DecisionPoints
 from sim.engine.eventlog import Step
+from sim.errors import GridLoopError
 from sim.evaluation import case_table, standard_evaluation
 from sim.evaluation.standard import Roster
 from sim.model import CityModel
@@ -145,9 +146,10 @@ def simulate(scenario: Scenario, *, decisions: DecisionPoints | None = None,
 
 
 # Bytes a run folder takes, per problem and per hotline call (measured on dongcheng: a year
-# is ~97 MB), doubled to leave room; the figures take a few MB.
-_BYTES_PER_PROBLEM = 2 * 130
-_BYTES_PER_CALL = 2 * 40
+# is ~160 MB: ~250 bytes a problem, ~25 a call), doubled to leave room; the figures take a
+# few MB.
+_BYTES_PER_PROBLEM = 2 * 250
+_BYTES_PER_CALL = 2 * 25
 _BYTES_FIXED = 8_000_000
 
 
@@ -184,19 +186,25 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
             roster=_roster(scenario, model.city, model.department_names,
                            model.inspectors.grid_beat, len(model.inspectors.beats)),
             horizon=model.horizon, hotline=model.hotline is not None)
-        model.log.sink = recorder.events
-        model.run()
-        model.log.flush()
-        wall = time.perf_counter() - t0
-        checkpoint("streaming")
-        say = writing or (lambda _: None)
-        say("problems.parquet")
-        recorder.problems(model.problems())
-        if model.calls is not None:
-            say("calls.parquet")
-            recorder.calls(model.calls)
-        return _finish(recorder, folder, scenario, model.city, wall, model.sim_events,
-                       say, figure, command, overrides)
+        try:
+            model.log.sink = recorder.events
+            model.run()
+            model.log.flush()
+            wall = time.perf_counter() - t0
+            checkpoint("streaming")
+            say = writing or (lambda _: None)
+            say("problems.parquet")
+            recorder.problems(model.problems())
+            if model.calls is not None:
+                say("calls.parquet")
+                recorder.calls(model.calls)
+            return _finish(recorder, folder, scenario, model.city, wall, model.sim_events,
+                           say, figure, command, overrides)
+        except OSError as e:  # a full disk, a folder removed under the run...
+            raise GridLoopError(f"{folder.target}: could not write the run ({e.strerror or e})"
+                                f"; the folder is as it was") from None
+        finally:
+            recorder.stop()
 
 
 def write_run(result: RunResult, out: str | Path, *, figure: bool = True, force: bool = False,

@@ -119,33 +119,34 @@ class CaseStream:
     """
 
     def __init__(self) -> None:
-        self._open = np.zeros(0, dtype=EVENT_DTYPE)
+        self._open: dict[str, np.ndarray] = {n: np.zeros(0, dtype=EVENT_DTYPE[n])
+                                             for n in _COLUMNS}
 
     @property
     def open_rows(self) -> int:
         """Rows held for cases not finished yet."""
-        return len(self._open)
+        return len(self._open["case"])
 
     def push(self, chunk: np.ndarray) -> CaseRows:
         """Take the next rows of the log; return the cases they finish."""
-        rows = np.concatenate([self._open, chunk]) if len(self._open) else chunk
-        case = rows["case"]
-        order = np.argsort(case, kind="stable")   # a case's rows keep their logged order
-        rows = rows[order]
-        case = rows["case"]
-        new = np.ones(len(rows), dtype=bool)
+        cols = {n: np.concatenate([self._open[n], chunk[n]]) for n in _COLUMNS}
+        order = np.argsort(cols["case"], kind="stable")  # a case's rows keep logged order
+        case = cols["case"][order]
+        new = np.ones(len(case), dtype=bool)
         np.not_equal(case[1:], case[:-1], out=new[1:])
         seg = np.cumsum(new) - 1
         finished = np.zeros(int(seg[-1]) + 1 if len(seg) else 0, dtype=bool)
-        finished[seg[np.isin(rows["step"], [int(s) for s in TERMINAL])]] = True
+        terminal = np.isin(cols["step"][order], [int(s) for s in TERMINAL])
+        finished[seg[terminal]] = True
         done = finished[seg]
-        self._open = rows[~done]
-        return _group({n: np.ascontiguousarray(rows[n][done]) for n in _COLUMNS}, None)
+        keep, take = order[~done], order[done]
+        self._open = {n: c[keep] for n, c in cols.items()}
+        return _group({n: c[take] for n, c in cols.items()}, None)
 
     def finish(self) -> CaseRows:
         """The cases still open at the end of the log."""
-        rows, self._open = self._open, np.zeros(0, dtype=EVENT_DTYPE)
-        return _group({n: np.ascontiguousarray(rows[n]) for n in _COLUMNS}, None)
+        cols, self._open = self._open, {n: v[:0] for n, v in self._open.items()}
+        return _group(cols, None)
 
 
 def _first_rows(mask: np.ndarray, seg: np.ndarray, n_cases: int, last: bool = False

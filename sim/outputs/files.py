@@ -200,7 +200,15 @@ class TableWriter:
         if self._writer is None:
             meta = _pandas_metadata(table.schema, self._nullable)
             self._schema = table.schema.with_metadata(meta)
-            self._writer = pq.ParquetWriter(self.path, self._schema, compression="zstd")
+            # Parquet dictionaries for the name columns only (trying them on ids and times
+            # costs a third of the writing and makes the file larger); min/max statistics
+            # for the numbers, which readers use to skip row groups.
+            fields = list(self._schema)
+            names = [f.name for f in fields if pa.types.is_dictionary(f.type)]
+            numbers = [f.name for f in fields
+                       if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)]
+            self._writer = pq.ParquetWriter(self.path, self._schema, compression="zstd",
+                                            use_dictionary=names, write_statistics=numbers)
         elif table.schema != self._schema:
             table = pa.Table.from_arrays(table.columns, schema=self._schema)
         if table.num_rows or self.rows == 0:

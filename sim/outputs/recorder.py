@@ -8,6 +8,11 @@ rows are let go. Problems and hotline calls come the same way, a batch at a time
 end, `finish` adds the cases still open and returns the counts; memory is the open cases'
 rows and fixed-size counts, whatever the number of days.
 
+The work runs on a second thread, in the order it came, at most two batches behind the
+simulation: encoding, compressing and sorting are numpy and Arrow calls that let the
+simulation run meanwhile, so on a machine with a free core the outputs cost the run little.
+The files and numbers are the same either way (``threaded=False`` does it all in line).
+
 ``cases.parquet`` so lists cases in the order they finished (then the ones open at the end),
 each batch by case id; ``problems.parquet`` and ``calls.parquet`` in the order their batches
 came. Sort by ``case``, ``problem`` or ``call`` for id order.
@@ -15,7 +20,9 @@ came. Sort by ``case``, ``problem`` or ``call`` for id order.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +57,42 @@ TABLES = ("events", "cases", "problems", "calls")
 _NULLABLE = ("handled_on_time", "closed_on_time")
 
 
+class _Worker:
+    """Calls handed to it run on one thread, in order; `submit` waits when ``depth`` are
+    waiting (so memory stays bounded), and raises the first error the thread met."""
+
+    def __init__(self, depth: int = 2) -> None:
+        self._queue: queue.Queue[tuple[Callable[..., None], tuple] | None] = \
+            queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="gridloop-recorder",
+                                        daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:  # after an error, only drain
+                try:
+                    item[0](*item[1])
+                except BaseException as e:  # noqa: BLE001 - re-raised in the caller
+                    self._error = e
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> None:
+        self.raise_error()
+        self._queue.put((fn, args))
+
+    def raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def join(self) -> None:
+        """Wait until everything handed over is done; raise its error, if any."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        self.raise_error()
+
+
 class RunRecorder:
     """Writes and counts one run's rows into ``folder`` as they come.
 
@@ -60,10 +103,12 @@ class RunRecorder:
         roster: the units of the standard evaluation (None: the scenario evaluates nobody).
         horizon: end of the run, minutes.
         hotline: whether calls will come (``calls.parquet`` is written only then).
+        threaded: do the work on a second thread (see the module's docstring).
     """
 
     def __init__(self, folder: Path, *, names: Names, event_subclasses: np.ndarray,
-                 roster: Roster | None, horizon: float, hotline: bool) -> None:
+                 roster: Roster | None, horizon: float, hotline: bool,
+                 threaded: bool = True) -> None:
         self.folder, self.names, self.roster, self.horizon = folder, names, roster, horizon
         self._events = TableWriter(folder / "events.parquet", lambda: events_frame(
             np.zeros(0, EVENT_DTYPE), departments=names.departments,
@@ -84,11 +129,20 @@ class RunRecorder:
         self.overview = OverviewCounts(len(names.grid_codes), horizon)
         self.summons = 0
         self.event_rows = 0
-        self._call_columns: list[str] | None = None
+        self._worker = _Worker() if threaded else None
+
+    def _do(self, fn: Callable[..., None], *args: Any) -> None:
+        if self._worker is None:
+            fn(*args)
+        else:
+            self._worker.submit(fn, *args)
 
     # -- rows as they come -------------------------------------------------------------------
     def events(self, chunk: np.ndarray) -> None:
         """The event log's sink: a chunk of rows, in logging order."""
+        self._do(self._write_events, chunk)
+
+    def _write_events(self, chunk: np.ndarray) -> None:
         n = self.names
         self._events.write(events_frame(chunk, departments=n.departments,
                                         grid_codes=n.grid_codes,
@@ -107,6 +161,9 @@ class RunRecorder:
 
     def problems(self, rows: np.ndarray) -> None:
         """Ground-truth rows (`PROBLEM_DTYPE`) of problems whose story is told."""
+        self._do(self._write_problems, rows)
+
+    def _write_problems(self, rows: np.ndarray) -> None:
         self.problem_totals.add(rows)
         self._problems.write(problems_table(rows, self.names))
 
@@ -115,16 +172,20 @@ class RunRecorder:
         """Hotline calls: numpy columns with ``unit`` indices into ``unit_names``, or a
         calls frame (`agents.hotline.Hotline.finish`) with unit names."""
         assert self._calls is not None, "a run without a hotline records no calls"
+        self._do(self._write_calls, calls, unit_names)
+
+    def _write_calls(self, calls: dict[str, np.ndarray] | pd.DataFrame,
+                     unit_names: Sequence[str] | None) -> None:
+        assert self._calls is not None
         self.call_totals.add(calls)
         self.hotline.add(calls, unit_names)
         if isinstance(calls, pd.DataFrame):
-            codes, names = pd.factorize(calls["unit"].fillna(""))
+            codes, names = pd.factorize(calls["unit"].replace("", None))  # none: -1
             cols = {k: calls[k].to_numpy() for k in calls.columns}
             cols["unit"] = codes
             unit_names = [str(n) for n in names]
         else:
             cols = calls
-        self._call_columns = list(cols)
         self._calls.write(calls_table(cols, list(unit_names or ())))
 
     def _no_calls(self) -> Any:
@@ -136,12 +197,26 @@ class RunRecorder:
 
     # -- the end -----------------------------------------------------------------------------
     def finish(self) -> list[Path]:
-        """Take the cases still open and close every file; returns the files written."""
+        """Take the cases still open and close every file; returns the files written.
+
+        Raises:
+            OSError: writing failed (a full disk...), here or on the recorder's thread.
+        """
+        if self._worker is not None:
+            self._worker.join()
         self._add_cases(self.stream.finish())
         writers = [self._events, self._cases, self._problems]
         if self._calls is not None:
             writers.append(self._calls)
         return [w.close() for w in writers]
+
+    def stop(self) -> None:
+        """Stop the recorder's thread without finishing (the run failed or was stopped)."""
+        if self._worker is not None:
+            try:
+                self._worker.join()
+            except BaseException:  # noqa: BLE001 - the run is being abandoned anyway
+                pass
 
     def summary(self, days: int) -> dict[str, Any]:
         """The KPIs of ``summary.json`` (after `finish`), as `sim.run.RunResult.summary`."""

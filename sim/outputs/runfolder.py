@@ -269,10 +269,9 @@ def read_run_summary(folder: str | Path) -> dict[str, Any]:
         problem = None
         if not p.is_file():
             problem = "is missing"
-        elif p.stat().st_size != size:
-            problem = f"has {p.stat().st_size:,} bytes, not the {size} listed"
-        elif _digest(p) != digest:
-            problem = "does not match its SHA-256 in summary.json"
+        elif p.stat().st_size != size or _digest(p) != digest:
+            problem = (f"does not match summary.json (it lists {size} bytes, SHA-256 "
+                       f"{str(digest)[:12]}...; the file has {p.stat().st_size} bytes)")
         if problem:
             raise InputError(str(p), None, "", f"{problem}: the run folder is incomplete or "
                              f"mixes files of two runs; rerun `gridloop run` into it")
