@@ -22,7 +22,7 @@ import numpy as np
 from simpy.core import NORMAL
 
 from sim.engine.eventlog import ActorKind, Channel, Step
-from sim.engine.problems import ArrivalModel, Fate, gather
+from sim.engine.problems import ArrivalModel, Fate, ProblemColumn, gather
 from sim.engine.randomness import Exponentials
 
 if TYPE_CHECKING:
@@ -119,11 +119,11 @@ class Discovery:
         self._beat_of = model.inspectors.beat_of
         # per-problem pending times
         self._happen_cb = self._happen
-        self.t_detect: list[float] = []
-        self.t_citizen: list[float] = []
-        self.t_vanish: list[float] = []
-        self.armed: list[float] = []
-        self.reported: list[bool] = []  # in the platform's loop: repeats are merges
+        self.t_detect = ProblemColumn(INF)
+        self.t_citizen = ProblemColumn(INF)
+        self.t_vanish = ProblemColumn(INF)
+        self.armed = ProblemColumn(INF)
+        self.reported = ProblemColumn(False)  # in the platform's loop: repeats are merges
         self.complaint_hook: Callable[[int, float], None] | None = None  # agents/proactive.py
 
     # -- arrivals ----------------------------------------------------------------------------
@@ -153,27 +153,28 @@ class Discovery:
         if n == 0:
             return first
         pids = np.arange(first, first + n)
-        self.t_citizen.extend(self.citizens.first_reports(subs, grids, times).tolist())
+        citizen = self.citizens.first_reports(subs, grids, times)
+        self.t_citizen.extend_from(first, citizen.tolist())
         vanish = np.full(n, INF)
         for s in np.unique(subs).tolist():
             dist = self.vanish_dist[s]
             if dist is not None:
                 mask = subs == s
                 vanish[mask] = times[mask] + dist.draw(self.vanish_rng[s], int(mask.sum()), 60.0)
-        self.t_vanish.extend(vanish.tolist())
-        self.armed.extend([INF] * n)
-        self.reported.extend([False] * n)
+        self.t_vanish.extend_from(first, vanish.tolist())
+        self.armed.extend_from(first, [INF] * n)
+        self.reported.extend_from(first, [False] * n)
         corps = m.inspectors
         if not corps.active:
-            self.t_detect.extend([INF] * n)
+            self.t_detect.extend_from(first, [INF] * n)
             self._arm_many(pids.tolist())
             return first
         detect = corps.watch_many(pids, grids, times, self.detect_arr[subs])
-        self.t_detect.extend(detect.tolist())
+        self.t_detect.extend_from(first, detect.tolist())
         waiting = (detect == INF) & (corps.grid_beat[grids] >= 0)
         until = np.full(n, INF)
         until[waiting] = corps.next_shift_starts(np.maximum(times[waiting], m.env._now))
-        soonest = np.minimum(np.minimum(detect, vanish), np.asarray(self.t_citizen[first:]))
+        soonest = np.minimum(np.minimum(detect, vanish), citizen)
         arm = ~waiting | (soonest < until)  # the rest are armed by the beat's rescan
         self._arm_many(pids[arm].tolist())
         return first
@@ -190,21 +191,21 @@ class Discovery:
         citizens = self.citizens
         lam = citizens.rate[subclass] * citizens.grid_factor[grid]
         draw = citizens.batch.standard_exponential()  # the value `(1)[0]` would give
-        self.t_citizen.append(t + draw / lam if lam > 0 else INF)
+        self.t_citizen[pid] = t + draw / lam if lam > 0 else INF
         vanish = INF
         dist = self.vanish_dist[subclass]
         if dist is not None:
             vanish = t + float(dist.draw(self.vanish_rng[subclass], 1, 60.0)[0])
-        self.t_vanish.append(vanish)
-        self.armed.append(INF)
-        self.reported.append(False)
+        self.t_vanish[pid] = vanish
+        self.armed[pid] = INF
+        self.reported[pid] = False
         corps = m.inspectors
         if not corps.active:
-            self.t_detect.append(INF)
+            self.t_detect[pid] = INF
             self._arm(pid)
             return pid
         detect = corps.watch_one(pid, grid, t, self.detect_p[subclass])
-        self.t_detect.append(detect)
+        self.t_detect[pid] = detect
         if detect == INF and self._beat_of[grid] >= 0:  # waiting for the beat's rescan
             until = corps.next_shift_start(max(t, m.env._now))
             if min(detect, vanish, self.t_citizen[pid]) >= until:
@@ -409,6 +410,12 @@ class Discovery:
         m = self.m
         case = m.cases.open(-1, grid, subclass, subclass, _PUBLIC, self._beat_of[grid])
         m.supervision.receive(case)
+
+    def forget(self, pids: list[int]) -> None:
+        """Problems retired from the ground truth (`GroundTruth.retire`) leave the pending
+        times too; reading one afterwards finds nothing pending."""
+        for col in (self.t_detect, self.t_citizen, self.t_vanish, self.armed, self.reported):
+            deque(map(col.pop, pids, repeat(None)), maxlen=0)
 
     def unseen_again(self, pid: int, now: float) -> None:
         """A case closed but the problem is still there: patrols may find it again."""

@@ -40,6 +40,9 @@ __all__ = ["RunResult", "RecordedRun", "simulate", "record_run", "write_run",
 
 Stage = Callable[[str], None]
 _CHUNK = 200_000  # event rows per batch written from memory (the log's own chunk size)
+# A problem's ground-truth row is final once it has ended and no report of it can still be
+# filed (filing follows a report within hours); a week later it is handed to the recorder.
+RETIRE_AFTER_DAYS = 7
 
 
 def _event_subclasses(handbook: Handbook) -> np.ndarray:
@@ -176,9 +179,17 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
         writing: called with what is being written, for each step after the simulation.
         command, overrides: recorded in ``summary.json`` (`sim.outputs.provenance`).
     """
+    def new_day(day: int) -> None:  # ended problems leave memory, as rows for the recorder
+        rows = model.truth.retire(before=(day - RETIRE_AFTER_DAYS) * 1440.0)
+        if len(rows):
+            model.discovery.forget(rows["problem"].tolist())
+            recorder.problems(rows)
+        if progress is not None:
+            progress(day)
+
     with folder:
         t0 = time.perf_counter()
-        model = CityModel(scenario, decisions=decisions, strict=strict, progress=progress)
+        model = CityModel(scenario, decisions=decisions, strict=strict, progress=new_day)
         recorder = RunRecorder(
             folder.path, names=Names(model.department_names, model.city.codes,
                                      [s.code for s in model.handbook.subclasses]),
@@ -188,6 +199,10 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
             horizon=model.horizon, hotline=model.hotline is not None)
         try:
             model.log.sink = recorder.events
+            model.truth.retiring()
+            if model.hotline is not None:  # finished calls go a day at a time
+                calls = model.hotline.log
+                calls.sink = lambda rows: recorder.calls(rows, list(calls.units))
             model.run()
             model.log.flush()
             wall = time.perf_counter() - t0
@@ -195,9 +210,6 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
             say = writing or (lambda _: None)
             say("problems.parquet")
             recorder.problems(model.problems())
-            if model.calls is not None:
-                say("calls.parquet")
-                recorder.calls(model.calls)
             return _finish(recorder, folder, scenario, model.city, wall, model.sim_events,
                            say, figure, command, overrides)
         except OSError as e:  # a full disk, a folder removed under the run...

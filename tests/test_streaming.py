@@ -29,7 +29,8 @@ from sim.outputs.runfolder import RunFolder, read_run_summary
 from sim.run import RunResult, record_run, simulate, write_run
 
 SETTINGS = ["whistle.enabled=true", "whistle.subclasses=[E01-05, E03-01, E03-02, E05-06]",
-            "whistle.returns=1", "hotline.enabled=true"]
+            "whistle.returns=1", "hotline.enabled=true", "hotline.background_per_day=80",
+            "citizens.propensity_scale=4"]
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +141,8 @@ _RUN_SPECIFIC = {"wall_seconds", "command", "argv", "files", "git_dirty"}
 def test_a_streamed_run_writes_what_the_in_memory_run_writes(
         result: RunResult, tmp_path: Path, threaded: bool,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """... with the log cut into 997-row chunks, on the recorder's thread or in line."""
+    """... with the log cut into 997-row chunks, on the recorder's thread or in line,
+    problems retired from memory a day after they ended, and calls a day at a time."""
     from sim import run
     from sim.engine import eventlog
     from sim.outputs import recorder
@@ -152,14 +154,28 @@ def test_a_streamed_run_writes_what_the_in_memory_run_writes(
     monkeypatch.setattr(eventlog.EventLog, "__init__",
                         lambda self, chunk=997, sink=None: log_init(self, chunk, sink))
     monkeypatch.setattr(run, "_CHUNK", 997)
-    chunks = []
-    sink = recorder.RunRecorder.events
+    monkeypatch.setattr(run, "RETIRE_AFTER_DAYS", 1)
+    chunks, problems, calls = [], [], []
+    sink, truth, call = (recorder.RunRecorder.events, recorder.RunRecorder.problems,
+                         recorder.RunRecorder.calls)
+    monkeypatch.setattr(recorder.RunRecorder, "calls",
+                        lambda self, rows, names=None: (calls.append(len(rows["call"])
+                                                                     if isinstance(rows, dict)
+                                                                     else -1),
+                                                        call(self, rows, names))[1])
     monkeypatch.setattr(recorder.RunRecorder, "events",
                         lambda self, c: (chunks.append(len(c)), sink(self, c))[1])
+    monkeypatch.setattr(recorder.RunRecorder, "problems",
+                        lambda self, rows: (problems.append(len(rows)), truth(self, rows))[1])
     streamed = record_run(result.scenario, RunFolder.prepare(tmp_path / "streamed"),
                           figure=False)
     write_run(result, tmp_path / "memory", figure=False)
     assert len(chunks) > 2 * (len(result.events) // 997) - 2  # both ways came in chunks
+    # streamed: the problems ended by day 10 were handed on during the run (then the rest,
+    # then the in-memory run's, all at once)
+    assert len(problems) == 12 and sum(problems[:-2]) > 0.75 * len(result.problems)
+    # ... and the calls whose story was told, a day at a time (the in-memory run's at once)
+    assert len(calls) == 13 and calls[-1] == -1 and sum(calls[:-1]) == len(result.calls)
     a, b = _tables(tmp_path / "streamed"), _tables(tmp_path / "memory")
     for name in a:
         pd.testing.assert_frame_equal(a[name], b[name], check_categorical=False)

@@ -9,6 +9,7 @@ and its fate: fixed, vanished, or still open when the run ends.
 
 from __future__ import annotations
 
+from collections import deque
 from enum import IntEnum
 from operator import itemgetter
 
@@ -19,11 +20,15 @@ from sim.data.scenario import ProblemsSpec
 from sim.data.taxonomy import Handbook
 from sim.engine.eventlog import PROBLEM_DTYPE
 
-__all__ = ["Fate", "ArrivalModel", "GroundTruth", "gather", "grid_weights"]
+__all__ = ["Fate", "ArrivalModel", "GroundTruth", "ProblemColumn", "gather", "grid_weights"]
 
 
-def gather(column: list, ids: list[int], dtype: type) -> np.ndarray:
-    """``column[ids]`` for a per-problem list column, as an array (the lookups done in C)."""
+_ROW_COLUMNS = ("grid", "subclass", "created", "found", "ended", "fate", "first_case",
+                "found_by", "recurrence_of")
+
+
+def gather(column: list | dict, ids: list[int], dtype: type) -> np.ndarray:
+    """``column[ids]`` for a per-problem column, as an array (the lookups done in C)."""
     if len(ids) > 1:
         return np.fromiter(itemgetter(*ids)(column), dtype, len(ids))
     return np.array([column[i] for i in ids], dtype=dtype)
@@ -110,54 +115,91 @@ class ArrivalModel:
         return grids
 
 
+class ProblemColumn(dict):  # type: ignore[type-arg]
+    """One per-problem value by problem id, for the problems still held.
+
+    A plain ``column[pid]`` reads and writes as a list would. A problem retired by
+    `GroundTruth.retire` is gone from every column; reading it gives the column's
+    ``retired`` value (an ended problem's: not open, no case, a token no event holds), or
+    KeyError where no value would be right (grid, subclass...).
+    """
+
+    __slots__ = ("retired",)
+
+    def __init__(self, retired: object = KeyError) -> None:
+        super().__init__()
+        self.retired = retired
+
+    def __missing__(self, pid: int) -> object:
+        if self.retired is KeyError:
+            raise KeyError(pid)
+        return self.retired
+
+    def extend_from(self, first: int, values: list) -> None:
+        """Set problems ``first``, ``first + 1``... to ``values``."""
+        self.update(zip(range(first, first + len(values)), values, strict=True))
+
+
+_RETIRED = -1  # the fate, case and token of a retired problem: ended, in no case, stale
+
+
 class GroundTruth:
-    """One record per problem, as growable columns; `to_array` packs them at the end."""
+    """One record per problem, as columns keyed by problem id; `to_array` packs them.
+
+    A long run hands ended problems on as rows once nothing will change them (`retire`),
+    so what is held is the open problems and the recently ended ones, not every problem
+    since the start.
+    """
 
     def __init__(self) -> None:
-        self.grid: list[int] = []
-        self.subclass: list[int] = []
-        self.created: list[float] = []
-        self.found: list[float] = []
-        self.ended: list[float] = []
-        self.fate: list[int] = []
-        self.first_case: list[int] = []
-        self.found_by: list[int] = []
-        self.recurrence_of: list[int] = []
-        self.case: list[int] = []      # open case tracking this problem (-1 none)
-        self.token: list[int] = []     # invalidates stale scheduled events
+        self.grid = ProblemColumn()
+        self.subclass = ProblemColumn()
+        self.created = ProblemColumn()
+        self.found = ProblemColumn()
+        self.ended = ProblemColumn()
+        self.fate = ProblemColumn(_RETIRED)
+        self.first_case = ProblemColumn(_RETIRED)
+        self.found_by = ProblemColumn()
+        self.recurrence_of = ProblemColumn()
+        self.case = ProblemColumn(_RETIRED)   # open case tracking this problem (-1 none)
+        self.token = ProblemColumn(_RETIRED)  # invalidates stale scheduled events
+        self.n = 0                            # problems so far (ids 0 .. n - 1)
+        self._ended: deque[int] | None = None  # ended problems in order, when retiring
 
     def __len__(self) -> int:
-        return len(self.grid)
+        return self.n
 
     def add_many(self, grids: np.ndarray, subclasses: np.ndarray, times: np.ndarray,
                  recurrence_of: int = -1) -> int:
         """Add new problems (a day's, or one recurrence); returns the first new id."""
-        first = len(self.grid)
+        first = self.n
         n = len(times)
-        self.grid.extend(grids.tolist())
-        self.subclass.extend(subclasses.tolist())
-        self.created.extend(times.tolist())
+        self.n += n
+        self.grid.extend_from(first, grids.tolist())
+        self.subclass.extend_from(first, subclasses.tolist())
+        self.created.extend_from(first, times.tolist())
         for col, fill in ((self.found, np.nan), (self.ended, np.nan), (self.fate, Fate.OPEN),
                           (self.first_case, -1), (self.found_by, 0),
                           (self.recurrence_of, recurrence_of),
                           (self.case, -1), (self.token, 0)):
-            col.extend([fill] * n)
+            col.extend_from(first, [fill] * n)
         return first
 
     def add(self, grid: int, subclass: int, t: float, recurrence_of: int = -1) -> int:
         """Add one new problem (a recurrence); the scalar form of `add_many`."""
-        pid = len(self.grid)
-        self.grid.append(grid)
-        self.subclass.append(subclass)
-        self.created.append(t)
-        self.found.append(np.nan)
-        self.ended.append(np.nan)
-        self.fate.append(Fate.OPEN)
-        self.first_case.append(-1)
-        self.found_by.append(0)
-        self.recurrence_of.append(recurrence_of)
-        self.case.append(-1)
-        self.token.append(0)
+        pid = self.n
+        self.n += 1
+        self.grid[pid] = grid
+        self.subclass[pid] = subclass
+        self.created[pid] = t
+        self.found[pid] = np.nan
+        self.ended[pid] = np.nan
+        self.fate[pid] = Fate.OPEN
+        self.first_case[pid] = -1
+        self.found_by[pid] = 0
+        self.recurrence_of[pid] = recurrence_of
+        self.case[pid] = -1
+        self.token[pid] = 0
         return pid
 
     def is_open(self, pid: int) -> bool:
@@ -167,12 +209,42 @@ class GroundTruth:
         self.fate[pid] = fate
         self.ended[pid] = t
         self.token[pid] += 1
+        if self._ended is not None:
+            self._ended.append(pid)
 
     def to_array(self) -> np.ndarray:
-        n = len(self.grid)
-        out = np.zeros(n, dtype=PROBLEM_DTYPE)
-        out["problem"] = np.arange(n)
-        for name in ("grid", "subclass", "created", "found", "ended", "fate", "first_case",
-                     "found_by", "recurrence_of"):
-            out[name] = getattr(self, name)
+        """The problems held (all of them unless some were retired), by id."""
+        ids = sorted(self.grid) if self._ended is not None else list(self.grid)
+        return self._rows(ids)
+
+    def _rows(self, ids: list[int]) -> np.ndarray:
+        out = np.zeros(len(ids), dtype=PROBLEM_DTYPE)
+        out["problem"] = ids
+        for name in _ROW_COLUMNS:
+            out[name] = gather(getattr(self, name), ids, out.dtype[name].type)
         return out
+
+    def retiring(self) -> None:
+        """From now on, remember ended problems so that `retire` can hand them on."""
+        if self._ended is None:
+            self._ended = deque(pid for pid, fate in self.fate.items() if fate != Fate.OPEN)
+
+    def retire(self, before: float) -> np.ndarray:
+        """The rows of the problems that ended before ``before``, which leave every column.
+
+        A problem ended long enough ago (the caller's choice: no case is still being filed
+        for it) has its final row: nothing writes to it again, and reads of it find an
+        ended problem (`ProblemColumn`). Returns `PROBLEM_DTYPE` rows in the order the
+        problems ended. Call `retiring` first.
+        """
+        ended, at = self._ended, self.ended
+        assert ended is not None, "call retiring() first"
+        ids = []
+        while ended and at[ended[0]] < before:
+            ids.append(ended.popleft())
+        rows = self._rows(ids)
+        for col in (self.grid, self.subclass, self.created, self.found, self.ended,
+                    self.fate, self.first_case, self.found_by, self.recurrence_of, self.case,
+                    self.token):
+            deque(map(col.__delitem__, ids), maxlen=0)
+        return rows
