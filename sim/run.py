@@ -289,7 +289,7 @@ def _finish(recorder: RunRecorder, folder: RunFolder, sc: Scenario, city: CityMa
     write_json(folder.path / "scenario.json", sc.model_dump(mode="json"))
     summary.update(provenance(command, overrides))
     say("checking and putting the folder in place")
-    target = folder.commit(summary, progress=say)
+    target = folder.commit(summary, progress=say, digests=recorder.digests)
     paths = {k: target / v for k, v in names.items()}
     paths["summary"] = target / "summary.json"
     paths["scenario"] = target / "scenario.json"

@@ -13,6 +13,8 @@ temporary name and renamed into place (`atomic_write`).
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import tempfile
@@ -180,12 +182,43 @@ def _pandas_metadata(schema: pa.Schema, nullable: Sequence[str]) -> dict[bytes, 
     return {b"pandas": meta[b"pandas"]}
 
 
+class _Digesting(io.RawIOBase):
+    """A file written through: its SHA-256 and size are known when it is closed."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self._file.write(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        if not self._file.closed:
+            self._file.flush()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        super().close()
+
+
 class TableWriter:
     """One Parquet file written a batch at a time (a row group per batch, zstd).
 
     The schema is the first batch's (later batches are cast to it); boolean columns that may
     hold nulls are named in ``nullable`` so that pandas reads them as ``boolean`` whatever the
-    first batch held. `close` writes an empty table of ``empty`` when no batch came.
+    first batch held. `close` writes an empty table of ``empty`` when no batch came. The
+    file's SHA-256 is taken as it is written (`digest`), so the run folder's list of files
+    needs no second reading.
     """
 
     def __init__(self, path: Path, empty: Callable[[], pa.Table],
@@ -194,7 +227,9 @@ class TableWriter:
         self._empty = empty
         self._nullable = tuple(nullable)
         self._writer: pq.ParquetWriter | None = None
+        self._file: _Digesting | None = None
         self.rows = 0
+        self.digest: dict[str, Any] | None = None
 
     def write(self, table: pa.Table) -> None:
         if self._writer is None:
@@ -207,7 +242,8 @@ class TableWriter:
             names = [f.name for f in fields if pa.types.is_dictionary(f.type)]
             numbers = [f.name for f in fields
                        if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)]
-            self._writer = pq.ParquetWriter(self.path, self._schema, compression="zstd",
+            self._file = _Digesting(self.path)
+            self._writer = pq.ParquetWriter(self._file, self._schema, compression="zstd",
                                             use_dictionary=names, write_statistics=numbers)
         elif table.schema != self._schema:
             table = pa.Table.from_arrays(table.columns, schema=self._schema)
@@ -218,8 +254,10 @@ class TableWriter:
     def close(self) -> Path:
         if self._writer is None:
             self.write(self._empty())
-        assert self._writer is not None
+        assert self._writer is not None and self._file is not None
         self._writer.close()
+        self._file.close()
+        self.digest = {"bytes": self._file.size, "sha256": self._file.sha256.hexdigest()}
         return self.path
 
 

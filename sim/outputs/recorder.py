@@ -208,7 +208,9 @@ class RunRecorder:
         writers = [self._events, self._cases, self._problems]
         if self._calls is not None:
             writers.append(self._calls)
-        return [w.close() for w in writers]
+        paths = [w.close() for w in writers]
+        self.digests = {w.path.name: w.digest for w in writers}
+        return paths
 
     def stop(self) -> None:
         """Stop the recorder's thread without finishing (the run failed or was stopped)."""

@@ -157,10 +157,12 @@ class RunFolder:
         """Remove the temporary folder; the target stays as it was."""
         shutil.rmtree(self.path, ignore_errors=True)
 
-    def commit(self, summary: dict[str, Any],
-               progress: Callable[[str], None] | None = None) -> Path:
+    def commit(self, summary: dict[str, Any], progress: Callable[[str], None] | None = None,
+               digests: dict[str, dict[str, Any]] | None = None) -> Path:
         """Write ``summary.json`` (with the list of files and their digests), make everything
-        durable and put the folder in place; returns the target.
+        durable and put the folder in place; returns the target. ``digests`` are those of
+        files already known (taken as they were written, `sim.outputs.files.TableWriter`);
+        the others are read here.
 
         Raises:
             GridLoopError: the disk filled up or the target became unwritable meanwhile
@@ -173,8 +175,11 @@ class RunFolder:
                     if progress is not None:
                         progress(f"checking {p.name}")
                     _fsync(p)
-                    files[p.relative_to(self.path).as_posix()] = {
-                        "bytes": p.stat().st_size, "sha256": _digest(p)}
+                    name = p.relative_to(self.path).as_posix()
+                    known = (digests or {}).get(name)
+                    files[name] = known if known is not None and \
+                        known["bytes"] == p.stat().st_size else {
+                            "bytes": p.stat().st_size, "sha256": _digest(p)}
             summary = {**summary, "files": files}
             path = self.path / SUMMARY
             with open(path, "w", encoding="utf-8") as f:
