@@ -39,10 +39,20 @@ CITIES: dict[str, dict[str, Any]] = {
         hotspot_shares={"road": 0.12, "market": 0.04, "school": 0.03, "park": 0.06,
                         "residential": 0.75},
     ),
-    # A fictional city ten times Dongcheng (district 990201), for long and large runs:
+    # An ordinary pilot city's central district (fictional code 990201): Xuchang-scale load,
+    # ~470 due cases a day (DOMAIN §11), about 0.6 M residents.
+    "typical-city": dict(
+        district_code="990201", n_subdistricts=8, n_communities=80, n_grids=1200,
+        seed=2011, residents_total=600_000,
+        subdistrict_names=("Gulou", "Nanguan", "Beiguan", "Xiguan", "Wenfeng", "Dingxiang",
+                           "Xinhua", "Jianshe"),
+        hotspot_shares={"road": 0.1, "market": 0.04, "school": 0.03, "park": 0.04,
+                        "residential": 0.75},
+    ),
+    # A fictional city ten times Dongcheng (district 990301), for long and large runs:
     # 170 subdistricts, 1,820 communities, 23,220 unit grids, 7 M residents (docs/speed.md).
     "metropolis": dict(
-        district_code="990201", n_subdistricts=170, n_communities=1820, n_grids=23220,
+        district_code="990301", n_subdistricts=170, n_communities=1820, n_grids=23220,
         seed=2014, residents_total=7_000_000,
         hotspot_shares={"road": 0.12, "market": 0.04, "school": 0.03, "park": 0.06,
                         "residential": 0.75},

@@ -109,7 +109,7 @@ def test_small_town_has_its_counts(town: CityMap) -> None:
     assert town.residents.sum() == 40_000
 
 
-@pytest.mark.parametrize("name", ["dongcheng", "small-town"])
+@pytest.mark.parametrize("name", ["dongcheng", "small-town", "typical-city"])
 def test_bundled_cities_are_connected_nested_and_numbered(name: str) -> None:
     check_structure(make_cities.build(name))
 
@@ -191,7 +191,7 @@ def test_round_trip_keeps_fractional_residents(town: CityMap, tmp_path: Path) ->
     assert load_city(write_city_csv(odd, tmp_path / "odd.csv"), "990101") == odd
 
 
-@pytest.mark.parametrize("name", ["dongcheng", "small-town"])
+@pytest.mark.parametrize("name", ["dongcheng", "small-town", "typical-city"])
 def test_committed_csv_matches_a_fresh_generation(name: str, tmp_path: Path) -> None:
     committed = ROOT / "scenarios" / "cities" / f"{name}.csv"
     fresh = write_city_csv(make_cities.build(name), tmp_path / f"{name}.csv")

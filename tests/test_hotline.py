@@ -150,7 +150,7 @@ def test_redials_carry_over_midnight() -> None:
 def test_routing_clear_unclear_and_shared_duty() -> None:
     """Clear duty goes to the unit (a subdistrict office by the caller's subdistrict),
     unclear duty to the backstop, shared duty to whichever sharing unit receives first."""
-    from agents.hotline.demand import COORDINATION, route
+    from agents.hotline.demand import route
 
     spec = load_scenario("small-town", ("hotline.enabled=true",)).hotline.model_copy(update={
         "requests": tuple(load_scenario("dongcheng").hotline.requests)})
@@ -172,13 +172,13 @@ def test_routing_clear_unclear_and_shared_duty() -> None:
     assert set(units_a[is_water & ~backstop]) == {"water"}
     leads = units_a[is_shared & ~backstop]
     assert set(leads) == {"subdistrict:East", "subdistrict:West", "housing", "enforcement"}
-    assert slow[is_shared & ~backstop] == pytest.approx(1 + 2 * COORDINATION)
+    assert slow[is_shared & ~backstop] == pytest.approx(1 + 2 * spec.coordination)
     assert (slow[is_water] == 1).all()
 
 
 def test_vectorised_routing_matches_one_request_at_a_time() -> None:
     """`route` (vectorised by request type) gives what the per-request rule gives."""
-    from agents.hotline.demand import COORDINATION, route
+    from agents.hotline.demand import route
 
     spec = load_scenario("dongcheng").hotline
     subs = ["East", "West", "North"]
@@ -196,5 +196,75 @@ def test_vectorised_routing_matches_one_request_at_a_time() -> None:
             sharing = (r.unit, *r.shared_with)
             lead = sharing[int(v[i] * len(sharing))]
             want = (f"subdistrict:{subs[sub[i]]}" if lead == "subdistrict" else lead, False,
-                    1.0 + COORDINATION * (len(sharing) - 1))
+                    1.0 + spec.coordination * (len(sharing) - 1))
         assert (units[i], bool(backstop[i]), float(slow[i])) == want
+
+
+def test_busy_days_and_outage_bursts() -> None:
+    """day_dispersion makes daily counts overdispersed; incident_callers makes an outage's
+    calls come in bursts from one subdistrict, with the same number of calls."""
+    from agents.hotline.demand import KIND_REQUEST, draw_background
+
+    base = load_scenario("dongcheng").hotline
+    share = np.full(17, 1 / 17)
+
+    def days(spec, n: int = 120) -> list:  # noqa: ANN001
+        rng = np.random.default_rng(5)
+        return [draw_background(spec, rng, d * 1440.0, 2, False, share) for d in range(n)]
+
+    plain = [len(d.arrival) for d in days(base)]
+    busy = [len(d.arrival) for d in days(base.model_copy(update={"day_dispersion": 0.05}))]
+    assert np.var(plain) / np.mean(plain) == pytest.approx(1, abs=0.35)   # Poisson
+    assert np.var(busy) / np.mean(busy) > 20                               # ~1 + 0.05 x mean
+    assert np.mean(busy) == pytest.approx(np.mean(plain), rel=0.05)
+
+    water = [r.name for r in base.requests].index("water outage")
+    bursty = base.model_copy(update={"requests": tuple(
+        r.model_copy(update={"incident_callers": 20.0}) if i == water else r
+        for i, r in enumerate(base.requests))})
+    def water_calls(spec) -> tuple[int, float, float]:  # noqa: ANN001
+        """Count, cv of the gaps, share of consecutive calls from one subdistrict."""
+        subs, gaps, count = [], [], 0
+        for d in days(spec, 40):
+            is_water = (d.kind == KIND_REQUEST) & (d.request_type == water)
+            assert (np.diff(d.arrival) >= 0).all()
+            count += int(is_water.sum())
+            t, s = d.arrival[is_water], d.subdistrict[is_water]
+            gaps.append(np.diff(t))
+            subs.append((s[1:] == s[:-1]).mean())
+        gap = np.concatenate(gaps)
+        return count, float(gap.std() / gap.mean()), float(np.mean(subs))
+
+    n_plain, cv_plain, same_plain = water_calls(base)
+    n_burst, cv_burst, same_burst = water_calls(bursty)
+    assert cv_plain == pytest.approx(1.2, abs=0.3) and same_plain < 0.15
+    assert cv_burst > 2 and same_burst > 0.4   # bursts: short gaps, one subdistrict
+    assert n_burst == pytest.approx(n_plain, rel=0.1)
+
+
+def test_survey_follows_what_happened_to_the_order() -> None:
+    """Resolved is what happened to the problem; satisfaction falls with the time to close,
+    each rework and each further call, and collapses when unresolved or late (SurveySpec)."""
+    from agents.hotline.demand import survey
+    from sim.data.scenario import SurveySpec
+
+    spec = SurveySpec(per_repeat_call=0.1)
+    n = 20_000
+
+    def satisfied(hours: float = 24, deadline: float = 168, resolved: bool = True,
+                  reworks: int = 0, repeats: int = 0) -> float:
+        rng = np.random.default_rng(2)
+        _, responded, res, sat = survey(
+            rng, spec, hours_to_feedback=np.full(n, hours), deadline_hours=np.full(n, deadline),
+            resolved=np.full(n, resolved), reworks=np.full(n, reworks), reach=1.0,
+            repeats=np.full(n, repeats))
+        assert (res == resolved).all() and (responded == (hours <= deadline)).all()
+        return float(sat.mean())
+
+    prompt = satisfied()
+    assert prompt == pytest.approx(0.97 - 0.08 * 24 / 168, abs=0.01)
+    assert satisfied(hours=150) < prompt                          # slower to close
+    assert satisfied(reworks=1) == pytest.approx(prompt - 0.12, abs=0.015)
+    assert satisfied(repeats=2) == pytest.approx(prompt - 0.2, abs=0.015)
+    assert satisfied(resolved=False) == pytest.approx(0.15, abs=0.01)
+    assert satisfied(hours=200) == pytest.approx((0.97 - 0.08 * 200 / 168) * 0.6, abs=0.015)

@@ -73,10 +73,10 @@ def assert_located(err: InputError, file: Path, line: int | None, path: str) -> 
 
 
 def test_both_scenarios_are_bundled() -> None:
-    assert {"dongcheng", "small-town"} <= set(bundled_scenarios())
+    assert {"dongcheng", "small-town", "typical-city"} <= set(bundled_scenarios())
 
 
-@pytest.mark.parametrize("name", ["dongcheng", "small-town"])
+@pytest.mark.parametrize("name", ["dongcheng", "small-town", "typical-city"])
 def test_bundled_scenario_loads_frozen(name: str) -> None:
     sc = load_scenario(name)
     assert isinstance(sc, Scenario)

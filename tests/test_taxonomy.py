@@ -127,6 +127,53 @@ def test_standard_rates_are_in_their_ranges(standard: Handbook) -> None:
     assert {"E04-01", "E04-02", "E03-01"} <= loud
 
 
+def hours_of(value: float, unit: str) -> float:
+    return value * WORKING_HOURS_PER_DAY if unit == "wd" else value
+
+
+def test_standard_urgent_rows_make_safe_first_within_their_limit(standard: Handbook) -> None:
+    """'Make safe fast, repair later' (DOMAIN §4): an urgent row's first crew stage fits in
+    its limit, and a repair stage with a limit of its own has a longer one."""
+    staged = [s for s in standard.subclasses if s.urgency == "urgent" and s.stages]
+    assert len(staged) >= 6
+    for s in staged:
+        first = next(st for st in s.stages if st.work == "crew")
+        assert first.hours.expected() < s.time_limit.value, s.code
+        last = s.stages[-1].limit
+        if last is not None:
+            assert hours_of(last.value, last.unit) > hours_of(s.time_limit.value,
+                                                              s.time_limit.unit), s.code
+
+
+def test_standard_components_wait_on_things_events_do_not(standard: Handbook) -> None:
+    """Components differ from events through their stages (DOMAIN §4, §11): most component
+    rows wait for parts, contractors or owners, few event rows do, and the share-weighted
+    expected wait of a component case is many times an event case's."""
+    def waits(s) -> float:  # noqa: ANN001
+        return sum(st.chance * st.hours.expected() for st in s.plan if st.work == "wait")
+
+    comps = [s for s in standard.subclasses if s.kind == "component"]
+    events = [s for s in standard.subclasses if s.kind == "event"]
+    assert sum(waits(s) > 0 for s in comps) / len(comps) >= 0.8
+    assert sum(waits(s) > 0 for s in events) / len(events) <= 0.4
+    mean = {k: sum(s.share * waits(s) for s in rows) / sum(s.share for s in rows)
+            for k, rows in (("component", comps), ("event", events))}
+    assert mean["component"] > 5 * mean["event"], mean
+    # some waits outlast their limit (extensions) and some are seasonal (suspensions)
+    assert any(waits(s) > hours_of(s.time_limit.value, s.time_limit.unit) for s in comps)
+    assert any(st.waits_for == "season" for s in standard.subclasses for st in s.stages)
+
+
+def test_standard_mistakes_are_plausible(standard: Handbook) -> None:
+    """Every row says where a wrong dispatch plausibly goes (never back to its own
+    department); covers are mistaken for covers and garbage for garbage."""
+    assert all(s.dispatch_alternates and s.department not in s.dispatch_alternates
+               for s in standard.subclasses)
+    by_code = {s.code: s for s in standard.subclasses}
+    assert set(by_code["C01-01"].look_alikes) == {"C01-02", "C01-03", "C01-04", "C01-05"}
+    assert "E01-10" in by_code["E01-01"].look_alikes
+
+
 def test_standard_rows_remember_their_line(standard: Handbook) -> None:
     lines = STANDARD.read_text(encoding="utf-8").splitlines()
     for s in standard.subclasses:
@@ -165,6 +212,14 @@ subclasses:
     detection: 0.7
     citizen_rate: 0.02
 """
+
+
+# Stages of the manhole-cover row (inserted after its last line, 26): make safe, wait, repair.
+STAGES = """\
+    stages:
+      - {name: make safe, work: crew, hours: {dist: exponential, mean: 0.5}, limit: {value: 4, unit: h}}
+      - {name: parts, work: wait, waits_for: materials, hours: {dist: exponential, mean: 16}, unit: wh, chance: 0.6}
+      - {name: repair, work: crew, department: municipal, hours: {dist: exponential, mean: 2}}"""  # noqa: E501
 
 
 def write(tmp_path: Path, edits: dict[int, str | None], insert: dict[int, str] | None = None,
@@ -209,6 +264,33 @@ def test_tiny_handbook_is_valid(tmp_path: Path) -> None:
                      id="missing-key"),
         pytest.param({12: "    handling_hours: {dist: lognormal, mean: 0.8}"}, None, 12,
                      "subclasses.0.handling_hours", "needs cv", id="incomplete-dist"),
+        # stages, errors and look-alikes (issue 11)
+        pytest.param({}, {26: STAGES.replace("waits_for: materials, ", "")}, 29,
+                     "subclasses.1.stages.1.waits_for", "one of materials", id="wait-for-what"),
+        pytest.param({}, {26: STAGES.replace("waits_for: materials", "waits_for: godot")}, 29,
+                     "subclasses.1.stages.1.waits_for", "'godot'", id="unknown-wait"),
+        pytest.param({}, {26: STAGES.replace("work: crew, hours: {dist: exponential, mean: 0.5",
+                                             "work: crew, waits_for: permit, hours: "
+                                             "{dist: exponential, mean: 0.5")}, 28,
+                     "subclasses.1.stages.0.waits_for", "no waits_for on a crew stage",
+                     id="crew-waits"),
+        pytest.param({}, {26: STAGES.replace("unit: wh", "unit: wd")}, 29,
+                     "subclasses.1.stages.1.unit", "'wd'", id="wait-unit"),
+        pytest.param({}, {26: STAGES.replace("chance: 0.6", "chance: 1.5")}, 29,
+                     "subclasses.1.stages.1.chance", "less than or equal to 1",
+                     id="stage-chance"),
+        pytest.param({}, {26: "    stages:\n      - {name: wait, work: wait, waits_for: "
+                              "permit, hours: {dist: exponential, mean: 8}}"}, 27,
+                     "subclasses.1.stages", "at least one crew stage", id="no-crew-stage"),
+        pytest.param({}, {26: "    dispatch_alternates: {water: 1}"}, 27,
+                     "subclasses.1.dispatch_alternates", "other than the row's own",
+                     id="alternate-is-own"),
+        pytest.param({}, {26: "    dispatch_alternates: {municipal: 0}"}, 27,
+                     "subclasses.1.dispatch_alternates", "weights > 0", id="alternate-weight"),
+        pytest.param({}, {26: "    look_alikes: [E01-01, E09-09]"}, 27,
+                     "subclasses.1.look_alikes.1", "got 'E09-09'", id="look-alike-unknown"),
+        pytest.param({}, {26: "    look_alikes: [C01-01]"}, 27,
+                     "subclasses.1.look_alikes", "other subclasses", id="look-alike-self"),
     ],
 )
 def test_bad_handbook_is_located(tmp_path: Path, edits: dict[int, str | None],
@@ -223,6 +305,23 @@ def test_bad_handbook_is_located(tmp_path: Path, edits: dict[int, str | None],
     assert str(err).startswith(where)
     assert "hb.yaml" in str(err)
     assert says in str(err)
+
+
+def test_stages_errors_and_look_alikes_load(tmp_path: Path) -> None:
+    hb = load_handbook(write(tmp_path, {}, {26: STAGES + "\n    dispatch_alternates: "
+                                                "{municipal: 2, telecom: 1}\n"
+                                                "    look_alikes: [E01-01]"}))
+    cover = hb.subclasses[1]
+    assert [st.name for st in cover.plan] == ["make safe", "parts", "repair"]
+    assert [st.is_wait for st in cover.plan] == [False, True, False]
+    assert cover.plan[1].unit == "wh" and cover.plan[1].chance == 0.6
+    assert cover.plan[0].limit is not None and cover.plan[0].limit.value == 4
+    assert cover.plan[2].department == "municipal"
+    assert cover.dispatch_alternates == {"municipal": 2, "telecom": 1}
+    assert cover.look_alikes == ("E01-01",)
+    # a row without stages is one crew visit of its handling hours
+    (visit,) = hb.subclasses[0].plan
+    assert visit.work == "crew" and visit.hours == hb.subclasses[0].handling_hours
 
 
 def test_non_mapping_handbook_is_rejected(tmp_path: Path) -> None:

@@ -4,9 +4,11 @@ Contacts come from two sources: residents calling about a ground-truth problem (
 report seam of `Discovery`) and background demand drawn a day at a time. All of them go
 through one FIFO `CallQueue` in arrival order; background contacts are fed to it lazily, just
 before each problem call and at each day's start, so they cost no SimPy events. A problem
-call that is answered becomes a grid work order when the talk ends (one event): it enters the
-verify-file-dispatch loop, skipping verification when the hotline dispatches directly. Every
-work order is surveyed when it ends.
+call that is answered becomes a grid work order when the wrap-up ends (one event): it enters the
+verify-file-dispatch loop, skipping verification when the hotline dispatches directly. After
+the talk the call-taker wraps up (after-call work: notes, and writing the work order, which
+goes out when the wrap-up ends) and takes the next call only then. Every work order is
+surveyed when it ends.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ _COLUMNS: dict[str, tuple[type, object]] = {  # name: (dtype, fill)
     "ordered_at": (np.float64, NAN), "feedback_at": (np.float64, NAN),
     "reached": (np.bool_, False), "responded": (np.bool_, False), "resolved": (np.bool_, False),
     "satisfied": (np.bool_, False), "case": (np.int32, -1),
+    "talk": (np.float64, NAN), "wrap": (np.float64, NAN),
 }
 CALL_COLUMNS = tuple(_COLUMNS)
 _SINGLE = ("arrival", "kind", "request_type", "subdistrict", "problem", "redial")
@@ -81,7 +84,7 @@ class CallLog:
         self._unit_index: dict[str, int] = {}
         self.answers: list[float] = []   # of the rows not synced yet, in order
         self._sources: list[int] = []    # each such row: index in today's contacts, or -1
-        self._singles: list[tuple] = []  # the -1 rows: `_SINGLE` columns and talk
+        self._singles: list[tuple] = []  # the -1 rows: `_SINGLE` columns, talk, wrap-up
         self._contacts: Contacts | None = None
         self._first_pending = 0
 
@@ -104,13 +107,13 @@ class CallLog:
         self._contacts = contacts
 
     def add_offered(self, arrival: float, kind: int, rtype: int, sub: int, problem: int,
-                    redial: bool, talk: float) -> int:
+                    redial: bool, talk: float, wrap: float) -> int:
         """A call that is not one of today's contacts, whose answer time the call queue has
         already appended to `answers`. Returns its row id."""
         cid = self.n
         self.reserve(cid + 1)
         self._sources.append(-1)
-        self._singles.append((arrival, kind, rtype, sub, problem, redial, talk))
+        self._singles.append((arrival, kind, rtype, sub, problem, redial, talk, wrap))
         self.n = cid + 1
         return cid
 
@@ -130,7 +133,7 @@ class CallLog:
         rows = np.arange(first, first + k) - self.base
         src = np.array(self._sources, dtype=np.intp)
         contact = src >= 0
-        talk = np.empty(k)
+        talk, wrap = np.empty(k), np.empty(k)
         c = self.col
         if self._contacts is not None:
             d, at, to = self._contacts, src[contact], rows[contact]
@@ -139,19 +142,22 @@ class CallLog:
                                  ("subdistrict", d.subdistrict)):
                 c[name][to] = values[at]
             talk[contact] = d.talk[at]
+            wrap[contact] = d.wrap[at]
         if self._singles:
             to = rows[~contact]
             columns = list(zip(*self._singles, strict=True))
             for name, values in zip(_SINGLE, columns, strict=False):
                 c[name][to] = values
-            talk[~contact] = columns[-1]
+            talk[~contact], wrap[~contact] = columns[-2], columns[-1]
         span = slice(first - self.base, first + k - self.base)
         answer = np.array(self.answers, dtype=np.float64)
         answered = ~np.isnan(answer)
         c["answered"][span] = answered
         c["abandoned"][span] = ~answered
         c["wait"][span] = answer - c["arrival"][span]  # NaN when hung up
-        c["ordered_at"][span] = answer + talk
+        c["ordered_at"][span] = answer + talk + wrap  # the order is written in the wrap-up
+        c["talk"][span] = np.where(answered, talk, NAN)
+        c["wrap"][span] = np.where(answered, wrap, NAN)
         c["work_order"][span] = answered & (c["kind"][span] != KIND_CONSULTATION)
         self.answers, self._sources, self._singles = [], [], []
         self._first_pending = first + k
@@ -248,6 +254,11 @@ class Hotline(mesa.Agent):
             spec.redial_probability, model.sampler("hotline:redial", spec.redial_minutes),
             model.uniforms("hotline:redial-chance"))
         self.talk = model.sampler("hotline:talk", spec.talk_seconds, 1 / 60.0)
+        self.wrap_rng = model.streams["hotline:wrap-up"]
+        self.after_call = (None if spec.after_call_seconds is None else
+                           model.sampler("hotline:after-call", spec.after_call_seconds, 1 / 60))
+        self.order_entry = (None if spec.order_seconds is None else
+                            model.sampler("hotline:order-entry", spec.order_seconds, 1 / 60))
         self.patience = model.sampler("hotline:patience", spec.patience_seconds, 1 / 60.0)
         self.draws = model.streams["hotline:background"]
         self.survey_rng = model.streams["hotline:survey"]
@@ -264,21 +275,27 @@ class Hotline(mesa.Agent):
         self._redials: list[tuple[float, int, int, int, int]] = []  # time, seq, kind, type, sub
         self._seq = 0
         self._settled = 0  # calls before this row have been settled
-        self._grid_ended: list[tuple[int, float, bool, int]] = []  # cid, when, resolved, reworks
+        # cid, when, resolved, reworks, further calls about the same problem
+        self._grid_ended: list[tuple[int, float, bool, int, int]] = []
         self.urgent = [s.urgency == "urgent" for s in model.handbook.subclasses]
 
     # -- records -----------------------------------------------------------------------------
     def _offer(self, arrival: float, kind: int, rtype: int, sub: int, problem: int,
                redial: bool) -> tuple[int, float, float | None]:
         """Offer one call (a problem call or a redial) to the queue and log it. Returns its
-        row, the end of its talk (NaN: the caller hung up) and when the caller redials."""
+        row, the end of its wrap-up (NaN: the caller hung up) and when the caller redials."""
         talk = self.talk()
+        wrap = 0.0
+        if self.after_call is not None:
+            wrap += self.after_call()
+        if self.order_entry is not None and kind != KIND_CONSULTATION:
+            wrap += self.order_entry()
         log = self.log
         answers = log.answers
-        _, redial_at = self.queue.offer_run((arrival,), (talk,), (self.patience(),), 0,
+        _, redial_at = self.queue.offer_run((arrival,), (talk + wrap,), (self.patience(),), 0,
                                             arrival, answers)
-        return log.add_offered(arrival, kind, rtype, sub, problem, redial, talk), \
-            answers[-1] + talk, redial_at
+        return log.add_offered(arrival, kind, rtype, sub, problem, redial, talk, wrap), \
+            answers[-1] + talk + wrap, redial_at
 
     # -- background demand -------------------------------------------------------------------
     def start(self) -> None:
@@ -293,10 +310,12 @@ class Hotline(mesa.Agent):
             self.log.release(self._settled, self.m.horizon)
         date = self.m.calendar.date_of(t)
         d = draw_background(self.spec, self.draws, t, date.weekday(),
-                            date in self.m.discovery.holidays, self.resident_share)
+                            date in self.m.discovery.holidays, self.resident_share,
+                            self.wrap_rng)
         self.log.new_day(d)
-        # plain lists for the queue, which reads them one call at a time
-        self._day = d, d.arrival.tolist(), d.talk.tolist(), d.patience.tolist()
+        # plain lists for the queue, which reads them one call at a time: a seat is busy for
+        # the talk and the wrap-up
+        self._day = d, d.arrival.tolist(), (d.talk + d.wrap).tolist(), d.patience.tolist()
         self._next = 0
 
     def flush(self, t: float) -> None:
@@ -306,14 +325,15 @@ class Hotline(mesa.Agent):
         day = self._day
         if day is None:
             return
-        contacts, arr, talk, patience = day
+        contacts, arr, service, patience = day
         red = self._redials
         log = self.log
         offer_run = self.queue.offer_run
         while True:
             r = red[0][0] if red else math.inf
             i = self._next
-            stop, redial_at = offer_run(arr, talk, patience, i, t if t < r else r, log.answers)
+            stop, redial_at = offer_run(arr, service, patience, i, t if t < r else r,
+                                        log.answers)
             if stop > i:
                 log.add_contacts(i, stop)
                 self._next = stop
@@ -360,12 +380,13 @@ class Hotline(mesa.Agent):
             handling[mask] = r.handling_hours.draw(self.route_rng, int(mask.sum()))
             resolve_p[mask] = r.resolve_probability
             deadline[mask] = r.deadline_hours
-        handling = np.where(backstop, handling * 1.5, handling) * slowdown  # re-routing,
-        # and coordinating a shared duty, cost time
-        resolved = self.survey_rng.random(ids.size) < np.where(backstop, resolve_p * 0.9,
-                                                                resolve_p)
+        spec = self.spec
+        handling = np.where(backstop, handling * spec.backstop_slowdown, handling) * slowdown
+        # re-routing, and coordinating a shared duty, cost time
+        resolved = self.survey_rng.random(ids.size) < np.where(
+            backstop, resolve_p * spec.backstop_resolve, resolve_p)
         reached, responded, resolved, satisfied = survey(
-            self.survey_rng, hours_to_feedback=handling, deadline_hours=deadline,
+            self.survey_rng, spec.survey, hours_to_feedback=handling, deadline_hours=deadline,
             resolved=resolved, reworks=np.zeros(ids.size), reach=self.spec.survey_response)
         c["unit"][ids] = self._unit_codes[units]
         c["deadline_hours"][ids] = deadline
@@ -377,14 +398,16 @@ class Hotline(mesa.Agent):
         """Survey the grid work orders that ended since the last settling."""
         if not self._grid_ended:
             return
-        cid, when, fixed, reworks = (np.asarray(x) for x in zip(*self._grid_ended, strict=True))
+        cid, when, fixed, reworks, repeats = (np.asarray(x) for x in
+                                              zip(*self._grid_ended, strict=True))
         self._grid_ended = []
         log = self.log
         hours = (when - log.get("ordered_at", cid)) / 60.0
         reached, responded, resolved, satisfied = survey(
-            self.survey_rng, hours_to_feedback=hours,
-            deadline_hours=log.get("deadline_hours", cid), resolved=fixed.astype(bool),
-            reworks=reworks, reach=self.spec.survey_response)
+            self.survey_rng, self.spec.survey, hours_to_feedback=hours,
+            deadline_hours=log.get("deadline_hours", cid),
+            resolved=fixed.astype(bool), reworks=reworks, repeats=repeats,
+            reach=self.spec.survey_response)
         for name, values in (("feedback_at", when), ("reached", reached),
                              ("responded", responded), ("resolved", resolved),
                              ("satisfied", satisfied)):
@@ -414,7 +437,7 @@ class Hotline(mesa.Agent):
         self.log.put("deadline_hours", cid, self.spec.urgent_deadline_hours
                      if self.urgent[sub] else self.spec.grid_deadline_hours)
         if m.truth.fate[pid] != Fate.OPEN:  # gone before the order went out
-            self._grid_ended.append((cid, m.env._now, True, 0))
+            self._grid_ended.append((cid, m.env._now, True, 0, 0))
             return
         m.discovery.hotline_report(pid, cid, direct=self.spec.direct_dispatch)
 
@@ -429,10 +452,11 @@ class Hotline(mesa.Agent):
             m.department_names[case.department] if case.department >= 0 else
             f"subdistrict:{self.subdistrict_names[int(m.city.subdistrict[case.grid])]}")
         now = m.env._now
+        repeats = len(calls) - 1  # every caller hears of the others' calls as its own repeats
         self.log.put("unit", calls, unit)
         self.log.put("case", calls, case.id)
         for cid in calls:
-            self._grid_ended.append((cid, now, fixed, case.reworks))
+            self._grid_ended.append((cid, now, fixed, case.reworks, repeats))
 
     # -- end of run --------------------------------------------------------------------------
     def finish(self) -> pd.DataFrame | None:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.data.scenario import HotlineSpec
+from sim.data.scenario import HotlineSpec, SurveySpec
 
-__all__ = ["Contacts", "draw_background", "route", "route_codes", "unit_names", "survey",
+__all__ = ["Contacts", "draw_background", "wrap_up", "route", "route_codes", "unit_names",
+           "survey",
            "staffing_by_hour", "KIND_CONSULTATION", "KIND_REQUEST", "KIND_GRID"]
 
 KIND_CONSULTATION, KIND_REQUEST, KIND_GRID = 0, 1, 2
@@ -32,6 +33,7 @@ class Contacts:
     subdistrict: np.ndarray   # caller's subdistrict index
     talk: np.ndarray          # minutes
     patience: np.ndarray      # minutes
+    wrap: np.ndarray          # minutes of wrap-up after the talk (`wrap_up`)
 
 
 def staffing_by_hour(spec: HotlineSpec) -> list[int]:
@@ -43,14 +45,33 @@ def staffing_by_hour(spec: HotlineSpec) -> list[int]:
             for h in range(24)]
 
 
+def wrap_up(spec: HotlineSpec, rng: np.random.Generator, order: np.ndarray) -> np.ndarray:
+    """Minutes of wrap-up (after-call work) of answered calls, the call-taker still busy:
+    ``after_call_seconds`` for every call, plus ``order_seconds`` where the call becomes a
+    work order (``order``: bool per call). Zero where the scenario gives none."""
+    n = len(order)
+    wrap = np.zeros(n)
+    if spec.after_call_seconds is not None:
+        wrap += spec.after_call_seconds.draw(rng, n, 1 / 60.0)
+    if spec.order_seconds is not None:
+        wrap += np.where(order, spec.order_seconds.draw(rng, n, 1 / 60.0), 0.0)
+    return wrap
+
+
 def draw_background(spec: HotlineSpec, rng: np.random.Generator, start: float, weekday: int,
-                    holiday: bool, resident_share: np.ndarray) -> Contacts:
-    """A day of background contacts starting at minute ``start`` (vectorised)."""
+                    holiday: bool, resident_share: np.ndarray,
+                    wrap_rng: np.random.Generator | None = None) -> Contacts:
+    """A day of background contacts starting at minute ``start`` (vectorised). Wrap-up times
+    come from ``wrap_rng`` (its own stream, so that switching wrap-up on or off leaves the
+    contacts themselves unchanged); without it, none."""
     hourly = np.asarray(spec.hourly_profile, dtype=float)
     weekly = np.asarray(spec.weekly_profile, dtype=float)
     mean = spec.background_per_day * spec.rate_scale * weekly[weekday] / weekly.mean()
     if holiday:
         mean *= weekly.min() / weekly.mean()
+    if spec.day_dispersion > 0:  # a busy or a quiet day: negative binomial daily counts
+        k = 1.0 / spec.day_dispersion
+        mean *= rng.gamma(k, 1.0 / k)
     counts = rng.poisson(mean * hourly / hourly.sum())
     n = int(counts.sum())
     arrival = np.sort(start + (np.repeat(np.arange(24), counts) + rng.random(n)) * 60.0)
@@ -65,12 +86,44 @@ def draw_background(spec: HotlineSpec, rng: np.random.Generator, start: float, w
     cum = np.cumsum(resident_share)
     sub = np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"),
                      len(resident_share) - 1)
+    if has_requests and any(r.incident_callers > 1 for r in spec.requests):
+        arrival, kind, rtype, sub = _incidents(spec, rng, start, arrival, kind, rtype, sub)
     talk = spec.talk_seconds.draw(rng, n, 1 / 60.0)
     patience = spec.patience_seconds.draw(rng, n, 1 / 60.0)
-    return Contacts(arrival, kind, rtype, sub, talk, patience)
+    wrap = np.zeros(n) if wrap_rng is None else wrap_up(spec, wrap_rng, kind == KIND_REQUEST)
+    return Contacts(arrival, kind, rtype, sub, talk, patience, wrap)
 
 
-COORDINATION = 0.25  # extra handling time per unit sharing a duty with the lead
+def _incidents(spec: HotlineSpec, rng: np.random.Generator, start: float, arrival: np.ndarray,
+               kind: np.ndarray, rtype: np.ndarray, sub: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Requests of a type with ``incident_callers > 1`` come in bursts: one incident (a burst
+    main, a feeder tripped) makes several residents of the same subdistrict call soon after
+    it starts. Of each such type's requests, a share ``1 / incident_callers`` start an
+    incident at their drawn time; every other one joins an incident of the day at random and
+    calls ``incident_minutes`` after it (before it, mirrored, if that would pass midnight).
+    Counts per type are unchanged; the day is re-sorted by arrival."""
+    arrival = arrival.copy()
+    sub = sub.copy()
+    end = start + 1440.0
+    for t, r in enumerate(spec.requests):
+        if r.incident_callers <= 1:
+            continue
+        rows = np.flatnonzero(rtype == t)
+        if rows.size < 2:
+            continue
+        lead = rng.random(rows.size) < 1.0 / r.incident_callers
+        lead[0] |= not lead.any()
+        leaders, callers = rows[lead], rows[~lead]
+        joins = leaders[rng.integers(0, leaders.size, callers.size)]
+        delay = r.incident_minutes.draw(rng, callers.size)
+        at = arrival[joins] + delay
+        late = at >= end
+        at[late] = np.maximum(start, arrival[joins][late] - delay[late])
+        arrival[callers] = at
+        sub[callers] = sub[joins]
+    order = np.argsort(arrival, kind="stable")
+    return arrival[order], kind[order], rtype[order], sub[order]
 
 
 def unit_names(spec: HotlineSpec, subdistrict_names: list[str]) -> list[str]:
@@ -121,25 +174,31 @@ def route_codes(spec: HotlineSpec, request_type: np.ndarray, subdistrict: np.nda
         code[of_type] = np.where(clear, np.where(office, subdistrict[of_type], fixed),
                                  index[spec.backstop_unit])
         backstop[of_type] = ~clear
-        slowdown[of_type] = np.where(clear, 1.0 + COORDINATION * (len(sharing) - 1), 1.0)
+        slowdown[of_type] = np.where(clear, 1.0 + spec.coordination * (len(sharing) - 1), 1.0)
     return code, backstop, slowdown
 
 
-def survey(rng: np.random.Generator, *, hours_to_feedback: np.ndarray,
+def survey(rng: np.random.Generator, spec: SurveySpec, *, hours_to_feedback: np.ndarray,
            deadline_hours: np.ndarray, resolved: np.ndarray, reworks: np.ndarray,
-           reach: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The call-back survey (回访) of requesters whose work order ended.
+           reach: float, repeats: np.ndarray | None = None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The call-back survey (回访) of requesters whose work order ended (`SurveySpec`).
 
-    Responded: feedback within the deadline. Satisfied: likely when resolved and prompt,
-    less with each rework and with lateness, rarely when unresolved. Returns (reached,
-    responded, resolved, satisfied) as bool arrays; the last three mean nothing where
-    not reached.
+    Responded: feedback within the deadline. Resolved: what happened to the problem (given).
+    Satisfied: likely when resolved and prompt, less for each deadline's worth of time to
+    close, each rework and each further call about the same problem (``repeats``), rarely
+    when unresolved, less again when late. Returns (reached, responded, resolved, satisfied)
+    as bool arrays; the last three mean nothing where not reached.
     """
     n = len(resolved)
     responded = hours_to_feedback <= deadline_hours
     lateness = np.clip(hours_to_feedback / np.maximum(deadline_hours, 1e-9), 0, 3)
-    p = np.where(resolved, 0.97 - 0.12 * np.minimum(reworks, 3) - 0.08 * lateness, 0.15)
-    p = np.where(responded, p, p * 0.6)
+    p = spec.resolved_satisfied - spec.per_rework * np.minimum(reworks, 3) \
+        - spec.per_deadline * lateness
+    if repeats is not None and spec.per_repeat_call:
+        p = p - spec.per_repeat_call * np.minimum(repeats, 3)
+    p = np.where(resolved, p, spec.unresolved_satisfied)
+    p = np.where(responded, p, p * spec.late_factor)
     satisfied = rng.random(n) < np.clip(p, 0, 1)
     reached = rng.random(n) < reach
     return reached, responded, resolved.astype(bool), satisfied

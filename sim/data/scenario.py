@@ -35,7 +35,8 @@ from sim.errors import InputError
 __all__ = [
     "Scenario", "CalendarSpec", "CitySpec", "HandbookSpec", "ProblemsSpec", "InspectorsSpec",
     "CitizensSpec", "CentreSpec", "DepartmentSpec", "EvaluationSpec", "BehaviourSpec",
-    "HotlineSpec", "RequestType", "LoopsSpec", "WhistleSpec", "ProactiveSpec",
+    "HotlineSpec", "RequestType", "SurveySpec", "OvertimeSpec", "BorrowingSpec", "TriageSpec",
+    "LoopsSpec", "WhistleSpec", "ProactiveSpec",
     "load_scenario", "parse_overrides", "apply_overrides", "scenario_path", "bundled_scenarios",
     "SCENARIO_DIR", "scenario_chain",
 ]
@@ -141,6 +142,11 @@ class InspectorsSpec(_Spec):
     check_accuracy: Prob = Field(default=0.9, description="chance a check spots unfinished work")
     verify_limit_minutes: PosFloat = 30.0
     check_limit_minutes: PosFloat = 30.0
+    report_minutes: Dist | None = Field(
+        default=None, description="patrol time a report takes (photograph, classify, locate); "
+                                  "none: free")
+    fix_minutes: Dist | None = Field(
+        default=None, description="patrol time an on-the-spot fix takes; none: free")
 
 
 class CitizensSpec(_Spec):
@@ -149,6 +155,13 @@ class CitizensSpec(_Spec):
     propensity_scale: PosFloat = 1.0
     repeat_factor: PosFloat = 0.5
     false_report_share: Prob = 0.05
+    repeat_window_minutes: PosFloat | None = Field(
+        default=240.0, description="repeat reports of a reported problem are simulated up to "
+                                   "this far ahead, later ones wait for the crew's visit "
+                                   "(null: for the problem's whole life)")
+    repeat_growth_per_day: PosFloat = Field(
+        default=0.0, description="repeat reports grow by this share per day the problem stays "
+                                 "open (residents lose patience)")
 
 
 class CentreSpec(_Spec):
@@ -170,8 +183,47 @@ class CentreSpec(_Spec):
                                   "(before 2004)")
 
 
+class OvertimeSpec(_Spec):
+    """Crews working on past their duty hours when the backlog grows (加班)."""
+
+    max_hours: PosFloat = Field(default=0.0, description="extra hours a crew may work after "
+                                                         "its duty hours in a day (0: never)")
+    backlog_hours: PosFloat = Field(
+        default=4.0, description="queued crew-hours of work per crew above which crews stay on")
+
+
+class BorrowingSpec(_Spec):
+    """Crews lent by other departments to a swamped one (借调), within a ceiling."""
+
+    lenders: tuple[str, ...] = Field(default=(), description="departments that lend crews")
+    max_crews: int = Field(default=0, ge=0, description="crews borrowed at most at a time")
+    backlog_hours: PosFloat = Field(
+        default=8.0, description="queued crew-hours per own crew above which crews are borrowed")
+
+
+class TriageSpec(_Spec):
+    """Under a large backlog a department serves by deadline and lets what is already late
+    wait: it counts as late whatever it does (DOMAIN §6: units work to what is measured)."""
+
+    backlog_hours: PosFloat | None = Field(
+        default=None, description="queued crew-hours per crew above which it triages "
+                                  "(null: never)")
+    overdue_last: bool = Field(default=True,
+                               description="overdue cases go behind those still on time")
+
+
 class DepartmentSpec(_Spec):
-    """A handling unit: crews, hours, priority rule and how it behaves (DOMAIN §3)."""
+    """A handling unit: crews, hours, priority rule and how it behaves (DOMAIN §3).
+
+    How it plans against deadlines and bends under load (issue 11; `sim.engine.workplan`):
+    ``slack_use`` is the share of a case's slack (time to the deadline less the work) it lets
+    pass before starting when nobody ranks it, ``slack_pressure`` how fast that share falls
+    with the evaluation pressure it is under (`sim.engine.behaviour.planning_pressure`);
+    ``overtime``, ``borrowing`` and ``triage`` say how it stretches; ``quality_slip`` is the
+    quality it loses when work is started with no slack left. ``max_extensions`` and
+    ``suspend_wait_hours`` turn a stage's long wait into an extension (延期) or a suspension
+    (挂账). The defaults keep a department that starts at once and never stretches.
+    """
 
     name_zh: str = ""
     crews: int = Field(ge=0)
@@ -191,6 +243,22 @@ class DepartmentSpec(_Spec):
         default=None, description="hours a dispatched case waits in the department's in-tray "
                                   "before it is queued for a crew (paper-based handling before "
                                   "2004); none by default")
+    slack_use: Prob = Field(default=0.0, description="share of a case's slack let pass "
+                                                     "before starting, under no pressure")
+    slack_pressure: PosFloat = Field(
+        default=0.0, description="how fast slack use falls with evaluation pressure: used "
+                                 "share = slack_use / (1 + slack_pressure x pressure)")
+    overtime: OvertimeSpec = OvertimeSpec()
+    borrowing: BorrowingSpec = BorrowingSpec()
+    triage: TriageSpec = TriageSpec()
+    quality_slip: Prob = Field(default=0.0, description="quality lost when work starts with "
+                                                        "no slack left (in proportion)")
+    max_extensions: int = Field(default=1, ge=0,
+                                description="extensions asked for one case (a second needs a "
+                                            "stamped form: rare)")
+    suspend_wait_hours: PosFloat = Field(
+        default=80.0, description="a stage's wait longer than this many working hours (10 wd) "
+                                  "suspends the case (挂账) instead of extending it")
 
 
 class RequestType(_Spec):
@@ -213,6 +281,33 @@ class RequestType(_Spec):
     shared_with: tuple[str, ...] = Field(
         default=(), description="other units that share the duty: the order goes to all, the "
                                 "first to receive it leads (首接负责) and coordination slows it")
+    incident_callers: float = Field(
+        default=1.0, ge=1, description="mean residents calling about one incident (a burst "
+                                       "main, an outage): > 1 makes these requests come in "
+                                       "bursts from one subdistrict")
+    incident_minutes: Dist = Field(
+        default=Dist(dist="exponential", mean=30.0),
+        description="minutes from an incident's first call to each further one")
+
+
+class SurveySpec(_Spec):
+    """The call-back survey (回访): how requesters answer, from what happened to their order.
+
+    Resolved: the problem was fixed (grid orders: the ground truth; other requests: drawn with
+    the request type's ``resolve_probability``). Satisfied, with probability
+    ``resolved_satisfied - per_deadline x min(time to close / deadline, 3) - per_rework x
+    min(reworks, 3) - per_repeat_call x min(further calls, 3)`` when resolved, and
+    ``unresolved_satisfied`` when not; times ``late_factor`` when the feedback came after the
+    deadline (not responded)."""
+
+    resolved_satisfied: Prob = 0.97
+    per_deadline: PosFloat = Field(default=0.08, description="satisfaction lost per deadline's "
+                                                             "worth of time to close")
+    per_rework: PosFloat = 0.12
+    per_repeat_call: PosFloat = Field(default=0.0, description="satisfaction lost per further "
+                                                               "call about the same problem")
+    unresolved_satisfied: Prob = 0.15
+    late_factor: Prob = 0.6
 
 
 class HotlineSpec(_Spec):
@@ -234,7 +329,17 @@ class HotlineSpec(_Spec):
     hourly_profile: tuple[PosFloat, ...] = Field(default=(1.0,) * 24, min_length=24,
                                                  max_length=24)
     weekly_profile: tuple[PosFloat, ...] = Field(default=(1.0,) * 7, min_length=7, max_length=7)
+    day_dispersion: PosFloat = Field(
+        default=0.0, description="variance of a gamma day-level multiplier (mean 1) of "
+                                 "background demand: busy days (outages, heat, the first "
+                                 "cold snap); 0 gives Poisson daily counts")
     talk_seconds: Dist = Dist(dist="lognormal", mean=150.0, cv=0.6)
+    after_call_seconds: Dist | None = Field(
+        default=None, description="wrap-up after every answered call, the call-taker still "
+                                  "busy (none: no wrap-up)")
+    order_seconds: Dist | None = Field(
+        default=None, description="further wrap-up for a call that becomes a work order "
+                                  "(writing the order); the order goes out when it ends")
     patience_seconds: Dist = Dist(dist="exponential", mean=90.0)
     redial_probability: Prob = 0.5
     redial_minutes: Dist = Dist(dist="exponential", mean=10.0)
@@ -244,6 +349,13 @@ class HotlineSpec(_Spec):
     requests: tuple[RequestType, ...] = ()
     backstop_unit: str = "district"
     survey_response: Prob = Field(default=0.8, description="share of requesters reached")
+    survey: SurveySpec = SurveySpec()
+    backstop_slowdown: PosFloat = Field(
+        default=1.5, description="handling time multiplier of an order the backstop re-routes")
+    backstop_resolve: Prob = Field(default=0.9,
+                                   description="resolve probability multiplier at the backstop")
+    coordination: PosFloat = Field(
+        default=0.25, description="extra handling time per further unit sharing a duty")
 
 
 class BehaviourSpec(_Spec):
@@ -274,6 +386,10 @@ class EvaluationSpec(_Spec):
     enabled: bool = Field(default=True,
                           description="off: nobody is evaluated (no league tables, no "
                                       "behaviour pressure), as before 2004")
+    stakes: Prob = Field(
+        default=1.0, description="how much a unit's scores matter to it (public rankings, "
+                                 "pay, leaders' attention): scales the evaluation pressure "
+                                 "departments plan under")
 
 
 class LoopsSpec(_Spec):
@@ -318,6 +434,9 @@ class WhistleSpec(_Spec):
                                            description="the norm for arriving on site")
     sweep_minutes: PosFloat = Field(default=60.0, gt=0,
                                     description="how often the subdistricts look for late cases")
+    crews: Literal["extra", "own"] = Field(
+        default="extra", description="own: the summoned department sends its next free crew, "
+                                     "ahead of its queue; extra: capacity outside its crews")
 
 
 class ProactiveSpec(_Spec):
@@ -504,6 +623,32 @@ def check_governance(scenario: Scenario, handbook: Any, at: Any) -> None:
                              f"handbook, got {code!r}")
 
 
+def check_handbook_departments(scenario: Scenario, handbook: Any, at: Any) -> None:
+    """Departments a handbook row names besides its own (a stage done by another department's
+    crews, plausible departments for a wrong dispatch) and the departments lending crews are
+    the scenario's."""
+    names = scenario.departments
+    for i, sub in enumerate(handbook.subclasses):
+        named = [(("stages", j, "department"), st.department) for j, st in enumerate(sub.stages)
+                 if st.department is not None]
+        named += [(("dispatch_alternates", d), d) for d in sub.dispatch_alternates]
+        for loc, name in named:
+            if name not in names:
+                _, hb_lines = read_yaml(handbook.source)  # only on error: the key's own line
+                line = line_of(hb_lines, ("subclasses", i, *loc)) or sub.line
+                raise InputError(handbook.source, line,
+                                 ".".join(str(x) for x in ("subclasses", i, *loc)),
+                                 f"expected one of the scenario's departments "
+                                 f"({', '.join(sorted(names))}), got {name!r}")
+    for name, dep in names.items():
+        for k, lender in enumerate(dep.borrowing.lenders):
+            if lender not in names or lender == name:
+                raise InputError(*at("departments", name, "borrowing", "lenders", k),
+                                 f"departments.{name}.borrowing.lenders.{k}",
+                                 f"expected another of the scenario's departments "
+                                 f"({', '.join(sorted(set(names) - {name}))}), got {lender!r}")
+
+
 def scenario_chain(name_or_file: str | Path) -> list[Path]:
     """The files a scenario is made of: itself, then its ``base:``, its base's base..."""
     return read_layers(scenario_path(str(name_or_file)), _find_base).chain
@@ -547,6 +692,7 @@ def check_references(scenario: Scenario, file: str, lines: LineMap,
             raise InputError(handbook.source, line, f"subclasses.{i}.department",
                              f"expected one of the scenario's departments "
                              f"({', '.join(sorted(scenario.departments))}), got {sub.department!r}")
+    check_handbook_departments(scenario, handbook, at)
     check_governance(scenario, handbook, at)
     for name, dep in scenario.departments.items():
         if dep.crews == 0 and any(s.department == name for s in handbook.subclasses):

@@ -14,8 +14,10 @@ whose formula uses a given base count. `react` turns the difference from a basel
   back hard cases that are theirs (ping-pong between departments).
 
 With the model off (`BehaviourSpec.enabled: false`), `react` is never used and behaviour is
-fixed. All gains are scenario parameters; the defaults are judgements, documented in
-docs/behaviour.md.
+fixed. `planning_pressure` is the pressure on timeliness departments plan their work under
+(how much of a case's slack they use, `sim.engine.workplan`): the city's stakes times the
+on-time weight of the rule set in force. All gains are scenario parameters; the defaults are
+judgements, documented in docs/behaviour.md.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from dataclasses import dataclass
 
 from sim.data.scenario import BehaviourSpec
 
-__all__ = ["Pressures", "Reaction", "UnitWeights", "pressures", "react", "NO_REACTION"]
+__all__ = ["Pressures", "Reaction", "UnitWeights", "pressures", "react", "NO_REACTION",
+           "planning_pressure"]
 
 _ON_TIME = ("handled_on_time", "closed_on_time", "urgent_handled_on_time", "overdue")
 _REWORK = ("reworked", "rework")
@@ -132,3 +135,17 @@ def react(active: Pressures, baseline: Pressures, spec: BehaviourSpec) -> Reacti
         own_return_rate=max(0.0, pingpong - base_pingpong),
         trivial_report_rate=max(0.0, spec.padding_gain * d_vol),
     )
+
+
+def planning_pressure(active: Pressures, baseline: Pressures, stakes: float, *,
+                      reacting: bool, evaluated: bool = True) -> float:
+    """The pressure on timeliness departments plan under (0 = none).
+
+    ``stakes`` (``evaluation.stakes``: how much scores matter in the city) times the on-time
+    weight of the rule set in force: the active one when units react to the rules
+    (``reacting``), else the baseline (the standard rule set, as calibrated), so that with
+    the behaviour model off a rule set only scores. Nobody evaluated, no pressure.
+    """
+    if not evaluated:
+        return 0.0
+    return stakes * (active if reacting else baseline).on_time

@@ -174,8 +174,9 @@ class CallQueue:
 
     def offer(self, arrival: float, talk: float, patience: float,
               payload: Any = None) -> CallOutcome:
-        """Settle one call arriving at ``arrival`` needing ``talk`` minutes, willing to wait
-        ``patience`` minutes (``math.inf``: never hangs up). Arrivals must not decrease."""
+        """Settle one call arriving at ``arrival`` needing ``talk`` minutes of a seat (the
+        talk and any wrap-up after it), willing to wait ``patience`` minutes (``math.inf``:
+        never hangs up). Arrivals must not decrease."""
         answers: list[float] = []
         _, redial_at = self.offer_run((arrival,), (talk,), (patience,), 0, arrival, answers)
         answer = answers[0]

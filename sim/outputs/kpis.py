@@ -233,7 +233,7 @@ class CallTotals:
     for `hotline_summary` and `three_rates`."""
 
     _KEYS = ("offered", "answered", "fast", "answered_waits", "work_orders", "grid_orders",
-             "closed", "surveyed", "responded", "resolved", "satisfied")
+             "consultations", "closed", "surveyed", "responded", "resolved", "satisfied")
 
     def __init__(self) -> None:
         self.n = dict.fromkeys(self._KEYS, 0)
@@ -254,7 +254,9 @@ class CallTotals:
         n["answered_waits"] += waits.size
         self._wait.append(math.fsum(waits))
         n["work_orders"] += int(order.sum())
-        n["grid_orders"] += int((order & (np.asarray(calls["kind"]) == 2)).sum())
+        kind = np.asarray(calls["kind"])
+        n["grid_orders"] += int((order & (kind == 2)).sum())
+        n["consultations"] += int((kind == 0).sum())
         done = order & ~np.isnan(feedback)
         n["closed"] += int(done.sum())
         n["surveyed"] += int((done & reached).sum())
@@ -275,6 +277,8 @@ class CallTotals:
             if n["answered_waits"] else None,
             "work_orders": n["work_orders"],
             "grid_work_orders": n["grid_orders"],
+            "consultation_share": _rate(n["consultations"], n["offered"]),
+            "work_order_share": _rate(n["work_orders"], n["offered"]),
         }
 
     def three_rates(self) -> dict[str, float | None]:
