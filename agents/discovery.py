@@ -119,11 +119,11 @@ class Discovery:
         self._beat_of = model.inspectors.beat_of
         # per-problem pending times
         self._happen_cb = self._happen
-        self.t_detect = ProblemColumn(INF)
-        self.t_citizen = ProblemColumn(INF)
-        self.t_vanish = ProblemColumn(INF)
-        self.armed = ProblemColumn(INF)
-        self.reported = ProblemColumn(False)  # in the platform's loop: repeats are merges
+        self.t_detect: list[float] = []
+        self.t_citizen: list[float] = []
+        self.t_vanish: list[float] = []
+        self.armed: list[float] = []
+        self.reported: list[bool] = []  # in the platform's loop: repeats are merges
         self.complaint_hook: Callable[[int, float], None] | None = None  # agents/proactive.py
 
     # -- arrivals ----------------------------------------------------------------------------
@@ -154,23 +154,23 @@ class Discovery:
             return first
         pids = np.arange(first, first + n)
         citizen = self.citizens.first_reports(subs, grids, times)
-        self.t_citizen.extend_from(first, citizen.tolist())
+        self.t_citizen.extend(citizen.tolist())
         vanish = np.full(n, INF)
         for s in np.unique(subs).tolist():
             dist = self.vanish_dist[s]
             if dist is not None:
                 mask = subs == s
                 vanish[mask] = times[mask] + dist.draw(self.vanish_rng[s], int(mask.sum()), 60.0)
-        self.t_vanish.extend_from(first, vanish.tolist())
-        self.armed.extend_from(first, [INF] * n)
-        self.reported.extend_from(first, [False] * n)
+        self.t_vanish.extend(vanish.tolist())
+        self.armed.extend([INF] * n)
+        self.reported.extend([False] * n)
         corps = m.inspectors
         if not corps.active:
-            self.t_detect.extend_from(first, [INF] * n)
+            self.t_detect.extend([INF] * n)
             self._arm_many(pids.tolist())
             return first
         detect = corps.watch_many(pids, grids, times, self.detect_arr[subs])
-        self.t_detect.extend_from(first, detect.tolist())
+        self.t_detect.extend(detect.tolist())
         waiting = (detect == INF) & (corps.grid_beat[grids] >= 0)
         until = np.full(n, INF)
         until[waiting] = corps.next_shift_starts(np.maximum(times[waiting], m.env._now))
@@ -191,21 +191,21 @@ class Discovery:
         citizens = self.citizens
         lam = citizens.rate[subclass] * citizens.grid_factor[grid]
         draw = citizens.batch.standard_exponential()  # the value `(1)[0]` would give
-        self.t_citizen[pid] = t + draw / lam if lam > 0 else INF
+        self.t_citizen.append(t + draw / lam if lam > 0 else INF)
         vanish = INF
         dist = self.vanish_dist[subclass]
         if dist is not None:
             vanish = t + float(dist.draw(self.vanish_rng[subclass], 1, 60.0)[0])
-        self.t_vanish[pid] = vanish
-        self.armed[pid] = INF
-        self.reported[pid] = False
+        self.t_vanish.append(vanish)
+        self.armed.append(INF)
+        self.reported.append(False)
         corps = m.inspectors
         if not corps.active:
-            self.t_detect[pid] = INF
+            self.t_detect.append(INF)
             self._arm(pid)
             return pid
         detect = corps.watch_one(pid, grid, t, self.detect_p[subclass])
-        self.t_detect[pid] = detect
+        self.t_detect.append(detect)
         if detect == INF and self._beat_of[grid] >= 0:  # waiting for the beat's rescan
             until = corps.next_shift_start(max(t, m.env._now))
             if min(detect, vanish, self.t_citizen[pid]) >= until:
@@ -410,6 +410,16 @@ class Discovery:
         m = self.m
         case = m.cases.open(-1, grid, subclass, subclass, _PUBLIC, self._beat_of[grid])
         m.supervision.receive(case)
+
+    def retiring(self) -> None:
+        """Let ended problems go: the ground truth's (`GroundTruth.retiring`) and the pending
+        times here (`forget`). Call before the run starts."""
+        truth = self.m.truth
+        truth.retiring()
+        self._token, self._fate = truth.token, truth.fate
+        self.t_detect, self.t_citizen, self.t_vanish, self.armed = (
+            ProblemColumn(INF) for _ in range(4))
+        self.reported = ProblemColumn(False)
 
     def forget(self, pids: list[int]) -> None:
         """Problems retired from the ground truth (`GroundTruth.retire`) leave the pending

@@ -199,7 +199,7 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
             horizon=model.horizon, hotline=model.hotline is not None)
         try:
             model.log.sink = recorder.events
-            model.truth.retiring()
+            model.discovery.retiring()
             if model.hotline is not None:  # finished calls go a day at a time
                 calls = model.hotline.log
                 calls.sink = lambda rows: recorder.calls(rows, list(calls.units))

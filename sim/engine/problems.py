@@ -23,10 +23,6 @@ from sim.engine.eventlog import PROBLEM_DTYPE
 __all__ = ["Fate", "ArrivalModel", "GroundTruth", "ProblemColumn", "gather", "grid_weights"]
 
 
-_ROW_COLUMNS = ("grid", "subclass", "created", "found", "ended", "fate", "first_case",
-                "found_by", "recurrence_of")
-
-
 def gather(column: list | dict, ids: list[int], dtype: type) -> np.ndarray:
     """``column[ids]`` for a per-problem column, as an array (the lookups done in C)."""
     if len(ids) > 1:
@@ -116,54 +112,64 @@ class ArrivalModel:
 
 
 class ProblemColumn(dict):  # type: ignore[type-arg]
-    """One per-problem value by problem id, for the problems still held.
+    """A per-problem column that can let ended problems go (`GroundTruth.retiring`).
 
-    A plain ``column[pid]`` reads and writes as a list would. A problem retired by
-    `GroundTruth.retire` is gone from every column; reading it gives the column's
-    ``retired`` value (an ended problem's: not open, no case, a token no event holds), or
-    KeyError where no value would be right (grid, subclass...).
+    It reads, writes, appends and extends by problem id as the list it replaces does, but
+    holds only the problems not retired; a retired problem reads as ``retired`` (an ended
+    problem's fate, case and token: ended, in no case, matching no pending event), or raises
+    KeyError where no value would be right (grid, subclass...). Dicts cost ~5x a list's
+    memory per problem, so runs that keep every problem keep lists.
     """
 
-    __slots__ = ("retired",)
+    __slots__ = ("retired", "next")
 
     def __init__(self, retired: object = KeyError) -> None:
         super().__init__()
         self.retired = retired
+        self.next = 0  # the id the next appended value gets
 
     def __missing__(self, pid: int) -> object:
         if self.retired is KeyError:
             raise KeyError(pid)
         return self.retired
 
-    def extend_from(self, first: int, values: list) -> None:
-        """Set problems ``first``, ``first + 1``... to ``values``."""
-        self.update(zip(range(first, first + len(values)), values, strict=True))
+    def append(self, value: object) -> None:
+        self[self.next] = value
+        self.next += 1
+
+    def extend(self, values: list) -> None:
+        first = self.next
+        self.next += len(values)
+        self.update(zip(range(first, self.next), values, strict=True))
 
 
-_RETIRED = -1  # the fate, case and token of a retired problem: ended, in no case, stale
+_RETIRED = -1  # the fate, case and token a retired problem reads as
+_ROW_COLUMNS = ("grid", "subclass", "created", "found", "ended", "fate", "first_case",
+                "found_by", "recurrence_of")
+_RETIRED_AS = {"fate": _RETIRED, "first_case": _RETIRED, "case": _RETIRED, "token": _RETIRED}
 
 
 class GroundTruth:
-    """One record per problem, as columns keyed by problem id; `to_array` packs them.
+    """One record per problem, as growable columns; `to_array` packs them at the end.
 
-    A long run hands ended problems on as rows once nothing will change them (`retire`),
-    so what is held is the open problems and the recently ended ones, not every problem
-    since the start.
+    A streamed run lets ended problems go (`retiring`, then `retire` a day at a time), so
+    it holds the open problems and the recently ended ones, not every problem since the
+    start.
     """
 
     def __init__(self) -> None:
-        self.grid = ProblemColumn()
-        self.subclass = ProblemColumn()
-        self.created = ProblemColumn()
-        self.found = ProblemColumn()
-        self.ended = ProblemColumn()
-        self.fate = ProblemColumn(_RETIRED)
-        self.first_case = ProblemColumn(_RETIRED)
-        self.found_by = ProblemColumn()
-        self.recurrence_of = ProblemColumn()
-        self.case = ProblemColumn(_RETIRED)   # open case tracking this problem (-1 none)
-        self.token = ProblemColumn(_RETIRED)  # invalidates stale scheduled events
-        self.n = 0                            # problems so far (ids 0 .. n - 1)
+        self.grid: list[int] = []
+        self.subclass: list[int] = []
+        self.created: list[float] = []
+        self.found: list[float] = []
+        self.ended: list[float] = []
+        self.fate: list[int] = []
+        self.first_case: list[int] = []
+        self.found_by: list[int] = []
+        self.recurrence_of: list[int] = []
+        self.case: list[int] = []      # open case tracking this problem (-1 none)
+        self.token: list[int] = []     # invalidates stale scheduled events
+        self.n = 0                     # problems so far (ids 0 .. n - 1)
         self._ended: deque[int] | None = None  # ended problems in order, when retiring
 
     def __len__(self) -> int:
@@ -175,31 +181,31 @@ class GroundTruth:
         first = self.n
         n = len(times)
         self.n += n
-        self.grid.extend_from(first, grids.tolist())
-        self.subclass.extend_from(first, subclasses.tolist())
-        self.created.extend_from(first, times.tolist())
+        self.grid.extend(grids.tolist())
+        self.subclass.extend(subclasses.tolist())
+        self.created.extend(times.tolist())
         for col, fill in ((self.found, np.nan), (self.ended, np.nan), (self.fate, Fate.OPEN),
                           (self.first_case, -1), (self.found_by, 0),
                           (self.recurrence_of, recurrence_of),
                           (self.case, -1), (self.token, 0)):
-            col.extend_from(first, [fill] * n)
+            col.extend([fill] * n)
         return first
 
     def add(self, grid: int, subclass: int, t: float, recurrence_of: int = -1) -> int:
         """Add one new problem (a recurrence); the scalar form of `add_many`."""
         pid = self.n
         self.n += 1
-        self.grid[pid] = grid
-        self.subclass[pid] = subclass
-        self.created[pid] = t
-        self.found[pid] = np.nan
-        self.ended[pid] = np.nan
-        self.fate[pid] = Fate.OPEN
-        self.first_case[pid] = -1
-        self.found_by[pid] = 0
-        self.recurrence_of[pid] = recurrence_of
-        self.case[pid] = -1
-        self.token[pid] = 0
+        self.grid.append(grid)
+        self.subclass.append(subclass)
+        self.created.append(t)
+        self.found.append(np.nan)
+        self.ended.append(np.nan)
+        self.fate.append(Fate.OPEN)
+        self.first_case.append(-1)
+        self.found_by.append(0)
+        self.recurrence_of.append(recurrence_of)
+        self.case.append(-1)
+        self.token.append(0)
         return pid
 
     def is_open(self, pid: int) -> bool:
@@ -213,38 +219,40 @@ class GroundTruth:
             self._ended.append(pid)
 
     def to_array(self) -> np.ndarray:
-        """The problems held (all of them unless some were retired), by id."""
-        ids = sorted(self.grid) if self._ended is not None else list(self.grid)
-        return self._rows(ids)
-
-    def _rows(self, ids: list[int]) -> np.ndarray:
+        """The problems held (every one, unless some were retired), by id."""
+        ids = sorted(self.grid) if self._ended is not None else list(range(self.n))
         out = np.zeros(len(ids), dtype=PROBLEM_DTYPE)
         out["problem"] = ids
         for name in _ROW_COLUMNS:
             out[name] = gather(getattr(self, name), ids, out.dtype[name].type)
         return out
 
+    # -- letting ended problems go -------------------------------------------------------
     def retiring(self) -> None:
-        """From now on, remember ended problems so that `retire` can hand them on."""
-        if self._ended is None:
-            self._ended = deque(pid for pid, fate in self.fate.items() if fate != Fate.OPEN)
+        """From now on, ended problems can be let go (`retire`). Call before any problem
+        exists; whoever keeps a column must read it again (`Discovery.retiring`)."""
+        assert self.n == 0, "retiring() comes before the first problem"
+        self._ended = deque()
+        for name in (*_ROW_COLUMNS, "case", "token"):
+            setattr(self, name, ProblemColumn(_RETIRED_AS.get(name, KeyError)))
 
     def retire(self, before: float) -> np.ndarray:
         """The rows of the problems that ended before ``before``, which leave every column.
 
-        A problem ended long enough ago (the caller's choice: no case is still being filed
-        for it) has its final row: nothing writes to it again, and reads of it find an
+        A problem ended long enough ago (the caller's choice: no report of it can still be
+        filed) has its final row: nothing writes to it again, and what reads it finds an
         ended problem (`ProblemColumn`). Returns `PROBLEM_DTYPE` rows in the order the
-        problems ended. Call `retiring` first.
+        problems ended.
         """
         ended, at = self._ended, self.ended
         assert ended is not None, "call retiring() first"
         ids = []
         while ended and at[ended[0]] < before:
             ids.append(ended.popleft())
-        rows = self._rows(ids)
-        for col in (self.grid, self.subclass, self.created, self.found, self.ended,
-                    self.fate, self.first_case, self.found_by, self.recurrence_of, self.case,
-                    self.token):
-            deque(map(col.__delitem__, ids), maxlen=0)
-        return rows
+        out = np.zeros(len(ids), dtype=PROBLEM_DTYPE)
+        out["problem"] = ids
+        for name in _ROW_COLUMNS:
+            out[name] = gather(getattr(self, name), ids, out.dtype[name].type)
+        for name in (*_ROW_COLUMNS, "case", "token"):
+            deque(map(getattr(self, name).__delitem__, ids), maxlen=0)
+        return out
