@@ -171,8 +171,10 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
                figure: bool = True, command: Sequence[str] | None = None,
                overrides: dict[str, Any] | None = None) -> RecordedRun:
     """Run ``scenario`` and stream it into ``folder`` (from `RunFolder.prepare`), then put
-    the folder in place. The event log is written as it is made; nothing grows with the
-    horizon but the ground truth and the hotline's call log (see docs/speed.md).
+    the folder in place. Rows leave memory as their story is told: the event log a chunk at
+    a time, finished cases with it, ended problems a week later (`RETIRE_AFTER_DAYS`),
+    hotline calls a day at a time; what is held is the open work and fixed-size counts
+    (docs/speed.md).
 
     Args:
         progress: called with the day number at the start of each simulated day.
