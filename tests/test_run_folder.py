@@ -166,6 +166,10 @@ def test_without_out_a_run_never_replaces_an_earlier_one(tmp_path: Path,
     assert out.strip() == str(Path("runs") / "small-town-seed7-2")
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [
         "small-town-seed7", "small-town-seed7-2"]
+    code, out, _ = run_cli(capsys, "run", "small-town", "--days", "2", "--no-figure",
+                           "--quiet", "--force")     # --force: the first one is replaced
+    assert (code, out.strip()) == (0, str(Path("runs") / "small-town-seed7"))
+    assert read_run_summary(tmp_path / "runs" / "small-town-seed7")["days"] == 2
 
 
 # ---------------------------------------------------------------- what a folder records

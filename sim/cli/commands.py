@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="output folder, refused if it exists and is not empty unless --force "
                         "(default: runs/<name>-seed<S>, or -2, -3... beside an earlier one)")
     r.add_argument("--force", action="store_true",
-                   help="replace the earlier run in --out, once the new one is complete")
+                   help="replace the earlier run in --out (or runs/<name>-seed<S>), once the "
+                        "new one is complete")
     r.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="KEY=VALUE", help="override a scenario value, e.g. inspectors.count=300")
     r.add_argument("--no-figure", action="store_true", help="skip overview.png")
@@ -91,12 +92,12 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
-def _default_out(name: str, seed: int) -> Path:
+def _default_out(name: str, seed: int, force: bool) -> Path:
     """runs/NAME-seedS, or the first of -2, -3... that is free: a run without --out never
-    replaces an earlier one."""
+    replaces an earlier one, unless --force says to replace runs/NAME-seedS."""
     base = Path("runs") / f"{name}-seed{seed}"
     out, k = base, 1
-    while out.exists() and (not out.is_dir() or any(out.iterdir())):
+    while not force and out.exists() and (not out.is_dir() or any(out.iterdir())):
         k += 1
         out = base.with_name(f"{base.name}-{k}")
     return out
@@ -115,7 +116,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.out is not None:  # a folder that cannot take the run fails before anything
         RunFolder.prepare(args.out, force=args.force).abandon()
     scenario = load_scenario(args.scenario, args.overrides, days=args.days, seed=args.seed)
-    out = Path(args.out) if args.out else _default_out(scenario.name, scenario.seed)
+    out = Path(args.out) if args.out else _default_out(scenario.name, scenario.seed,
+                                                       args.force)
     folder = RunFolder.prepare(out, force=args.force, need_bytes=estimate_bytes(scenario))
     console.print(f"[bold]GridLoop[/] simulating [cyan]{scenario.name}[/] for {scenario.days} "
                   f"days, seed {scenario.seed}")
