@@ -119,7 +119,8 @@ class RunRecorder:
             np.zeros(0, PROBLEM_DTYPE), names))
         self._calls: TableWriter | None = None
         if hotline:
-            self._calls = TableWriter(folder / "calls.parquet", self._no_calls)
+            self._calls = TableWriter(folder / "calls.parquet", lambda: calls_table(  # none came
+                {"call": np.zeros(0, np.int64), "unit": np.zeros(0, np.int32)}, []))
             self.call_totals = CallTotals()
             self.hotline = HotlineCounts()
         self.stream = CaseStream()
@@ -187,13 +188,6 @@ class RunRecorder:
         else:
             cols = calls
         self._calls.write(calls_table(cols, list(unit_names or ())))
-
-    def _no_calls(self) -> Any:
-        from agents.hotline.calls import CALL_COLUMNS
-
-        names = ["call", *CALL_COLUMNS, "work_order_open", "closed"]
-        empty = pd.DataFrame({k: pd.Series([], dtype=np.float64) for k in names})
-        return calls_table({k: empty[k].to_numpy() for k in names}, [])
 
     # -- the end -----------------------------------------------------------------------------
     def finish(self) -> list[Path]:
