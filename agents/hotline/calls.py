@@ -177,8 +177,11 @@ class CallLog:
             out[i] = self._held[int(cids[i])][name]
         return out
 
-    def put(self, name: str, cids: np.ndarray | int, values: object) -> None:
-        """Set column ``name`` of rows ``cids`` (one row, or an array of them)."""
+    def put(self, name: str, cids: np.ndarray | list[int] | int, values: object) -> None:
+        """Set column ``name`` of rows ``cids`` (one row, or several)."""
+        if type(cids) is int and cids >= self.base:  # one row in the columns: no numpy
+            self.col[name][cids - self.base] = values
+            return
         cids = np.asarray(cids, dtype=np.int64)
         here = cids >= self.base
         if here.all():
@@ -453,9 +456,10 @@ class Hotline(mesa.Agent):
             f"subdistrict:{self.subdistrict_names[int(m.city.subdistrict[case.grid])]}")
         now = m.env._now
         repeats = len(calls) - 1  # every caller hears of the others' calls as its own repeats
-        self.log.put("unit", calls, unit)
-        self.log.put("case", calls, case.id)
+        put = self.log.put
         for cid in calls:
+            put("unit", cid, unit)
+            put("case", cid, case.id)
             self._grid_ended.append((cid, now, fixed, case.reworks, repeats))
 
     # -- end of run --------------------------------------------------------------------------

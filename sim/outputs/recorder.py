@@ -55,6 +55,7 @@ __all__ = ["RunRecorder", "TABLES"]
 
 TABLES = ("events", "cases", "problems", "calls")
 _NULLABLE = ("handled_on_time", "closed_on_time")
+_ROW_GROUP = 100_000  # rows of problems or calls gathered into one Parquet row group
 
 
 class _Worker:
@@ -130,6 +131,10 @@ class RunRecorder:
         self.overview = OverviewCounts(len(names.grid_codes), horizon)
         self.summons = 0
         self.event_rows = 0
+        # problems and calls come a day at a time; they are written ~100,000 rows a row group
+        self._pending_problems: list[np.ndarray] = []
+        self._pending_calls: list[dict[str, np.ndarray]] = []
+        self._unit_names: list[str] = []
         self._worker = _Worker() if threaded else None
 
     def _do(self, fn: Callable[..., None], *args: Any) -> None:
@@ -166,7 +171,15 @@ class RunRecorder:
 
     def _write_problems(self, rows: np.ndarray) -> None:
         self.problem_totals.add(rows)
-        self._problems.write(problems_table(rows, self.names))
+        self._pending_problems.append(rows)
+        if sum(len(r) for r in self._pending_problems) >= _ROW_GROUP:
+            self._flush_problems()
+
+    def _flush_problems(self) -> None:
+        if self._pending_problems:
+            rows = np.concatenate(self._pending_problems)
+            self._pending_problems = []
+            self._problems.write(problems_table(rows, self.names))
 
     def calls(self, calls: dict[str, np.ndarray] | pd.DataFrame,
               unit_names: Sequence[str] | None = None) -> None:
@@ -187,7 +200,16 @@ class RunRecorder:
             unit_names = [str(n) for n in names]
         else:
             cols = calls
-        self._calls.write(calls_table(cols, list(unit_names or ())))
+        self._unit_names = list(unit_names or ())  # later names extend earlier ones
+        self._pending_calls.append(cols)
+        if sum(len(c["call"]) for c in self._pending_calls) >= _ROW_GROUP:
+            self._flush_calls()
+
+    def _flush_calls(self) -> None:
+        if self._pending_calls and self._calls is not None:
+            batches, self._pending_calls = self._pending_calls, []
+            cols = {k: np.concatenate([b[k] for b in batches]) for k in batches[0]}
+            self._calls.write(calls_table(cols, self._unit_names))
 
     # -- the end -----------------------------------------------------------------------------
     def finish(self) -> list[Path]:
@@ -199,6 +221,8 @@ class RunRecorder:
         if self._worker is not None:
             self._worker.join()
         self._add_cases(self.stream.finish())
+        self._flush_problems()
+        self._flush_calls()
         writers = [self._events, self._cases, self._problems]
         if self._calls is not None:
             writers.append(self._calls)
