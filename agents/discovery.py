@@ -22,7 +22,7 @@ import numpy as np
 from simpy.core import NORMAL
 
 from sim.engine.eventlog import ActorKind, Channel, Step
-from sim.engine.problems import ArrivalModel, Fate, ProblemColumn, gather
+from sim.engine.problems import ArrivalModel, Fate, gather, put_new
 from sim.engine.randomness import Exponentials
 
 if TYPE_CHECKING:
@@ -154,23 +154,23 @@ class Discovery:
             return first
         pids = np.arange(first, first + n)
         citizen = self.citizens.first_reports(subs, grids, times)
-        self.t_citizen.extend(citizen.tolist())
+        put_new(self.t_citizen, first, citizen.tolist())
         vanish = np.full(n, INF)
         for s in np.unique(subs).tolist():
             dist = self.vanish_dist[s]
             if dist is not None:
                 mask = subs == s
                 vanish[mask] = times[mask] + dist.draw(self.vanish_rng[s], int(mask.sum()), 60.0)
-        self.t_vanish.extend(vanish.tolist())
-        self.armed.extend([INF] * n)
-        self.reported.extend([False] * n)
+        put_new(self.t_vanish, first, vanish.tolist())
+        put_new(self.armed, first, [INF] * n)
+        put_new(self.reported, first, [False] * n)
         corps = m.inspectors
         if not corps.active:
-            self.t_detect.extend([INF] * n)
+            put_new(self.t_detect, first, [INF] * n)
             self._arm_many(pids.tolist())
             return first
         detect = corps.watch_many(pids, grids, times, self.detect_arr[subs])
-        self.t_detect.extend(detect.tolist())
+        put_new(self.t_detect, first, detect.tolist())
         waiting = (detect == INF) & (corps.grid_beat[grids] >= 0)
         until = np.full(n, INF)
         until[waiting] = corps.next_shift_starts(np.maximum(times[waiting], m.env._now))
@@ -191,21 +191,21 @@ class Discovery:
         citizens = self.citizens
         lam = citizens.rate[subclass] * citizens.grid_factor[grid]
         draw = citizens.batch.standard_exponential()  # the value `(1)[0]` would give
-        self.t_citizen.append(t + draw / lam if lam > 0 else INF)
+        put_new(self.t_citizen, pid, [t + draw / lam if lam > 0 else INF])
         vanish = INF
         dist = self.vanish_dist[subclass]
         if dist is not None:
             vanish = t + float(dist.draw(self.vanish_rng[subclass], 1, 60.0)[0])
-        self.t_vanish.append(vanish)
-        self.armed.append(INF)
-        self.reported.append(False)
+        put_new(self.t_vanish, pid, [vanish])
+        put_new(self.armed, pid, [INF])
+        put_new(self.reported, pid, [False])
         corps = m.inspectors
         if not corps.active:
-            self.t_detect.append(INF)
+            put_new(self.t_detect, pid, [INF])
             self._arm(pid)
             return pid
         detect = corps.watch_one(pid, grid, t, self.detect_p[subclass])
-        self.t_detect.append(detect)
+        put_new(self.t_detect, pid, [detect])
         if detect == INF and self._beat_of[grid] >= 0:  # waiting for the beat's rescan
             until = corps.next_shift_start(max(t, m.env._now))
             if min(detect, vanish, self.t_citizen[pid]) >= until:
@@ -316,7 +316,10 @@ class Discovery:
     def _happen(self, value: tuple[int, int]) -> None:
         pid, token = value
         fate = self._fate
-        if token != self._token[pid] or fate[pid]:
+        try:
+            if token != self._token[pid] or fate[pid]:
+                return
+        except KeyError:  # let go of (`GroundTruth.retire`): it ended long ago
             return
         now = self._env._now
         if self.t_vanish[pid] <= now:
@@ -417,13 +420,12 @@ class Discovery:
         truth = self.m.truth
         truth.retiring()
         self._token, self._fate = truth.token, truth.fate
-        self.t_detect, self.t_citizen, self.t_vanish, self.armed = (
-            ProblemColumn(INF) for _ in range(4))
-        self.reported = ProblemColumn(False)
+        self.t_detect, self.t_citizen, self.t_vanish, self.armed, self.reported = (
+            {} for _ in range(5))
 
     def forget(self, pids: list[int]) -> None:
         """Problems retired from the ground truth (`GroundTruth.retire`) leave the pending
-        times too; reading one afterwards finds nothing pending."""
+        times too."""
         for col in (self.t_detect, self.t_citizen, self.t_vanish, self.armed, self.reported):
             deque(map(col.pop, pids, repeat(None)), maxlen=0)
 

@@ -43,6 +43,17 @@ _CHUNK = 200_000  # event rows per batch written from memory (the log's own chun
 # A problem's ground-truth row is final once it has ended and no report of it can still be
 # filed (filing follows a report within hours); a week later it is handed to the recorder.
 RETIRE_AFTER_DAYS = 7
+# Letting ended problems go keeps the ground truth in dicts by problem id, which makes the
+# simulation ~1/3 slower than with lists (measured, docs/speed.md); a run that makes fewer
+# problems than this (a year of dongcheng makes ~630,000, ~0.3 GB of lists) keeps them all.
+RETIRE_ABOVE_PROBLEMS = 1_500_000
+
+
+def lets_problems_go(scenario: Scenario) -> bool:
+    """Whether a streamed run of ``scenario`` lets ended problems go (`RETIRE_ABOVE_PROBLEMS`;
+    its expected problems, recurrences aside)."""
+    p = scenario.problems
+    return p.per_day * p.rate_scale * scenario.days > RETIRE_ABOVE_PROBLEMS
 
 
 def _event_subclasses(handbook: Handbook) -> np.ndarray:
@@ -172,20 +183,23 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
                overrides: dict[str, Any] | None = None) -> RecordedRun:
     """Run ``scenario`` and stream it into ``folder`` (from `RunFolder.prepare`), then put
     the folder in place. Rows leave memory as their story is told: the event log a chunk at
-    a time, finished cases with it, ended problems a week later (`RETIRE_AFTER_DAYS`),
-    hotline calls a day at a time; what is held is the open work and fixed-size counts
-    (docs/speed.md).
+    a time, finished cases with it, hotline calls a day at a time, and in a long or large run
+    ended problems a week later (`lets_problems_go`); what is held is the open work and
+    fixed-size counts (docs/speed.md).
 
     Args:
         progress: called with the day number at the start of each simulated day.
         writing: called with what is being written, for each step after the simulation.
         command, overrides: recorded in ``summary.json`` (`sim.outputs.provenance`).
     """
+    retiring = lets_problems_go(scenario)
+
     def new_day(day: int) -> None:  # ended problems leave memory, as rows for the recorder
-        rows = model.truth.retire(before=(day - RETIRE_AFTER_DAYS) * 1440.0)
-        if len(rows):
-            model.discovery.forget(rows["problem"].tolist())
-            recorder.problems(rows)
+        if retiring:
+            rows = model.truth.retire(before=(day - RETIRE_AFTER_DAYS) * 1440.0)
+            if len(rows):
+                model.discovery.forget(rows["problem"].tolist())
+                recorder.problems(rows)
         if progress is not None:
             progress(day)
 
@@ -201,7 +215,8 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
             horizon=model.horizon, hotline=model.hotline is not None)
         try:
             model.log.sink = recorder.events
-            model.discovery.retiring()
+            if retiring:
+                model.discovery.retiring()
             if model.hotline is not None:  # finished calls go a day at a time
                 calls = model.hotline.log
                 calls.sink = lambda rows: recorder.calls(rows, list(calls.units))

@@ -155,6 +155,7 @@ def test_a_streamed_run_writes_what_the_in_memory_run_writes(
                         lambda self, chunk=997, sink=None: log_init(self, chunk, sink))
     monkeypatch.setattr(run, "_CHUNK", 997)
     monkeypatch.setattr(run, "RETIRE_AFTER_DAYS", 1)
+    monkeypatch.setattr(run, "RETIRE_ABOVE_PROBLEMS", 0)  # let ended problems go here too
     chunks, problems, calls = [], [], []
     sink, truth, call = (recorder.RunRecorder.events, recorder.RunRecorder.problems,
                          recorder.RunRecorder.calls)
@@ -212,3 +213,13 @@ def test_the_tables_name_things_with_dictionary_columns(result: RunResult,
     s = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert s["outputs"] == ["calls.parquet", "cases.parquet", "events.parquet",
                             "problems.parquet"]
+
+
+def test_long_or_large_runs_let_ended_problems_go() -> None:
+    """A year of dongcheng keeps its problems (lists: faster); ten years of it, or a year of
+    the city ten times its size, lets them go (`sim.run.lets_problems_go`)."""
+    from sim.run import lets_problems_go
+
+    assert not lets_problems_go(load_scenario("dongcheng", days=365))
+    assert lets_problems_go(load_scenario("dongcheng", days=3650))
+    assert lets_problems_go(load_scenario("metropolis", days=365))

@@ -20,7 +20,7 @@ from sim.data.scenario import ProblemsSpec
 from sim.data.taxonomy import Handbook
 from sim.engine.eventlog import PROBLEM_DTYPE
 
-__all__ = ["Fate", "ArrivalModel", "GroundTruth", "ProblemColumn", "gather", "grid_weights"]
+__all__ = ["Fate", "ArrivalModel", "GroundTruth", "gather", "grid_weights", "put_new"]
 
 
 def gather(column: list | dict, ids: list[int], dtype: type) -> np.ndarray:
@@ -111,42 +111,18 @@ class ArrivalModel:
         return grids
 
 
-class ProblemColumn(dict):  # type: ignore[type-arg]
-    """A per-problem column that can let ended problems go (`GroundTruth.retiring`).
-
-    It reads, writes, appends and extends by problem id as the list it replaces does, but
-    holds only the problems not retired; a retired problem reads as ``retired`` (an ended
-    problem's fate, case and token: ended, in no case, matching no pending event), or raises
-    KeyError where no value would be right (grid, subclass...). Dicts cost ~5x a list's
-    memory per problem, so runs that keep every problem keep lists.
-    """
-
-    __slots__ = ("retired", "next")
-
-    def __init__(self, retired: object = KeyError) -> None:
-        super().__init__()
-        self.retired = retired
-        self.next = 0  # the id the next appended value gets
-
-    def __missing__(self, pid: int) -> object:
-        if self.retired is KeyError:
-            raise KeyError(pid)
-        return self.retired
-
-    def append(self, value: object) -> None:
-        self[self.next] = value
-        self.next += 1
-
-    def extend(self, values: list) -> None:
-        first = self.next
-        self.next += len(values)
-        self.update(zip(range(first, self.next), values, strict=True))
+def put_new(column: list | dict, first: int, values: list) -> None:
+    """Add the values of problems ``first``, ``first + 1``... to a per-problem column: a list
+    (every problem kept), or a dict by problem id (a run that lets ended problems go,
+    `GroundTruth.retiring`)."""
+    if type(column) is list:
+        column.extend(values)
+    else:
+        column.update(zip(range(first, first + len(values)), values, strict=True))
 
 
-_RETIRED = -1  # the fate, case and token a retired problem reads as
 _ROW_COLUMNS = ("grid", "subclass", "created", "found", "ended", "fate", "first_case",
                 "found_by", "recurrence_of")
-_RETIRED_AS = {"fate": _RETIRED, "first_case": _RETIRED, "case": _RETIRED, "token": _RETIRED}
 
 
 class GroundTruth:
@@ -181,20 +157,28 @@ class GroundTruth:
         first = self.n
         n = len(times)
         self.n += n
-        self.grid.extend(grids.tolist())
-        self.subclass.extend(subclasses.tolist())
-        self.created.extend(times.tolist())
+        put_new(self.grid, first, grids.tolist())
+        put_new(self.subclass, first, subclasses.tolist())
+        put_new(self.created, first, times.tolist())
         for col, fill in ((self.found, np.nan), (self.ended, np.nan), (self.fate, Fate.OPEN),
                           (self.first_case, -1), (self.found_by, 0),
                           (self.recurrence_of, recurrence_of),
                           (self.case, -1), (self.token, 0)):
-            col.extend([fill] * n)
+            put_new(col, first, [fill] * n)
         return first
 
     def add(self, grid: int, subclass: int, t: float, recurrence_of: int = -1) -> int:
         """Add one new problem (a recurrence); the scalar form of `add_many`."""
         pid = self.n
         self.n += 1
+        if self._ended is not None:  # columns by id
+            for col, value in ((self.grid, grid), (self.subclass, subclass), (self.created, t),
+                               (self.found, np.nan), (self.ended, np.nan),
+                               (self.fate, Fate.OPEN), (self.first_case, -1),
+                               (self.found_by, 0), (self.recurrence_of, recurrence_of),
+                               (self.case, -1), (self.token, 0)):
+                col[pid] = value
+            return pid
         self.grid.append(grid)
         self.subclass.append(subclass)
         self.created.append(t)
@@ -233,22 +217,27 @@ class GroundTruth:
         exists; whoever keeps a column must read it again (`Discovery.retiring`)."""
         assert self.n == 0, "retiring() comes before the first problem"
         self._ended = deque()
+        self._tracked: list[int] = []  # ended, but an open case still tracks them
         for name in (*_ROW_COLUMNS, "case", "token"):
-            setattr(self, name, ProblemColumn(_RETIRED_AS.get(name, KeyError)))
+            setattr(self, name, {})
 
     def retire(self, before: float) -> np.ndarray:
         """The rows of the problems that ended before ``before``, which leave every column.
 
         A problem ended long enough ago (the caller's choice: no report of it can still be
-        filed) has its final row: nothing writes to it again, and what reads it finds an
-        ended problem (`ProblemColumn`). Returns `PROBLEM_DTYPE` rows in the order the
-        problems ended.
+        filed) that no open case tracks any more has its final row: nothing reads or writes
+        it again but events already queued for it, which find its token gone
+        (`agents.discovery.Discovery`). Returns `PROBLEM_DTYPE` rows in the order they left.
         """
-        ended, at = self._ended, self.ended
+        ended, at, case = self._ended, self.ended, self.case
         assert ended is not None, "call retiring() first"
-        ids = []
+        ids, tracked = [], []
+        for pid in self._tracked:  # their cases may have ended since
+            (tracked if case[pid] >= 0 else ids).append(pid)
         while ended and at[ended[0]] < before:
-            ids.append(ended.popleft())
+            pid = ended.popleft()
+            (tracked if case[pid] >= 0 else ids).append(pid)
+        self._tracked = tracked
         out = np.zeros(len(ids), dtype=PROBLEM_DTYPE)
         out["problem"] = ids
         for name in _ROW_COLUMNS:
