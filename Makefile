@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-.PHONY: run test bench lint
+.PHONY: run test bench lint catalogues
 
 DAYS ?= 30
 OUT ?= runs/first
@@ -19,3 +19,7 @@ bench:
 lint:
 	@scripts/bootstrap.sh dev
 	.venv/bin/ruff check sim agents training tests benchmarks notebooks
+
+catalogues:             # after changing user-facing text: new messages into the .po files
+	@scripts/bootstrap.sh dev
+	scripts/catalogues.sh

@@ -105,7 +105,7 @@ class Discovery:
         self._record = model.cases.record
         self.u_padding = model.uniforms("padding")
         self.n_sub = len(hb.subclasses)
-        self.holidays = set(model.spec.calendar.holidays)
+        self.holidays = model.calendar.holidays  # the scenario's and its holiday source's
         f = model.spec.citizens.false_report_share
         self.false_odds = f / (1.0 - f) if f < 1.0 else 1.0
         # looked up once: read at every happening (none of them is ever replaced)

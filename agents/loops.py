@@ -1,4 +1,4 @@
-"""Big, small and micro loops (大循环/小循环, DOMAIN §8), applied once when the city is built.
+"""Big, small and micro loops (大循环/小循环, docs/domain.md §8), applied once the city is built.
 
 The subdistrict loop: subclasses within a subdistrict's powers (``loops.subdistrict_handles``)
 are dispatched to the subdistrict's own teams (``loops.subdistrict_unit``) instead of the

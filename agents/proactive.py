@@ -1,4 +1,4 @@
-"""Proactive governance (未诉先办, DOMAIN §8): patrols go where residents complain.
+"""Proactive governance (未诉先办, docs/domain.md §8): patrols go where residents complain.
 
 Every public report of a grid problem (by phone through 12345 or otherwise) is counted by
 day, grid and subclass. Complaint pressure reaches the patrols with a lag (``lag_days``: the

@@ -1,4 +1,4 @@
-"""Whistle-and-report (街乡吹哨、部门报到, DOMAIN §8): subdistricts summon departments.
+"""Whistle-and-report (街乡吹哨、部门报到, docs/domain.md §8): subdistricts summon departments.
 
 A subdistrict blows the whistle on a case that needs joint action (its subclass is listed in
 ``whistle.subclasses``), that departments keep sending back (returned more than

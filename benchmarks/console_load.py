@@ -1,6 +1,7 @@
 """Load on the training console: N trainees playing at once against one server on loopback.
 
     python -m benchmarks.console_load --trainees 30 --pace 2
+    python -m benchmarks.console_load --trainees 30 --pace 2 --lang zh-CN
 
 Starts `gridloop console`'s app in a separate process (uvicorn, SQLite in a temporary
 folder) with the one-hour test exercise (tests/data/console-short.yaml), then N trainee
@@ -15,7 +16,8 @@ and thirty decisions on the same scripted card with them.
 Prints one JSON line: response-time percentiles per kind of request; the issue's bar (p95
 under 200 ms) over the play requests (polls, decisions, steps) and whether it is met; the
 one-offs (login, start) apart; the machine's load average before and after; and whether
-every acknowledged decision is in the database.
+every acknowledged decision is in the database. ``--lang zh-CN`` gives every trainee's
+account Chinese: the pages, cards and grades are written in Chinese.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class Browser:
     request, several times what the server needs for a poll)."""
 
     def __init__(self, port: int) -> None:
+        self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         self.cookie = ""
 
@@ -91,8 +94,17 @@ class Browser:
         head = dict(headers or {})
         if self.cookie:
             head["Cookie"] = self.cookie
-        self.conn.request(method, path, body=body, headers=head)
-        r = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=body, headers=head)
+            r = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # the server closed a kept-alive connection that sat idle (uvicorn: after 5 s,
+            # e.g. while the class waits for the last login) before reading the request:
+            # a browser opens a new connection and sends it again
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            self.conn.request(method, path, body=body, headers=head)
+            r = self.conn.getresponse()
         data = r.read()
         got = {k.lower(): v for k, v in r.getheaders()}
         if "set-cookie" in got:
@@ -163,9 +175,10 @@ def trainee(port: int, name: str, assignment: int, times: dict[str, list[float]]
     acked[name] = n
 
 
-def run(n: int, pace: float = 0.0) -> dict:
+def run(n: int, pace: float = 0.0, lang: str = "en") -> dict:
     """``pace`` 0: each trainee steps 15 minutes at a time as fast as it can; > 0: the
-    clock runs ``pace`` simulated minutes a real second and trainees poll once a second."""
+    clock runs ``pace`` simulated minutes a real second and trainees poll once a second.
+    ``lang``: the language of every trainee's account."""
     from training.console.auth import hash_password
     from training.console.db import ConsoleStore
 
@@ -177,7 +190,9 @@ def run(n: int, pace: float = 0.0) -> dict:
     cid = store.add_class(teacher, "load")
     names = [f"t{i:02d}" for i in range(n)]
     for name in names:
-        store.add_member(cid, store.add_user(name, "trainee", h))
+        uid = store.add_user(name, "trainee", h)
+        store.set_language(uid, lang)
+        store.add_member(cid, uid)
     aid = store.assign(cid, "console-short", None)
     port = _port()
     server = subprocess.Popen([sys.executable, "-c", "from benchmarks.console_load import "
@@ -220,7 +235,7 @@ def run(n: int, pace: float = 0.0) -> dict:
     every = [x for k, xs in times.items() if k in PLAY for x in xs]
     p95_play = _pct(every, .95)
     return {
-        "trainees": n, "pace": pace, "wall_seconds": round(wall, 1),
+        "trainees": n, "pace": pace, "lang": lang, "wall_seconds": round(wall, 1),
         "load_average": [round(load_before, 2), round(load_after, 2)],
         "clients_failed": failed,
         "decisions_acknowledged": sum(acked.values()), "decisions_stored": sum(stored.values()),
@@ -238,8 +253,11 @@ def main() -> None:
     p.add_argument("--trainees", type=int, default=30)
     p.add_argument("--pace", type=float, default=0.0,
                    help="simulated minutes a real second (0: step by step, as fast as possible)")
+    p.add_argument("--lang", default="en", help="the trainees' language: en or zh-CN")
     a = p.parse_args()
-    print(json.dumps(run(a.trainees, a.pace)))
+    from sim.i18n import check_language
+
+    print(json.dumps(run(a.trainees, a.pace, check_language(a.lang)), ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """A minimal, idiomatic SimPy model of the case pipeline: the yardstick for GridLoop's cost.
 
-It models what a straightforward SimPy model of DOMAIN §3 costs per case: Poisson reports,
+It models what a straightforward SimPy model of docs/domain.md §3 costs per case: Poisson reports,
 verification of some public reports, register, file, dispatch, handle, check, close, with a
 small rework loop, every actor pool a `simpy.Resource`, one (case, time, step) row per step.
 GridLoop's per-case wall time must stay within 2x of this. Keep it plain: no tricks.

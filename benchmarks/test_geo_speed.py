@@ -51,3 +51,40 @@ def test_import_time_grows_near_linearly(tmp_path: Path) -> None:
     print(f"\nimport: 576 grids {seconds['small']:.2f} s, 2,304 grids {seconds['large']:.2f} s, "
           f"ratio {ratio:.1f} for 4x the grids")
     assert ratio <= 8.0
+
+
+def shapely_shared_boundaries(shapes: list, tol: float = 0.5) -> dict[tuple[int, int], float]:
+    """Shared edges the shapely way: boundaries of nearby grids (an STRtree), one snapped to
+    the other within ``tol``, intersected; the shared stretch must be longer than ``tol``."""
+    import shapely
+
+    from sim.geo.geometry import to_shapely
+
+    geoms = np.array([to_shapely(s) for s in shapes])
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=tol)
+    keep = i < j
+    i, j = i[keep], j[keep]
+    bounds = shapely.boundary(geoms)
+    snapped = shapely.snap(bounds[i], bounds[j], tol)
+    length = shapely.length(shapely.intersection(snapped, bounds[j]))
+    return {(int(a), int(b)): float(x) for a, b, x in zip(i, j, length, strict=True)
+            if x > tol}
+
+
+def test_shared_edges_ours_against_shapely(tmp_path: Path) -> None:
+    """Issue 13, point 8: polygon geometry comes from shapely unless a benchmark shows our
+    own is needed. Areas, centroids, point-in-polygon and ring checks do; shared edges are
+    timed here both ways on the Dongcheng-size map (same neighbours asserted, times
+    printed)."""
+    from sim.geo.geometry import shared_boundaries
+
+    grid_map = read_geojson(_jittered_map(tmp_path / "large.geojson", 48))
+    shapes = list(grid_map.shapes)
+    t0 = time.perf_counter()
+    ours = shared_boundaries(shapes, 0.5)
+    t1 = time.perf_counter()
+    theirs = shapely_shared_boundaries(shapes, 0.5)
+    t2 = time.perf_counter()
+    print(f"\nshared edges of 2,304 grids: ours {t1 - t0:.2f} s, shapely {t2 - t1:.2f} s "
+          f"({len(ours)} and {len(theirs)} pairs)")
+    assert set(ours) == set(theirs)

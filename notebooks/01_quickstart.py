@@ -67,7 +67,7 @@ closed["class"] = [subclass_class[s] for s in closed["subclass"]]
 closed.groupby("class")["hours"].describe()[["count", "mean", "50%", "max"]].round(1)
 
 # %% [markdown]
-# ## The standard evaluation (DOMAIN §6)
+# ## The standard evaluation (docs/domain.md §6)
 
 # %%
 tables = result.evaluation()

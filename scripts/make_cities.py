@@ -32,7 +32,7 @@ DONGCHENG_SUBDISTRICTS = (
 )
 
 CITIES: dict[str, dict[str, Any]] = {
-    # DOMAIN §2: 17 subdistricts, 182 communities, 2,322 unit grids; ~0.7 M residents.
+    # docs/domain.md §2: 17 subdistricts, 182 communities, 2,322 unit grids; ~0.7 M residents.
     "dongcheng": dict(
         district_code="110101", n_subdistricts=17, n_communities=182, n_grids=2322,
         seed=2004, residents_total=700_000, subdistrict_names=DONGCHENG_SUBDISTRICTS,
@@ -40,7 +40,7 @@ CITIES: dict[str, dict[str, Any]] = {
                         "residential": 0.75},
     ),
     # An ordinary pilot city's central district (fictional code 990201): Xuchang-scale load,
-    # ~470 due cases a day (DOMAIN §11), about 0.6 M residents.
+    # ~470 due cases a day (docs/domain.md §11), about 0.6 M residents.
     "typical-city": dict(
         district_code="990201", n_subdistricts=8, n_communities=80, n_grids=1200,
         seed=2011, residents_total=600_000,

@@ -8,10 +8,11 @@ scenario, handbook or city file reads `FILE:LINE: key.path: expected ..., got ..
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import difflib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["GridLoopError", "InputError", "reading"]
+__all__ = ["GridLoopError", "InputError", "reading", "did_you_mean"]
 
 
 class GridLoopError(Exception):
@@ -32,6 +33,15 @@ class InputError(GridLoopError):
         self.file, self.line, self.path, self.message = file, line, path, message
         where = f"{file}:{line}" if line is not None else file
         super().__init__(f"{where}: {path}: {message}" if path else f"{where}: {message}")
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the choices closest to a mistyped ``word``, else ``""``:
+    the tail of an error message about an unknown name, key or command."""
+    close = difflib.get_close_matches(word, list(choices), n=2, cutoff=0.6)
+    if not close:
+        return ""
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)"
 
 
 @contextmanager

@@ -117,7 +117,7 @@ class RunResult:
         return out
 
     def evaluation(self) -> dict[str, pd.DataFrame]:
-        """The standard evaluation (DOMAIN §6) of every unit, from the event log (none when
+        """The standard evaluation (docs/domain.md §6) of every unit, from the event log (none when
         the scenario evaluates nobody, ``evaluation.enabled: false``)."""
         roster = _roster(self.scenario, self.city, self.departments, self.grid_beat,
                          self.n_beats)
@@ -283,8 +283,14 @@ def _finish(recorder: RunRecorder, folder: RunFolder, sc: Scenario, city: CityMa
     summary["outputs"] = sorted(p.name for p in written)
     names = {p.stem: p.name for p in written}
     if figure:
+        from sim.i18n import _, use
+        from sim.i18n.fonts import drawing_language
         from sim.outputs.figures import draw_hotline, draw_overview
 
+        with use(drawing_language()):
+            titles = (_("{name}: {days} days, seed {seed}"),
+                      _("{name} 12345 hotline: {days} days, seed {seed}"))
+        titles = tuple(t.format(name=sc.name, days=sc.days, seed=sc.seed) for t in titles)
         say("overview.png")
         shapes = None
         if city.geometry is not None:  # an imported map: draw its real outlines
@@ -292,14 +298,12 @@ def _finish(recorder: RunRecorder, folder: RunFolder, sc: Scenario, city: CityMa
             shapes = city_shapes(sc.resolve(sc.city.grids_file), city.codes)
         draw_overview(recorder.overview, row=city.row, col=city.col,
                       subdistrict=city.subdistrict,
-                      title=f"{sc.name}: {sc.days} days, seed {sc.seed}",
-                      path=folder.path / "overview.png", shapes=shapes)
+                      title=titles[0], path=folder.path / "overview.png", shapes=shapes)
         summary["outputs"] += ["overview.png", "overview.svg"]
         names["overview"] = "overview.png"
         if sc.hotline.enabled:
             say("hotline.png")
-            draw_hotline(recorder.hotline, days=sc.days,
-                         title=f"{sc.name} 12345 hotline: {sc.days} days, seed {sc.seed}",
+            draw_hotline(recorder.hotline, days=sc.days, title=titles[1],
                          path=folder.path / "hotline.png")
             summary["outputs"] += ["hotline.png", "hotline.svg"]
             names["hotline"] = "hotline.png"

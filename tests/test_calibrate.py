@@ -93,7 +93,7 @@ def synthetic_log(path: Path, *, seed: int, day_dispersion: float = 0.0,
 def poisson_fit(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("cal")
     log = synthetic_log(folder / "log.csv", seed=6)
-    return calibrate(log, folder / "city.yaml", min_cases=200)
+    return calibrate(log, folder / "city.yaml", min_cases=200, refine=0)
 
 
 def test_rates_profiles_and_shares_are_recovered(poisson_fit) -> None:
@@ -123,13 +123,13 @@ def test_poisson_days_are_not_called_overdispersed(poisson_fit) -> None:
 def test_negative_binomial_days_are_detected_and_their_dispersion_recovered(
         tmp_path: Path) -> None:
     log = synthetic_log(tmp_path / "nb.csv", seed=7, day_dispersion=0.08)
-    cal = calibrate(log, tmp_path / "nb.yaml", min_cases=200)
+    cal = calibrate(log, tmp_path / "nb.yaml", min_cases=200, refine=0)
     est = cal.estimates
     assert est.arrivals == "negbin"
     assert est.dispersion.index > 3 and est.dispersion.lr_p_value < 1e-6
     assert 0.04 < est.day_dispersion < 0.14
     assert cal.scenario.problems.day_dispersion == est.day_dispersion
-    forced = calibrate(log, tmp_path / "p.yaml", arrivals="poisson", min_cases=200)
+    forced = calibrate(log, tmp_path / "p.yaml", arrivals="poisson", min_cases=200, refine=0)
     assert forced.scenario.problems.day_dispersion == 0
 
 
@@ -141,10 +141,14 @@ def test_handling_time_families_and_parameters_are_recovered(poisson_fit) -> Non
         assert fit.dist.mean == pytest.approx(mean, rel=0.06)
         got = fit.dist.shape if family == "weibull" else fit.dist.cv
         assert got == pytest.approx(p, rel=0.08)
+    # the handbook's handling time is the crew's work only, not dispatch-to-handling: the
+    # waiting in front of the crew comes from the simulated queue (issue 13)
     hb = load_handbook(poisson_fit.paths["handbook"])
     by_code = {s.code: s for s in hb.subclasses}
-    for code, (_, _, family, _, _) in TRUTH.items():
-        assert by_code[code].handling_hours.dist == family
+    for code, (dep, _, _, mean, _) in TRUTH.items():
+        work = by_code[code].handling_hours
+        assert work.mean == poisson_fit.plans[dep].work_hours
+        assert work.mean < mean
 
 
 def test_the_scenario_loads_validates_runs_and_says_where_numbers_came_from(
@@ -209,7 +213,7 @@ def test_fit_duration_prefers_the_true_family_and_tests_reject_interaction() -> 
 def test_a_given_grid_table_is_the_city_and_foreign_grids_are_named(tmp_path: Path) -> None:
     town = SCENARIO_DIR / "cities" / "small-town.csv"
     example = SCENARIO_DIR / "examples" / "caselog.csv"
-    cal = calibrate(example, tmp_path / "t.yaml", grids=town)
+    cal = calibrate(example, tmp_path / "t.yaml", grids=town, refine=0)
     sc = cal.scenario
     assert Path(sc.resolve(sc.city.grids_file)) == town.resolve()
     assert not (tmp_path / "t.grids.csv").exists()
@@ -225,8 +229,8 @@ def test_refine_scales_the_rate_so_a_run_files_as_many_cases_as_the_log(tmp_path
     cal = calibrate(example, tmp_path / "r.yaml", refine=14)
     scale = cal.scenario.problems.rate_scale
     text = (tmp_path / "r.yaml").read_text()
-    assert scale != 1.0 and "pilot run(s) of 14 days" in text
-    assert "public reports; the log has" in text
+    assert scale != 1.0 and "(14 days; rate_scale" in text
+    assert "the log's public share" in text
     run = simulate(load_scenario(tmp_path / "r.yaml", days=14, seed=5))
     filed = run.cases["t_file"].notna().sum() / 14
     assert filed == pytest.approx(cal.estimates.per_day, rel=0.08)
@@ -234,11 +238,14 @@ def test_refine_scales_the_rate_so_a_run_files_as_many_cases_as_the_log(tmp_path
 
 def test_department_hours_and_crews_come_out_near_the_simulated_truth(tmp_path: Path) -> None:
     truth = load_scenario("small-town").departments       # what wrote the example log
-    cal = calibrate(SCENARIO_DIR / "examples" / "caselog.csv", tmp_path / "h.yaml")
+    cal = calibrate(SCENARIO_DIR / "examples" / "caselog.csv", tmp_path / "h.yaml", refine=0)
     deps = cal.scenario.departments
     for name in ("sanitation", "enforcement", "subdistrict", "traffic"):
         start, end = (int(h[:2]) for h in deps[name].hours)
         true_start, true_end = (int(h[:2]) for h in truth[name].hours)
         assert start == true_start, name
         assert true_end <= end <= true_end + 2, name       # work runs past closing
-        assert abs(deps[name].crews - truth[name].crews) <= 2, name
+    per_day = cal.estimates.department_cases
+    for name, plan in cal.plans.items():                  # plausible: issue 13
+        assert deps[name].crews <= max(1, per_day.get(name, 0) // cal.estimates.days), name
+        assert plan.utilisation <= 0.85 + 1e-9, name

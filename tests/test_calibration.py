@@ -1,4 +1,4 @@
-"""The default city lands in the published bands (DOMAIN §2, §5, §7, §10; docs/calibration.md)."""
+"""The default city lands in the published bands (docs/domain.md §2, §5, §7, §10)."""
 
 from __future__ import annotations
 

@@ -308,7 +308,7 @@ def test_dongcheng_beats(dongcheng: CityMap, n: int) -> None:
 
 
 def test_beats_snap_to_community_boundaries(dongcheng: CityMap) -> None:
-    beats = make_beats(dongcheng, 129)  # ~18 grids a beat (DOMAIN §2, 2009)
+    beats = make_beats(dongcheng, 129)  # ~18 grids a beat (docs/domain.md §2, 2009)
     on_boundary = sum(int(dongcheng.community[a[-1]] != dongcheng.community[b[0]])
                       for a, b in zip(beats, beats[1:], strict=False))
     assert on_boundary > len(beats) // 3  # unsnapped, about 1 cut in 13 would be

@@ -141,3 +141,67 @@ def test_a_trainee_plays_to_the_end_and_the_instructor_sees_it(site, browser):
         row.locator("text=feedback").click()
     assert "Decisions in order" in instructor.locator("main").text_content()
     assert instructor.locator("main table.list").last.locator("tbody tr").count() == n
+
+
+def test_a_trainee_plays_in_chinese_and_no_english_remains_on_the_desk(site, browser):
+    """A Chinese browser (Accept-Language zh-CN, no account setting): the desk, its cards, the
+    handbook search and the feedback are Chinese; the only Latin letters left are codes and
+    the city's own place names (data)."""
+    import re
+
+    from playwright.sync_api import expect
+
+    from sim.data.citymap import load_city
+    from sim.data.scenario import load_scenario
+    from sim.i18n.catalogue import po_file
+
+    url, store = site
+    sc = load_scenario("small-town")
+    city = load_city(sc.resolve(sc.city.grids_file), sc.city.district_code)
+    # what the data names (places, accounts, classes) is not UI text
+    places = {w for name in (*city.subdistrict_names, *city.community_names, "bob", "Pilot A")
+              for w in re.findall(r"[A-Za-z]+", name)}
+    english = {m for m in re.findall(r'^msgid "(.+)"$', po_file("zh-CN").read_text("utf-8"),
+                                     re.M) if len(re.findall(r"[A-Za-z]{3,}", m)) >= 1}
+
+    def no_english(text: str) -> None:
+        latin = {w for w in re.findall(r"[A-Za-z]{2,}", text)} - places - {"GridLoop"}
+        assert not latin, f"English left on the page: {sorted(latin)}"
+        shown = [m for m in english if re.search(rf"(?<![A-Za-z]){re.escape(m)}(?![A-Za-z])",
+                                                 text)]
+        assert not shown, shown
+
+    trainee = browser.new_context(locale="zh-CN").new_page()
+    log_in(trainee, url, "bob")
+    assert trainee.locator("html").get_attribute("lang") == "zh-CN"
+    no_english(trainee.locator("body").inner_text())
+    with trainee.expect_navigation():
+        trainee.click("button[data-action=start]")
+    assert trainee.locator("html").get_attribute("lang") == "zh-CN"
+    expect(trainee.locator("#clock")).to_have_text("周一 09:00")
+    trainee.fill("#handbook-q", "井盖")
+    trainee.click("#handbook-form button")
+    expect(trainee.locator("#handbook-results")).to_contain_text("C01-01 上水井盖")
+    expect(trainee.locator("#handbook-results")).to_contain_text("专业部门：水务")
+    seen_card = False
+    for _ in range(10):
+        if trainee.url.endswith("/result"):
+            break
+        if trainee.locator("#queue li").count():
+            trainee.locator("#queue li button").first.click()
+            expect(trainee.locator("#card-fields")).to_be_visible()
+            seen_card = True
+            no_english(trainee.locator("#play").inner_text())    # the whole desk, card open
+            decide_everything(trainee)
+            if trainee.url.endswith("/result"):
+                break
+        no_english(trainee.locator("#play").inner_text())
+        with trainee.expect_response(lambda r: "/step" in r.url):
+            trainee.click("#steps button[data-minutes='15']")
+        if store.session(1)["finished_at"] is not None:
+            break
+    assert seen_card
+    trainee.wait_for_url("**/result")
+    text = trainee.locator("main").inner_text()
+    assert "决定记录（按顺序）" in text and "Decisions in order" not in text
+    assert trainee.locator("html").get_attribute("lang") == "zh-CN"

@@ -221,7 +221,7 @@ def test_users_add_hashes_the_password_and_refuses_bad_input(tmp_path, monkeypat
     assert main(["users", "add", "-bad name", "--role", "trainee", "--db", db]) == 2
     assert "user name: expected" in capsys.readouterr().err
     assert main(["users", "list", "--db", db]) == 0
-    assert capsys.readouterr().out == "lin\ttrainee\n"
+    assert capsys.readouterr().out == "lin\ttrainee\t-\n"
     from training.console.auth import verify_password
     from training.console.db import ConsoleStore
 

@@ -95,7 +95,8 @@ def test_league_tables_are_printed(run_dir: Path, tmp_path: Path,
     for title in ("Departments: standard, 2026-03", "Subdistricts: standard, 2026-03",
                   "Dispatchers: standard, 2026-03"):
         assert title in out
-    assert "7 more" in out                      # 11 departments, 4 shown
+    assert "7 of 11 rows left out" in out       # 11 departments, 4 shown, and how to see all
+    assert "--top 0 prints all" in " ".join(out.split())
 
 
 def test_scenario_names_the_areas(run_dir: Path, tmp_path: Path,

@@ -340,6 +340,14 @@ def test_write_report_on_a_comparison(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert "small-town (baseline) vs small-town (2)" in text
     assert "Response curves" not in text
+    from sim.i18n import use
+
+    with use("zh-CN"):           # the same report in Chinese (issue 16)
+        zh = write_report(out, tmp_path / "zh.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in zh and "small-town（基准）对比 small-town (2)" in zh
+    for words in ("关键指标", "与基准（small-town）的差异", "积压随时间变化",
+                  "排名表（标准综合评价）"):
+        assert words in zh, words
 
 
 def test_kpis_flatten_nested_sections_and_leave_run_metadata_out() -> None:

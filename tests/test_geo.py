@@ -261,8 +261,6 @@ BAD_MAPS = [
         coordinates=[[[1000, 4900], [1100, 5000], [1100, 4900], [1000, 5000], [1000, 4900]]])),
      "features[0].geometry", "do not cross"),
     (lambda: _bad(lattice_map(2, 2), lambda d: d["features"][3]["geometry"].update(
-        coordinates=[square(3000, 3000).tolist()])), "features", "2 separate parts"),
-    (lambda: _bad(lattice_map(2, 2), lambda d: d["features"][3]["geometry"].update(
         coordinates=d["features"][2]["geometry"]["coordinates"])), "features[",
      "do not overlap"),
     (lambda: _bad(lattice_map(2, 2, side=0.001), lambda d: None), "features",
@@ -288,6 +286,18 @@ def test_bad_maps_name_the_feature_property_and_problem(tmp_path: Path, make, wh
         read_geojson(path)
     assert str(err.value).startswith(f"{path}: {where}")
     assert message in str(err.value)
+
+
+def test_a_map_in_several_parts_is_accepted_and_its_parts_listed(tmp_path: Path) -> None:
+    doc = _bad(lattice_map(2, 2), lambda d: d["features"][3]["geometry"].update(
+        coordinates=[square(3000, 3000).tolist()]))   # one grid across the harbour
+    grid_map = read_geojson(write_map(tmp_path, doc))
+    assert grid_map.n_grids == 4
+    note = next(n for n in grid_map.notes if "separate parts" in n)
+    assert note.startswith("the map has 2 separate parts") and "3 grids from" in note \
+        and "1 grid from" in note
+    city = city_of(grid_map)
+    assert sum(len(n) for n in city.geometry.neighbours) == 2 * len(grid_map.neighbours)
 
 
 def test_degrees_crs_with_metre_numbers_is_refused(tmp_path: Path) -> None:

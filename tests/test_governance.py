@@ -1,5 +1,5 @@
-"""Governance models (DOMAIN §1, §8): each engine switch does what it says, keeps the event log
-legal, and the complaint-driven city against the 2004 grid reproduces the direction and rough
+"""Governance models (docs/domain.md §1, §8): each engine switch does what it says, keeps the event
+log legal, and the complaint-driven city against the 2004 grid reproduces the direction and rough
 size of Dongcheng's change.
 
 Feature tests run small-town (a few hundred cases a week) in strict mode, where every case

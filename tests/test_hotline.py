@@ -77,7 +77,7 @@ def test_default_city_has_dongcheng_scale_hotline() -> None:
     per_day = len(c) / 7
     assert 1000 <= per_day <= 2000
     consult = (c["kind"] == 0).mean()
-    assert 0.45 <= consult <= 0.65  # ~58% consultations (DOMAIN §7)
+    assert 0.45 <= consult <= 0.65  # ~58% consultations (docs/domain.md §7)
 
 
 def grid_calls_and_cases(m: CityModel) -> tuple[pd.DataFrame, np.ndarray]:

@@ -96,7 +96,7 @@ def test_bundled_scenario_loads_frozen(name: str) -> None:
 def test_bundled_values_match_the_files() -> None:
     dc, st = load_scenario("dongcheng"), load_scenario("small-town")
     assert (dc.inspectors.count, dc.centre.acceptors, dc.problems.per_day) == (432, 12, 1650)
-    assert dc.calendar.extra_workdays[0].isoformat() == "2026-10-10"
+    assert (dc.calendar.holiday_country, dc.calendar.timezone) == ("CN", "Asia/Shanghai")
     assert (st.seed, st.inspectors.count, st.departments["housing"].days) == (7, 20, "workdays")
     assert st.evaluation.rules == "standard"  # default, absent from the file
 
@@ -177,11 +177,11 @@ def test_unknown_nested_key(tmp_path: Path) -> None:
 
 
 def test_unknown_key_in_a_department(tmp_path: Path) -> None:
-    text = swap(small_town_text(), "municipal:   {crews: 1}", "municipal:   {crew: 1}")
+    text = swap(small_town_text(), "municipal:   {crews: 1,", "municipal:   {crew: 1,")
     path = write(tmp_path, text)
     err = load_error(path)
     # a misspelt required key is reported as the unknown key, not as "crews missing"
-    assert_located(err, path, line_no(text, "{crew: 1}"), "departments.municipal.crew")
+    assert_located(err, path, line_no(text, "{crew: 1,"), "departments.municipal.crew")
     assert "got unknown key 'crew'" in err.message
     assert "crews" in err.message and "travel_minutes" in err.message  # a department's keys
 
@@ -317,10 +317,10 @@ def test_dispatched_department_with_no_crews(tmp_path: Path) -> None:
 
 
 def test_negative_crews(tmp_path: Path) -> None:
-    text = swap(small_town_text(), "telecom:     {crews: 1}", "telecom:     {crews: -1}")
+    text = swap(small_town_text(), "telecom:     {crews: 1,", "telecom:     {crews: -1,")
     path = write(tmp_path, text)
     err = load_error(path)
-    assert_located(err, path, line_no(text, "{crews: -1}"), "departments.telecom.crews")
+    assert_located(err, path, line_no(text, "{crews: -1,"), "departments.telecom.crews")
 
 
 def test_missing_grids_file(tmp_path: Path) -> None:

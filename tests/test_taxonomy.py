@@ -1,8 +1,8 @@
 """The shipped handbook is a sound dispatch table, and bad handbook files fail with a location.
 
-Part one checks ``scenarios/handbook/standard.yaml`` against the taxonomy (DOMAIN §5) and the
-time limits (DOMAIN §4). Part two feeds small broken files to `load_handbook` and checks that
-each error names the file, the exact line and the key path.
+Part one checks ``scenarios/handbook/standard.yaml`` against the taxonomy (docs/domain.md §5)
+and the time limits (docs/domain.md §4). Part two feeds small broken files to `load_handbook`
+and checks that each error names the file, the exact line and the key path.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def test_standard_make_safe_fits_inside_the_urgent_limit(standard: Handbook) -> 
 
 
 def test_standard_published_limits(standard: Handbook) -> None:
-    """The limits DOMAIN §4 quotes for named subclasses are the ones in the file."""
+    """The limits docs/domain.md §4 quotes for named subclasses are the ones in the file."""
     by_name = {s.name: s.time_limit for s in standard.subclasses}
     expected = {
         "Dirty road surface": (2, "wh"),
@@ -132,7 +132,7 @@ def hours_of(value: float, unit: str) -> float:
 
 
 def test_standard_urgent_rows_make_safe_first_within_their_limit(standard: Handbook) -> None:
-    """'Make safe fast, repair later' (DOMAIN §4): an urgent row's first crew stage fits in
+    """'Make safe fast, repair later' (docs/domain.md §4): an urgent row's first crew stage fits in
     its limit, and a repair stage with a limit of its own has a longer one."""
     staged = [s for s in standard.subclasses if s.urgency == "urgent" and s.stages]
     assert len(staged) >= 6
@@ -146,7 +146,7 @@ def test_standard_urgent_rows_make_safe_first_within_their_limit(standard: Handb
 
 
 def test_standard_components_wait_on_things_events_do_not(standard: Handbook) -> None:
-    """Components differ from events through their stages (DOMAIN §4, §11): most component
+    """Components differ from events through their stages (docs/domain.md §4, §11): most component
     rows wait for parts, contractors or owners, few event rows do, and the share-weighted
     expected wait of a component case is many times an event case's."""
     def waits(s) -> float:  # noqa: ANN001

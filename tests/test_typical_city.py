@@ -1,5 +1,5 @@
 """The second bundled city, `typical-city`: an ordinary pilot city without Dongcheng's KPI
-pressure (DOMAIN §10-§11; docs/calibration.md). Its load and hotline land in their published
+pressure (docs/domain.md §10-§11; docs/calibration.md). Its load and hotline land in their published
 bands now; its on-time handling and closure bands need departments that plan against their
 deadlines (issue 11, phase 2) and are marked as expected failures until then."""
 
@@ -25,7 +25,7 @@ def test_load_is_xuchang_scale(summary: dict[str, Any]) -> None:
 
 
 def test_hotline_matches_the_mid_size_citys_year(summary: dict[str, Any]) -> None:
-    """Mean wait 12 s, 98% connected (the mid-size city, DOMAIN §7); without Beijing's
+    """Mean wait 12 s, 98% connected (the mid-size city, docs/domain.md §7); without Beijing's
     staffing it answers only ~85% within 15 s, as Erlang A says a 12 s mean implies."""
     h = summary["hotline"]
     assert 9.0 <= h["mean_wait_seconds"] <= 15.0

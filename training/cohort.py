@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from sim.i18n import _, format_decimal
 from sim.outputs.files import atomic_write
 from training.grading import Grade
 
@@ -69,19 +70,28 @@ class CohortReport(_Frozen):
     mistakes: tuple[Mistake, ...]
 
     def text(self) -> str:
-        """The report as plain text for a terminal."""
-        out = [f"{len(self.rows)} sessions"]
+        """The report as plain text for a terminal, in the language in force."""
+        from training.wording import SEVERITY, label
+
+        def num(x: float | None) -> str:
+            return format_decimal(x or 0.0, 1)
+
+        out = [_("{n} sessions").format(n=len(self.rows))]
         if self.mean is not None:
-            out.append(f"score mean {self.mean:.1f}, median {self.median:.1f}, "
-                       f"sd {self.stdev or 0:.1f}, range {self.low:.1f}-{self.high:.1f}")
-        out.append("grades: " + ", ".join(f"{k} {v}" for k, v in self.grades.items()))
-        width = max((n for _, n in self.histogram), default=0) or 1
-        for label, n in self.histogram:
-            out.append(f"  {label:>7} {'#' * round(20 * n / width):<20} {n}")
+            out.append(_("score mean {mean}, median {median}, sd {sd}, range {low}-{high}")
+                       .format(mean=num(self.mean), median=num(self.median),
+                               sd=num(self.stdev), low=num(self.low), high=num(self.high)))
+        out.append(_("grades: {grades}").format(
+            grades=", ".join(f"{k} {v}" for k, v in self.grades.items())))
+        width = max((n for _band, n in self.histogram), default=0) or 1
+        for band, n in self.histogram:
+            out.append(f"  {band:>7} {'#' * round(20 * n / width):<20} {n}")
         if self.mistakes:
-            out.append("common mistakes:")
+            out.append(_("common mistakes:"))
             for m in self.mistakes[:10]:
-                out.append(f"  {m.count:>4}x by {m.trainees} trainee(s) [{m.severity}] {m.rule}")
+                out.append("  " + _("{count}x by {n} trainee(s) [{severity}] {rule}").format(
+                    count=f"{m.count:>4}", n=m.trainees, severity=label(SEVERITY, m.severity),
+                    rule=m.rule))
         return "\n".join(out)
 
 

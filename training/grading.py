@@ -4,7 +4,8 @@
 (`training.rules`: right department, subclass and urgency; file, void or merge; checks and
 closes; timeliness against the centre's limits), runs the same exercise with the handbook
 on the same random streams (`training.outcome`) and weighs the three parts by the rubric.
-Change the rubric and grade again: the same record gives the new grade.
+Change the rubric and grade again: the same record gives the new grade. Feedback is written
+in the language in force (`sim.i18n.use`); the numbers are the same in every language.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from sim.evaluation.scoring import grade as grade_letter
+from sim.i18n import _, format_number, ngettext
 from training.cards import Decision, FieldValue, SessionRecord
 from training.exercises import Exercise, Rubric, load_exercise
 from training.outcome import Outcome, compare, measure, reference_measures
 from training.rules import Deviation, judge, judge_time
+from training.wording import department_name
 
 if TYPE_CHECKING:
     from training.session import Session
@@ -114,14 +117,15 @@ def grade(record: SessionRecord, exercise: Exercise | None = None,
                                rubric.urgent_limit_minutes, hb)
         if d is None and not late:
             continue  # still within its limit when the session stopped: not graded
-        expected, devs = judge(f, d, hb, rubric, m.department_names)
+        expected, devs = judge(f, d, hb, rubric, m.department_names,
+                               lambda n: department_name(m.spec, n))
         if d is None:
             missed += 1
             sub_urgent = hb.subclasses[f.true_subclass if f.evidence else
                                        f.claimed_subclass].urgency == "urgent"
             devs.append(Deviation(severity="critical" if sub_urgent else "major",
-                                  rule="Every case moves on (DOMAIN §3)",
-                                  message="No decision: the case waited at this step."))
+                                  rule=_("Every case moves on (docs/domain.md §3)"),
+                                  message=_("No decision: the case waited at this step.")))
         a = sum(sev[x.severity] for x in devs)
         t = sum(sev[x.severity] for x in late)
         acc_pts.append(a)
@@ -139,10 +143,18 @@ def grade(record: SessionRecord, exercise: Exercise | None = None,
     wa, wt, wo = rubric.weights.normalised()
     score = round(wa * accuracy + wt * timeliness + wo * outcome.score, 1)
     n_dev = sum(len(fb.deviations) for fb in feedback)
-    summary = (f"{len(feedback)} decisions graded, {n_dev} deviations"
-               f"{f', {missed} cases left waiting' if missed else ''}.",
-               f"Accuracy {accuracy:g}, timeliness {timeliness:g}, outcome "
-               f"{outcome.score:g}: score {score:g} ({grade_letter(score)}).",
+    graded_text = ngettext("{n} decision graded", "{n} decisions graded",
+                           len(feedback)).format(n=len(feedback))
+    dev_text = ngettext("{n} deviation", "{n} deviations", n_dev).format(n=n_dev)
+    waiting = ngettext("{n} case left waiting", "{n} cases left waiting",
+                       missed).format(n=missed) if missed else ""
+    first = _("{graded}, {deviations}, {waiting}.") if waiting else _("{graded}, {deviations}.")
+    summary = (first.format(graded=graded_text, deviations=dev_text, waiting=waiting),
+               _("Accuracy {accuracy}, timeliness {timeliness}, outcome {outcome}: score "
+                 "{score} ({letter}).").format(
+                   accuracy=format_number(accuracy), timeliness=format_number(timeliness),
+                   outcome=format_number(outcome.score), score=format_number(score),
+                   letter=grade_letter(score)),
                *outcome.sentences)
     return Grade(exercise_id=exercise.id, seed=record.seed, score=score,
                  grade=grade_letter(score), accuracy=accuracy, timeliness=timeliness,

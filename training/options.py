@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sim.i18n import N_, _
 from training.cards import Card, FieldSpec, FieldValue, Option
 from training.errors import InvalidDecision
 
@@ -29,8 +30,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 
 
 def _merge(f: CardFacts) -> Option:
-    return Option(action="merge", label="Merge into an open case (duplicate)", fields=(
-        FieldSpec(name="into", kind="case", label="Open case id",
+    return Option(action="merge", label=N_("Merge into an open case (duplicate)"), fields=(
+        FieldSpec(name="into", kind="case", label=N_("Open case id"),
                   required=f.open_case < 0,
                   default=f.open_case if f.open_case >= 0 else None),))
 
@@ -40,33 +41,34 @@ def card_options(s: Session, kind: str, f: CardFacts) -> tuple[Option, ...]:
     codes = tuple(x.code for x in s.handbook.subclasses)
     claimed = codes[f.claimed_subclass]
     if kind == "verify":
-        out = [Option(action="verify", label="Send the inspector to verify on site")] \
-            if f.can_verify else [Option(action="file", label="Pass to filing")]
-        return (*out, _merge(f), Option(action="void", label="Void the report"))
+        out = [Option(action="verify", label=N_("Send the inspector to verify on site"))] \
+            if f.can_verify else [Option(action="file", label=N_("Pass to filing"))]
+        return (*out, _merge(f), Option(action="void", label=N_("Void the report")))
     if kind == "file":
-        return (Option(action="file", label="File the case", fields=(
-                    FieldSpec(name="subclass", kind="choice", label="Subclass",
+        return (Option(action="file", label=N_("File the case"), fields=(
+                    FieldSpec(name="subclass", kind="choice", label=N_("Subclass"),
                               choices=codes, default=claimed),)),
-                Option(action="void", label="Void (does not meet the filing criterion)"),
+                Option(action="void", label=N_("Void (does not meet the filing criterion)")),
                 _merge(f))
     if kind == "check":
-        return (Option(action="send_check", label="Send the inspector to check the work"),
-                Option(action="close", label="Close on the department's word"))
+        return (Option(action="send_check", label=N_("Send the inspector to check the work")),
+                Option(action="close", label=N_("Close on the department's word")))
     if kind == "close":
-        return (Option(action="close", label="Close the case"),
-                Option(action="rework", label="Send back for rework"))
+        return (Option(action="close", label=N_("Close the case")),
+                Option(action="rework", label=N_("Send back for rework")))
     if kind in ("dispatch", "return"):
-        return (Option(action="dispatch", label="Dispatch to a department", fields=(
-            FieldSpec(name="department", kind="choice", label="Department", required=True,
+        return (Option(action="dispatch", label=N_("Dispatch to a department"), fields=(
+            FieldSpec(name="department", kind="choice", label=N_("Department"), required=True,
                       choices=tuple(s.departments)),
-            FieldSpec(name="subclass", kind="choice", label="Subclass", choices=codes,
+            FieldSpec(name="subclass", kind="choice", label=N_("Subclass"), choices=codes,
                       default=claimed),
-            FieldSpec(name="urgency", kind="choice", label="Urgency", required=True,
+            FieldSpec(name="urgency", kind="choice", label=N_("Urgency"), required=True,
                       choices=("normal", "urgent")),
-            FieldSpec(name="whistle", kind="bool", label="Blow the whistle (summon departments)",
+            FieldSpec(name="whistle", kind="bool",
+                      label=N_("Blow the whistle (summon departments)"),
                       default=False))),)
-    return (Option(action="grant", label="Grant the extension"),
-            Option(action="refuse", label="Refuse: handle within the limit"))
+    return (Option(action="grant", label=N_("Grant the extension")),
+            Option(action="refuse", label=N_("Refuse: handle within the limit")))
 
 
 def check_fields(card: Card, action: str, fields: dict[str, Any], s: Session
@@ -75,18 +77,22 @@ def check_fields(card: Card, action: str, fields: dict[str, Any], s: Session
     option = next((o for o in card.options if o.action == action), None)
     if option is None:
         allowed = ", ".join(o.action for o in card.options)
-        raise InvalidDecision(f"{card.id}: action: expected one of {allowed}, got {action!r}")
+        raise InvalidDecision(_("{card}: action: expected one of {allowed}, got {got}").format(
+            card=card.id, allowed=allowed, got=repr(action)))
     specs = {f.name: f for f in option.fields}
     unknown = sorted(set(fields) - set(specs))
     if unknown:
-        raise InvalidDecision(f"{card.id}: {action}: expected fields "
-                              f"{', '.join(specs) or '(none)'}, got unknown {unknown[0]!r}")
+        raise InvalidDecision(_("{card}: {action}: expected fields {fields}, got unknown "
+                                "{got}").format(card=card.id, action=action,
+                                                fields=", ".join(specs) or _("(none)"),
+                                                got=repr(unknown[0])))
     out: dict[str, FieldValue] = {}
     for name, spec in specs.items():
         if name not in fields or fields[name] is None:
             if spec.required:
-                raise InvalidDecision(f"{card.id}: {action}: {name}: expected a value "
-                                      f"({spec.label}), got nothing")
+                raise InvalidDecision(_("{card}: {action}: {field}: expected a value ({label}), "
+                                        "got nothing").format(card=card.id, action=action,
+                                                              field=name, label=_(spec.label)))
             if spec.default is not None:
                 out[name] = spec.default
             continue
@@ -99,20 +105,22 @@ def _value(card: Card, action: str, spec: FieldSpec, v: Any, s: Session) -> Fiel
     if spec.kind == "choice":
         if not isinstance(v, str) or v not in spec.choices:
             shown = ", ".join(spec.choices[:12]) + (" ..." if len(spec.choices) > 12 else "")
-            raise InvalidDecision(f"{where}: expected one of {shown}, got {v!r}")
+            raise InvalidDecision(_("{where}: expected one of {choices}, got {got}").format(
+                where=where, choices=shown, got=repr(v)))
         return v
     if spec.kind == "bool":
         if isinstance(v, bool):
             return v
         if isinstance(v, str) and v.lower() in ("true", "false", "on", "off", "1", "0"):
             return v.lower() in ("true", "on", "1")
-        raise InvalidDecision(f"{where}: expected true or false, got {v!r}")
+        raise InvalidDecision(_("{where}: expected true or false, got {got}").format(
+            where=where, got=repr(v)))
     try:
         target = int(v)
     except (TypeError, ValueError):
-        raise InvalidDecision(f"{where}: expected an open case id (a whole number), "
-                              f"got {v!r}") from None
+        raise InvalidDecision(_("{where}: expected an open case id (a whole number), got "
+                                "{got}").format(where=where, got=repr(v))) from None
     if isinstance(v, bool) or target not in s.model.cases.live or target == card.case_id:
-        raise InvalidDecision(f"{where}: expected the id of an open (filed, not closed) "
-                              f"case, got {v!r}")
+        raise InvalidDecision(_("{where}: expected the id of an open (filed, not closed) "
+                                "case, got {got}").format(where=where, got=repr(v)))
     return target

@@ -4,7 +4,7 @@ The reference run is the exercise on the same seed (so the same random streams: 
 problems, patrols and callers) with the trainee's decision points decided at once by the
 handbook (`HandbookDesk`). Both logs are measured at the same simulated time on on-time
 handling, overdue cases, rework, returns, backlog and the standard evaluation's composite
-for the whole district, and each difference is said in a sentence.
+for the whole district, and each difference is said in a sentence (in the language in force).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from sim.evaluation import case_table
 from sim.evaluation.units import evaluate_areas
+from sim.i18n import N_, _, format_number, format_percent
 from training.cards import ROLE_POINTS
 from training.desk import HandbookDesk
 from training.exercises import Exercise
@@ -107,15 +108,18 @@ def measure(events: np.ndarray, at: float, n_grids: int) -> dict[str, float]:
 
 
 _TEXT = {
-    "overdue": ("cases overdue", "lower", "{more} {n} more cases overdue than the reference",
-                "{fewer} {n} fewer cases overdue than the reference"),
-    "reworks": ("reworks", "lower", "{more} {n} more reworks than the reference",
-                "{fewer} {n} fewer reworks than the reference"),
-    "returns": ("returns", "lower", "{more} {n} more returns than the reference",
-                "{fewer} {n} fewer returns than the reference"),
-    "backlog": ("backlog", "lower", "{more} {n} more reports open than the reference",
-                "{fewer} {n} fewer reports open than the reference"),
+    "overdue": (N_("cases overdue"), "lower",
+                N_("{who} left {n} more cases overdue than the reference"),
+                N_("{who} left {n} fewer cases overdue than the reference")),
+    "reworks": (N_("reworks"), "lower", N_("{who} left {n} more reworks than the reference"),
+                N_("{who} left {n} fewer reworks than the reference")),
+    "returns": (N_("returns"), "lower", N_("{who} left {n} more returns than the reference"),
+                N_("{who} left {n} fewer returns than the reference")),
+    "backlog": (N_("backlog"), "lower",
+                N_("{who} left {n} more reports open than the reference"),
+                N_("{who} left {n} fewer reports open than the reference")),
 }
+_WHO = {"acceptor": N_("Your acceptance"), "dispatcher": N_("Your dispatching")}
 
 
 def _count_score(tr: float, ref: float) -> float:
@@ -125,34 +129,39 @@ def _count_score(tr: float, ref: float) -> float:
 def compare(trainee: dict[str, float], reference: dict[str, float], at: float,
             role: str) -> Outcome:
     """Score and sentences for the trainee's measures against the reference's."""
-    who = {"acceptor": "Your acceptance", "dispatcher": "Your dispatching"}.get(
-        role, "Your decisions")
+    who = _(_WHO.get(role, N_("Your decisions")))
     out = []
     for name, (label, better, worse, fewer) in _TEXT.items():
         tr, ref = trainee[name], reference[name]
         n = int(round(abs(tr - ref)))
+        against = _(" ({trainee} against {reference}).").format(
+            trainee=format_number(tr), reference=format_number(ref))
         if n == 0:
-            sentence = f"{who} matched the reference on {label} ({tr:g})."
+            sentence = _("{who} matched the reference on {measure} ({value}).").format(
+                who=who, measure=_(label), value=format_number(tr))
         elif tr > ref:
-            sentence = worse.format(more=f"{who} left", n=n) + f" ({tr:g} against {ref:g})."
+            sentence = _(worse).format(who=who, n=n) + against
         else:
-            sentence = fewer.format(fewer=f"{who} left", n=n) + f" ({tr:g} against {ref:g})."
-        out.append(Metric(name=name, label=label, trainee=tr, reference=ref, better=better,
+            sentence = _(fewer).format(who=who, n=n) + against
+        out.append(Metric(name=name, label=_(label), trainee=tr, reference=ref, better=better,
                           score=round(_count_score(tr, ref), 1), sentence=sentence))
     tr, ref = trainee["on_time_rate"], reference["on_time_rate"]
     pp = (tr - ref) * 100
     out.insert(1, Metric(
-        name="on_time_rate", label="on-time handling", trainee=round(tr, 4),
+        name="on_time_rate", label=_("on-time handling"), trainee=round(tr, 4),
         reference=round(ref, 4), better="higher",
         score=round(100.0 * max(0.0, 1.0 - max(0.0, ref - tr) * 5.0), 1),
-        sentence=(f"On-time handling was {tr:.0%} against the reference's {ref:.0%}"
-                  f" ({'+' if pp >= 0 else ''}{pp:.0f} points).")))
+        sentence=_("On-time handling was {trainee} against the reference's {reference} "
+                   "({points} points).").format(
+                       trainee=format_percent(tr), reference=format_percent(ref),
+                       points=f"{'+' if pp >= 0 else ''}{pp:.0f}")))
     tr, ref = trainee["composite"], reference["composite"]
     out.append(Metric(
-        name="composite", label="evaluation composite", trainee=round(tr, 1),
+        name="composite", label=_("evaluation composite"), trainee=round(tr, 1),
         reference=round(ref, 1), better="higher",
         score=round(100.0 * max(0.0, 1.0 - max(0.0, ref - tr) / 20.0), 1),
-        sentence=f"The district's evaluation composite was {tr:.1f} against the reference's "
-                 f"{ref:.1f}."))
+        sentence=_("The district's evaluation composite was {trainee} against the "
+                   "reference's {reference}.").format(trainee=f"{tr:.1f}",
+                                                      reference=f"{ref:.1f}")))
     score = float(np.mean([m.score for m in out]))
     return Outcome(at=at, metrics=tuple(out), score=round(score, 1))

@@ -3,19 +3,23 @@
 `judge` compares a card's decision with what the dispatch handbook and the centre's rules
 require, given the card's answer key (`CardFacts`). Every deviation names the rule it breaks,
 in the handbook's own words where there are some (department, urgency, filing and closing
-criteria of the subclass), so feedback tells the trainee where to look.
+criteria of the subclass), so feedback tells the trainee where to look. The words are in
+the language in force (`sim.i18n.use`): the handbook's Chinese names and criteria in Chinese.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from sim.data.taxonomy import Handbook, Subclass
 from sim.engine.eventlog import Channel
+from sim.i18n import _, local_name
 from training.cards import Decision
 from training.exercises import Rubric
+from training.wording import URGENCY, label, subclass_name
 
 __all__ = ["Deviation", "judge", "judge_time", "expected_subclass", "Severity"]
 
@@ -39,12 +43,22 @@ def expected_subclass(f: Any) -> int:
 
 
 def _name(s: Subclass) -> str:
-    return f"{s.code} {s.name}"
+    return f"{s.code} {subclass_name(s)}"
+
+
+def _filing(s: Subclass) -> str:
+    return local_name(s.filing_criterion, s.filing_criterion_zh)
+
+
+def _closing(s: Subclass) -> str:
+    return local_name(s.closing_criterion, s.closing_criterion_zh)
 
 
 def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
-          departments: list[str]) -> tuple[str, list[Deviation]]:
-    """What the rules expected on this card (in words), and the deviations of ``d``."""
+          departments: list[str], shown: Callable[[str], str] = str
+          ) -> tuple[str, list[Deviation]]:
+    """What the rules expected on this card (in words), and the deviations of ``d``;
+    ``shown`` gives a department's name as the trainee reads it (its code by default)."""
     sub = hb.subclasses[expected_subclass(f)]
     urgent = sub.urgency == "urgent"
     dev: list[Deviation] = []
@@ -55,129 +69,154 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
         # A duplicate is judged by what the platform shows: an open case of the same grid
         # and subclass (the built-in rule merges into it too).
         if f.open_case >= 0:
-            exp = f"merge into case {f.open_case} (open for the same grid and subclass)"
+            exp = _("merge into case {case} (open for the same grid and subclass)").format(
+                case=f.open_case)
             if action == "verify":
-                dev.append(Deviation(severity="minor", rule="Merge duplicates (DOMAIN §3 step 2)",
-                                     message=f"Case {f.open_case} is already open for this: "
-                                             f"sending an inspector again wastes a site visit."))
+                dev.append(Deviation(
+                    severity="minor", rule=_("Merge duplicates (docs/domain.md §3 step 2)"),
+                    message=_("Case {case} is already open for this: sending an inspector "
+                              "again wastes a site visit.").format(case=f.open_case)))
         elif f.problem < 0:
-            exp = "verify on site (nothing is there; verification will show it)"
+            exp = _("verify on site (nothing is there; verification will show it)")
         else:
-            exp = "send the inspector to verify on site"
+            exp = _("send the inspector to verify on site")
         if action == "merge" and f.duplicate_of < 0 and f.open_case < 0:
-            dev.append(Deviation(severity="major", rule="Merge duplicates only",
-                                 message="No open case covers this report: merged, the problem "
-                                         "is never handled."))
+            dev.append(Deviation(severity="major", rule=_("Merge duplicates only"),
+                                 message=_("No open case covers this report: merged, the "
+                                           "problem is never handled.")))
         if action == "void":
             sev: Severity = "minor" if f.problem < 0 else ("critical" if urgent else "major")
-            dev.append(Deviation(severity=sev, rule="Verify public reports before voiding "
-                                 "(DOMAIN §3 step 1a)",
-                                 message="A public report is voided only after verification "
-                                         "found nothing" + ("." if f.problem < 0 else
-                                                            ": this problem was real.")))
+            dev.append(Deviation(
+                severity=sev,
+                rule=_("Verify public reports before voiding (docs/domain.md §3 step 1a)"),
+                message=_("A public report is voided only after verification found nothing.")
+                if f.problem < 0 else _("A public report is voided only after verification "
+                                        "found nothing: this problem was real.")))
         return exp, dev
     if kind == "file":
         dup = f.open_case >= 0   # what the platform shows (see verify above)
         if f.verified is False:
-            exp = "void: verification found nothing"
+            exp = _("void: verification found nothing")
             if action == "file":
-                dev.append(Deviation(severity="major", rule=f"Filing criterion of {_name(sub)}",
-                                     message=f"Filed without meeting the criterion "
-                                             f"(\"{sub.filing_criterion}\"): the inspector "
-                                             f"found nothing on site."))
+                dev.append(Deviation(
+                    severity="major", rule=_("Filing criterion of {subclass}").format(
+                        subclass=_name(sub)),
+                    message=_('Filed without meeting the criterion ("{criterion}"): the '
+                              'inspector found nothing on site.').format(criterion=_filing(sub))))
         elif dup:
-            exp = f"merge into case {f.open_case} (open for the same grid and subclass)"
+            exp = _("merge into case {case} (open for the same grid and subclass)").format(
+                case=f.open_case)
             if action == "file":
-                dev.append(Deviation(severity="minor", rule="Merge duplicates (DOMAIN §3 step 2)",
-                                     message=f"Case {f.open_case} already covers this: a "
-                                             f"second case doubles the work."))
+                dev.append(Deviation(
+                    severity="minor", rule=_("Merge duplicates (docs/domain.md §3 step 2)"),
+                    message=_("Case {case} already covers this: a second case doubles the "
+                              "work.").format(case=f.open_case)))
         else:
-            exp = f"file as {_name(sub)}"
+            exp = _("file as {subclass}").format(subclass=_name(sub))
         if action == "void" and f.verified is not False and f.problem >= 0:
-            dev.append(Deviation(severity="critical" if urgent else "major",
-                                 rule=f"Filing criterion of {_name(sub)}",
-                                 message=f"A real problem was voided; it meets the criterion "
-                                         f"(\"{sub.filing_criterion}\")."))
+            dev.append(Deviation(
+                severity="critical" if urgent else "major",
+                rule=_("Filing criterion of {subclass}").format(subclass=_name(sub)),
+                message=_('A real problem was voided; it meets the criterion ("{criterion}").'
+                          ).format(criterion=_filing(sub))))
         if action == "merge" and not dup and f.duplicate_of < 0:
-            dev.append(Deviation(severity="major", rule="Merge duplicates only",
-                                 message="No open case covers this problem: merged, it is "
-                                         "never handled."))
+            dev.append(Deviation(severity="major", rule=_("Merge duplicates only"),
+                                 message=_("No open case covers this problem: merged, it is "
+                                           "never handled.")))
         if action == "file":
             given = fields.get("subclass")
             wrong = given is not None and given != sub.code and (
                 f.evidence or given != hb.subclasses[f.claimed_subclass].code)
             if wrong:
-                dev.append(Deviation(severity="minor", rule=f"Classify by the handbook: "
-                                     f"{_name(sub)}",
-                                     message=f"Filed as {given}; the handbook class is "
-                                             f"{sub.code}."))
+                dev.append(Deviation(
+                    severity="minor", rule=_("Classify by the handbook: {subclass}").format(
+                        subclass=_name(sub)),
+                    message=_("Filed as {given}; the handbook class is {code}.").format(
+                        given=given, code=sub.code)))
         return exp, dev
     if kind == "check":
         if action == "close":
-            dev.append(Deviation(severity="major", rule="Supervision checks what command "
-                                 "dispatched (DOMAIN §1)",
-                                 message="Closed on the department's word: no inspector "
-                                         "checked the work against the closing criterion."))
-        return "send the inspector to check", dev
+            dev.append(Deviation(
+                severity="major",
+                rule=_("Supervision checks what command dispatched (docs/domain.md §1)"),
+                message=_("Closed on the department's word: no inspector checked the work "
+                          "against the closing criterion.")))
+        return _("send the inspector to check"), dev
     if kind == "close":
         if f.check_passed:
             if action == "rework":
-                dev.append(Deviation(severity="minor", rule=f"Closing criterion of {_name(sub)}",
-                                     message="The check passed: rework sends a crew for "
-                                             "nothing."))
-            return "close: the check passed", dev
+                dev.append(Deviation(
+                    severity="minor", rule=_("Closing criterion of {subclass}").format(
+                        subclass=_name(sub)),
+                    message=_("The check passed: rework sends a crew for nothing.")))
+            return _("close: the check passed"), dev
         if action == "close":
-            dev.append(Deviation(severity="critical", rule=f"Closing criterion of {_name(sub)}",
-                                 message=f"Closed, not solved: the check failed "
-                                         f"(\"{sub.closing_criterion}\")."))
-        return "rework: the check failed", dev
+            dev.append(Deviation(
+                severity="critical", rule=_("Closing criterion of {subclass}").format(
+                    subclass=_name(sub)),
+                message=_('Closed, not solved: the check failed ("{criterion}").').format(
+                    criterion=_closing(sub))))
+        return _("rework: the check failed"), dev
     if kind in ("dispatch", "return"):
-        exp = f"{sub.department}, {sub.urgency}" + (", whistle" if _whistle(sub, rubric) else "")
+        exp = f"{shown(sub.department)}, {label(URGENCY, sub.urgency)}" + (
+            _(", whistle") if _whistle(sub, rubric) else "")
         if d is None:
             return exp, dev
         dept = fields.get("department")
         if dept != sub.department:
-            dev.append(Deviation(severity="critical" if urgent else "major",
-                                 rule=f"Handbook {_name(sub)}: department {sub.department}",
-                                 message=f"Dispatched to {dept}; the handbook sends "
-                                         f"{sub.code} to {sub.department}."))
+            dev.append(Deviation(
+                severity="critical" if urgent else "major",
+                rule=_("Handbook {subclass}: department {department}").format(
+                    subclass=_name(sub), department=shown(sub.department)),
+                message=_("Dispatched to {given}; the handbook sends {code} to {department}."
+                          ).format(given=shown(str(dept)) if dept else dept, code=sub.code,
+                                   department=shown(sub.department))))
         if kind == "return" and f.returned_from >= 0 and dept == departments[f.returned_from]:
-            dev.append(Deviation(severity="major", rule="Returns are re-dispatched to the right "
-                                 "department (DOMAIN §6: ping-pong)",
-                                 message=f"Sent back to {dept}, which had just returned it."))
+            dev.append(Deviation(
+                severity="major", rule=_("Returns are re-dispatched to the right department "
+                                         "(docs/domain.md §6: ping-pong)"),
+                message=_("Sent back to {department}, which had just returned it.").format(
+                    department=shown(str(dept)))))
         given = fields.get("subclass")
         if given is not None and given != sub.code and (
                 f.evidence or given != hb.subclasses[f.claimed_subclass].code):
-            dev.append(Deviation(severity="minor", rule=f"Classify by the handbook: "
-                                 f"{_name(sub)}",
-                                 message=f"Dispatched as {given}; the handbook class is "
-                                         f"{sub.code} (its time limit applies)."))
+            dev.append(Deviation(
+                severity="minor", rule=_("Classify by the handbook: {subclass}").format(
+                    subclass=_name(sub)),
+                message=_("Dispatched as {given}; the handbook class is {code} (its time limit "
+                          "applies).").format(given=given, code=sub.code)))
         urg = fields.get("urgency")
         if urg != sub.urgency:
-            dev.append(Deviation(severity="major" if urgent else "minor",
-                                 rule=f"Handbook {_name(sub)}: urgency {sub.urgency}",
-                                 message=f"Marked {urg}; the handbook marks {sub.code} "
-                                         f"{sub.urgency}."))
+            dev.append(Deviation(
+                severity="major" if urgent else "minor",
+                rule=_("Handbook {subclass}: urgency {urgency}").format(
+                    subclass=_name(sub), urgency=label(URGENCY, sub.urgency)),
+                message=_("Marked {given}; the handbook marks {code} {urgency}.").format(
+                    given=label(URGENCY, urg) if urg else urg, code=sub.code,
+                    urgency=label(URGENCY, sub.urgency))))
         whistle = bool(fields.get("whistle", False))
         if whistle != _whistle(sub, rubric):
             dev.append(Deviation(
                 severity="major" if not whistle else "minor",
-                rule="Whistle-and-report for " + ", ".join(rubric.whistle_classes) +
-                     " (DOMAIN §8)",
-                message="An emergency needs the whistle: summoned departments on site in 30 "
-                        "minutes." if not whistle else "A whistle for a routine case: too "
-                        "many whistles mean routine channels fail."))
+                rule=_("Whistle-and-report for {classes} (docs/domain.md §8)").format(
+                    classes=", ".join(rubric.whistle_classes)),
+                message=_("An emergency needs the whistle: summoned departments on site in 30 "
+                          "minutes.") if not whistle else _(
+                    "A whistle for a routine case: too many whistles mean routine channels "
+                    "fail.")))
         return exp, dev
     # extension
     if urgent:
         if action == "grant":
-            dev.append(Deviation(severity="major", rule=f"Handbook {_name(sub)}: urgent",
-                                 message="Urgent (make-safe-now) work gets no extension."))
-        return "refuse: urgent work gets no extension", dev
+            dev.append(Deviation(
+                severity="major", rule=_("Handbook {subclass}: urgent").format(
+                    subclass=_name(sub)),
+                message=_("Urgent (make-safe-now) work gets no extension.")))
+        return _("refuse: urgent work gets no extension"), dev
     if action == "refuse":
-        dev.append(Deviation(severity="minor", rule="Extensions (DOMAIN §3 step 4)",
-                             message="A routine request in time: grant it, one more limit."))
-    return "grant", dev
+        dev.append(Deviation(severity="minor", rule=_("Extensions (docs/domain.md §3 step 4)"),
+                             message=_("A routine request in time: grant it, one more limit.")))
+    return _("grant"), dev
 
 
 def _whistle(sub: Subclass, rubric: Rubric) -> bool:
@@ -194,9 +233,11 @@ def judge_time(f: Any, decided_at: float | None, now: float, limit: float, urgen
     if took <= lim:
         return lim, []
     sev: Severity = "minor" if took <= 2 * lim and decided_at is not None else "major"
-    what = "decided" if decided_at is not None else "still waiting"
-    return lim, [Deviation(severity=sev, rule=f"Centre step limit {lim:g} min (DOMAIN §4)",
-                           message=f"{what} after {took:.0f} min; the limit is {lim:g} min.")]
+    what = _("decided after {took} min; the limit is {limit} min.") if decided_at is not None \
+        else _("still waiting after {took} min; the limit is {limit} min.")
+    return lim, [Deviation(severity=sev, rule=_("Centre step limit {limit} min (docs/domain.md §4)"
+                                                ).format(limit=f"{lim:g}"),
+                           message=what.format(took=f"{took:.0f}", limit=f"{lim:g}"))]
 
 
 def channel_word(channel: int) -> str:

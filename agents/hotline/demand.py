@@ -1,4 +1,4 @@
-"""The 12345 hotline's demand and outcomes, as pure functions (接诉即办, DOMAIN §7).
+"""The 12345 hotline's demand and outcomes, as pure functions (接诉即办, docs/domain.md §7).
 
 Background contacts (consultations, and requests that are not grid problems: utilities,
 housing, noise...) arrive on an hour-of-week profile and are drawn a day at a time,
@@ -140,7 +140,7 @@ def unit_names(spec: HotlineSpec, subdistrict_names: list[str]) -> list[str]:
 def route(spec: HotlineSpec, request_type: np.ndarray, subdistrict: np.ndarray,
           subdistrict_names: list[str], u: np.ndarray, v: np.ndarray
           ) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Handling unit of each request (接诉即办 routing, DOMAIN §7).
+    """Handling unit of each request (接诉即办 routing, docs/domain.md §7).
 
     Clear duty (``u < clear_duty``): straight to the unit, the caller's subdistrict office
     for ``subdistrict``. When several units share it (``shared_with``), the order goes to all

@@ -14,11 +14,14 @@ import argparse
 import datetime as dt
 import importlib
 import json
+import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
-from sim.errors import GridLoopError
+from sim.errors import GridLoopError, did_you_mean
 
 __all__ = ["main"]
 
@@ -31,58 +34,147 @@ COMMAND_MODULES: tuple[str, ...] = ("sim.ingest.cli", "sim.geo.cli", "sim.export
                                    "training.console.cli")
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gridloop", description=(
-        "GridLoop: simulate grid-based city management (the Dongcheng model)."))
-    sub = p.add_subparsers(dest="command", required=True)
+class Parser(argparse.ArgumentParser):
+    """argparse with suggestions: a mistyped command, choice or option gets "did you mean"."""
 
-    r = sub.add_parser("run", help="simulate a scenario and write its results")
+    def error(self, message: str) -> NoReturn:
+        if m := re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message):
+            message += did_you_mean(m.group(1), re.findall(r"'([^']*)'", m.group(2)))
+        super().error(message)
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            sub = _innermost(self, parsed)
+            options = [o for a in sub._actions for o in a.option_strings]
+            flag = next((w.split("=", 1)[0] for w in extras if w.startswith("-")), "")
+            sub.error(f"unrecognized arguments: {' '.join(extras)}"
+                      + (did_you_mean(flag, options) if flag else ""))
+        return parsed
+
+
+def _innermost(parser: argparse.ArgumentParser,
+               parsed: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)parser of the command ``parsed`` holds (``users add`` for ``users add``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = getattr(parsed, action.dest, None)
+            if chosen in action.choices:
+                return _innermost(action.choices[chosen], parsed)
+    return parser
+
+
+class _Version(argparse.Action):
+    """``--version``: the package version and, in a git checkout, the commit (looked up only
+    when asked, so other commands start no subprocess)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        print(f"gridloop {version_text()}")
+        parser.exit()
+
+
+def version_text() -> str:
+    """``0.1.0`` or ``0.1.0 (commit 1a2b3c4d5e6f)`` when run from a git checkout."""
+    from importlib import metadata
+
+    from sim.experiment.store import git_commit
+
+    try:
+        version = metadata.version("gridloop")
+    except metadata.PackageNotFoundError:
+        version = "unknown (not installed)"
+    commit = git_commit()
+    return f"{version} (commit {commit[:12]})" if commit else version
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = Parser(prog="gridloop", description=(
+        "GridLoop: simulate grid-based city management (the Dongcheng model)."),
+        epilog="Every command has its own help with examples, e.g. gridloop run --help.")
+    p.add_argument("--version", action=_Version,
+                   help="print the version (and git commit) and exit, e.g. gridloop --version")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           title="commands")
+
+    r = sub.add_parser("run", help="simulate a scenario and write its results",
+                       epilog="e.g. gridloop run small-town --days 7 --seed 3 --out runs/town")
     r.add_argument("scenario", nargs="?", default="dongcheng",
-                   help="scenario file or bundled name (dongcheng, small-town); "
-                        "default: dongcheng")
-    r.add_argument("--days", type=int, help="simulated days (overrides the scenario)")
-    r.add_argument("--seed", type=int, help="random seed (overrides the scenario)")
+                   help="scenario file or bundled name, e.g. small-town or my/town.yaml "
+                        "(default: dongcheng)")
+    r.add_argument("--days", type=int,
+                   help="simulated days instead of the scenario's, e.g. 7")
+    r.add_argument("--seed", type=int,
+                   help="random seed instead of the scenario's, e.g. 3")
     r.add_argument("--out", default=None,
-                   help="output folder, refused if it exists and is not empty unless --force "
-                        "(default: runs/<name>-seed<S>, or -2, -3... beside an earlier one)")
+                   help="output folder, e.g. runs/town; refused if it holds anything unless "
+                        "--force (default: runs/<name>-seed<S>, or -2, -3... beside an "
+                        "earlier one)")
     r.add_argument("--force", action="store_true",
-                   help="replace the earlier run in --out (or runs/<name>-seed<S>), once the "
-                        "new one is complete")
-    r.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="KEY=VALUE", help="override a scenario value, e.g. inspectors.count=300")
+                   help="replace the earlier run in --out (or runs/<name>-seed<S>) once the "
+                        "new one is complete, e.g. gridloop run --out runs/town --force")
+    add_set(r, "override a scenario value, e.g. inspectors.count=300 (repeatable)")
     r.add_argument("--no-figure", action="store_true", help="skip overview.png")
     r.add_argument("--quiet", action="store_true", help="print only where results went")
+    add_format(r, "the summary")
 
-    v = sub.add_parser("validate", help="check a scenario file and everything it names")
-    v.add_argument("scenario")
-    v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    v = sub.add_parser("validate", help="check a scenario file and everything it names",
+                       epilog="e.g. gridloop validate my/town.yaml --set inspectors.count=30")
+    v.add_argument("scenario", help="scenario file or bundled name, e.g. my/town.yaml or "
+                                    "governance/whistle")
+    add_set(v, "check with a value overridden, e.g. inspectors.count=300 (repeatable)")
 
-    sub.add_parser("schema", help="print the scenario JSON Schema")
+    sub.add_parser("schema", help="print the scenario JSON Schema",
+                   epilog="e.g. gridloop schema > scenario.schema.json")
 
     e = sub.add_parser("evaluate", help="league tables of a run (or any event log in the "
-                       "documented schema) under a rule set")
-    e.add_argument("run_dir", help="run folder holding events.parquet, or the file itself")
+                       "documented schema) under a rule set",
+                       epilog="e.g. gridloop evaluate runs/first --rules points-deduction "
+                              "--period week")
+    e.add_argument("run_dir", help="run folder holding events.parquet, or the file itself, "
+                                   "e.g. runs/first")
     e.add_argument("--rules", default="standard",
-                   help="rule set: bundled name (standard, points-deduction, subdistrict, "
-                        "three-rates) or a YAML file; default: standard")
+                   help="rule set: a bundled name (standard, points-deduction, subdistrict, "
+                        "three-rates) or a YAML file, e.g. my-rules.yaml (default: standard)")
     e.add_argument("--period", choices=["month", "week", "all"], default=None,
                    help="evaluation period (default: the rule set's)")
     e.add_argument("--out", default=None,
-                   help="folder to write evaluation/ into (default: RUN_DIR)")
-    e.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="KEY=VALUE",
-                   help="override a rule-set value, e.g. parameters.w_response=0.4")
+                   help="folder to write evaluation/ into, e.g. reports (default: RUN_DIR)")
+    add_set(e, "override a rule-set value, e.g. parameters.w_response=0.4 (repeatable)")
     e.add_argument("--scenario", default=None,
-                   help="scenario that wrote the log: names areas, marks urgent subclasses")
+                   help="scenario that wrote the log, e.g. small-town: names areas, marks "
+                        "urgent subclasses (default: summary.json's)")
     e.add_argument("--start-date", type=_date, default=None, metavar="YYYY-MM-DD",
-                   help="the day time 0 falls on (default: summary.json's)")
-    e.add_argument("--top", type=int, default=10,
-                   help="rows printed per table: the best and worst (0: all)")
+                   help="the day time 0 falls on, e.g. 2026-03-02 (default: summary.json's)")
+    e.add_argument("--top", type=int, default=20,
+                   help="rows printed per table, the best and the worst, e.g. 10 (0: all; "
+                        "default 20)")
     e.add_argument("--quiet", action="store_true", help="print only where results went")
+    add_format(e, "the league tables")
 
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
+    for command in sub.choices.values():      # every command speaks both languages
+        command.add_argument("--lang", default=None, metavar="LANG", help=(
+            "language of the output, e.g. zh-CN (en or zh-CN; default: $GRIDLOOP_LANG, "
+            "else en)"))
     return p
+
+
+def add_set(p: argparse.ArgumentParser, help_text: str) -> None:
+    """``--set KEY=VALUE`` (repeatable), collected in ``overrides``."""
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help=help_text)
+
+
+def add_format(p: argparse.ArgumentParser, what: str) -> None:
+    """``--format table|csv|json``: how a command prints its results."""
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table",
+                   help=f"print {what} as tables for people (default), or as CSV or JSON on "
+                        "standard output for scripts (progress goes to standard error)")
 
 
 def _date(text: str) -> dt.date:
@@ -109,39 +201,45 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from sim.cli.tables import print_evaluation, print_summary
     from sim.data.scenario import load_scenario
+    from sim.i18n import _, format_number, local_name
     from sim.outputs.runfolder import RunFolder
     from sim.run import estimate_bytes, record_run
 
-    console = Console(stderr=False, quiet=args.quiet)
+    console = Console(stderr=args.format != "table", quiet=args.quiet)
     if args.out is not None:  # a folder that cannot take the run fails before anything
         RunFolder.prepare(args.out, force=args.force).abandon()
     scenario = load_scenario(args.scenario, args.overrides, days=args.days, seed=args.seed)
     out = Path(args.out) if args.out else _default_out(scenario.name, scenario.seed,
                                                        args.force)
     folder = RunFolder.prepare(out, force=args.force, need_bytes=estimate_bytes(scenario))
-    console.print(f"[bold]GridLoop[/] simulating [cyan]{scenario.name}[/] for {scenario.days} "
-                  f"days, seed {scenario.seed}")
-    days = TextColumn("{task.fields[step]}")
-    with Progress(TextColumn("{task.description}"), BarColumn(), days, TimeElapsedColumn(),
+    console.print("[bold]GridLoop[/] " + _("simulating {name} for {days} days, seed {seed}")
+                  .format(name=f"[cyan]{scenario.name}[/]", days=scenario.days,
+                          seed=scenario.seed))
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.fields[step]}"), TimeElapsedColumn(),
                   console=console, transient=True,
                   disable=args.quiet or not console.is_terminal) as bar:
-        task = bar.add_task("simulating", total=scenario.days, step="")
+        task = bar.add_task(_("simulating"), total=scenario.days, step="")
 
         def day(d: int) -> None:
-            bar.update(task, completed=d + 1, step=f"day {d + 1}/{scenario.days}")
+            bar.update(task, completed=d + 1, step=_("day {day}/{days}").format(
+                day=d + 1, days=scenario.days))
 
-        def writing(what: str) -> None:
-            bar.update(task, description="writing", completed=None, total=None, step=what)
+        def writing(what: str) -> None:  # after the simulation: what is being written
+            bar.update(task, description=_("writing"), completed=None, total=None, step=what)
 
         run = record_run(scenario, folder, progress=day, writing=writing,
                          figure=not args.no_figure, command=["gridloop", *args.argv],
                          overrides={"set": list(args.overrides), "days": args.days,
                                     "seed": args.seed})
-    console.print(f"simulated {run.sim_events:,} events in {run.wall_seconds:.1f} s")
-    print_summary(console, run.summary)
-    print_evaluation(console, run.evaluation)
-    console.print(f"\nwrote {', '.join(sorted(p.name for p in run.paths.values()))} to "
-                  f"[bold]{out}[/]")
+    console.print(_("simulated {events} events in {seconds} s").format(
+        events=format_number(run.sim_events), seconds=f"{run.wall_seconds:.1f}"))
+    print_summary(console, run.summary, args.format)
+    print_evaluation(console, run.evaluation, {
+        name: local_name(name, spec.name_zh) for name, spec in scenario.departments.items()},
+        args.format)
+    console.print("\n" + _("wrote {files} to {folder}").format(
+        files=", ".join(sorted(p.name for p in run.paths.values())), folder=f"[bold]{out}[/]"))
     if args.quiet:
         print(out)
     return 0
@@ -150,16 +248,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.data.citymap import load_city
     from sim.data.scenario import load_scenario
+    from sim.i18n import _
 
     scenario = load_scenario(args.scenario, args.overrides)
     city = load_city(scenario.resolve(scenario.city.grids_file), scenario.city.district_code)
-    print(f"{args.scenario}: ok ({scenario.name}: {city.n_grids} grids, "
-          f"{city.n_subdistricts} subdistricts, {len(scenario.departments)} departments)")
+    print(_("{file}: ok ({name}: {grids} grids, {subdistricts} subdistricts, {departments} "
+            "departments)").format(file=args.scenario, name=scenario.name, grids=city.n_grids,
+                                   subdistricts=city.n_subdistricts,
+                                   departments=len(scenario.departments)))
     from sim.data.scenario import scenario_chain
 
     chain = scenario_chain(args.scenario)
     if len(chain) > 1:  # an overlay: say what it is laid over
-        print("  overlay: " + " over ".join(str(p) for p in chain))
+        print("  " + _("overlay: {chain}").format(
+            chain=_(" over ").join(str(p) for p in chain)))
     return 0
 
 
@@ -173,28 +275,45 @@ def _cmd_schema(_args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from sim.cli.tables import print_league_tables
+    from sim.i18n import _, format_number
     from sim.rules import evaluate_periods, load_rules
     from sim.rules.runlog import read_run_log
-    from sim.rules.view import print_league_tables, write_league_tables
+    from sim.rules.view import write_league_tables
 
-    console = Console(quiet=args.quiet)
+    console = Console(quiet=args.quiet, stderr=args.format != "table")
     rules = load_rules(args.rules, args.overrides)        # a bad rule file fails first
     log = read_run_log(args.run_dir, scenario=args.scenario, start_date=args.start_date)
     period = args.period or rules.period
-    console.print(f"[bold]GridLoop[/] evaluating [cyan]{args.run_dir}[/] "
-                  f"({len(log.events):,} log rows) under [cyan]{rules.name}[/], by {period}")
+    console.print("[bold]GridLoop[/] " + _("evaluating {run} ({rows} log rows) under {rules}, "
+                                            "by {period}").format(
+        run=f"[cyan]{args.run_dir}[/]", rows=format_number(len(log.events)),
+        rules=f"[cyan]{rules.name}[/]", period=period))
     for note in log.notes:
-        console.print(f"  note: {note}")
+        console.print("  " + _("note: {note}").format(note=note))
     tables = evaluate_periods(rules, log.events, log.roster, horizon=log.horizon,
                               period=period, start_date=log.start_date, calls=log.calls)
-    print_league_tables(console, tables, rules, top=max(args.top, 0))
+    print_league_tables(console, tables, rules, top=max(args.top, 0), fmt=args.format)
     folder = (Path(args.out) if args.out else log.folder) / "evaluation"
     paths = write_league_tables(folder, tables, rules, period=period, horizon=log.horizon,
                                 start_date=log.start_date, source=log.folder)
-    console.print(f"\nwrote {', '.join(sorted(paths))} to [bold]{folder}[/]")
+    console.print("\n" + _("wrote {files} to {folder}").format(
+        files=", ".join(sorted(paths)), folder=f"[bold]{folder}[/]"))
     if args.quiet:
         print(folder)
     return 0
+
+
+# Environment variables that shrink what commands do (docs/writing-docs.md), and what each says.
+REDUCED_SIZE = {"GRIDLOOP_MAX_DAYS": "every run lasts at most {} days",
+                "GRIDLOOP_MAX_REPS": "every experiment runs at most {} replications a point"}
+
+
+def _note_reduced_size() -> None:
+    """Say on standard error when a reduced-size knob is set: results are not full size."""
+    for name, effect in REDUCED_SIZE.items():
+        if value := os.environ.get(name, "").strip():
+            print(f"gridloop: note: {name}={value}: {effect.format(value)}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,7 +324,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
         "evaluate": _cmd_evaluate}[args.command]
     try:
-        return handler(args)
+        from sim import i18n
+
+        given = getattr(args, "lang", None)
+        env = os.environ.get(i18n.ENV, "")
+        lang = i18n.check_language(given, "--lang") if given else (
+            i18n.check_language(env, i18n.ENV) if env else i18n.DEFAULT)
+        _note_reduced_size()
+        with i18n.use(lang):
+            return handler(args)
     except GridLoopError as e:
         print(f"gridloop: {e}", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 `generate_city` lays ``n_grids`` cells on a near-rectangular raster, grows 4-connected
 subdistricts of similar size from k-means seeds, grows the communities inside each subdistrict
-the same way, numbers everything as the grid code standard does (DOMAIN §2), and places
+the same way, numbers everything as the grid code standard does (docs/domain.md §2), and places
 residents and hotspots. The result depends only on the arguments (seeded numpy streams).
 """
 

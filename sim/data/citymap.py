@@ -1,7 +1,7 @@
 """The city as unit grids (单元网格) on a raster, and the beats and routes inspectors walk.
 
 A `CityMap` is plain data: per unit grid its 15-digit code, raster cell, subdistrict, community,
-residents and hotspot kinds (DOMAIN §2). `load_city` reads and checks a grid table (CSV),
+residents and hotspot kinds (docs/domain.md §2). `load_city` reads and checks a grid table (CSV),
 `make_beats` groups grids into inspector beats (监督网格), and `patrol_order` with
 `route_travel_minutes` give the default patrol route and its walking times. Synthetic cities
 are made by `sim.data.citygen`; cities imported from a real map (`sim.geo`) also carry a

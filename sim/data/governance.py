@@ -1,4 +1,4 @@
-"""What a governance model changes, read off a scenario and its handbook (DOMAIN §1, §8).
+"""What a governance model changes, read off a scenario and its handbook (docs/domain.md §1, §8).
 
 Pure functions shared by the scenario checks and the engine: which subclasses a list of codes
 names (``E05`` is every street-order event, ``E05-01`` one subclass), and where the loops send

@@ -13,6 +13,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -30,15 +31,15 @@ from sim.data.yamlfile import (
     read_yaml,
     validate,
 )
-from sim.errors import InputError
+from sim.errors import InputError, did_you_mean
 
 __all__ = [
     "Scenario", "CalendarSpec", "CitySpec", "HandbookSpec", "ProblemsSpec", "InspectorsSpec",
     "CitizensSpec", "CentreSpec", "DepartmentSpec", "EvaluationSpec", "BehaviourSpec",
     "HotlineSpec", "RequestType", "SurveySpec", "OvertimeSpec", "BorrowingSpec", "TriageSpec",
     "LoopsSpec", "WhistleSpec", "ProactiveSpec",
-    "load_scenario", "parse_overrides", "apply_overrides", "scenario_path", "bundled_scenarios",
-    "SCENARIO_DIR", "scenario_chain",
+    "load_scenario", "parse_overrides", "apply_overrides", "flag_of", "scenario_path",
+    "bundled_scenarios", "SCENARIO_DIR", "scenario_chain", "days_cap", "MAX_DAYS_ENV",
 ]
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -59,7 +60,7 @@ def clock_minutes(hhmm: str) -> int:
 
 
 class CalendarSpec(_Spec):
-    """The local working calendar that handling limits count on (DOMAIN §4)."""
+    """The local working calendar that handling limits count on (docs/domain.md §4)."""
 
     day_start: Clock = "08:30"
     working_hours: float = Field(default=8.0, description="working hours per working day")
@@ -68,6 +69,33 @@ class CalendarSpec(_Spec):
     holidays: tuple[dt.date, ...] = ()
     extra_workdays: tuple[dt.date, ...] = Field(
         default=(), description="weekend days worked in lieu of holidays (调休)")
+    timezone: str = Field(default="Asia/Shanghai",
+                          description="IANA time zone of the city's clocks (exports write "
+                                      "its UTC offset, daylight saving included)")
+    holiday_country: str = Field(
+        default="", pattern=r"^([A-Z]{2,3})?$",
+        description="ISO 3166 country whose public holidays (and official working-day swaps, "
+                    "such as China's 调休) come from the `holidays` library, added to "
+                    "holidays and extra_workdays")
+    holiday_subdivision: str = Field(default="", description="state or province code for "
+                                                             "holiday_country (e.g. CA)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from sim.data.holidaysource import iana_zone
+        return iana_zone(v)
+
+    @model_validator(mode="after")
+    def _holiday_source(self) -> CalendarSpec:
+        if self.holiday_country:
+            from sim.data.holidaysource import check_source
+            problem = check_source(self.holiday_country, self.holiday_subdivision)
+            if problem:
+                raise KeyProblem(problem[0], problem[1])
+        elif self.holiday_subdivision:
+            raise KeyProblem("holiday_subdivision", "a holiday_country for the subdivision")
+        return self
 
     @field_validator("working_hours")
     @classmethod
@@ -106,7 +134,7 @@ class HandbookSpec(_Spec):
 
 
 class ProblemsSpec(_Spec):
-    """Ground truth: how many problems appear, when, and where (DOMAIN §2, §5)."""
+    """Ground truth: how many problems appear, when, and where (docs/domain.md §2, §5)."""
 
     per_day: PosFloat = Field(description="mean new problems per day at rate_scale 1")
     rate_scale: PosFloat = 1.0
@@ -127,7 +155,7 @@ class ProblemsSpec(_Spec):
 
 
 class InspectorsSpec(_Spec):
-    """Patrolling inspectors: headcount, shifts and how they work (DOMAIN §3)."""
+    """Patrolling inspectors: headcount, shifts and how they work (docs/domain.md §3)."""
 
     count: int = Field(ge=0, description="headcount, split evenly over the shifts")
     shifts: int = Field(default=2, ge=1, le=3)
@@ -150,7 +178,7 @@ class InspectorsSpec(_Spec):
 
 
 class CitizensSpec(_Spec):
-    """Public reports of unresolved problems (the 12345 seam; DOMAIN §7)."""
+    """Public reports of unresolved problems (the 12345 seam; docs/domain.md §7)."""
 
     propensity_scale: PosFloat = 1.0
     repeat_factor: PosFloat = 0.5
@@ -203,7 +231,7 @@ class BorrowingSpec(_Spec):
 
 class TriageSpec(_Spec):
     """Under a large backlog a department serves by deadline and lets what is already late
-    wait: it counts as late whatever it does (DOMAIN §6: units work to what is measured)."""
+    wait: it counts as late whatever it does (docs/domain.md §6: units work to what is measured)."""
 
     backlog_hours: PosFloat | None = Field(
         default=None, description="queued crew-hours per crew above which it triages "
@@ -213,7 +241,7 @@ class TriageSpec(_Spec):
 
 
 class DepartmentSpec(_Spec):
-    """A handling unit: crews, hours, priority rule and how it behaves (DOMAIN §3).
+    """A handling unit: crews, hours, priority rule and how it behaves (docs/domain.md §3).
 
     How it plans against deadlines and bends under load (issue 11; `sim.engine.workplan`):
     ``slack_use`` is the share of a case's slack (time to the deadline less the work) it lets
@@ -262,7 +290,7 @@ class DepartmentSpec(_Spec):
 
 
 class RequestType(_Spec):
-    """A kind of hotline contact that is not a grid problem, and who handles it (DOMAIN §7).
+    """A kind of hotline contact that is not a grid problem, and who handles it (docs/domain.md §7).
 
     ``unit`` is a handling unit's name; ``subdistrict`` means the caller's subdistrict office.
     ``deadline_hours`` is when feedback is due (2 h emergencies, 24 h water, power, gas,
@@ -378,7 +406,7 @@ class BehaviourSpec(_Spec):
 
 
 class EvaluationSpec(_Spec):
-    """Which evaluation rule set scores people, departments and areas (DOMAIN §6)."""
+    """Which evaluation rule set scores people, departments and areas (docs/domain.md §6)."""
 
     rules: str = Field(default="standard",
                        description="rule set: a bundled name (scenarios/rules/) or a file")
@@ -393,7 +421,7 @@ class EvaluationSpec(_Spec):
 
 
 class LoopsSpec(_Spec):
-    """Big, small and micro loops (大循环/小循环, DOMAIN §8).
+    """Big, small and micro loops (大循环/小循环, docs/domain.md §8).
 
     The subdistrict loop: subclasses within a subdistrict's powers go to its own teams (the
     ``subdistrict_unit`` department) instead of the handbook's district department. The
@@ -410,7 +438,7 @@ class LoopsSpec(_Spec):
 
 
 class WhistleSpec(_Spec):
-    """Whistle-and-report (街乡吹哨、部门报到, DOMAIN §8): the subdistrict summons departments.
+    """Whistle-and-report (街乡吹哨、部门报到, docs/domain.md §8): summoning departments.
 
     A case is summoned when its subclass needs joint action (``subclasses``), when it has
     been returned more than ``returns`` times, or when it is ``overdue_hours`` past its
@@ -440,7 +468,7 @@ class WhistleSpec(_Spec):
 
 
 class ProactiveSpec(_Spec):
-    """Proactive governance (未诉先办, DOMAIN §8): patrols steered toward concentrated
+    """Proactive governance (未诉先办, docs/domain.md §8): patrols steered toward concentrated
     complaints, counted with a lag (hotline pressure feeds back in 3-5 days)."""
 
     enabled: bool = False
@@ -507,8 +535,10 @@ def scenario_path(name_or_file: str) -> Path:
     try:
         return find_bundled(name_or_file, SCENARIO_DIR, "scenario")
     except InputError as e:
+        names = bundled_scenarios()
         raise InputError(e.file, e.line, e.path, "no such file or bundled scenario (bundled: "
-                         f"{', '.join(bundled_scenarios())})") from None
+                         f"{', '.join(names)})" + did_you_mean(str(name_or_file), names)
+                         ) from None
 
 
 def _find_base(name: str, folder: Path) -> Path:
@@ -536,6 +566,30 @@ def parse_overrides(items: list[str] | tuple[str, ...]) -> list[tuple[str, Any]]
     return out
 
 
+def _is_section(data: Any, dotted: str) -> bool:
+    """Whether ``data`` holds a mapping at the dotted path."""
+    node = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return isinstance(node, dict)
+
+
+def flag_of(path: str, flags: dict[str, str], before: Any) -> str | None:
+    """The flag (``--set``, ``--vary``, ``--days``...) that put the bad value at dotted
+    ``path``, given each override key's flag and the data before the overrides: an override
+    of that key or of a key inside it, or one that set a key below ``path`` where the data
+    had no section (the typo in ``--set inspector.count=3`` makes up a section
+    ``inspector``). None: the file wrote it."""
+    for key, flag in flags.items():
+        if path == key or path.startswith(key + "."):
+            return flag
+        if key.startswith(path + ".") and not _is_section(before, path):
+            return flag
+    return None
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[tuple[str, Any]]) -> dict[str, Any]:
     """Return a copy of raw scenario data with each dotted key set to its value."""
     data = copy.deepcopy(data)
@@ -555,18 +609,39 @@ def apply_overrides(data: dict[str, Any], overrides: list[tuple[str, Any]]) -> d
     return data
 
 
+# Smoke-test size (docs/writing-docs.md): every run lasts at most this many days.
+MAX_DAYS_ENV = "GRIDLOOP_MAX_DAYS"
+
+
+def days_cap() -> int | None:
+    """The cap ``GRIDLOOP_MAX_DAYS`` puts on every run's days (None when unset)."""
+    raw = os.environ.get(MAX_DAYS_ENV, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise InputError(MAX_DAYS_ENV, None, "", f"expected a whole number of days >= 1, "
+                         f"got {raw!r}")
+    return int(raw)
+
+
 def load_scenario(name_or_file: str | Path, overrides: list[str] | tuple[str, ...] = (),
-                  days: int | None = None, seed: int | None = None) -> Scenario:
+                  days: int | None = None, seed: int | None = None, *,
+                  flags: dict[str, str] | None = None, cap_days: bool = True) -> Scenario:
     """Read, override and validate a scenario, and cross-check its handbook and city.
 
+    ``flags`` names the command-line flag each override key came from, for the error
+    messages (default ``--set``; an experiment's varied keys come from ``--vary``). With
+    ``GRIDLOOP_MAX_DAYS`` set (smoke tests of the docs), runs last at most that many days
+    unless ``cap_days`` is False.
+
     Raises:
-        InputError: naming the file, line and key of the first problem found.
+        InputError: naming the file and line, or the flag, and the key of the first problem.
     """
     path = scenario_path(str(name_or_file))
     layered = read_layers(path, _find_base)  # an overlay's bases merged under it
     data, origins = layered.data, layered.origins
     ov = parse_overrides(list(overrides))
-    origin = {key: "--set" for key, _ in ov}
+    origin = {key: (flags or {}).get(key, "--set") for key, _ in ov}
     if days is not None:
         ov.append(("days", days))
         origin["days"] = "--days"
@@ -578,18 +653,26 @@ def load_scenario(name_or_file: str | Path, overrides: list[str] | tuple[str, ..
         parts = key.split(".")
         if len(parts) > 2 and parts[0] == "departments" and isinstance(deps, dict) \
                 and parts[1] not in deps:
-            raise InputError("--set", None, key, f"expected one of the scenario's departments "
-                             f"({', '.join(sorted(deps))}), got {parts[1]!r}")
-    data = apply_overrides(data, ov)
-    data["source"] = str(path.resolve())
+            raise InputError(origin[key], None, key, f"expected one of the scenario's "
+                             f"departments ({', '.join(sorted(deps))}), got {parts[1]!r}"
+                             + did_you_mean(parts[1], deps))
+    try:
+        merged = apply_overrides(data, ov)
+    except InputError as e:
+        raise InputError(flag_of(e.path, origin, data) or e.file, None, e.path,
+                         e.message) from None
+    cap = days_cap() if cap_days else None
+    wanted = merged.get("days", Scenario.model_fields["days"].default)
+    if cap is not None and isinstance(wanted, int) and wanted > cap:
+        merged["days"] = cap
+    merged["source"] = str(path.resolve())
     lines = origins.layers[0][1]
     try:
-        scenario = validate(Scenario, data, str(path), lines)
+        scenario = validate(Scenario, merged, str(path), lines)
     except InputError as e:
-        # a value that came from --set (or --days/--seed) has no line in the file
-        for key in origin:
-            if e.path == key or e.path.startswith(key + "."):
-                raise InputError(origin[key], None, e.path, e.message) from None
+        # a value that came from --set (or --vary, --days, --seed) has no line in the file
+        if flag := flag_of(e.path, origin, data):
+            raise InputError(flag, None, e.path, e.message) from None
         if len(origins.layers) > 1:  # an overlay: the file (base or overlay) that wrote it
             file, line = origins.where_dotted(e.path)
             raise InputError(file, line, e.path, e.message) from None

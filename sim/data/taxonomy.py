@@ -1,9 +1,9 @@
 """The taxonomy of components and events, and the dispatch handbook (指挥手册) over it.
 
-Both are data (DOMAIN §5): a handbook YAML lists classes and subclasses, and for every subclass
-the responsible department, urgency, filing and closing criteria, the handling time limit and
-the parameters the simulated city needs (how often it appears, how visible it is to inspectors
-and to the public, how long handling takes, whether it goes away by itself).
+Both are data (docs/domain.md §5): a handbook YAML lists classes and subclasses, and per
+subclass the responsible department, urgency, filing and closing criteria, the handling time
+limit and the parameters the simulated city needs (how often it appears, how visible it is to
+inspectors and to the public, how long handling takes, whether it goes away by itself).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class ProblemClass(_Spec):
 
 
 class Stage(_Spec):
-    """One step of a department's work on a case (DOMAIN §4, §11): make safe, wait for a
+    """One step of a department's work on a case (docs/domain.md §4, §11): make safe, wait for a
     part, repair.
 
     ``work: crew`` is done by a crew (of the case's department, or of ``department``), who
@@ -121,6 +121,8 @@ class Subclass(_Spec):
     urgency: Literal["normal", "urgent"] = "normal"
     filing_criterion: str
     closing_criterion: str
+    filing_criterion_zh: str = ""
+    closing_criterion_zh: str = ""
     time_limit: TimeLimit
     handling_hours: Dist
     share: float = Field(gt=0)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import InputError
+from sim.errors import InputError, did_you_mean
 
 __all__ = ["LineMap", "KeyProblem", "read_yaml", "parse_yaml", "validate", "line_of",
            "describe", "expected", "bundled_names", "find_bundled"]
@@ -146,8 +146,9 @@ def find_bundled(name_or_file: str | Path, folder: Path, what: str) -> Path:
     q = folder / f"{name_or_file}.yaml"
     if q.exists():
         return q
+    names = bundled_names(folder)
     raise InputError(str(name_or_file), None, "", f"no such file or bundled {what} "
-                     f"(bundled: {', '.join(bundled_names(folder))})")
+                     f"(bundled: {', '.join(names)})" + did_you_mean(str(name_or_file), names))
 
 
 def line_of(lines: LineMap, loc: tuple[str | int, ...]) -> int | None:
@@ -180,7 +181,9 @@ def validate(model: type[M], data: Any, file: str, lines: LineMap,
         path = ".".join(str(x) for x in full)
         kind = err["type"]
         if kind == "extra_forbidden":
-            msg = f"expected one of {model_keys(model, loc)}, got unknown key {loc[-1]!r}"
+            keys = model_keys(model, loc)
+            msg = (f"expected one of {keys}, got unknown key {loc[-1]!r}"
+                   + did_you_mean(str(loc[-1]), keys.split(", ")))
         elif kind == "missing":
             msg = "expected a value, got nothing (the key is required)"
         else:

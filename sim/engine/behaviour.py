@@ -1,4 +1,4 @@
-"""How assessed units react to what is measured (evaluation changes behaviour, DOMAIN §6).
+"""How assessed units react to what is measured (evaluation changes behaviour, docs/domain.md §6).
 
 A rule set puts weight on base counts; a unit feels *pressure* toward whatever its score
 rewards. `pressures` reads them off any rule set: the total weight of a unit's indicators

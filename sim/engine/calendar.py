@@ -1,4 +1,4 @@
-"""Working calendar and daily duty windows: when the clock of a handling limit runs (DOMAIN §4).
+"""Working calendar and daily duty windows: when a handling limit's clock runs (docs/domain.md §4).
 
 Simulation time is float minutes since ``start_date`` 00:00 local. `WorkingCalendar` counts
 working minutes (one window a working day; listed weekdays minus holidays plus 调休 extra
@@ -17,7 +17,7 @@ from sim.data.scenario import CalendarSpec, clock_minutes
 from sim.data.taxonomy import TimeLimit
 from sim.errors import GridLoopError
 
-__all__ = ["WorkingCalendar", "DailyWindow", "DAY_MINUTES", "MARGIN_DAYS"]
+__all__ = ["WorkingCalendar", "DailyWindow", "DAY_MINUTES", "MARGIN_DAYS", "calendar_days"]
 
 DAY_MINUTES = 1440
 """Minutes in a day; day index ``d`` covers ``[1440*d, 1440*(d+1))``."""
@@ -27,6 +27,21 @@ MARGIN_DAYS = 400
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY = float(DAY_MINUTES)
 _NEVER = -(1 << 62)  # "no special day" sentinel for the last special day index
+
+
+def calendar_days(spec: CalendarSpec, start_date: dt.date, days: int
+                  ) -> tuple[tuple[dt.date, ...], tuple[dt.date, ...]]:
+    """The calendar's holidays and extra workdays: its own lists, plus those of its holiday
+    source (``holiday_country``) from a year before ``start_date`` to a year after the span
+    of ``days``."""
+    holidays, extra = tuple(spec.holidays), tuple(spec.extra_workdays)
+    if spec.holiday_country:
+        from sim.data.holidaysource import holiday_days
+        end = start_date + dt.timedelta(days=days)
+        more, swaps = holiday_days(spec.holiday_country, spec.holiday_subdivision,
+                                   start_date.year - 1, end.year + 1)
+        holidays, extra = holidays + more, extra + swaps
+    return holidays, extra
 
 
 class WorkingCalendar:
@@ -56,8 +71,11 @@ class WorkingCalendar:
         self._pat = tuple((w0 + i) % 7 in week for i in range(7))  # by day index mod 7
         self._pat_pref = [sum(self._pat[:i]) for i in range(8)]
         self._week_n = self._pat_pref[7]
-        special: dict[int, bool] = {(d - start_date).days: False for d in spec.holidays}
-        special.update({(d - start_date).days: True for d in spec.extra_workdays})
+        holidays, extra = calendar_days(spec, start_date, horizon_days + MARGIN_DAYS)
+        self.holidays = frozenset(holidays)
+        """Every holiday of the calendar: the scenario's and its holiday source's."""
+        special: dict[int, bool] = {(d - start_date).days: False for d in holidays}
+        special.update({(d - start_date).days: True for d in extra})
         self._special = {d: f for d, f in special.items() if f != self._pat[d % 7]}
         self._sp_days = sorted(self._special)
         self._sp_pref = [0]

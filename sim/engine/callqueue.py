@@ -2,7 +2,7 @@
 
 Each call is settled when it is offered, in arrival order, without simulation events: with
 FIFO and the seats' next-free times known, a call's answer time is fixed at its arrival, and
-a caller who would wait longer than their patience hangs up (and may redial) (DOMAIN §7).
+a caller who would wait longer than their patience hangs up (and may redial) (docs/domain.md §7).
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ __all__ = ["Step", "ActorKind", "Outcome", "Channel", "EVENT_DTYPE", "PROBLEM_DT
 
 
 class Step(IntEnum):
-    """Case transitions; the seven steps of DOMAIN §3 and their side paths."""
+    """Case transitions; the seven steps of docs/domain.md §3 and their side paths."""
 
     REPORT = 1          # collection: a report reaches the supervision centre
     SELF_HANDLE = 2     # inspector fixed a minor item on the spot (自行处置)

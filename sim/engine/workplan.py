@@ -1,4 +1,4 @@
-"""How a department plans and paces its work on cases: pure rules (issue 11; DOMAIN §4, §11).
+"""How a department plans and paces its work on cases: pure rules (docs/domain.md §4, §11).
 
 A case reaches a department with a deadline and a plan of stages from the handbook (make
 safe, wait for a part, repair: `sim.data.taxonomy.Stage`). A department process calls the
@@ -206,8 +206,8 @@ def wait_request(wait: float, time_left: float, work_left: float, extensions: in
     """What a department does when a stage must wait ``wait`` minutes (working time).
 
     Suspend (挂账) when the wait is longer than ``suspend_wait_hours`` or is for the season
-    or for funds (DOMAIN §11: seasonal works, waiting for funds or a project are parked in the
-    problem bank); ask for an extension (延期) when the wait and the work left
+    or for funds (docs/domain.md §11: seasonal works, waiting for funds or a project are
+    parked in the problem bank); ask for an extension (延期) when the wait and the work left
     (``work_left``) overrun the time left and the department has extensions left
     (``max_extensions``, counting the ``extensions`` already granted); otherwise just wait.
     """

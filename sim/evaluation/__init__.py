@@ -2,7 +2,7 @@
 
 Every function here is a pure function of event log rows (`sim.engine.eventlog.EVENT_DTYPE`), so the
 same evaluation runs on a simulated log or on a real city's export. Formulas, in terms of log
-rows, are in ``docs/evaluation.md``; the weights are `STANDARD_RULES` (DOMAIN §6).
+rows, are in ``docs/evaluation.md``; the weights are `STANDARD_RULES` (docs/domain.md §6).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""How indicator values become a score, a grade and a rank (DOMAIN §6, the "standard" rule set).
+"""How indicator values become a score, a grade and a rank (docs/domain.md §6, "standard").
 
 An evaluation table holds, per assessed unit, its counts and its indicator values (each in 0..1).
 A rule set names, per table, which indicator columns count and with what weight; the score is

@@ -1,5 +1,5 @@
 """Evaluation of people: inspectors (by beat) and the centres' acceptors, shift leaders and
-dispatchers (DOMAIN §6).
+dispatchers (docs/domain.md §6).
 
 People are judged on their own actions, the log rows they wrote (`actor_kind`, `actor`). A
 timed action is on time when its time is at most the deadline it is held to (`CaseRows.held_to`);

@@ -1,8 +1,8 @@
-"""Evaluation of the units that own problems: departments and areas (DOMAIN §6).
+"""Evaluation of the units that own problems: departments and areas (docs/domain.md §6).
 
 A department is judged on the cases it ends up holding (the department of the case's last
 dispatch); an area (subdistrict, community or grid) on the filed cases in its grids. Suspended
-cases (挂账/缓办) leave every count and rate here (DOMAIN §3); they are shown in `n_suspended`.
+cases (挂账/缓办) leave every count and rate here (docs/domain.md §3); `n_suspended` shows them.
 
 `case_counts` is the one place the per-unit case counts are made; the standard tables here and
 the rule sets of `sim.rules` both read it, under the names of its vocabulary.
@@ -26,7 +26,7 @@ __all__ = ["evaluate_departments", "evaluate_areas", "case_counts", "department_
 
 _CLOSED = CASE_STATES.index("closed")
 
-# Conditions of a case that a rule set may take out of the denominators (DOMAIN §3: suspended).
+# Conditions of a case a rule set may take out of the denominators (docs/domain.md §3: suspended).
 CASE_FLAGS: tuple[str, ...] = ("suspended", "extended", "returned", "reworked", "urgent")
 
 # The counts `case_counts` returns, per unit, in this order.

@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-__all__ = ["register"]
+from sim.cli.commands import add_format, add_set
+
+__all__ = ["register", "print_results"]
 
 HEADLINE = ("cases_filed", "closure_rate", "on_time_handling_rate", "discovery_rate",
             "share_found_by_inspectors", "hours_to_close.mean", "cases_open_at_end",
@@ -34,54 +36,72 @@ def _positive(text: str) -> int:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reps", type=_positive, default=10,
-                   help="replications per scenario or design point (default 10)")
-    p.add_argument("--out", required=True, help="experiment folder (reruns skip finished tasks)")
-    p.add_argument("--days", type=_positive, help="simulated days (overrides the scenarios)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a value in every scenario, e.g. inspectors.count=300")
+                   help="replications per scenario or design point, e.g. 20 (default 10)")
+    p.add_argument("--out", required=True,
+                   help="experiment folder, e.g. runs/insp: new, empty, or one to continue "
+                        "(a rerun skips finished tasks)")
+    p.add_argument("--days", type=_positive,
+                   help="simulated days of every scenario, e.g. 28 (default: each "
+                        "scenario's; a comparison needs them equal)")
+    add_set(p, "override a value in every scenario, e.g. inspectors.count=300 (repeatable)")
     p.add_argument("--seed", type=int, default=None,
-                   help="root seed of the experiment (default: fresh, kept in the manifest)")
+                   help="root seed of the experiment, e.g. 7 (default: fresh, kept in the "
+                        "manifest)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive, default=None,
-                       help="local worker processes (default: the CPUs available)")
+                       help="local worker processes, e.g. 2 (default: the CPUs available)")
     where.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                       help="run on a Dask distributed scheduler (pip install 'gridloop[dask]')")
+                       help="run on a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786 "
+                            "(pip install 'gridloop[dask]')")
     p.add_argument("--precision", type=float, default=None, metavar="REL",
                    help="add replications until every KPI's 95%% interval is within +-REL of "
-                        "its mean (e.g. 0.05)")
+                        "its mean, e.g. 0.05")
     p.add_argument("--precision-kpi", dest="precision_kpis", action="append", default=[],
-                   metavar="KPI", help="KPI the precision applies to (repeatable; default all)")
+                   metavar="KPI", help="KPI the precision applies to, e.g. "
+                                       "hours_to_close.mean (repeatable; default all)")
     p.add_argument("--max-reps", type=_positive, default=100,
-                   help="cap on replications with --precision (default 100)")
+                   help="cap on replications with --precision, e.g. 50 (default 100)")
     p.add_argument("--quiet", action="store_true", help="print only where results went")
+    add_format(p, "the KPI table")
 
 
 def register(sub: Any) -> None:
     s = sub.add_parser("sweep", help="run a scenario over a grid (or Latin hypercube) of "
-                       "values, with replications")
-    s.add_argument("scenario", help="scenario file or bundled name")
+                       "values, with replications",
+                       epilog="e.g. gridloop sweep small-town --vary inspectors.count=15,20,30 "
+                              "--reps 10 --out runs/insp")
+    s.add_argument("scenario", help="scenario file or bundled name, e.g. small-town")
     s.add_argument("--vary", action="append", default=[], required=True,
                    metavar="KEY=V1,V2|KEY=LO:HI",
-                   help="a dotted scenario key and its values (factorial) or range (lhs)")
-    s.add_argument("--design", choices=["factorial", "lhs"], default="factorial")
+                   help="a dotted scenario key and its values for a factorial design, e.g. "
+                        "inspectors.count=15,20,30, or its range for --design lhs, e.g. "
+                        "inspectors.count=10:40 (repeatable)")
+    s.add_argument("--design", choices=["factorial", "lhs"], default="factorial",
+                   help="every combination of the values (factorial, default) or a Latin "
+                        "hypercube over the ranges (lhs)")
     s.add_argument("--samples", type=_positive, default=None,
-                   help="design points of a Latin hypercube (--design lhs)")
+                   help="design points of a Latin hypercube (--design lhs), e.g. 12")
     _common(s)
     s.set_defaults(handler=_cmd_sweep)
 
     c = sub.add_parser("compare", help="compare scenarios on common random numbers (the first "
-                       "is the baseline)")
+                       "is the baseline)",
+                       epilog="e.g. gridloop compare governance/complaint-driven "
+                              "governance/grid-2004 --reps 10 --out runs/models")
     c.add_argument("scenarios", nargs="+", metavar="SCENARIO",
-                   help="scenario files or bundled names; the first is the baseline")
+                   help="scenario files or bundled names, the first the baseline, e.g. "
+                        "small-town my-town.yaml")
     _common(c)
     c.set_defaults(handler=_cmd_compare)
 
-    r = sub.add_parser("report", help="write an experiment's self-contained HTML report")
-    r.add_argument("folder", help="experiment folder (from sweep or compare)")
-    r.add_argument("--out", default=None, help="HTML file (default: FOLDER/report.html)")
+    r = sub.add_parser("report", help="write an experiment's self-contained HTML report",
+                       epilog="e.g. gridloop report runs/insp --kpi closure_rate")
+    r.add_argument("folder", help="experiment folder (from sweep or compare), e.g. runs/insp")
+    r.add_argument("--out", default=None,
+                   help="HTML file, e.g. insp.html (default: FOLDER/report.html)")
     r.add_argument("--kpi", dest="kpis", action="append", default=[], metavar="KPI",
-                   help="KPI for the sweep's curves and heatmap (repeatable; default a few "
-                        "headline KPIs)")
+                   help="KPI for the sweep's curves and heatmap, e.g. closure_rate "
+                        "(repeatable; default a few headline KPIs)")
     r.set_defaults(handler=_cmd_report)
 
 
@@ -96,7 +116,7 @@ def _execute(args: argparse.Namespace, start: Any) -> int:
         TimeRemainingColumn,
     )
 
-    console = Console(quiet=args.quiet)
+    console = Console(quiet=args.quiet, stderr=args.format != "table")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
                   disable=args.quiet or not console.is_terminal) as bar:
@@ -108,10 +128,17 @@ def _execute(args: argparse.Namespace, start: Any) -> int:
         run = start(progress)
     console.print(f"ran {run.tasks_run} of {run.tasks_total} tasks ({run.reps} replications "
                   f"per point)")
-    if run.precision_met is not None:
-        console.print("precision reached" if run.precision_met else
-                      f"precision not reached within --max-reps {args.max_reps}")
-    _print_table(console, run.folder)
+    if run.precision_met:
+        console.print(f"precision reached: every chosen KPI within +-{args.precision:.1%}")
+    elif run.precision_met is not None:
+        held = ", ".join(f"{kpi} +-{rel:.1%} at {label}" for kpi, label, rel in
+                         run.precision_short[:4])
+        more = f" and {len(run.precision_short) - 4} more" if len(run.precision_short) > 4 \
+            else ""
+        console.print(f"precision not reached within --max-reps {args.max_reps}: {held}{more} "
+                      f"(target +-{args.precision:.1%}); name the KPIs that matter with "
+                      "--precision-kpi, or raise --max-reps", highlight=False)
+    print_results(console, run.folder, args.format)
     console.print(f"\nresults in [bold]{run.folder}[/]; `gridloop report {run.folder}` writes "
                   "the HTML report")
     if args.quiet:
@@ -119,32 +146,79 @@ def _execute(args: argparse.Namespace, start: Any) -> int:
     return 0
 
 
-def _print_table(console: Any, folder: Any, max_points: int = 6) -> None:
-    from rich.table import Table
+MAX_ROWS = 40   # design points printed; the rest are counted and --format csv has them
 
-    from sim.experiment.summary import summarize
+
+def _order(value: Any) -> tuple[int, Any]:
+    """Sort key of a factor's value: numbers by size, then words alphabetically."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, value)
+    return (1, str(value))
+
+
+def print_results(console: Any, folder: Any, fmt: str = "table") -> None:
+    """The experiment's KPIs at every design point: a table that fits the terminal, rows
+    sorted by the varied keys, each cell coloured when it differs significantly from the
+    baseline, better or worse for that KPI; or for scripts the full `summarize` table."""
+    from sim.cli.tables import Column, print_fitted, print_machine
+    from sim.experiment.design import short_names
+    from sim.experiment.kpi_meaning import direction, short_name
+    from sim.experiment.store import read_manifest
+    from sim.experiment.summary import differences, summarize
 
     table = summarize(folder)
+    if fmt != "table":
+        print_machine(table, fmt)
+        return
+    manifest = read_manifest(folder)
+    points = manifest["points"]
+    keys = [f["key"] for f in manifest.get("factors") or []]
+    order = sorted(points, key=lambda p: tuple(_order(p["factors"].get(k)) for k in keys)) \
+        if keys else list(points)
+    shown = order[:MAX_ROWS]
+    coloured = manifest["design"] != "lhs" and len(points) > 1
+    styles: dict[tuple[int, str], str] = {}
+    if coloured:
+        for row in differences(folder).itertuples():
+            sign = direction(str(row.kpi)) * (1 if row.difference > 0 else -1)
+            if row.significant and sign:
+                styles[(int(row.point), str(row.kpi))] = "green" if sign > 0 else "red"
+    by = table.set_index(["point", "kpi"])
     kpis = [k for k in HEADLINE if k in set(table["kpi"])]
-    labels = list(dict.fromkeys(table["label"]))
-    shown = labels[:max_points]
-    more = f" (first {max_points} of {len(labels)} points)" if len(labels) > max_points else ""
-    t = Table(title=f"KPIs: mean ± 95% half-width{more}")
-    t.add_column("KPI")
-    for label in shown:
-        t.add_column(str(label), justify="right")
-    by = table.set_index(["kpi", "label"])
-    for k in kpis:
-        t.add_row(k, *(_fmt(by.loc[(k, lb), "mean"], by.loc[(k, lb), "half_width"])
-                       for lb in shown))
-    console.print(t)
+    base = "  (baseline)"
+    if keys:
+        short = short_names(keys)
+        index = [Column(k, short[k], [str(p["factors"].get(k)) for p in shown]) for k in keys]
+    else:
+        index = [Column("scenario", "scenario", [p["label"] for p in shown])]
+    if coloured:
+        index[-1].cells = [c + (base if p["point"] == 0 else "")
+                           for c, p in zip(index[-1].cells, shown, strict=True)]
+    values = [Column(k, short_name(k),
+                     [_fmt(by.loc[(p["point"], k), "mean"], by.loc[(p["point"], k), "half_width"])
+                      for p in shown],
+                     [styles.get((p["point"], k), "") for p in shown]) for k in kpis]
+    n = int(table["n"].max())
+    notes = [f"mean ± half-width of the 95% interval over {n} replications"]
+    if coloured:
+        notes.append("green: significantly better than the baseline for that KPI, red: "
+                     "significantly worse (paired by replication, Bonferroni); volumes such "
+                     "as filed cases have no better direction and stay plain")
+    else:
+        notes.append("a Latin hypercube has no baseline: the report's response curves show "
+                     "how each KPI moves")
+    if len(order) > len(shown):
+        notes.append(f"{len(shown)} of {len(order)} design points shown; --format csv "
+                     "prints every point and KPI, and gridloop report draws them")
+    title = "KPIs" + (f" by {', '.join(keys)}" if keys else "")
+    print_fitted(console, title, index, values, notes)
 
 
 def _fmt(mean: float, half: float) -> str:
     if mean != mean:
         return "-"
     digits = 3 if abs(mean) < 10 else 1
-    return f"{mean:.{digits}f} ± {half:.{digits}f}" if half == half else f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ±{half:.{digits}f}" if half == half else f"{mean:.{digits}f}"
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -168,8 +242,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from sim.experiment.checks import check_report_out
     from sim.experiment.html import write_report
+    from sim.experiment.store import read_manifest
 
+    read_manifest(args.folder)                   # an experiment folder, or a plain error
+    if args.out:
+        check_report_out(args.out)
     path = write_report(args.folder, args.out, kpis=args.kpis or None)
     print(f"wrote {path}")
     return 0

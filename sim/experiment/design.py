@@ -18,7 +18,8 @@ import yaml
 
 from sim.errors import InputError
 
-__all__ = ["Point", "Factor", "parse_vary", "compare_points", "factorial_points", "lhs_points"]
+__all__ = ["Point", "Factor", "parse_vary", "compare_points", "factorial_points", "lhs_points",
+           "short_names"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def parse_vary(items: list[str] | tuple[str, ...]) -> list[Factor]:
     return out
 
 
-def _short_names(keys: list[str]) -> dict[str, str]:
+def short_names(keys: list[str]) -> dict[str, str]:
     """Each key by its shortest dotted tail that no other key shares
     (``crews`` alone, ``sanitation.crews`` beside ``traffic.crews``)."""
     out = {}
@@ -114,7 +115,7 @@ def _short_names(keys: list[str]) -> dict[str, str]:
 
 
 def _label(values: dict[str, Any]) -> str:
-    short = _short_names(list(values))
+    short = short_names(list(values))
     return " ".join(f"{short[k]}={v:g}" if isinstance(v, float) else f"{short[k]}={v}"
                     for k, v in values.items())
 

@@ -23,9 +23,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
+from sim.experiment.kpi_meaning import direction
 from sim.experiment.stats import t_interval
 from sim.experiment.store import load_table, read_manifest
 from sim.experiment.summary import differences, steady_state, summarize
+from sim.i18n import N_, _, current, format_datetime, format_percent
+from sim.i18n.fonts import figure_language
 from sim.outputs.files import atomic_write
 
 __all__ = ["write_report", "DEFAULT_KPIS"]
@@ -43,12 +46,14 @@ h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #c
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}
-.up{background:#e3f3e3}.down{background:#fbe3e3}.note{color:#555;font-size:.9em}
+.better{background:#d9f2d9}.worse{background:#f9d6d6}.note{color:#555;font-size:.9em}
+.legend span{display:inline-block;padding:0 .5em;margin-right:.5em}
 .scroll{overflow-x:auto}img{max-width:100%}dl{display:grid;grid-template-columns:max-content auto;
 gap:2px 1em}dt{font-weight:600}
 """
 
 
+@figure_language
 def write_report(folder: str | Path, out: str | Path | None = None, *,
                  kpis: list[str] | None = None, level: float = 0.95) -> Path:
     """Write the report of the experiment in ``folder``; returns the HTML path
@@ -56,7 +61,8 @@ def write_report(folder: str | Path, out: str | Path | None = None, *,
     folder = Path(folder)
     manifest = read_manifest(folder)
     table = summarize(folder, level)
-    parts = [f"<h1>GridLoop experiment: {html.escape(_title(manifest))}</h1>",
+    parts = [f"<h1>{html.escape(_('GridLoop experiment: {title}').format(title=_title(manifest)))}"
+             "</h1>",
              _manifest_section(manifest, table)]
     parts.append(_kpi_section(table, level))
     if table["point"].nunique() > 1:
@@ -70,7 +76,7 @@ def write_report(folder: str | Path, out: str | Path | None = None, *,
         chosen = [k for k in (kpis or DEFAULT_KPIS) if k in set(table["kpi"])]
         parts.append(_sweep_section(table, manifest, chosen))
     body = "\n".join(parts)
-    doc = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    doc = (f"<!DOCTYPE html>\n<html lang=\"{current()}\"><head><meta charset=\"utf-8\">"
            f"<title>{html.escape(_title(manifest))}</title><style>{_STYLE}</style></head>"
            f"<body>\n{body}\n</body></html>\n")
     path = Path(out) if out else folder / "report.html"
@@ -80,9 +86,11 @@ def write_report(folder: str | Path, out: str | Path | None = None, *,
 def _title(m: dict[str, Any]) -> str:
     labels = [p["label"] for p in m["points"]]
     if m["kind"] == "compare":
-        return f"{labels[0]} (baseline) vs {', '.join(labels[1:])}"
+        return _("{baseline} (baseline) vs {others}").format(baseline=labels[0],
+                                                            others=", ".join(labels[1:]))
     keys = ", ".join(f["key"] for f in m["factors"])
-    return f"{m['design']} sweep of {m['points'][0]['scenario']} over {keys}"
+    return _("{design} sweep of {scenario} over {keys}").format(
+        design=m["design"], scenario=m["points"][0]["scenario"], keys=keys)
 
 
 def _png(fig: Figure) -> str:
@@ -124,25 +132,40 @@ def _frame_html(frame: pd.DataFrame, classes: pd.DataFrame | None = None) -> str
 def _manifest_section(m: dict[str, Any], table: pd.DataFrame) -> str:
     reps = int(table["n"].max()) if len(table) else 0
     items = {
-        "experiment": f"{m['kind']} ({m['design']}), {len(m['points'])} design points",
-        "replications": f"{reps} per point (common random numbers: replication k has the "
-                        "same seed at every point)",
-        "days": ", ".join(sorted({str(p["days"]) for p in m["points"]})),
-        "root entropy": str(m["entropy"]),
-        "overrides": ", ".join(m.get("overrides") or []) or "none",
-        "scenarios": "; ".join(sorted({f"{p['scenario']} ({p['digest']})"
-                                       for p in m["points"]})),
-        "GridLoop": f"{m.get('versions', {}).get('gridloop', '?')}, commit "
-                    f"{(m.get('git_commit') or 'unknown')[:12]}",
-        "created": m.get("created", ""),
+        _("experiment"): _("{kind} ({design}), {n} design points").format(
+            kind=m["kind"], design=m["design"], n=len(m["points"])),
+        _("replications"): _("{n} per point (common random numbers: replication k has the "
+                             "same seed at every point)").format(n=reps),
+        _("days"): ", ".join(sorted({str(p["days"]) for p in m["points"]})),
+        _("root entropy"): str(m["entropy"]),
+        _("overrides"): ", ".join(m.get("overrides") or []) or _("none"),
+        _("scenarios"): "; ".join(sorted({f"{p['scenario']} ({p['digest']})"
+                                          for p in m["points"]})),
+        "GridLoop": _("{version}, commit {commit}").format(
+            version=m.get("versions", {}).get("gridloop", "?"),
+            commit=(m.get("git_commit") or _("unknown"))[:12]),
+        _("created"): _when(m.get("created", "")),
     }
     if m.get("precision"):
         pr = m["precision"]
-        items["precision"] = (f"+-{pr['target']:.0%} relative half-width, "
-                              f"{'reached' if pr.get('met') else 'not reached'} "
-                              f"(cap {pr['max_reps']})")
+        items[_("precision")] = (
+            _("+-{target} relative half-width, reached (cap {cap})") if pr.get("met") else
+            _("+-{target} relative half-width, not reached (cap {cap})")).format(
+                target=format_percent(pr["target"]), cap=pr["max_reps"])
     dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in items.items())
     return f"<dl>{dl}</dl>"
+
+
+def _when(text: str) -> str:
+    """The manifest's ISO time as the language writes a date and time (as is if unreadable)."""
+    import datetime as dt
+
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return text
+    zone = f" {moment.tzname()}" if moment.tzinfo is not None else ""
+    return format_datetime(moment) + zone
 
 
 def _kpi_section(table: pd.DataFrame, level: float) -> str:
@@ -153,8 +176,9 @@ def _kpi_section(table: pd.DataFrame, level: float) -> str:
                              sort=False)
     wide = wide[list(dict.fromkeys(table["label"]))]
     wide.index.name = "KPI"
-    return (f"<h2>KPIs</h2><p class=\"note\">Mean over replications ± half-width of the "
-            f"{level:.0%} t interval, for the whole run (terminating).</p>" + _frame_html(wide))
+    return (f"<h2>{html.escape(_('KPIs'))}</h2><p class=\"note\">" + html.escape(_(
+        "Mean over replications ± half-width of the {level} t interval, for the whole run "
+        "(terminating).").format(level=format_percent(level))) + "</p>" + _frame_html(wide))
 
 
 def _difference_section(diff: pd.DataFrame, m: dict[str, Any]) -> str:
@@ -163,8 +187,9 @@ def _difference_section(diff: pd.DataFrame, m: dict[str, Any]) -> str:
     base = m["points"][0]["label"]
     diff = diff.assign(cell=[f"{_fmt(d)} [{_fmt(lo)}, {_fmt(hi)}]" for d, lo, hi in
                              zip(diff["difference"], diff["low"], diff["high"], strict=True)],
-                       cls=["up" if s and d > 0 else "down" if s else "" for s, d in
-                            zip(diff["significant"], diff["difference"], strict=True)])
+                       cls=[_verdict(k, d, sig) for k, d, sig in
+                            zip(diff["kpi"], diff["difference"], diff["significant"],
+                                strict=True)])
     order = list(dict.fromkeys(diff["label"]))
     wide = diff.pivot_table(index="kpi", columns="label", values="cell", aggfunc="first",
                             sort=False)[order]
@@ -172,24 +197,45 @@ def _difference_section(diff: pd.DataFrame, m: dict[str, Any]) -> str:
                            sort=False)[order].fillna("")
     wide.index.name = "KPI"
     lvl = float(diff["level"].iloc[0])
-    return (f"<h2>Differences against the baseline ({html.escape(base)})</h2>"
-            f"<p class=\"note\">Point minus baseline, paired by replication; "
-            f"{lvl:.2%} intervals (Bonferroni over {len(order)} comparisons). Shaded: the "
-            f"interval excludes 0 (green above, red below the baseline).</p>"
-            + _frame_html(wide, cls))
+    legend = "<br>".join(
+        f'<span class="{cls}">{html.escape(word)}</span>{html.escape(text)}'
+        for cls, word, text in (
+            ("better", _("better"), _("the interval excludes 0 and the point is better than "
+                                      "the baseline for that KPI (a higher closure rate, a "
+                                      "shorter time to close)")),
+            ("worse", _("worse"), _("the interval excludes 0 and the point is worse than the "
+                                    "baseline for that KPI")),
+            ("", _("plain"), _("no significant difference, or a volume (cases filed, calls) "
+                               "that is neither better nor worse"))))
+    return (f"<h2>{html.escape(_('Differences against the baseline ({base})').format(base=base))}"
+            "</h2><p class=\"note\">" + html.escape(_(
+                "Point minus baseline, paired by replication; {level} intervals (Bonferroni "
+                "over {n} comparisons).").format(level=format_percent(lvl, 2), n=len(order)))
+            + f"</p><p class=\"note legend\">{legend}</p>" + _frame_html(wide, cls))
+
+
+def _verdict(kpi: str, difference: float, significant: bool) -> str:
+    """The CSS class of a difference: better or worse for that KPI, or "" (plain)."""
+    sign = direction(kpi) * (1 if difference > 0 else -1)
+    return "" if not significant or not sign else "better" if sign > 0 else "worse"
 
 
 def _steady_section(steady: pd.DataFrame) -> str:
-    steady = steady.assign(cell=[f"{_fmt(m)} ± {_fmt(h)} (warm-up {d} d)" for m, h, d in
-                                 zip(steady["mean"], steady["half_width"],
-                                     steady["warmup_days"], strict=True)])
-    wide = steady.pivot_table(index="series", columns="label", values="cell",
+    after = _("{series} (after day {d})")
+    steady = steady.assign(cell=[f"{_fmt(m)} ± {_fmt(h)}" for m, h in
+                                 zip(steady["mean"], steady["half_width"], strict=True)],
+                           row=[after.format(series=s, d=d) for s, d in
+                                zip(steady["series"], steady["warmup_days"], strict=True)])
+    wide = steady.pivot_table(index="row", columns="label", values="cell",
                               aggfunc="first", sort=False)
     wide = wide[list(dict.fromkeys(steady["label"]))]
-    wide.index.name = "daily series"
-    return ("<h2>Steady state (MSER-5)</h2><p class=\"note\">Daily means after deleting the "
-            "warm-up days MSER-5 picks on the mean path; intervals over replications. The "
-            "KPI table above keeps whole runs.</p>" + _frame_html(wide))
+    wide.index.name = _("daily series")
+    return (f"<h2>{html.escape(_('Steady state (MSER-5)'))}</h2><p class=\"note\">"
+            + html.escape(_("Daily means after the warm-up, with intervals over "
+                            "replications. MSER-5 picks a warm-up on each point's mean path; "
+                            "every point then drops the longest of them, so all points are "
+                            "compared over the same days. The KPI table above keeps whole "
+                            "runs.")) + "</p>" + _frame_html(wide))
 
 
 def _backlog_section(daily: pd.DataFrame, level: float) -> str:
@@ -209,13 +255,14 @@ def _backlog_section(daily: pd.DataFrame, level: float) -> str:
             high.append(iv.high if not math.isnan(iv.half_width) else iv.mean)
         ax.fill_between(days, low, high, color=colours(i % 10), alpha=0.25, lw=0)
         ax.plot(days, mean, color=colours(i % 10), lw=1.8, label=str(label))
-    ax.set_xlabel("day of the run")
-    ax.set_ylabel("open filed cases at the end of the day")
+    ax.set_xlabel(_("day of the run"))
+    ax.set_ylabel(_("open filed cases at the end of the day"))
     ax.set_ylim(bottom=0)
     ax.grid(True, color="0.9")
     ax.legend(fontsize=8, ncols=2)
-    ax.set_title(f"Backlog over time: mean and {level:.0%} band over replications")
-    return "<h2>Backlog over time</h2>" + _png(fig)
+    ax.set_title(_("Backlog over time: mean and {level} band over replications").format(
+        level=format_percent(level)))
+    return f"<h2>{html.escape(_('Backlog over time'))}</h2>" + _png(fig)
 
 
 def _map_section(grid: pd.DataFrame, m: dict[str, Any]) -> str:
@@ -235,7 +282,8 @@ def _map_section(grid: pd.DataFrame, m: dict[str, Any]) -> str:
             cities[key] = load_city(sc.resolve(sc.city.grids_file), sc.city.district_code)
         return cities[key]
 
-    for row, what in enumerate(("problems", "overdue")):
+    for row, (what, said) in enumerate((("problems", N_("problems")),
+                                        ("overdue", N_("overdue cases")))):
         values = grid[grid["name"] == what]
         means = values.groupby(["point", "key"])["value"].mean()
         top = max(1e-9, float(means.quantile(0.99))) if len(means) else 1.0
@@ -250,17 +298,20 @@ def _map_section(grid: pd.DataFrame, m: dict[str, Any]) -> str:
             shown = ax.imshow(np.ma.masked_invalid(image), cmap=_CMAP, norm=Normalize(0, top),
                               interpolation="nearest")
             ax.set_axis_off()
-            ax.set_title(f"{p['label']}: {what} per grid", fontsize=9)
+            ax.set_title(_("{point}: {what} per grid").format(point=p["label"], what=_(said)),
+                         fontsize=9)
         fig.colorbar(shown, ax=list(axes[row]), shrink=0.8,
-                     label=f"mean {what} per grid and run")
-    return ("<h2>Maps</h2><p class=\"note\">Mean per replication: problems that appeared in "
-            "each unit grid, and overdue cases (handled after the deadline, or unhandled past "
-            f"it at the end). First {len(points)} design points.</p>" + _png(fig))
+                     label=_("mean {what} per grid and run").format(what=_(said)))
+    return (f"<h2>{html.escape(_('Maps'))}</h2><p class=\"note\">" + html.escape(_(
+        "Mean per replication: problems that appeared in each unit grid, and overdue cases "
+        "(handled after the deadline, or unhandled past it at the end). First {n} design "
+        "points.").format(n=len(points))) + "</p>" + _png(fig))
 
 
 def _league_section(league: pd.DataFrame) -> str:
-    out = ["<h2>League tables (standard evaluation)</h2><p class=\"note\">Mean score (and "
-           "mean rank) per unit over replications.</p>"]
+    out = [f"<h2>{html.escape(_('League tables (standard evaluation)'))}</h2>"
+           f"<p class=\"note\">{html.escape(_('Mean score (and mean rank) per unit over '
+                                             'replications.'))}</p>"]
     for kind in ("departments", "subdistricts"):
         score = league[league["name"] == f"{kind}.score"]
         rank = league[league["name"] == f"{kind}.rank"]
@@ -276,7 +327,8 @@ def _league_section(league: pd.DataFrame) -> str:
                                   zip(s[c], r.loc[s.index, c], strict=True)]
                               for c in order}, index=s.index)
         cells.index.name = kind[:-1] if kind == "departments" else "subdistrict"
-        out.append(f"<h3>{kind.capitalize()}</h3>" + _frame_html(cells))
+        heading = _("Departments") if kind == "departments" else _("Subdistricts")
+        out.append(f"<h3>{html.escape(heading)}</h3>" + _frame_html(cells))
     return "".join(out)
 
 
@@ -295,7 +347,7 @@ def _sweep_section(table: pd.DataFrame, m: dict[str, Any], kpis: list[str]) -> s
             return values.map(lambda v: place[repr(v)]).astype(float), lv
         return values.astype(float), None
 
-    out = ["<h2>Response curves</h2>"]
+    out = [f"<h2>{html.escape(_('Response curves'))}</h2>"]
     fig = _figure(4.0 * len(factors), 3.0 * len(kpis))
     axes = fig.subplots(len(kpis), len(factors), squeeze=False)
     for i, kpi in enumerate(kpis):
@@ -323,7 +375,8 @@ def _sweep_section(table: pd.DataFrame, m: dict[str, Any], kpis: list[str]) -> s
             ax.set_xlabel(key)
             ax.set_ylabel(kpi)
             ax.grid(True, color="0.9")
-    out.append("<p class=\"note\">Mean with 95% interval at each design point.</p>" + _png(fig))
+    out.append(f"<p class=\"note\">{html.escape(_('Mean with 95% interval at each design point.'))}"
+               "</p>" + _png(fig))
     if m["design"] == "factorial" and len(factors) >= 2:
         a, b = factors[:2]
         fig = _figure(4.6 * len(kpis), 4.0)
@@ -346,8 +399,8 @@ def _sweep_section(table: pd.DataFrame, m: dict[str, Any], kpis: list[str]) -> s
                 ax.text(xi, yi, _fmt(float(v)), ha="center", va="center", fontsize=7,
                         color="black" if norm(v) > 0.6 else "white")
             fig.colorbar(shown, ax=ax, shrink=0.8)
-        out.append("<h2>Two-parameter heatmap</h2><p class=\"note\">Mean KPI over "
-                   f"{html.escape(a)} x {html.escape(b)}"
-                   + (" (averaged over the other varied keys)" if len(factors) > 2 else "")
-                   + ".</p>" + _png(fig))
+        note = _("Mean KPI over {a} x {b} (averaged over the other varied keys).") \
+            if len(factors) > 2 else _("Mean KPI over {a} x {b}.")
+        out.append(f"<h2>{html.escape(_('Two-parameter heatmap'))}</h2><p class=\"note\">"
+                   + html.escape(note.format(a=a, b=b)) + "</p>" + _png(fig))
     return "".join(out)

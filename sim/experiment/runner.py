@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from sim.errors import GridLoopError
+from sim.experiment.checks import check_alike, check_out
 from sim.experiment.design import (
     Point,
     compare_points,
@@ -41,6 +43,8 @@ __all__ = ["ExperimentRun", "run_sweep", "run_compare", "Progress"]
 
 # called with (tasks finished, tasks to run) after each task, and (0, n) at the start
 Progress = Callable[[int, int], None]
+# Smoke-test size (docs/writing-docs.md): every experiment runs at most this many replications.
+MAX_REPS_ENV = "GRIDLOOP_MAX_REPS"
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class ExperimentRun:
         tasks_total: design points x replications.
         precision_met: with a precision target, whether every chosen KPI reached it (None
             without a target).
+        precision_short: when it did not, the KPIs that held it back, worst first:
+            (KPI, point label, relative half-width).
     """
 
     folder: Path
@@ -61,6 +67,7 @@ class ExperimentRun:
     tasks_run: int
     tasks_total: int
     precision_met: bool | None = None
+    precision_short: tuple[tuple[str, str, float], ...] = ()
 
 
 def run_sweep(scenario: str, vary: Sequence[str], *, reps: int, out: str | Path,
@@ -89,6 +96,7 @@ def run_sweep(scenario: str, vary: Sequence[str], *, reps: int, out: str | Path,
         progress: called with (finished, total) tasks.
         on_task: called with each finished task.
     """
+    check_out(out)
     if design not in ("factorial", "lhs"):
         raise GridLoopError(f"--design: expected factorial or lhs, got {design!r}")
     factors = parse_vary(list(vary))
@@ -122,6 +130,7 @@ def run_compare(scenarios: Sequence[str], *, reps: int, out: str | Path,
                 on_task: Callable[[TaskDone], None] | None = None) -> ExperimentRun:
     """Compare scenarios on common random numbers; the first is the baseline. Arguments as
     `run_sweep`."""
+    check_out(out)
     if len(scenarios) < 2:
         raise GridLoopError(f"compare: expected at least two scenarios (a baseline and one "
                             f"more), got {len(scenarios)}")
@@ -144,20 +153,38 @@ def _entropy(out: str | Path, seed: int | None) -> int:
     return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
 
 
-def _describe(points: list[Point], days: int | None) -> tuple[list[dict[str, Any]], int]:
-    """Load every point's scenario (bad input fails here, before anything runs)."""
-    from sim.data.scenario import load_scenario
+def reps_cap() -> int | None:
+    """The cap ``GRIDLOOP_MAX_REPS`` puts on replications per point (None when unset)."""
+    raw = os.environ.get(MAX_REPS_ENV, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 2:
+        raise GridLoopError(f"{MAX_REPS_ENV}: expected a whole number of replications >= 2, "
+                            f"got {raw!r}")
+    return int(raw)
 
-    out = []
-    horizon = 0
+
+def _describe(points: list[Point], days: int | None
+              ) -> tuple[list[dict[str, Any]], list[int], list[dt.date]]:
+    """Load every point's scenario (bad input fails here, before anything runs); also returns
+    each point's horizon before any ``GRIDLOOP_MAX_DAYS`` cap (what the scenarios ask for)
+    and its start date."""
+    from sim.data.scenario import days_cap, load_scenario
+
+    cap = days_cap()
+    out, asked, starts = [], [], []
     for i, p in enumerate(points):
-        sc = load_scenario(p.scenario, list(p.settings()), days=days)
-        horizon = max(horizon, sc.days)
+        sc = load_scenario(p.scenario, list(p.settings()), days=days, cap_days=False,
+                           flags=dict.fromkeys(p.factors, "--vary"))
+        asked.append(sc.days)
+        starts.append(sc.start_date)
+        if cap is not None and sc.days > cap:
+            sc = sc.model_copy(update={"days": cap})
         out.append({"point": i, "label": p.label, "scenario": p.scenario,
                     "scenario_name": sc.name, "scenario_file": sc.source,
                     "factors": p.factors, "settings": list(p.settings()),
                     "days": sc.days, "digest": sc.model_copy(update={"seed": 0}).digest()})
-    return out, horizon
+    return out, asked, starts
 
 
 def _run(kind: str, design: str, points: list[Point], factors: list[dict[str, Any]],
@@ -172,8 +199,12 @@ def _run(kind: str, design: str, points: list[Point], factors: list[dict[str, An
     if precision is not None and not 0 < precision < 1:
         raise GridLoopError(f"--precision: expected a relative half-width in (0, 1), "
                             f"got {precision}")
+    if (cap := reps_cap()) is not None:
+        reps, max_reps = min(reps, cap), min(max_reps, cap)
     folder = Path(out)
-    described, _ = _describe(points, days)
+    described, asked, starts = _describe(points, days)
+    if kind == "compare":
+        check_alike([p["label"] for p in described], asked, starts, days is not None)
     manifest: dict[str, Any] = {
         "kind": kind, "design": design, "factors": factors, "samples": samples,
         "entropy": entropy, "days": days, "overrides": list(overrides), "points": described,
@@ -190,19 +221,23 @@ def _run(kind: str, design: str, points: list[Point], factors: list[dict[str, An
         created=created or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         precision={"target": precision, "kpis": list(precision_kpis), "max_reps": max_reps}
         if precision is not None else None)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise GridLoopError(f"--out {out}: cannot make the folder ({e.strerror})") from None
     write_manifest(folder, manifest)
 
     own = executor is None
     ex = executor or make_executor(workers, scheduler)
     ran = 0
     met: bool | None = None
+    short: list[tuple[str, str, float]] = []
     try:
         while True:
             ran += _run_missing(ex, folder, described, entropy, reps, progress, on_task)
             if precision is None:
                 break
-            met, wanted = _precision_check(folder, precision, precision_kpis, reps)
+            met, wanted, short = _precision_check(folder, precision, precision_kpis, reps)
             if met or reps >= max_reps:
                 break
             reps = min(max_reps, wanted)
@@ -215,7 +250,8 @@ def _run(kind: str, design: str, points: list[Point], factors: list[dict[str, An
     if precision is not None:
         manifest["precision"]["met"] = met
         write_manifest(folder, manifest)
-    return ExperimentRun(folder, reps, ran, reps * len(described), met)
+    return ExperimentRun(folder, reps, ran, reps * len(described), met,
+                         tuple(short) if not met else ())
 
 
 def _run_missing(ex: Executor, folder: Path, points: list[dict[str, Any]], entropy: int,
@@ -244,9 +280,10 @@ def _run_missing(ex: Executor, folder: Path, points: list[dict[str, Any]], entro
 
 
 def _precision_check(folder: Path, target: float, kpis: Sequence[str],
-                     reps: int) -> tuple[bool, int]:
-    """Whether every chosen KPI at every point is within ``target``; else the replications
-    expected to get there (the most any KPI needs)."""
+                     reps: int) -> tuple[bool, int, list[tuple[str, str, float]]]:
+    """Whether every chosen KPI at every point is within ``target``; the replications
+    expected to get there (the most any KPI needs); and the (KPI, point, relative
+    half-width) still above it, worst first."""
     from sim.experiment.stats import replications_needed
     from sim.experiment.summary import summarize
 
@@ -259,8 +296,12 @@ def _precision_check(folder: Path, target: float, kpis: Sequence[str],
                                 f"{', '.join(unknown)}")
         table = table[table["kpi"].isin(kpis)]
     wanted = reps
+    short = []
     for row in table.itertuples():
         if math.isnan(row.mean):
             continue  # a KPI with no value in any replication (e.g. no case closed)
         wanted = max(wanted, replications_needed(reps, row.rel_half_width, target))
-    return wanted <= reps, wanted
+        if not row.rel_half_width <= target:
+            short.append((str(row.kpi), str(row.label), float(row.rel_half_width)))
+    short.sort(key=lambda s: -s[2])
+    return wanted <= reps, wanted, short

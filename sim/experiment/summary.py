@@ -2,7 +2,8 @@
 
 `summarize` gives every KPI at every design point a t interval; `differences` gives paired
 intervals of each point minus the baseline (Bonferroni over the points compared);
-`steady_state` takes MSER-5 warm-up off the daily series and intervals their means.
+`steady_state` takes MSER-5 warm-up off the daily series (the same days at every point)
+and intervals their means.
 All read the experiment folder; none simulates.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.errors import GridLoopError
 from sim.experiment.stats import (
     mser,
     paired_difference,
@@ -57,6 +59,12 @@ def differences(folder: str | Path, baseline: int = 0, level: float = 0.95) -> p
     excludes 0), baseline_mean, relative (difference over the baseline mean).
     """
     results = load_results(folder)
+    mixed = results.groupby("rep")["seed"].nunique()
+    if (mixed > 1).any():
+        raise GridLoopError(
+            f"{folder}: replication {int(mixed[mixed > 1].index[0])}: expected the same seed at "
+            "every design point (common random numbers: differences are paired by "
+            "replication), got several; were task files copied in from another experiment?")
     wide = results.pivot_table(index=["kpi", "rep"], columns="point", values="value",
                                aggfunc="first", dropna=False)
     labels = dict(zip(results["point"], results["label"], strict=False))
@@ -80,28 +88,38 @@ def differences(folder: str | Path, baseline: int = 0, level: float = 0.95) -> p
     return out.sort_values(["point"], kind="stable").reset_index(drop=True)
 
 
-def steady_state(folder: str | Path, level: float = 0.95, batch: int = 5) -> pd.DataFrame:
+def steady_state(folder: str | Path, level: float = 0.95, batch: int = 5,
+                 common: bool = True) -> pd.DataFrame:
     """Steady-state means of the daily series (backlog, filed, closed, problems,
     hours_to_close) per design point, after MSER-5 warm-up deletion.
 
-    The truncation point is chosen once per point and series, on the mean over its
-    replications; each replication's mean after it is one observation of the t interval.
-    The run-length KPIs of `summarize` are left as they are (terminating).
+    The truncation is chosen per point and series on the mean over its replications. With
+    ``common`` (the default), every point then uses the longest truncation any point got for
+    that series, so the points' means cover the same days and compare like with like;
+    ``mser_days`` keeps each point's own pick. Each replication's mean after the truncation
+    is one observation of the t interval. The run-length KPIs of `summarize` are left as
+    they are (terminating).
 
-    Columns: point, label, series, warmup_days, n, mean, half_width, low, high.
+    Columns: point, label, series, warmup_days, mser_days, n, mean, half_width, low, high.
     """
     daily = load_table(folder, "daily")
-    rows = []
+    paths = []
     for (point, label, series), group in daily.groupby(["point", "label", "name"], sort=False):
         wide = group.pivot_table(index="rep", columns="day", values="value", aggfunc="first",
-                                 dropna=False)
+                                 dropna=False).to_numpy(np.float64)
         with warnings.catch_warnings():  # a day with no value in any replication stays NaN
             warnings.simplefilter("ignore", RuntimeWarning)
-            mean_path = np.nanmean(wide.to_numpy(np.float64), axis=0)
+            mean_path = np.nanmean(wide, axis=0)
         d = mser(np.nan_to_num(mean_path, nan=float(np.nanmean(mean_path))), batch)
-        per_rep = [steady_mean(r, d) for r in wide.to_numpy(np.float64)]
-        iv = t_interval(per_rep, level)
-        rows.append({"point": point, "label": label, "series": series, "warmup_days": d,
-                     "n": iv.n, "mean": iv.mean, "half_width": iv.half_width, "low": iv.low,
-                     "high": iv.high})
+        paths.append((point, label, series, wide, d))
+    longest: dict[str, int] = {}
+    for _, _, series, _, d in paths:
+        longest[series] = max(longest.get(series, 0), d)
+    rows = []
+    for point, label, series, wide, d in paths:
+        use = longest[series] if common else d
+        iv = t_interval([steady_mean(r, use) for r in wide], level)
+        rows.append({"point": point, "label": label, "series": series, "warmup_days": use,
+                     "mser_days": d, "n": iv.n, "mean": iv.mean, "half_width": iv.half_width,
+                     "low": iv.low, "high": iv.high})
     return pd.DataFrame(rows).sort_values(["point"], kind="stable").reset_index(drop=True)

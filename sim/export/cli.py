@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
@@ -30,22 +31,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Write a run folder's cases as an Open311 GeoReport v2-style CSV, or its "
                     "event log as OCEL 2.0 JSON (objects: cases, problems, departments, "
                     "inspectors).")
-    p.add_argument("run_dir", help="run folder written by `gridloop run`")
+    p.add_argument("run_dir", help="run folder written by `gridloop run`, e.g. runs/my-city")
     p.add_argument("--format", required=True, choices=sorted(_DEFAULT_NAME),
                    help="open311 (CSV, one row a case) or ocel (OCEL 2.0 JSON)")
     p.add_argument("--out", default=None,
-                   help="file to write (default: RUN_DIR/open311.csv or RUN_DIR/ocel.json)")
+                   help="file to write, e.g. dongcheng-cases.csv (default: RUN_DIR/open311.csv "
+                        "or RUN_DIR/ocel.json)")
     p.add_argument("--scenario", default=None,
-                   help="scenario that wrote the run (default: summary.json's): names "
-                        "services and places")
+                   help="scenario that wrote the run, e.g. small-town (default: "
+                        "summary.json's): names services and places")
     p.add_argument("--start-date", type=_date, default=None, metavar="YYYY-MM-DD",
-                   help="the day time 0 falls on (default: summary.json's)")
-    p.add_argument("--utc-offset", default="+08:00",
-                   help="the city's offset from UTC for date-times (default +08:00, Beijing)")
+                   help="the day time 0 falls on, e.g. 2026-03-02 (default: summary.json's)")
+    p.add_argument("--utc-offset", default=None, metavar="OFFSET",
+                   help="a fixed offset from UTC for date-times, e.g. -04:00 or Z (default: "
+                        "the scenario's calendar.timezone, daylight saving included; +08:00 "
+                        "when the run names no scenario)")
     p.add_argument("--self-handled", action="store_true",
                    help="open311: also write the inspectors' on-the-spot fixes (left out by "
                         "default: platforms count them apart from cases)")
     p.set_defaults(handler=_cmd_export)
+    # "-04:00" is a value, not an option: let it stand as its own word after --utc-offset
+    p._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d{2}:?\d{2}$")
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

@@ -11,10 +11,15 @@ GridLoop writes:
   the attributes ``outcome``, ``actor_kind``, ``actor`` and, where the row sets one,
   ``deadline``;
 - one event per row of events.parquet (id ``e<row>``, in file order), related to its case
-  (qualifier ``case``), its problem (``problem``), the department on department and dispatch
+  (qualifier ``case``), its problem (``problem``; a false report has none), the department on
+  department and dispatch
   steps (``dispatched to``, ``returned by``, ``handled by``) and the inspector's beat on
   inspector steps (``reported by``, ``verified by``, ``checked by``, ``fixed by``);
 - object-to-object relationships case -> problem (``concerns``).
+
+Attribute values are written as strings, as the published OCEL 2.0 JSON schema requires
+(``ocel20-schema.json`` beside this module; the declared types say how to read them back):
+`check_ocel` validates a document against it with ``jsonschema``.
 
 Problems without any case (never found) are left out: they have no events.
 """
@@ -30,7 +35,22 @@ import numpy as np
 from sim.export.source import RunSource
 from sim.outputs.files import atomic_write
 
-__all__ = ["OBJECT_TYPES", "write_ocel", "ocel_document"]
+__all__ = ["OBJECT_TYPES", "write_ocel", "ocel_document", "check_ocel", "SCHEMA_FILE"]
+
+SCHEMA_FILE = Path(__file__).with_name("ocel20-schema.json")
+"""The OCEL 2.0 JSON schema as published with the OCEL 2.0 specification (ocel-standard.org,
+"OCEL 2.0 JSON format": the JSON-Schema of the JSON serialisation)."""
+
+
+def check_ocel(document: dict) -> list[str]:
+    """Problems of an OCEL 2.0 JSON document against the published schema (``[]``: valid),
+    each as ``path: message``."""
+    import jsonschema
+
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    return [f"{'/'.join(str(p) for p in e.absolute_path)}: {e.message}"
+            for e in validator.iter_errors(document)]
 
 OBJECT_TYPES: dict[str, list[dict[str, str]]] = {
     "case": [{"name": "subclass", "type": "string"}, {"name": "grid_code", "type": "string"},
@@ -66,7 +86,7 @@ def _events(run: RunSource) -> Iterator[dict]:
         step, kind, actor = steps[i], kinds[i], int(actors[i])
         attributes: list[dict] = [{"name": "outcome", "value": outcomes[i]},
                                   {"name": "actor_kind", "value": kind},
-                                  {"name": "actor", "value": actor}]
+                                  {"name": "actor", "value": str(actor)}]
         if deadlines[i]:
             attributes.append({"name": "deadline", "value": deadlines[i]})
         rel = [{"objectId": f"case-{int(cases[i])}", "qualifier": "case"}]
@@ -122,7 +142,7 @@ def _objects(run: RunSource) -> Iterator[dict]:
     beats = e.loc[(e["actor_kind"].astype(str) == "inspector") & (e["actor"] >= 0), "actor"]
     for beat in sorted(int(b) for b in beats.unique()):
         yield {"id": f"inspector-{beat}", "type": "inspector",
-               "attributes": [{"name": "beat", "value": beat, "time": origin}],
+               "attributes": [{"name": "beat", "value": str(beat), "time": origin}],
                "relationships": []}
 
 

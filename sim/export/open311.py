@@ -1,7 +1,7 @@
 """A run's cases as an Open311 GeoReport v2-style CSV: the case log a city's platform keeps.
 
 One row per case, in case order (on-the-spot fixes only when asked: a platform counts them
-apart from its cases, DOMAIN §2), with the service request fields of GeoReport v2
+apart from its cases, docs/domain.md §2), with the service request fields of GeoReport v2
 (`OPEN311_FIELDS`) filled where the simulation knows them and left empty otherwise, then
 GridLoop's case-log columns (`CASELOG_FIELDS`): the grid code, the channel and the
 lifecycle date-times, which `gridloop calibrate` and `gridloop validate-against` read back.
@@ -60,10 +60,12 @@ def open311_table(run: RunSource, *, self_handled: bool = False) -> pd.DataFrame
                       np.where(state == "open", "open", "closed"))
     notes = np.array([_NOTES.get(s, s) for s in state], dtype=object)
     closed_on_time = c["closed_on_time"].astype("boolean")
+    checked = c["t_check"].notna().to_numpy()
+    how = np.where(checked, " after an independent check", " on the department's word")
     notes = np.where((state == "closed") & closed_on_time.fillna(False).to_numpy(bool),
-                     "closed on time after an independent check", notes)
+                     "closed on time" + how, notes)
     notes = np.where((state == "closed") & (~closed_on_time).fillna(False).to_numpy(bool),
-                     "closed overdue after an independent check", notes)
+                     "closed overdue" + how, notes)
     reworks = c["n_reworks"].to_numpy()
     notes = np.where(reworks > 0, notes + np.char.mod("; reworked %d time(s)", reworks), notes)
     codes = c["subclass_code"].astype(str).to_numpy()

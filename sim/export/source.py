@@ -54,29 +54,41 @@ class RunSource:
 
 
 def clock_times(minutes: np.ndarray, start: dt.datetime, utc_offset: str) -> np.ndarray:
-    """Minutes since ``start`` as ``YYYY-MM-DDTHH:MM:SS+HH:MM`` text (whole seconds)."""
+    """Minutes since ``start`` as ``YYYY-MM-DDTHH:MM:SS+HH:MM`` text (whole seconds).
+
+    ``utc_offset`` is a fixed offset (``+08:00``, ``Z``) or an IANA zone (``America/New_York``):
+    then each time gets the zone's offset at that moment, daylight saving included (a local
+    time that a spring-forward skips is moved forward, one a fall-back repeats is read as the
+    first)."""
     out = np.full(len(minutes), "", dtype=object)
     ok = np.isfinite(minutes)
     stamps = pd.Timestamp(start) + pd.to_timedelta(np.rint(minutes[ok] * 60.0), unit="s")
-    out[ok] = np.asarray(stamps.strftime("%Y-%m-%dT%H:%M:%S"), dtype=object) + utc_offset
+    if _OFFSET.fullmatch(utc_offset):
+        out[ok] = np.asarray(stamps.strftime("%Y-%m-%dT%H:%M:%S"), dtype=object) + utc_offset
+        return out
+    zoned = pd.DatetimeIndex(stamps).tz_localize(utc_offset, ambiguous=np.ones(ok.sum(), bool),
+                                                 nonexistent="shift_forward")
+    text = pd.Series(zoned.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    out[ok] = (text.str[:-2] + ":" + text.str[-2:]).to_numpy(dtype=object)
     return out
 
 
 def read_run(run_dir: str | Path, *, scenario: str | Path | None = None,
-             start_date: dt.date | None = None, utc_offset: str = "+08:00") -> RunSource:
+             start_date: dt.date | None = None, utc_offset: str | None = None) -> RunSource:
     """Read a run folder written by ``gridloop run`` for export.
 
     Args:
         scenario: the scenario that wrote the run (default: ``summary.json``'s, if it exists).
         start_date: the day time 0 falls on (default: ``summary.json``'s ``start_date``).
-        utc_offset: the city's offset from UTC, ``+08:00`` or ``Z``.
+        utc_offset: a fixed offset from UTC, ``+08:00`` or ``Z`` (default: the scenario's
+            ``calendar.timezone``, else ``+08:00``).
 
     Raises:
         InputError: no cases/events files, or no start date.
         GridLoopError: a bad offset, or a scenario whose city is not the run's.
     """
     folder = Path(run_dir)
-    if not _OFFSET.fullmatch(utc_offset):
+    if utc_offset is not None and not _OFFSET.fullmatch(utc_offset):
         raise GridLoopError(f"export: expected a UTC offset such as +08:00 or Z, got "
                             f"{utc_offset!r}")
     for name in ("cases.parquet", "events.parquet"):
@@ -104,6 +116,14 @@ def read_run(run_dir: str | Path, *, scenario: str | Path | None = None,
         notes.append("no scenario: service names, addresses and lat/long left empty")
     else:
         names, limits, places = _from_scenario(scenario, set(cases["grid_code"]), notes)
+    if utc_offset is None:
+        zone = summary.get("timezone") if isinstance(summary.get("timezone"), str) else None
+        if scenario is not None:
+            from sim.data.scenario import load_scenario
+            zone = load_scenario(scenario).calendar.timezone
+        utc_offset = zone or "+08:00"
+        notes.append(f"times carry the offsets of {zone}" if zone else
+                     "no scenario: times carry +08:00 (pass --utc-offset)")
     days = summary.get("days")
     return RunSource(folder, cases, events, problems,
                      dt.datetime.combine(start_date, dt.time()), utc_offset,

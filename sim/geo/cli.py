@@ -27,20 +27,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Import unit grids (Polygon/MultiPolygon features with a 15-digit grid "
                     "code) from a GeoJSON map: writes the grid table, the shapes and a starter "
                     "scenario into --out.")
-    p.add_argument("map", help="GeoJSON FeatureCollection of unit-grid polygons")
-    p.add_argument("--out", required=True, help="folder for the scenario, cities/ and handbook/")
-    p.add_argument("--name", default=None, help="city and scenario name (default: the map's "
-                                                "file name)")
+    p.add_argument("map", help="GeoJSON FeatureCollection of unit-grid polygons, e.g. "
+                               "scenarios/examples/synthetic-district.geojson")
+    p.add_argument("--out", required=True, help="folder for the scenario, cities/ and "
+                                                 "handbook/, e.g. my-city")
+    p.add_argument("--name", default=None, help="city and scenario name, e.g. pilot "
+                                                "(default: the map's file name)")
     p.add_argument("--district-code", default=None, help="6 digits every grid code must start "
-                                                         "with (default: the first code's)")
-    p.add_argument("--code-property", default="code", help="property holding the grid code")
-    p.add_argument("--subdistrict-property", default="subdistrict")
-    p.add_argument("--community-property", default="community")
-    p.add_argument("--residents-property", default="residents")
+                                                         "with, e.g. 110101 (default: the "
+                                                         "first code's)")
+    p.add_argument("--code-property", default="code", help="property holding the grid code, e.g. "
+                                                                "GRID_CODE (default: code)")
+    p.add_argument("--subdistrict-property", default="subdistrict",
+                   help="property holding the subdistrict's name, e.g. STREET "
+                        "(default: subdistrict)")
+    p.add_argument("--community-property", default="community",
+                   help="property holding the community's name, e.g. SHEQU (default: community)")
+    p.add_argument("--residents-property", default="residents",
+                   help="property holding the residents, e.g. POP (default: residents)")
     p.add_argument("--residents-per-ha", type=float, default=300.0,
-                   help="residents per hectare when the map has no residents property")
+                   help="residents per hectare when the map has no residents property, e.g. "
+                        "150 (default 300)")
     p.add_argument("--tolerance-m", type=float, default=0.5,
-                   help="how far apart (m) two grid boundaries may lie and still be one edge")
+                   help="how far apart (m) two grid boundaries may lie and still be one edge, "
+                        "e.g. 2 (default 0.5)")
     p.add_argument("--units", choices=["auto", "degrees", "metres"], default="auto",
                    help="coordinates: lon/lat degrees, projected metres, or auto (the crs "
                         "member, else degrees when every number could be one)")

@@ -1,6 +1,9 @@
 """Plane geometry of unit-grid polygons, in metres: areas, centroids, shared edges, rasters.
 
-Pure numpy, no GIS library. A *polygon* is a list of rings (``(k, 2)`` float arrays, first
+Areas, centroids, point-in-polygon and ring validity come from shapely (GEOS); the shared
+edges between grids are found by our own vectorised test of collinear segments, which
+`benchmarks/test_geo_speed.py` measures against shapely's (ours is the faster there, see
+docs/maps-and-export.md). A *polygon* is a list of rings (``(k, 2)`` float arrays, first
 position repeated last), the first ring its outside and the others holes; a grid's *shape* is
 a list of polygons (a MultiPolygon has several). Two grids are neighbours when their
 boundaries run together for more than a tolerance: segments lying on one line (within
@@ -15,7 +18,7 @@ import numpy as np
 
 __all__ = ["Shape", "ring_problem", "shape_area_centroid", "shared_boundaries",
            "point_in_shape", "components", "lattice_cells", "project_lonlat", "unproject_lonlat",
-           "boundary_segments"]
+           "boundary_segments", "to_shapely", "locate_points"]
 
 Shape = list[list[np.ndarray]]
 """One grid: polygons, each a list of rings, each a (k, 2) array of x, y positions."""
@@ -23,89 +26,43 @@ Shape = list[list[np.ndarray]]
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 
 
-def _ring_area_centroid(ring: np.ndarray) -> tuple[float, float, float]:
-    """Signed area (counter-clockwise positive) and centroid of a closed ring (shoelace)."""
-    x, y = ring[:-1, 0], ring[:-1, 1]
-    x0, y0 = float(x.mean()), float(y.mean())  # shift for precision with large coordinates
-    x, y = x - x0, y - y0
-    xn, yn = np.roll(x, -1), np.roll(y, -1)
-    cross = x * yn - xn * y
-    area = float(cross.sum()) / 2.0
-    if area == 0.0:
-        return 0.0, x0, y0
-    cx = float(((x + xn) * cross).sum()) / (6.0 * area)
-    cy = float(((y + yn) * cross).sum()) / (6.0 * area)
-    return area, cx + x0, cy + y0
-
-
 def ring_problem(ring: np.ndarray) -> str | None:
     """What is wrong with a ring as a polygon boundary, or None: fewer than 4 positions,
-    not closed, edges that cross each other, or no area."""
+    not closed, edges that cross each other (shapely's simplicity test), or no area."""
+    import shapely
+
     if len(ring) < 4:
         return f"a ring of at least 4 positions, got {len(ring)}"
     if not np.array_equal(ring[0], ring[-1]):
         return (f"a closed ring (last position equal to the first), got first {ring[0].tolist()} "
                 f"and last {ring[-1].tolist()}")
-    crossing = _self_crossing(ring)
-    if crossing is not None:
-        a, b = crossing
-        return (f"a ring whose edges do not cross, got edge {a} (from position {a} to "
-                f"{a + 1}) crossing edge {b}")
-    area, _, _ = _ring_area_centroid(ring)
-    if area == 0.0:
+    line = shapely.LinearRing(ring)
+    if line.convex_hull.area == 0.0:  # all on one line
         return "a ring enclosing some area, got one of area 0"
+    if not line.is_simple:
+        reason = shapely.is_valid_reason(shapely.Polygon(ring))
+        at = reason[reason.find("[") + 1:reason.find("]")].split() if "[" in reason else []
+        near = f" near ({', '.join(at)})" if at else ""
+        return f"a ring whose edges do not cross, got one crossing itself{near}"
     return None
 
 
-def _self_crossing(ring: np.ndarray) -> tuple[int, int] | None:
-    """The first pair of non-adjacent edges that properly cross, if any (O(k^2) vectorised;
-    rings of more than 2,000 positions are not checked)."""
-    m = len(ring) - 1
-    if m < 4 or m > 2000:
-        return None
-    p, r = ring[:-1], ring[1:] - ring[:-1]
-    # For edges i, j: p_i + t r_i == p_j + u r_j with 0 < t, u < 1 (strict: touching is fine).
-    qp = p[None, :, :] - p[:, None, :]
-    rxs = r[:, None, 0] * r[None, :, 1] - r[:, None, 1] * r[None, :, 0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = (qp[..., 0] * r[None, :, 1] - qp[..., 1] * r[None, :, 0]) / rxs
-        u = (qp[..., 0] * r[:, None, 1] - qp[..., 1] * r[:, None, 0]) / rxs
-    eps = 1e-9
-    hit = (rxs != 0) & (t > eps) & (t < 1 - eps) & (u > eps) & (u < 1 - eps)
-    i, j = np.nonzero(np.triu(hit, 2))
-    keep = ~((i == 0) & (j == m - 1))  # first and last edges share the closing position
-    if not keep.any():
-        return None
-    return int(i[keep][0]), int(j[keep][0])
-
-
 def shape_area_centroid(shape: Shape) -> tuple[float, float, float]:
-    """Area and centroid of a grid: outsides minus holes, whatever the rings' orientation."""
-    total = sx = sy = 0.0
-    for polygon in shape:
-        for k, ring in enumerate(polygon):
-            area, cx, cy = _ring_area_centroid(ring)
-            a = abs(area) if k == 0 else -abs(area)
-            total += a
-            sx += a * cx
-            sy += a * cy
-    if total <= 0:
+    """Area and centroid of a grid: outsides minus holes, whatever the rings' orientation
+    (shapely)."""
+    geometry = to_shapely(shape)
+    area = float(geometry.area)
+    if area <= 0:
         return 0.0, float("nan"), float("nan")
-    return total, sx / total, sy / total
+    c = geometry.centroid
+    return area, float(c.x), float(c.y)
 
 
 def point_in_shape(x: float, y: float, shape: Shape) -> bool:
-    """Whether (x, y) lies inside a grid (even-odd rule over all its rings, so holes are out)."""
-    inside = False
-    for polygon in shape:
-        for ring in polygon:
-            xa, ya = ring[:-1, 0], ring[:-1, 1]
-            xb, yb = ring[1:, 0], ring[1:, 1]
-            spans = (ya > y) != (yb > y)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                at = xa + (y - ya) * (xb - xa) / (yb - ya)
-            inside ^= bool(np.count_nonzero(spans & (x < at)) % 2)
-    return inside
+    """Whether (x, y) lies inside a grid (holes are out; shapely)."""
+    import shapely
+
+    return bool(shapely.contains_xy(to_shapely(shape), x, y))
 
 
 def _segments(shapes: Sequence[Shape]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -298,3 +255,25 @@ def unproject_lonlat(x: np.ndarray, y: np.ndarray, lon0: float, lat0: float
     """The inverse of `project_lonlat`: metres east/north of (lon0, lat0) to degrees."""
     k = np.pi / 180.0 * EARTH_RADIUS_M
     return lon0 + x / (k * np.cos(np.radians(lat0))), lat0 + y / k
+
+
+def to_shapely(shape: Shape):  # noqa: ANN201 - shapely.MultiPolygon
+    """A grid's shape as a shapely MultiPolygon (outside ring first, then holes)."""
+    import shapely
+
+    return shapely.MultiPolygon([shapely.Polygon(p[0], p[1:]) for p in shape]) \
+        if len(shape) > 1 else shapely.Polygon(shape[0][0], shape[0][1:])
+
+
+def locate_points(shapes: Sequence[Shape], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The index of the grid each point (x, y metres) lies in, -1 for none (shapely's
+    STRtree; a point on a shared edge goes to the lower index)."""
+    import shapely
+
+    tree = shapely.STRtree([to_shapely(s) for s in shapes])
+    points = shapely.points(np.asarray(x, float), np.asarray(y, float))
+    pi, gi = tree.query(points, predicate="intersects")
+    out = np.full(len(points), -1, dtype=np.int64)
+    order = np.lexsort((gi, pi))[::-1]  # for each point the lowest grid index is set last
+    out[pi[order]] = gi[order]
+    return out

@@ -22,7 +22,6 @@ with a comment on where each number came from. What is fitted, and how:
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -67,6 +66,7 @@ class Estimates:
     department_fits: dict[str, DurationFit] = field(default_factory=dict)
     public_share: float = 0.0
     department_hours: dict[str, tuple[str, str]] = field(default_factory=dict)
+    department_days: dict[str, str] = field(default_factory=dict)
 
 
 def _profile(values: np.ndarray) -> list[float]:
@@ -184,13 +184,17 @@ def estimate(log: CaseLog, city: CityMap, base_weight: np.ndarray, *,
         department_of=dict(department_of), department_cases={str(k): int(v) for k, v in
                                                               dep_cases.items()},
         public_share=float((c["channel"] == "public").mean()))
-    est.fits, est.department_fits = handling_hours(c, min_cases=min_cases)
+    moved = c["dispatched_datetime"].notna() & c["dispatched_datetime"].ne(
+        c["requested_datetime"])
+    if c["handled_datetime"].notna().any() or moved.any():  # lifecycle times, not only
+        # open and close: dispatch-to-handling fits (waiting included) as a diagnostic
+        est.fits, est.department_fits = handling_hours(c, min_cases=min_cases)
     est.department_hours = working_hours(c, min_cases=min_cases)
     return est
 
 
 def working_hours(cases: pd.DataFrame, *, min_cases: int = 30,
-                  tail: float = 0.02) -> dict[str, tuple[str, str]]:
+                  tail: float = 0.01) -> dict[str, tuple[str, str]]:
     """Per department with at least ``min_cases`` handled cases, the clock hours its crews
     work: from the hour of the ``tail`` quantile of the handling times' time of day to the end
     of the hour of the 1 - ``tail`` quantile (``00:00``-``24:00`` when that spans the day).
@@ -231,12 +235,6 @@ def handling_hours(cases: pd.DataFrame, *, min_cases: int = 30
         if len(g) >= min_cases:
             pooled[str(dep)] = fit_duration(g["hours"].to_numpy())
     return fits, pooled
-
-
-def crews_for(cases_per_day: float, mean_hours: float, open_hours: float = 12.0,
-              utilisation: float = 0.7) -> int:
-    """Crews that keep a department at ``utilisation`` over its open hours (at least 1)."""
-    return max(1, math.ceil(cases_per_day * mean_hours / (open_hours * utilisation)))
 
 
 def handling_of(est: Estimates, subclass: str) -> tuple[DurationFit | None, str]:

@@ -6,7 +6,7 @@ One row per case. Columns (any order; others, such as Open311's ``description`` 
     service_request_id    required; the case's id in the city's platform, unique
     service_code          required; handbook subclass code (``E05-01``)
     requested_datetime    required; when the report reached the platform (ISO 8601)
-    grid_code             required; 15-digit unit-grid code (DOMAIN §2)
+    grid_code             required; 15-digit unit-grid code (docs/domain.md §2)
     status                ``open``, ``closed`` or ``voided`` (default: closed if
                           ``closed_datetime`` is given, else open)
     agency_responsible    the department it was dispatched to (scenario key, e.g.
@@ -94,17 +94,18 @@ class CaseLog:
         return (last - self.start_date).days + 1
 
 
-def _time(text: str) -> dt.datetime:
-    """An ISO 8601 date-time as local wall-clock time (an offset, if any, is dropped)."""
+def _time(text: str, zone: dt.tzinfo) -> dt.datetime:
+    """An ISO 8601 date-time as local wall-clock time of ``zone``: one written with an offset
+    (``Z``, ``+08:00``) is converted into the zone, one without is taken to be in it."""
     t = dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
-    return t.replace(tzinfo=None)
+    return t if t.tzinfo is None else t.astimezone(zone).replace(tzinfo=None)
 
 
 class _Row:
     """Checks one CSV row; the first problem raises `_Bad`."""
 
-    def __init__(self, raw: dict[str, str], line: int) -> None:
-        self.raw, self.line = raw, line
+    def __init__(self, raw: dict[str, str], line: int, zone: dt.tzinfo) -> None:
+        self.raw, self.line, self.zone = raw, line, zone
 
     def get(self, column: str) -> str:
         return (self.raw.get(column) or "").strip()
@@ -117,7 +118,7 @@ class _Row:
         if not text:
             return None
         try:
-            return _time(text)
+            return _time(text, self.zone)
         except ValueError:
             raise self.bad(column, f"expected an ISO 8601 date-time such as "
                                    f"2026-03-02T08:15:00, got {text!r}") from None
@@ -204,7 +205,8 @@ def _check_row(r: _Row, subclasses: dict[str, str] | None, seen: dict[str, int]
 
 
 def read_caselog(path: str | Path, *, subclasses: dict[str, str] | None = None,
-                 district_code: str | None = None, strict: bool = False) -> CaseLog:
+                 district_code: str | None = None, strict: bool = False,
+                 timezone: str = "Asia/Shanghai") -> CaseLog:
     """Read and check a case log.
 
     Args:
@@ -213,12 +215,16 @@ def read_caselog(path: str | Path, *, subclasses: dict[str, str] | None = None,
         district_code: the 6-digit district every grid code must start with (default: the
             most common one in the log; rows of other districts are set aside).
         strict: the first bad row raises instead of being set aside.
+        timezone: the city's IANA zone: times with an offset are converted into it.
 
     Raises:
         InputError: the file cannot be read, lacks a required column, has no good row, or
             (``strict``) has a bad row: ``FILE:LINE: column: expected ..., got ...``.
     """
+    import zoneinfo
+
     p = Path(path)
+    zone = zoneinfo.ZoneInfo(timezone)
     good: list[dict[str, object]] = []
     rejected: list[Rejection] = []
     with reading(str(p), "a case log (CSV)"), open(p, encoding="utf-8-sig", newline="") as f:
@@ -231,7 +237,7 @@ def read_caselog(path: str | Path, *, subclasses: dict[str, str] | None = None,
             if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
                 continue  # a blank line is not a case
             try:
-                good.append(_check_row(_Row(row, line), subclasses, seen))
+                good.append(_check_row(_Row(row, line, zone), subclasses, seen))
             except _Bad as e:
                 if strict:
                     j = e.rejection

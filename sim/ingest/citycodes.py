@@ -1,4 +1,4 @@
-"""A stand-in city map built from the unit-grid codes a case log names (DOMAIN §2).
+"""A stand-in city map built from the unit-grid codes a case log names (docs/domain.md §2).
 
 When no map comes with the log, the 15-digit codes still say which grids exist and how they
 nest: 6 district + 3 subdistrict + 3 community + 3 sequence digits. Grids are laid out so the

@@ -18,48 +18,74 @@ __all__ = ["register"]
 def register(sub: argparse._SubParsersAction) -> None:
     h = sub.add_parser("import-handbook", help="convert a handbook CSV to handbook YAML")
     h.add_argument("csv", help="handbook CSV (code, name, class, department, urgency, limit, "
-                               "limit_unit, closing_criterion)")
-    h.add_argument("--out", required=True, help="handbook YAML to write")
-    h.add_argument("--name", default=None, help="the handbook's name")
+                               "limit_unit, closing_criterion), e.g. "
+                               "scenarios/examples/handbook.csv")
+    h.add_argument("--out", required=True, help="handbook YAML to write, e.g. my/handbook.yaml")
+    h.add_argument("--name", default=None, help="the handbook's name, e.g. 'Pilot city 2026'")
     h.set_defaults(handler=_cmd_import_handbook)
 
     i = sub.add_parser("import-log", help="turn a case log (CSV) into an event log that "
                                           "`gridloop evaluate` reads")
-    i.add_argument("log", help="case log CSV (Open311 GeoReport v2 columns + grid_code ...)")
-    i.add_argument("--out", required=True, help="folder for events.parquet and summary.json")
+    i.add_argument("log", nargs="?", help="case log CSV: a city's raw export with --mapping, "
+                                          "else Open311 GeoReport v2 columns + grid_code ..., "
+                                          "e.g. scenarios/examples/caselog.csv")
+    i.add_argument("--out", default=None, help="folder for events.parquet and summary.json, "
+                   "e.g. my/log (with --mapping-template: the mapping file to write, default: "
+                   "print it)")
+    i.add_argument("--mapping", default=None, metavar="MAP.yaml",
+                   help="how the raw export's columns, times and words read (docs/import.md), "
+                        "e.g. my/mapping.yaml")
+    i.add_argument("--mapping-template", default=None, metavar="RAW.csv",
+                   help="write a starting mapping for this raw export and stop, e.g. "
+                        "export.csv")
     i.add_argument("--scenario", default=None,
-                   help="scenario whose handbook and calendar set the deadlines")
+                   help="scenario whose handbook and calendar set the deadlines, e.g. "
+                        "my/town.yaml")
     i.add_argument("--handbook", default=None,
-                   help="handbook YAML or CSV (default: the scenario's, else the bundled one)")
+                   help="handbook YAML or CSV, e.g. my/handbook.yaml (default: the "
+                        "scenario's, else the bundled one)")
     i.add_argument("--strict", action="store_true", help="stop at the first bad row")
     i.set_defaults(handler=_cmd_import_log)
 
     c = sub.add_parser("calibrate", help="fit a scenario to a case log")
-    c.add_argument("log", help="case log CSV")
-    c.add_argument("--out", required=True, help="scenario YAML to write (files go beside it)")
+    c.add_argument("log", help="case log CSV, e.g. scenarios/examples/caselog.csv")
+    c.add_argument("--out", required=True, help="scenario YAML to write (files go beside it), "
+                                                 "e.g. my/town.yaml")
     c.add_argument("--handbook", default=None,
-                   help="the city's handbook, CSV or YAML (default: the bundled one, with the "
-                        "log's departments)")
-    c.add_argument("--grids", default=None, help="the city's grid table (CSV)")
+                   help="the city's handbook, CSV or YAML, e.g. scenarios/examples/handbook.csv "
+                        "(default: the bundled one, with the log's departments)")
+    c.add_argument("--grids", default=None, help="the city's grid table (CSV), e.g. "
+                                                      "my-city/cities/synthetic-district.csv")
     c.add_argument("--map", dest="map_file", default=None,
-                   help="GeoJSON of unit grids (needs the map import, sim.geo)")
+                   help="GeoJSON of unit grids (needs the map import, sim.geo), e.g. "
+                        "scenarios/examples/synthetic-district.geojson")
     c.add_argument("--arrivals", choices=["poisson", "negbin", "auto"], default="auto",
                    help="daily counts: Poisson, negative binomial, or whichever the "
                         "likelihood-ratio test picks at 1%% (default)")
     c.add_argument("--min-cases", type=int, default=30,
-                   help="fewest cases to fit a handling time on (default 30)")
-    c.add_argument("--refine", type=int, default=0, metavar="DAYS",
-                   help="run the fitted scenario for DAYS (at most the log's) and set "
-                        "problems.rate_scale so it files as many cases a day as the log")
-    c.add_argument("--name", default=None, help="scenario name (default: the file's stem)")
-    c.add_argument("--quiet", action="store_true")
+                   help="fewest cases to fit a handling time on, e.g. 50 (default 30)")
+    c.add_argument("--mapping", default=None, metavar="MAP.yaml",
+                   help="read LOG as a city's raw export through this mapping "
+                        "(docs/import.md), e.g. my/mapping.yaml")
+    c.add_argument("--refine", type=int, default=None, metavar="DAYS",
+                   help="days of each pilot run of the fitted scenario (default: about 2,500 "
+                        "cases' worth, 28 days at least, the log's span at most; 0: none), "
+                        "e.g. 28. Pilots steer the load and the public share and measure "
+                        "queueing")
+    c.add_argument("--name", default=None,
+                   help="scenario name, e.g. pilot-city (default: the file's stem)")
+    c.add_argument("--quiet", action="store_true", help="print only where results went")
     c.set_defaults(handler=_cmd_calibrate)
 
     v = sub.add_parser("validate-against", help="compare a run with a case log in an HTML "
                                                 "report")
-    v.add_argument("log", help="case log CSV")
-    v.add_argument("run_dir", help="run folder written by `gridloop run`")
-    v.add_argument("--out", default=None, help="report folder (default: RUN_DIR/validation)")
+    v.add_argument("log", help="case log CSV, e.g. scenarios/examples/caselog.csv")
+    v.add_argument("run_dir", help="run folder written by `gridloop run`, e.g. runs/calibrated")
+    v.add_argument("--out", default=None, help="report folder, e.g. reports/validation "
+                                                  "(default: RUN_DIR/validation)")
+    v.add_argument("--mapping", default=None, metavar="MAP.yaml",
+                   help="read LOG as a city's raw export through this mapping "
+                        "(docs/import.md), e.g. my/mapping.yaml")
     v.set_defaults(handler=_cmd_validate_against)
 
 
@@ -93,12 +119,21 @@ def _cmd_import_handbook(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_log(args: argparse.Namespace) -> int:
+    from sim.errors import GridLoopError
     from sim.ingest.caselog import read_caselog, write_rejected
     from sim.ingest.convert import caselog_events, write_event_log
 
+    if args.mapping_template:
+        return _write_template(args.mapping_template, args.out)
+    if not args.log or not args.out:
+        raise GridLoopError("import-log: expected LOG and --out DIR (or --mapping-template "
+                            "RAW.csv), got " + ("no LOG" if not args.log else "no --out"))
+    if args.mapping:
+        return _import_with_mapping(args)
     handbook, calendar = _handbook(args.handbook, args.scenario)
     log = read_caselog(args.log, subclasses={s.code: s.department for s in handbook.subclasses},
-                       strict=args.strict)
+                       strict=args.strict,
+                       timezone=calendar.timezone if calendar else "Asia/Shanghai")
     out = Path(args.out)
     _report_rejected(log, out / "rejected.csv", write_rejected)
     imported = caselog_events(log, handbook, calendar=calendar)
@@ -109,6 +144,63 @@ def _cmd_import_log(args: argparse.Namespace) -> int:
         print(f"  columns not used: {', '.join(log.ignored_columns)}")
     print(f"  next: gridloop evaluate {out}")
     return 0
+
+
+def _write_template(raw: str, out: str | None) -> int:
+    from sim.errors import GridLoopError
+    from sim.ingest.mappingtemplate import template
+    from sim.outputs.files import atomic_write
+
+    text = template(raw)
+    if out is None:
+        print(text, end="")
+        return 0
+    target = Path(out)
+    if target.exists():
+        raise GridLoopError(f"import-log: {target} exists; a template never overwrites a "
+                            f"mapping (remove it or pick another name)")
+    atomic_write(target, lambda p: p.write_text(text, encoding="utf-8"))
+    print(f"wrote {target}: check it, then gridloop import-log {raw} --mapping {target} "
+          f"--out DIR")
+    return 0
+
+
+def _import_with_mapping(args: argparse.Namespace) -> int:
+    """import-log RAW --mapping MAP --out DIR: the city's files and its event log."""
+    from sim.data.scenario import CalendarSpec
+    from sim.ingest.cityimport import import_city
+    from sim.ingest.convert import caselog_events, write_event_log
+    from sim.ingest.mapping import load_mapping
+
+    mapping = load_mapping(args.mapping)
+    out = Path(args.out)
+    hb_csv = args.handbook if args.handbook and args.handbook.lower().endswith(".csv") else None
+    city = import_city(args.log, mapping, out, handbook_csv=hb_csv)
+    _say_rejected(city.raw.rejected, args.log, out / "rejected.csv")
+    for note in city.notes:
+        print(f"  note: {note}")
+    calendar = CalendarSpec(timezone=mapping.timezone)
+    imported = caselog_events(city.log, city.handbook, calendar=calendar)
+    write_event_log(imported, out, source=str(args.log), timezone=mapping.timezone)
+    log = city.log
+    c = log.cases
+    print(f"{len(c):,} cases ({int((c['status'] == 'open').sum()):,} open) over {log.days:,} "
+          f"days from {log.start_date}, {c['department'].nunique()} departments, "
+          f"{len(city.handbook.subclasses)} subclasses -> {len(imported.events):,} event rows")
+    print(f"wrote {', '.join(p.name for p in city.paths.values())}, events.parquet, "
+          f"summary.json to {out}")
+    print(f"  next: gridloop evaluate {out}   (edit {out / 'handbook.csv'} and pass it back "
+          f"with --handbook to change types, departments or limits)")
+    return 0
+
+
+def _say_rejected(rejected: list, source: str, path: Path) -> None:
+    if not rejected:
+        print(f"0 rows rejected ({path} has the header only)")
+        return
+    print(f"{len(rejected):,} rows rejected (line, column and reason in {path}); the first:")
+    for j in rejected[:5]:
+        print(f"  {source}:{j.line}: {j.column}: {j.reason}")
 
 
 def _report_rejected(log, path: Path, write) -> None:  # noqa: ANN001
@@ -127,7 +219,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     say = (lambda _m: None) if args.quiet else print
     cal = calibrate(args.log, args.out, handbook=args.handbook, grids=args.grids,
                     map_file=args.map_file, arrivals=args.arrivals, min_cases=args.min_cases,
-                    name=args.name, refine=args.refine, say=say)
+                    name=args.name, refine=args.refine, mapping=args.mapping, say=say)
     est, d = cal.estimates, cal.estimates.dispersion
     if cal.log.rejected:
         print(f"{len(cal.log.rejected)} rows rejected (reasons in {cal.paths['rejected']}); "
@@ -137,8 +229,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         print("0 rows rejected")
     say(f"arrivals: {est.per_day:g} cases a day; variance/mean of daily counts {d.index:.2f} "
         f"(p={d.p_value:.3g}); negative binomial LR p={d.lr_p_value:.3g} -> {est.arrivals}")
-    say(f"handling times: {len(est.fits)} department x subclass fits, "
-        f"{len(est.department_fits)} pooled")
+    busiest = sorted(cal.plans.values(), key=lambda p: -p.cases_per_day)[:5]
+    say(f"departments: {len(cal.plans)}; the busiest: " + "; ".join(
+        f"{p.department} {p.crews} crew(s), utilisation {p.utilisation:.0%}" for p in busiest))
     print(f"wrote {', '.join(p.name for p in cal.paths.values())} to {Path(args.out).parent}")
     say(f"  next: gridloop run {args.out} --out runs/calibrated")
     return 0
@@ -150,10 +243,16 @@ def _cmd_validate_against(args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out else Path(args.run_dir) / "validation"
     print(f"comparing {args.run_dir} with {args.log}")
-    c = compare(args.log, args.run_dir, out)
+    c = compare(args.log, args.run_dir, out, mapping=args.mapping)
     for n in c.notes:
         print(f"  note: {n}")
     print(c.headline.to_string(index=False, float_format=number, na_rep=""))
+    if c.verdicts is not None:
+        print("verdicts (tolerances in docs/import.md):")
+        for v in c.verdicts.itertuples(index=False):
+            print(f"  {v.verdict}  {v.measure}, {v.scope}: {v.difference} ({v.tolerance})")
+        failed = int((c.verdicts["verdict"] == "FAIL").sum())
+        print(f"{len(c.verdicts) - failed} of {len(c.verdicts)} measures within tolerance")
     paths = write_report(c, out)
     print(f"wrote {paths['report']} and {len(paths) - 1} CSV tables")
     return 0

@@ -7,9 +7,11 @@ Each case becomes the rows its lifecycle times allow, in the documented step ord
 
 Where a lifecycle time is missing, the step takes the time of the step before it (a log
 without ``filed_datetime`` files at the report, one without ``dispatched_datetime``
-dispatches at filing). ``handle`` falls at ``handled_datetime``, else at the check, else at
-the close; a case without ``checked_datetime`` closes straight after handling, as a city
-without independent checks does. Open cases stop at their last known step. The handling
+dispatches at filing). Open cases are filed and dispatched like closed ones (a case with a
+department was sent to it), so they count as filed and as open at the end, never closed.
+``handle`` falls at ``handled_datetime``, else at the check, else at the close; a case
+without ``checked_datetime`` closes straight after handling, as a city without independent
+checks does. Open cases stop after dispatch or their last known step. The handling
 deadline on ``dispatch`` comes from the handbook's limit counted on the working calendar,
 and ``close`` is ``on_time`` when ``handle`` met it. Real logs name no persons: ``actor`` is
 -1 throughout and ``problem`` is -1. Time 0 is 00:00 of the log's first day.
@@ -106,12 +108,10 @@ def caselog_events(log: CaseLog, handbook: Handbook, *,
                  Outcome.NONE, g, s))
             continue
         handle_t = _first(th, tc, tx)
-        if math.isnan(_first(tf, td, handle_t)):
-            continue  # reported, not yet filed
-        tf = _first(tf, tr)
+        tf = _first(tf, tr)  # a case in the log was filed, open or not
         add((k, -1, tf, F, ActorKind.SHIFT_LEADER, -1, -1, nan, Outcome.NONE, g, s))
-        if math.isnan(_first(td, handle_t)) or d < 0:
-            continue
+        if d < 0:
+            continue  # no department named: not dispatched yet
         td = _first(td, tf)
         due = cal.deadline(td, limit[sub_col[k]])
         add((k, -1, td, D, ActorKind.DISPATCHER, -1, d, due, Outcome.NONE, g, s))
@@ -139,7 +139,7 @@ def _first(*times: float) -> float:
 
 
 def write_event_log(imported: ImportedLog, folder: str | Path, *, source: str = "",
-                    scenario_file: str = "") -> dict[str, Path]:
+                    scenario_file: str = "", timezone: str = "") -> dict[str, Path]:
     """Write ``events.parquet`` and ``summary.json`` (days, start date) for `gridloop evaluate`,
     and ``case_ids.csv`` mapping each case number to the city's own id."""
     out = Path(folder)
@@ -155,5 +155,7 @@ def write_event_log(imported: ImportedLog, folder: str | Path, *, source: str = 
                "cases": len(imported.case_ids), "rows": len(imported.events)}
     if scenario_file:
         summary["scenario_file"] = scenario_file
+    if timezone:
+        summary["timezone"] = timezone
     paths["summary"] = write_json(out / "summary.json", summary)
     return paths

@@ -147,7 +147,10 @@ def fit_duration(hours: np.ndarray) -> DurationFit:
     for family in FAMILIES:
         rv = _SCIPY[family]
         with np.errstate(all="ignore"):
-            p = rv.fit(x, floc=0)
+            try:
+                p = rv.fit(x, floc=0)
+            except (ValueError, RuntimeError):  # the optimiser gives up: not this family
+                continue
             ll = float(rv.logpdf(x, *p).sum())
         if math.isfinite(ll):
             params[family] = tuple(float(v) for v in p)

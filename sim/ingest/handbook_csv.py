@@ -167,9 +167,11 @@ def write_handbook_yaml(path: str | Path, name: str, classes: list[dict[str, Any
     """Write handbook YAML: ``header`` as opening comments, ``notes[code]`` above each row."""
     notes = notes or {}
 
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's is ~10x faster
+
     def dump(obj: Any) -> str:
-        return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True, width=100,
-                              default_flow_style=None)
+        return yaml.dump(obj, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100,
+                         default_flow_style=None)
 
     name_line = yaml.safe_dump({"name": name}, allow_unicode=True, default_flow_style=False)
     parts = [_comment(header), name_line, "\nclasses:\n"]

@@ -16,7 +16,7 @@ import json
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +32,23 @@ from sim.ingest.calibrate import (
     Arrivals,
     Estimates,
     arrival_table,
-    crews_for,
     estimate,
     handling_of,
 )
 from sim.ingest.caselog import CaseLog, read_caselog, write_rejected
 from sim.ingest.citycodes import write_grids_from_codes
 from sim.ingest.handbook_csv import handbook_rows, write_handbook_yaml
+from sim.ingest.mapping import Mapping, load_mapping
+from sim.ingest.pilots import (
+    NIGHT_SHARE,
+    Fitted,
+    correct_waits,
+    fit_waits,
+    pilot_days,
+    pilots,
+    plans_of,
+)
+from sim.ingest.servicefit import ServicePlan
 from sim.outputs.files import atomic_write
 
 __all__ = ["Calibration", "calibrate", "base_handbook"]
@@ -52,6 +62,8 @@ class Calibration:
     estimates: Estimates
     log: CaseLog
     paths: dict[str, Path]
+    plans: dict[str, ServicePlan] = field(default_factory=dict)
+    fitted: Fitted | None = None
 
 
 def _flow(obj: Any) -> str:
@@ -95,27 +107,60 @@ def _city(log: CaseLog, out: Path, grids: str | Path | None, map_file: str | Pat
 def calibrate(log_path: str | Path, out: str | Path, *, handbook: str | Path | None = None,
               grids: str | Path | None = None, map_file: str | Path | None = None,
               arrivals: Arrivals = "auto", min_cases: int = 30, name: str | None = None,
-              refine: int = 0, say: Callable[[str], None] = lambda _m: None) -> Calibration:
+              refine: int | None = None, mapping: str | Path | Mapping | None = None,
+              say: Callable[[str], None] = lambda _m: None) -> Calibration:
     """Fit a scenario to a case log and write it (and its handbook, city and tables).
 
-    ``refine`` > 0 runs the fitted scenario for that many days (at most the log's) and sets
-    ``problems.rate_scale`` so the run files as many cases a day as the log.
+    Args:
+        mapping: read ``log_path`` as a city's raw export through this mapping file
+            (`sim.ingest.mapping`); the city's taxonomy and grids are written beside ``out``.
+        refine: days of each pilot run (None: enough for about 2,500 cases, at least 28 and
+            at most the log's span; 0: no pilot, crews and waits from the log alone). Pilots
+            set ``problems.rate_scale``, ``inspectors.detection_scale`` and
+            ``citizens.propensity_scale`` so a run files as many cases a day and as many
+            public ones as the log, then measure what queueing adds to each department's time
+            to close, so the rest can be fitted as waiting no crew controls.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    hb_name, classes, subs = base_handbook(handbook)
-    listed = {s["code"]: s["department"] for s in subs}
-    say(f"reading {log_path}")
-    log = read_caselog(log_path, subclasses=listed)
     paths: dict[str, Path] = {}
-    if log.rejected:
-        paths["rejected"] = write_rejected(log, out.with_suffix(".rejected.csv"))
-        say(f"  {len(log.rejected)} rows rejected -> {paths['rejected'].name}")
+    fitted = Fitted()
+    if mapping is not None:
+        from sim.ingest.cityimport import import_city
+        m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+        say(f"reading {log_path} with the mapping {Path(m.source).name if m.source else ''}")
+        hb_csv = handbook if handbook and str(handbook).lower().endswith(".csv") else None
+        city = import_city(log_path, m, out.parent, prefix=out.stem + ".", handbook_csv=hb_csv,
+                           write_cases=False)
+        log = city.log
+        for note in city.notes:
+            say(f"  note: {note}")
+        paths["rejected"] = city.paths["rejected"]
+        paths["handbook_csv"] = city.paths["handbook_csv"]
+        hb_name, classes, subs = base_handbook(city.paths["handbook"])
+        grids_path, district = city.grids_file, city.district_code
+        paths["grids"] = grids_path
+        city_note = "; ".join(n for n in city.notes if "grid" in n) or "made from the log"
+        fitted.timezone = m.timezone
+        fitted.holiday_country, fitted.holiday_subdivision = (m.holiday_country,
+                                                              m.holiday_subdivision)
+        handbook = None if hb_csv is None else handbook
+        from_mapping = True
+    else:
+        hb_name, classes, subs = base_handbook(handbook)
+        listed = {s["code"]: s["department"] for s in subs}
+        say(f"reading {log_path}")
+        log = read_caselog(log_path, subclasses=listed)
+        if log.rejected:
+            paths["rejected"] = write_rejected(log, out.with_suffix(".rejected.csv"))
+            say(f"  {len(log.rejected)} rows rejected -> {paths['rejected'].name}")
+        grids_path, city_note = _city(log, out, grids, map_file, say)
+        district = log.cases["grid"].iloc[0][:6]
+        from_mapping = False
     say(f"  {len(log.cases):,} cases over {log.days} days from {log.start_date}")
-    grids_path, city_note = _city(log, out, grids, map_file, say)
-    district = log.cases["grid"].iloc[0][:6]
-    city = load_city(grids_path, district)
-    known = set(city.codes)
+    listed = {s["code"]: s["department"] for s in subs}
+    city_map = load_city(grids_path, district)
+    known = set(city_map.codes)
     unknown = log.cases[~log.cases["grid"].isin(known)]
     if len(unknown):
         first = unknown.iloc[0]
@@ -123,79 +168,47 @@ def calibrate(log_path: str | Path, out: str | Path, *, handbook: str | Path | N
                          f"expected a grid of the city in {grids_path.name}, got {first['grid']}")
     department_of = dict(listed)
     moved: dict[str, str] = {}
-    if handbook is None:  # the bundled handbook is a default: the log says who handles what
+    if handbook is None and not from_mapping:  # the bundled handbook is a default
         modal = log.cases[log.cases["department"] != ""].groupby("subclass")["department"] \
             .agg(lambda s: s.value_counts().index[0])
         for code, dep in modal.items():
             if department_of.get(str(code)) != dep:
                 moved[str(code)] = f"{department_of.get(str(code))} -> {dep}"
                 department_of[str(code)] = str(dep)
-    base = np.sqrt(np.maximum(city.residents, 1.0))  # residents ** residents_exponent (0.5)
-    say("fitting arrivals and handling times")
-    est = estimate(log, city, base, department_of=department_of, arrivals=arrivals,
+    base = np.sqrt(np.maximum(city_map.residents, 1.0))  # residents ** residents_exponent
+    say("fitting arrivals, crews and work")
+    est = estimate(log, city_map, base, department_of=department_of, arrivals=arrivals,
                    min_cases=min_cases)
+    c = log.cases
+    fitted.voided_share = float((c["status"] == "voided").mean())
+    hour = c["requested_datetime"].dt.hour
+    fitted.night_share = float(((hour >= 23) | (hour < 7)).mean())
+    fitted.checks = bool(c["checked_datetime"].notna().any())
+    plans = plans_of(c, est)
     paths["arrivals"] = atomic_write(out.with_suffix(".arrivals.csv"), lambda p: arrival_table(
-        log, city, base, est).to_csv(p, index=False))
+        log, city_map, base, est).to_csv(p, index=False))
     paths["handling"] = atomic_write(out.with_suffix(".handling.csv"),
                                      lambda p: _fits_frame(est).to_csv(p, index=False))
     hb_path = out.with_suffix(".handbook.yaml")
     paths["handbook"] = _write_handbook(hb_path, hb_name, classes, subs, est, moved,
-                                        Path(log_path).name)
-    text = _scenario_text(out, name or out.stem, est, log, grids_path, city_note, district,
-                          city.n_grids, hb_path)
-    paths["scenario"] = atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))
-    scenario = load_scenario(out)
-    if refine:
-        lines = _refine(out, est, refine, say)   # whole lines, by their key and value
-        text = "".join(next((v for k, v in lines.items() if line.split("#")[0].rstrip() == k),
-                            line) + "\n" for line in text.splitlines())
-        atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))
+                                        Path(log_path).name, plans)
+    args = (out, name or out.stem, est, log, grids_path, city_note, district, city_map.n_grids,
+            hb_path, plans)
+
+    def write() -> Scenario:
+        text = _scenario_text(*args, fitted)
+        paths["scenario"] = atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))
+        return load_scenario(out)
+
+    scenario = write()
+    days = pilot_days(est, refine)
+    cases, deps = pilots(out, est, fitted, days, write, say) if days else (None, [])
+    targets = fit_waits(c, est, plans, fitted, cases, deps, days, say)
+    scenario = write()
+    if days:
+        correct_waits(out, fitted, targets, days, write, say)
         scenario = load_scenario(out)
-    return Calibration(scenario, est, log, paths)
-
-
-_RATE_LINE = "  rate_scale: 1.0"
-_PROPENSITY_LINE = "  propensity_scale: 1.0"
-
-
-def _refine(out: Path, est: Estimates, days: int, say: Callable[[str], None],
-            rounds: int = 3, min_public: int = 200) -> dict[str, str]:
-    """Pilot runs of the fitted scenario, and the lines that make it file as many cases a day
-    as the log and with the log's public share. Each round multiplies ``problems.rate_scale``
-    by log / run filed cases a day and ``citizens.propensity_scale`` by log / run public share
-    (both grow about in proportion; the latter only from ``min_public`` public reports up,
-    as fewer are too noisy to steer by); it stops when both are within 2%."""
-    from sim.run import simulate
-
-    days = min(days, est.days)
-    rate, propensity = 1.0, 1.0
-    per_day = public = 0.0
-    for k in range(rounds):
-        say(f"pilot run {k + 1}: {days} days at rate_scale {rate:g}, "
-            f"propensity_scale {propensity:g}")
-        sc = load_scenario(out, days=days, overrides=[f"problems.rate_scale={rate}",
-                                                      f"citizens.propensity_scale={propensity}"])
-        cases = simulate(sc).cases
-        filed = cases[cases["t_file"].notna()]
-        per_day = len(filed) / days
-        public = float((filed["channel"] == 2).mean()) if len(filed) else 0.0
-        say(f"  filed {per_day:.1f} cases a day (log {est.per_day:g}), public share "
-            f"{public:.1%} (log {est.public_share:.1%})")
-        close = abs(per_day / est.per_day - 1) < 0.02 and (
-            est.public_share == 0 or public == 0 or abs(public / est.public_share - 1) < 0.02)
-        if close or k == rounds - 1:
-            break
-        if per_day > 0:
-            rate = round(rate * est.per_day / per_day, 3)
-        if int(public * len(filed)) >= min_public and est.public_share > 0:
-            propensity = round(propensity * est.public_share / public, 3)
-    pilot = f"{k + 1} pilot run(s) of {days} days: the last filed"
-    return {_RATE_LINE: f"  rate_scale: {rate:g}   # {pilot} {per_day:.1f} cases a day; the "
-                        f"log has {est.per_day:g}",
-            _PROPENSITY_LINE: f"  propensity_scale: {propensity:g}   # {pilot} {public:.1%} "
-                              f"public reports; the log has {est.public_share:.1%}"
-                              + ("" if propensity != 1.0 else
-                                 f" (fewer than {min_public} in a pilot: not steered)")}
+    return Calibration(scenario, est, log, paths, plans, fitted)
 
 
 def _fits_frame(est: Estimates) -> pd.DataFrame:
@@ -208,7 +221,8 @@ def _fits_frame(est: Estimates) -> pd.DataFrame:
 
 
 def _write_handbook(path: Path, name: str, classes: list[dict], subs: list[dict],
-                    est: Estimates, moved: dict[str, str], source: str) -> Path:
+                    est: Estimates, moved: dict[str, str], source: str,
+                    plans: dict[str, ServicePlan]) -> Path:
     notes: dict[str, str] = {}
     rows = []
     for s in subs:
@@ -217,34 +231,46 @@ def _write_handbook(path: Path, name: str, classes: list[dict], subs: list[dict]
         seen = est.shares.get(code, 0)
         s["share"] = seen if seen else 0.5
         s["department"] = est.department_of[code]
+        plan = plans.get(s["department"])
+        if plan is not None:
+            s["handling_hours"] = {"dist": "lognormal", "mean": plan.work_hours, "cv": 0.8}
         fit, where = handling_of(est, code)
-        if fit is not None:
-            s["handling_hours"] = fit.dist.model_dump(mode="json", exclude_none=True)
         note = [f"share: {seen} cases in the log" if seen else
                 "share: not in the log (half a case, so the subclass stays possible)",
-                f"handling_hours: {where}" + (f": {fit.describe()}" if fit else "")]
+                f"handling_hours: the crew's work, {plan.note}; cv 0.8 (judgement)" if plan
+                else "handling_hours: the base handbook's"]
+        if fit is not None:
+            note.append(f"(dispatch to handling in the log, waiting included: {where}: "
+                        f"{fit.describe()})")
         if code in moved:
             note.append(f"department: the log's usual one ({moved[code]})")
         notes[code] = "\n".join(note)
         rows.append(s)
     header = (f"Calibrated from the case log {source} by `gridloop calibrate`.\n"
               "share = cases of the subclass in the log (normalised by the engine).\n"
-              "handling_hours = hours from dispatch to handling (else check, else close) of "
-              "closed cases,\nfitted as lognormal, gamma and Weibull, lowest AIC kept. They "
-              "include waiting for a crew\nand travel, so a run adds its own queueing on top: "
-              "compare with `gridloop validate-against`.\nOther fields come from the base "
-              "handbook (or docs/import.md defaults for a CSV).")
+              "handling_hours = the crew's work on site only; waiting for a crew comes from "
+              "the\nsimulated queue, and waiting no crew controls from the department's "
+              "intake_hours\nin the scenario (docs/import.md). Other fields come from the "
+              "base handbook.")
     return write_handbook_yaml(path, f"{name} (calibrated)", classes, rows, header=header,
                                notes=notes)
 
 
 def _scenario_text(out: Path, name: str, est: Estimates, log: CaseLog, grids: Path,
-                   city_note: str, district: str, n_grids: int, hb_path: Path) -> str:
+                   city_note: str, district: str, n_grids: int, hb_path: Path,
+                   plans: dict[str, ServicePlan], fit: Fitted) -> str:
     d = est.dispersion
     rel = os.path.relpath(grids.resolve(), out.parent.resolve())
     g = {k: f"G={v[0]:.1f}, df={v[1]}, p={v[2]:.3g}" for k, v in est.tests.items()}
-    per_day_dep = {dep: n / est.days for dep, n in est.department_cases.items()}
-    deps = sorted(set(est.department_of.values()) | set(per_day_dep))
+    pilot = fit.pilots[-1] if fit.pilots else "no pilot run"
+    steered = f"{len(fit.pilots)} pilot run(s); the last: {pilot}" if fit.pilots else \
+        "no pilot run (--refine 0): not steered"
+    holidays = ""
+    if fit.holiday_country:
+        holidays = (f"\n  holiday_country: {fit.holiday_country}   # public holidays from the "
+                    "holidays library (the mapping's)")
+        if fit.holiday_subdivision:
+            holidays += f"\n  holiday_subdivision: {fit.holiday_subdivision}"
     lines = [
         f"# Calibrated by `gridloop calibrate` from the case log {Path(log.source).name}:",
         f"# {est.cases:,} cases ({est.voided} voided left out) over {est.days} days from "
@@ -258,29 +284,27 @@ def _scenario_text(out: Path, name: str, est: Estimates, log: CaseLog, grids: Pa
         f"days: {est.days}                       # the log's span",
         f"start_date: {est.start_date}           # the log's first day",
         "",
-        "calendar: {}                    # default working calendar (Mon-Fri, 8 h from 08:30): "
-        "set the city's holidays",
+        "calendar:                       # limits of the city's own types count clock hours",
+        f"  timezone: {_flow(fit.timezone)}   # the mapping's (times were read in it)"
+        + holidays,
         "",
         "city:",
         f"  grids_file: {_flow(rel)}   # {city_note}",
-        f"  district_code: {_flow(district)}          # digits 1-6 of the log's grid codes",
+        f"  district_code: {_flow(district)}          # digits 1-6 of the grid codes",
         "",
         "handbook:",
-        f"  file: {_flow(hb_path.name)}   # shares and handling hours fitted; see its comments",
+        f"  file: {_flow(hb_path.name)}   # shares and work fitted; see its comments",
         "",
         "problems:",
-        f"  # {est.cases:,} cases / {est.days} days. Each logged case counts as one problem; "
-        "problems nobody",
-        "  # reports, on-the-spot fixes and merges make a run file fewer: tune rate_scale with",
-        "  # validate-against.",
+        f"  # {est.cases:,} cases / {est.days} days. Each logged case counts as one problem.",
         f"  per_day: {est.per_day:g}",
-        _RATE_LINE,
+        f"  rate_scale: {fit.rate_scale:g}   # {steered}",
         "  # Hour-of-day and day-of-week margins of the hour-of-week counts (mean 1); the "
         "interaction",
         f"  # they leave out: {g['hour_of_day x day_of_week']}.",
         f"  hourly_profile: {_flow(est.hourly_profile)}",
         f"  weekly_profile: {_flow(est.weekly_profile)}   # Mon..Sun, per day of each kind",
-        "  holiday_factor: 1.0             # the log's holidays are not known",
+        "  holiday_factor: 1.0             # not fitted",
         "  hotspot_weight: {}",
         "  residents_exponent: 0.5",
         "  # Cases per unit of grid weight in each subdistrict, relative to the whole city. "
@@ -301,32 +325,52 @@ def _scenario_text(out: Path, name: str, est: Estimates, log: CaseLog, grids: Pa
         "  recurrence: 0.0",
         "",
         "inspectors:",
-        f"  count: {max(2, round(n_grids / 5.4))}    # judgement: Dongcheng 2015's ratio, "
-        "one per ~5.4 grids (DOMAIN §2)",
-        "  shifts: 2",
+        f"  count: {max(3, round(n_grids / 5.4))}    # judgement: Dongcheng 2015's ratio, "
+        "one per ~5.4 grids (docs/domain.md §2)",
+        (f"  shifts: 3   # {fit.night_share:.0%} of the log's reports come 23:00-07:00: "
+         "verification round the clock" if fit.night_share >= NIGHT_SHARE else
+         f"  shifts: 2   # {fit.night_share:.0%} of the log's reports come 23:00-07:00"),
+        f"  detection_scale: {fit.detection_scale:g}   # the log's inspector share "
+        f"{1 - est.public_share:.1%}: {steered}",
         "",
         "citizens:",
-        f"{_PROPENSITY_LINE}   # the log's public share is {est.public_share:.1%}; compare "
-        "a run's with validate-against",
+        f"  propensity_scale: {fit.propensity:g}   # the log's public share "
+        f"{est.public_share:.1%}: {steered}",
+        "  repeat_factor: 0.0   # judgement: the log holds one request per case; repeat "
+        "calls are not in it",
+        f"  false_report_share: {min(fit.voided_share, 0.5):.4g}   # the log's voided share",
         "",
         "centre:                  # judgement: Dongcheng 2015's cases per person a day",
+        ("  independent_checks: true   # the log records checks" if fit.checks else
+         "  independent_checks: false  # the log has no check times: the department's own "
+         "word closes a case"),
         f"  acceptors: {max(1, math.ceil(est.per_day / 110))}           # ~110 cases each",
         f"  shift_leaders: {max(1, math.ceil(est.per_day / 330))}       # ~330 cases each",
         f"  dispatchers: {max(1, math.ceil(est.per_day / 270))}         # ~270 cases each",
         "",
-        "# Crews: the log's cases a day x mean handling hours / (12 open hours x 70% utilisation).",
+        "# Per department: crews and work from sim/ingest/servicefit.py (no department has "
+        "more",
+        "# crews than max(1, its cases a day); each states its utilisation); duty hours from "
+        "when",
+        "# the log's closures fall; intake_hours: the waiting no crew controls.",
         "departments:",
     ]
-    mean_h: dict[str, float] = {}
-    for dep in deps:
-        fit = est.department_fits.get(dep)
-        mean_h[dep] = float(fit.dist.mean) if fit is not None and fit.dist.mean else 2.0
-        n = per_day_dep.get(dep, 0.0)
-        crews = crews_for(n, mean_h[dep])
-        src = f"{n:.1f} cases/day x {mean_h[dep]:.2g} h" if n else "no cases in the log"
+    for dep in sorted(plans):
+        p = plans[dep]
         hours = est.department_hours.get(dep)
-        spec = f"crews: {crews}" + (f", hours: {_flow(list(hours))}" if hours else "")
-        src += ("; hours: when the log's handling times fall" if hours else
-                "; hours: default (too few cases)")
-        lines.append(f"  {_flow(dep)}: {{{spec}}}   # {src}")
+        days = est.department_days.get(dep, "all")
+        lines.append(f"  {_flow(dep)}:")
+        lines.append(f"    crews: {p.crews}   # {p.note}")
+        if hours:
+            lines.append(f"    hours: {_flow(list(hours))}   # when the log's closures fall "
+                         "(1% trimmed each end)")
+        lines.append(f"    days: {days}   # " + ("weekend closures under a quarter of a "
+                                                 "weekday's" if days == "workdays" else
+                                                 "closures every day of the week"))
+        intake = fit.intake.get(dep)
+        if intake and intake[0]:
+            lines.append(f"    # {intake[1]}")
+            lines.append(f"    intake_hours: {{dist: empirical, values: {_flow(intake[0])}}}")
+        elif intake:
+            lines.append(f"    # intake_hours: none ({intake[1]})")
     return "\n".join(lines) + "\n"

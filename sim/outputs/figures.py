@@ -7,9 +7,11 @@ subdistrict boundaries, and the backlog with daily filed and closed counts.
 `hotline_figure` draws the 12345 hotline from its calls table: load and waiting by hour of
 day, and a league table of handling units by the three rates (三率).
 Figures are built on `matplotlib.figure.Figure` with the Agg canvas, never through pyplot, so
-no global figure state leaks between calls. Each is drawn from counts (`draw_overview` from
-`sim.outputs.aggregates.OverviewCounts`, `draw_hotline` from `HotlineCounts`), which a run
-streamed to disk keeps as it goes; `overview_figure` and `hotline_figure` count whole arrays.
+no global figure state leaks between calls. Their words are in the language in force
+(`sim.i18n.use`; in Chinese with a CJK font, or in English where none is installed). Each is
+drawn from counts (`draw_overview` from `sim.outputs.aggregates.OverviewCounts`,
+`draw_hotline` from `HotlineCounts`), which a run streamed to disk keeps as it goes;
+`overview_figure` and `hotline_figure` count whole arrays.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.engine.eventlog import Step
 from sim.errors import GridLoopError
+from sim.i18n import N_, _, format_number, format_percent
+from sim.i18n.fonts import figure_language
 from sim.outputs.aggregates import (
     ANSWER_NORM_SECONDS,
     MINUTES_PER_DAY,
@@ -86,6 +90,7 @@ def _sorted(times: np.ndarray) -> np.ndarray:
     return times if bool(np.all(times[1:] >= times[:-1])) else np.sort(times)
 
 
+@figure_language
 def overview_figure(
     events: np.ndarray,
     *,
@@ -123,6 +128,7 @@ def overview_figure(
                          path=path, shapes=shapes)
 
 
+@figure_language
 def draw_overview(
     counts: OverviewCounts,
     *,
@@ -195,10 +201,11 @@ def _draw_map(
     ax.set_ylim(height - 0.5, -0.5)
     ax.set_axis_off()
     n_sub = len(np.unique(subdistrict))
-    ax.set_title(f"Filed cases per grid ({len(row):,} grids, {n_sub} subdistricts)", fontsize=11)
+    ax.set_title(_("Filed cases per grid ({grids} grids, {subdistricts} subdistricts)").format(
+        grids=format_number(len(row)), subdistricts=n_sub), fontsize=11)
     extend = "max" if top > vmax else "neither"
     bar = fig.colorbar(shown, ax=ax, shrink=0.85, pad=0.02, extend=extend)
-    bar.set_label("filed cases per grid")
+    bar.set_label(_("filed cases per grid"))
     bar.locator = MaxNLocator(integer=True)
     bar.update_ticks()
 
@@ -241,12 +248,12 @@ def _draw_shapes(
     ax.autoscale_view()
     ax.set_axis_off()
     n_sub = len(np.unique(subdistrict))
-    ax.set_title(f"Filed cases per grid ({len(shapes):,} grids, {n_sub} subdistricts)",
-                 fontsize=11)
+    ax.set_title(_("Filed cases per grid ({grids} grids, {subdistricts} subdistricts)").format(
+        grids=format_number(len(shapes)), subdistricts=n_sub), fontsize=11)
     top = float(filed_per_grid.max(initial=0))
     bar = fig.colorbar(cells, ax=ax, shrink=0.85, pad=0.02,
                        extend="max" if top > vmax else "neither")
-    bar.set_label("filed cases per grid")
+    bar.set_label(_("filed cases per grid"))
     bar.locator = MaxNLocator(integer=True)
     bar.update_ticks()
 
@@ -293,26 +300,25 @@ def _draw_backlog(ax: Axes, counts: OverviewCounts) -> None:
     per_day = counts.per_day()
     daily = ax.twinx()
     daily.plot(day_index, per_day["filed"], color="tab:orange", lw=0.7, alpha=0.8,
-               label="filed per day")
+               label=_("filed per day"))
     daily.plot(day_index, per_day["closed"], color="tab:green", lw=0.7, alpha=0.8,
-               label="closed per day")
-    daily.set_ylabel("cases per day", color="0.35")
+               label=_("closed per day"))
+    daily.set_ylabel(_("cases per day"), color="0.35")
     daily.tick_params(axis="y", colors="0.35")
     daily.set_ylim(bottom=0)
     daily.yaxis.set_major_locator(MaxNLocator(integer=True))
     (backlog,) = ax.plot(days, open_cases, color="tab:blue", lw=2.0, drawstyle="steps-post",
-                         label="open cases (backlog)")
+                         label=_("open cases (backlog)"))
     ax.set_zorder(daily.get_zorder() + 1)  # backlog drawn over the daily lines
     ax.patch.set_visible(False)
     ax.set_xlim(0, horizon / MINUTES_PER_DAY)
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("day of the run")
-    ax.set_ylabel("open filed cases")
-    ax.set_title(
-        f"Backlog: {counts.n_filed:,} filed, {counts.n_closed:,} closed, "
-        f"{int(open_cases[-1]):,} open at the end", fontsize=11,
-    )
+    ax.set_xlabel(_("day of the run"))
+    ax.set_ylabel(_("open filed cases"))
+    ax.set_title(_("Backlog: {filed} filed, {closed} closed, {open} open at the end").format(
+        filed=format_number(counts.n_filed), closed=format_number(counts.n_closed),
+        open=format_number(int(open_cases[-1]))), fontsize=11)
     ax.grid(True, color="0.9", lw=0.6)
     handles = [backlog, *daily.get_lines()]
     ax.legend(handles, [h.get_label() for h in handles], loc="upper center", ncols=3,
@@ -326,6 +332,7 @@ LEAGUE_ROWS = 12            # at most this many units in the league table (top a
 _RATE_CMAP = matplotlib.colormaps["RdYlGn"]
 
 
+@figure_language
 def hotline_figure(
     calls: pd.DataFrame,
     *,
@@ -361,6 +368,7 @@ def hotline_figure(
     return draw_hotline(counts, days=days, title=title, path=path, min_orders=min_orders)
 
 
+@figure_language
 def draw_hotline(counts: HotlineCounts, *, days: int, title: str, path: str | Path,
                  min_orders: int = 20) -> Path:
     """`hotline_figure` from the counts of a run's calls (`HotlineCounts`)."""
@@ -434,7 +442,7 @@ def _unit_rates(calls: pd.DataFrame | HotlineCounts, min_orders: int = 20) -> pd
 def _hour_axis(ax: Axes) -> None:
     ax.set_xlim(-0.6, 23.6)
     ax.set_xticks(np.arange(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
-    ax.set_xlabel("hour of day (calls arriving h:00-h:59)")
+    ax.set_xlabel(_("hour of day (calls arriving h:00-h:59)"))
     ax.grid(True, axis="y", color="0.9", lw=0.6)
     ax.set_axisbelow(True)
 
@@ -444,18 +452,18 @@ def _draw_load(ax: Axes, hourly: dict[str, np.ndarray], days: int) -> None:
     hours = np.arange(24)
     answered = hourly["answered"] / days
     abandoned = (hourly["offered"] - hourly["answered"]) / days
-    ax.bar(hours, answered, width=0.8, color="tab:blue", label="answered")
-    ax.bar(hours, abandoned, width=0.8, bottom=answered, color="tab:red", label="abandoned")
+    ax.bar(hours, answered, width=0.8, color="tab:blue", label=_("answered"))
+    ax.bar(hours, abandoned, width=0.8, bottom=answered, color="tab:red", label=_("abandoned"))
     _hour_axis(ax)
     ax.set_ylim(bottom=0)
-    ax.set_ylabel("mean calls offered per hour")
+    ax.set_ylabel(_("mean calls offered per hour"))
     offered, total_answered = int(hourly["offered"].sum()), int(hourly["answered"].sum())
     lost = (offered - total_answered) / offered if offered else 0.0
-    ax.set_title(f"Load: {offered / days:,.0f} calls offered a day, {lost:.1%} abandoned",
-                 fontsize=11)
+    ax.set_title(_("Load: {calls} calls offered a day, {lost} abandoned").format(
+        calls=format_number(round(offered / days)), lost=format_percent(lost, 1)), fontsize=11)
     ax.legend(loc="upper left", fontsize=9, frameon=False)
     if not offered:
-        ax.text(0.5, 0.5, "no calls", transform=ax.transAxes, ha="center", color="0.4")
+        ax.text(0.5, 0.5, _("no calls"), transform=ax.transAxes, ha="center", color="0.4")
 
 
 def _draw_waiting(ax: Axes, hourly: dict[str, np.ndarray]) -> None:
@@ -472,19 +480,19 @@ def _draw_waiting(ax: Axes, hourly: dict[str, np.ndarray]) -> None:
                            np.nan)
     share = ax.twinx()
     bars = ax.bar(hours, np.nan_to_num(mean_wait), width=0.8, color="tab:purple", alpha=0.8,
-                  label="mean wait when answered, s (left)")
+                  label=_("mean wait when answered, s (left)"))
     norm = ax.axhline(ANSWER_NORM_SECONDS, color="0.2", ls="--", lw=1.2,
-                      label=f"{ANSWER_NORM_SECONDS:.0f} s norm (left)")
+                      label=_("{s} s norm (left)").format(s=f"{ANSWER_NORM_SECONDS:.0f}"))
     (line,) = share.plot(hours, in_time, color="tab:green", lw=2.0, marker="o", ms=3.5,
-                         label=f"% of offered answered within {ANSWER_NORM_SECONDS:.0f} s "
-                               "(right)")
+                         label=_("% of offered answered within {s} s (right)").format(
+                             s=f"{ANSWER_NORM_SECONDS:.0f}"))
     _hour_axis(ax)
     # Lower band (0-48% of the height): waits up to the norm or the worst hour.
     wait_top = 1.1 * max(ANSWER_NORM_SECONDS, float(np.nanmax(mean_wait, initial=0.0)))
     ax.set_ylim(0.0, wait_top / 0.48)
     ticks = MaxNLocator(4, steps=[1, 2, 2.5, 5, 10]).tick_values(0.0, wait_top)
     ax.set_yticks(ticks[ticks <= wait_top])
-    ax.set_ylabel("mean wait (s)", color="tab:purple")
+    ax.set_ylabel(_("mean wait (s)"), color="tab:purple")
     ax.yaxis.label.set_y(0.24)  # beside its band
     ax.tick_params(axis="y", colors="tab:purple")
     # Upper band (55-95% of the height): the share answered in time, from its lowest decade.
@@ -493,15 +501,17 @@ def _draw_waiting(ax: Axes, hourly: dict[str, np.ndarray]) -> None:
     span = (100.0 - low) / 0.40
     share.set_ylim(low - 0.55 * span, low + 0.45 * span)
     share.set_yticks(MaxNLocator(5).tick_values(low, 100.0))
-    share.set_ylabel(f"% answered within {ANSWER_NORM_SECONDS:.0f} s", color="tab:green")
+    share.set_ylabel(_("% answered within {s} s").format(s=f"{ANSWER_NORM_SECONDS:.0f}"),
+                     color="tab:green")
     share.yaxis.label.set_y(0.75)
     share.tick_params(axis="y", colors="tab:green")
     offered, fast = int(hourly["offered"].sum()), int(hourly["fast"].sum())
     answered = int(hourly["answered"].sum())
     mean_all = f"{60.0 * float(hourly['wait'].sum()) / answered:.1f} s" if answered else "-"
-    in_norm = f"{fast / offered:.1%}" if offered else "-"
-    ax.set_title(f"Waiting: mean {mean_all} when answered, {in_norm} of calls answered within "
-                 f"{ANSWER_NORM_SECONDS:.0f} s", fontsize=11)
+    in_norm = format_percent(fast / offered, 1) if offered else "-"
+    ax.set_title(_("Waiting: mean {wait} when answered, {share} of calls answered within {s} s"
+                   ).format(wait=mean_all, share=in_norm, s=f"{ANSWER_NORM_SECONDS:.0f}"),
+                 fontsize=11)
     handles = [line, bars, norm]
     ax.legend(handles, [h.get_label() for h in handles], loc="upper center", ncols=3,
               bbox_to_anchor=(0.5, -0.13), fontsize=8.5, frameon=False, columnspacing=1.2,
@@ -509,9 +519,10 @@ def _draw_waiting(ax: Axes, hourly: dict[str, np.ndarray]) -> None:
 
 
 _LEAGUE_COLUMNS = (  # header, width (share of the panel), alignment
-    ("rank", 0.05, "center"), ("handling unit", 0.27, "left"), ("closed orders", 0.10, "center"),
-    ("surveyed", 0.10, "center"), ("response", 0.12, "center"), ("resolution", 0.12, "center"),
-    ("satisfaction", 0.12, "center"), ("composite", 0.12, "center"),
+    (N_("rank"), 0.05, "center"), (N_("handling unit"), 0.27, "left"),
+    (N_("closed orders"), 0.10, "center"), (N_("surveyed"), 0.10, "center"),
+    (N_("response"), 0.12, "center"), (N_("resolution"), 0.12, "center"),
+    (N_("satisfaction"), 0.12, "center"), (N_("composite"), 0.12, "center"),
 )
 _LEAGUE_RATES = ("response", "resolution", "satisfaction", "composite")
 
@@ -528,15 +539,17 @@ def _draw_league(ax: Axes, league: pd.DataFrame, min_orders: int) -> None:
     half = LEAGUE_ROWS // 2
     w = RATE_WEIGHTS
     ax.set_title(
-        "Handling units by the three rates, ranked by composite = "
-        f"{w['response']:.2f} response + {w['resolution']:.2f} resolution + "
-        f"{w['satisfaction']:.2f} satisfaction\n"
-        "response over closed work orders; resolution and satisfaction over surveyed "
-        f"requesters; units with >= {min_orders} closed work orders"
-        + (f"; top {half} and bottom {half} of {n}" if n > LEAGUE_ROWS else f"; all {n}"),
+        _("Handling units by the three rates, ranked by composite = {r} response + {s} "
+          "resolution + {t} satisfaction").format(
+            r=f"{w['response']:.2f}", s=f"{w['resolution']:.2f}", t=f"{w['satisfaction']:.2f}")
+        + "\n" + _("response over closed work orders; resolution and satisfaction over "
+                   "surveyed requesters; units with >= {n} closed work orders").format(
+            n=min_orders)
+        + (_("; top {half} and bottom {half} of {n}").format(half=half, n=n)
+           if n > LEAGUE_ROWS else _("; all {n}").format(n=n)),
         fontsize=11)
     if n == 0:
-        ax.text(0.5, 0.5, f"no unit has {min_orders} or more closed work orders",
+        ax.text(0.5, 0.5, _("no unit has {n} or more closed work orders").format(n=min_orders),
                 transform=ax.transAxes, ha="center", va="center", color="0.4")
         return
     split = n > LEAGUE_ROWS
@@ -547,9 +560,9 @@ def _draw_league(ax: Axes, league: pd.DataFrame, min_orders: int) -> None:
     tint = Normalize(lo, hi) if hi > lo else Normalize(lo - 0.5, hi + 0.5)
 
     def pct(x: float) -> str:
-        return f"{x:.1%}" if np.isfinite(x) else "-"
+        return format_percent(x, 1) if np.isfinite(x) else "-"
 
-    rows: list[list[str]] = [[h for h, _, _ in _LEAGUE_COLUMNS]]
+    rows: list[list[str]] = [[_(h) for h, _w, _a in _LEAGUE_COLUMNS]]
     fills: list[list[object]] = [["0.9"] * len(_LEAGUE_COLUMNS)]
     for i, (rank, unit) in enumerate(zip(shown.index, shown["unit"], strict=True)):
         rates = values[i]
@@ -558,10 +571,11 @@ def _draw_league(ax: Axes, league: pd.DataFrame, min_orders: int) -> None:
         fills.append(["white"] * 4 + [_RATE_CMAP(tint(x), alpha=0.55) if np.isfinite(x)
                                       else "white" for x in rates])
         if split and i == half - 1:
-            rows.append(["...", f"{n - LEAGUE_ROWS} units ranked {half + 1}-{n - half} not shown",
+            rows.append(["...", _("{n} units ranked {first}-{last} not shown").format(
+                n=n - LEAGUE_ROWS, first=half + 1, last=n - half),
                          *[""] * (len(_LEAGUE_COLUMNS) - 2)])
             fills.append(["0.96"] * len(_LEAGUE_COLUMNS))
-    widths = np.array([wd for _, wd, _ in _LEAGUE_COLUMNS])
+    widths = np.array([wd for _h, wd, _a in _LEAGUE_COLUMNS])
     left = np.concatenate([[0.0], np.cumsum(widths)[:-1]])
     n_rows = len(rows)
     r, c = np.divmod(np.arange(n_rows * len(widths)), len(widths))
@@ -571,7 +585,7 @@ def _draw_league(ax: Axes, league: pd.DataFrame, min_orders: int) -> None:
     ax.add_collection(PolyCollection(cells, facecolors=[f for row in fills for f in row],
                                      edgecolors="0.8", linewidths=0.5, clip_on=False))
     for i, row in enumerate(rows):
-        for j, (label, (_, width, align)) in enumerate(zip(row, _LEAGUE_COLUMNS, strict=True)):
+        for j, (label, (_h, width, align)) in enumerate(zip(row, _LEAGUE_COLUMNS, strict=True)):
             if not label:
                 continue
             bold = i == 0 or j == len(widths) - 1

@@ -20,9 +20,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sim.data.scenario import SCENARIO_DIR, apply_overrides, parse_overrides
+from sim.data.scenario import SCENARIO_DIR, apply_overrides, flag_of, parse_overrides
 from sim.data.yamlfile import LineMap, bundled_names, find_bundled, line_of, read_yaml, validate
-from sim.errors import InputError
+from sim.errors import InputError, did_you_mean
 from sim.rules.counts import BUILTINS, UNIT_KINDS, VOCABULARY
 from sim.rules.expr import FUNCTIONS, Formula, FormulaError, constant_value
 
@@ -181,9 +181,15 @@ def load_rules(name_or_file: str | Path, overrides: Sequence[str] = ()) -> RuleS
                 parts[1] not in (params if isinstance(params, dict) else {}):
             known = ", ".join(sorted(params)) if isinstance(params, dict) and params else "none"
             raise InputError("--set", None, key, f"expected one of the rule set's parameters "
-                             f"({known}), got {parts[1]!r}")
-    data = apply_overrides(data, ov)
-    spec = validate(RuleSetSpec, data, str(path), lines)
+                             f"({known}), got {parts[1]!r}"
+                             + did_you_mean(parts[1], params if isinstance(params, dict) else ()))
+    merged = apply_overrides(data, ov)
+    try:
+        spec = validate(RuleSetSpec, merged, str(path), lines)
+    except InputError as e:  # a value or a key that --set gave has no line in the file
+        if flag_of(e.path, {key: "--set" for key, _ in ov}, data):
+            raise InputError("--set", None, e.path, e.message) from None
+        raise
     return compile_rules(spec, str(path), lines)
 
 

@@ -15,20 +15,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from sim import i18n
 from sim.errors import GridLoopError
 from training.console.auth import new_csrf_token, same_token, verify_password, verify_unknown
 from training.console.db import ConsoleStore, User
+from training.console.language import language_of, script_messages, templates
 from training.console.play import SessionDesk, TrainingCore
 
 __all__ = ["create_app", "Console", "LoggedIn", "Instructor", "Trainee", "check_csrf", "page",
-           "fail", "console"]
+           "fail", "console", "language_of", "Problem", "Untranslated"]
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "gridloop_console"
@@ -45,7 +47,11 @@ class Console:
         self._trainees: dict[int, int] = {}
         self._users: dict[int, User] = {}
         self.desk = SessionDesk(store, self.catalogue, self.core, grade_in_background=True)
-        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates = templates(HERE / "templates")
+        self._class_of: dict[int, int] = {}
+        self._class_lang: dict[int, str | None] = {}
+        for lang in i18n.LANGUAGES:     # compile the catalogues now, not in a trainee's request
+            script_messages(HERE / "static", lang)
 
     def user(self, user_id: int) -> User | None:
         """An account by id, read from the database once: accounts are added and their
@@ -57,6 +63,31 @@ class Console:
             if got is None:
                 return None
             got = self._users[user_id] = dataclasses.replace(got, password_hash="")
+        return got
+
+    def forget_user(self, user_id: int) -> None:
+        """Read the account again next time (its language changed)."""
+        self._users.pop(user_id, None)
+
+    def class_language(self, class_id: int) -> str | None:
+        """The class's language (None: each trainee's own), read once, kept until changed."""
+        if class_id not in self._class_lang:
+            row = self.store.class_(class_id)
+            self._class_lang[class_id] = row["lang"] if row else None
+        return self._class_lang[class_id]
+
+    def set_class_language(self, class_id: int, lang: str | None) -> None:
+        self.store.set_class_language(class_id, lang)
+        self._class_lang[class_id] = lang
+
+    def class_of_session(self, session_id: int) -> int | None:
+        """The class a session was assigned in (fixed when it starts, so kept once read)."""
+        got = self._class_of.get(session_id)
+        if got is None:
+            row = self.store.session(session_id)
+            if row is None:
+                return None
+            got = self._class_of[session_id] = int(row["class_id"])
         return got
 
     def known_user(self, user_id: int) -> User | None:
@@ -94,15 +125,33 @@ def console(request: Request) -> Console:
 
 
 class Problem(Exception):
-    """An HTTP error shown as a page (or JSON under /api) with a message for a person."""
+    """An HTTP error shown as a page (or JSON under /api) with a message for a person:
+    ``message`` is the English text with ``{name}`` fields filled from ``args``, translated
+    into the reader's language when the answer is written."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
+    def __init__(self, status: int, message: str, **args: Any) -> None:
+        self.status, self.said = status, i18n.Message(message, **args)
+        super().__init__(str(self.said))
+
+    @property
+    def message(self) -> str:
+        """The message in English."""
+        return str(self.said)
+
+    def text(self, lang: str) -> str:
+        return self.said.text(lang)
 
 
-def fail(status: int, message: str) -> Problem:
-    return Problem(status, message)
+class Untranslated(Problem):
+    """A `Problem` whose text is already written (a library's error): shown as it is."""
+
+    def text(self, lang: str) -> str:
+        return self.said.text_
+
+
+def fail(status: int, message: str, **args: Any) -> Problem:
+    """A `Problem`: ``message`` is marked for the catalogue where it is written."""
+    return Problem(status, message, **args)
 
 
 def csrf_token(request: Request) -> str:
@@ -112,11 +161,18 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+def page(request: Request, template: str, status: int = 200, *, lang: str | None = None,
+         scripts: bool = False, **context: Any) -> HTMLResponse:
+    """Render ``template`` in ``lang`` (default: `language_of` the logged-in user); with
+    ``scripts`` the page carries the JSON catalogue its JavaScript reads."""
     c = console(request)
     user = getattr(request.state, "user", None)
-    return c.templates.TemplateResponse(request, template, {
-        "user": user, "csrf": csrf_token(request), **context}, status_code=status)
+    lang = lang or language_of(request, user)
+    extra = {"js_messages": script_messages(HERE / "static", lang)} if scripts else {}
+    with i18n.use(lang):        # rendering happens here, in this thread
+        return c.templates.TemplateResponse(request, template, {
+            "user": user, "csrf": csrf_token(request), "lang": lang,
+            "languages": i18n.LANGUAGES, **extra, **context}, status_code=status)
 
 
 async def current_user(request: Request) -> User:
@@ -126,7 +182,7 @@ async def current_user(request: Request) -> User:
     if user is None and isinstance(uid, int):
         user = await run_in_threadpool(c.user, uid)
     if user is None:
-        raise Problem(401, "please log in")
+        raise Problem(401, i18n.N_("please log in"))
     request.state.user = user
     return user
 
@@ -137,13 +193,15 @@ LoggedIn = Annotated[User, Depends(current_user)]
 # role checks do no I/O, so they run on the event loop (a sync one is a trip to a thread)
 async def require_instructor(user: LoggedIn) -> User:
     if user.role != "instructor":
-        raise Problem(403, "this page is for instructors; you are logged in as a trainee")
+        raise Problem(403, i18n.N_("this page is for instructors; you are logged in as a "
+                                   "trainee"))
     return user
 
 
 async def require_trainee(user: LoggedIn) -> User:
     if user.role != "trainee":
-        raise Problem(403, "this page is for trainees; you are logged in as an instructor")
+        raise Problem(403, i18n.N_("this page is for trainees; you are logged in as an "
+                                   "instructor"))
     return user
 
 
@@ -158,19 +216,22 @@ async def check_csrf(request: Request) -> None:
             ("application/x-www-form-urlencoded", "multipart/form-data")):
         given = (await request.form()).get("csrf")
     if not same_token(expected, given if isinstance(given, str) else None):
-        raise Problem(403, "the form's security token is missing or out of date: "
-                           "reload the page and try again")
+        raise Problem(403, i18n.N_("the form's security token is missing or out of date: "
+                                   "reload the page and try again"))
 
 
 def _problem_response(request: Request, exc: Problem) -> Response:
+    lang = language_of(request, getattr(request.state, "user", None))
     if request.url.path.startswith("/api/") or "application/json" in request.headers.get(
             "accept", ""):
-        return JSONResponse({"error": exc.message}, status_code=exc.status)
+        return JSONResponse({"error": exc.text(lang)}, status_code=exc.status)
     if exc.status == 401:
-        return page(request, "login.html", status=401, error=None,
+        return page(request, "login.html", status=401, error=None, lang=lang,
                     next=request.url.path if request.method == "GET" else "/")
-    return page(request, "problem.html", status=exc.status, message=exc.message)
+    return page(request, "problem.html", status=exc.status, message=exc.text(lang), lang=lang)
 
+
+HTTP_DETAILS = (i18n.N_("Not Found"), i18n.N_("Method Not Allowed"))
 
 HEADERS = (
     (b"content-security-policy", b"default-src 'self'; style-src 'self'; script-src 'self'; "
@@ -208,7 +269,7 @@ def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = 
                https_only: bool = False) -> FastAPI:
     """The console app on ``store``; ``secret`` signs the login cookie; ``core`` is the
     training core (exercises, sessions, grading), `TrainingCore` unless a test gives one."""
-    from training.console import instructor, trainee
+    from training.console import account, instructor, trainee
 
     app = FastAPI(title="GridLoop training console", docs_url=None, redoc_url=None,
                   openapi_url=None)
@@ -220,18 +281,19 @@ def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = 
 
     async def _http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        # Starlette's own details ("Not Found", "Method Not Allowed") are in the catalogue
         return _problem_response(request, Problem(exc.status_code, str(exc.detail)))
     app.add_exception_handler(HTTPException, _http)
 
     async def _user_error(request: Request, exc: Exception) -> Response:
-        return _problem_response(request, Problem(422, str(exc)))
+        return _problem_response(request, Untranslated(422, str(exc)))
     app.add_exception_handler(GridLoopError, _user_error)
 
     async def _validation(request: Request, exc: Exception) -> Response:
         errors = getattr(exc, "errors", lambda: [])()
         text = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: "
                          f"{e.get('msg', 'invalid')}" for e in errors) or "invalid request"
-        return _problem_response(request, Problem(422, text))
+        return _problem_response(request, Untranslated(422, text))
     from fastapi.exceptions import RequestValidationError
     app.add_exception_handler(RequestValidationError, _validation)
 
@@ -243,7 +305,9 @@ def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = 
                                 status_code=303)
 
     @app.get("/login", response_class=HTMLResponse)
-    def login_form(request: Request, next: str = "/") -> Response:
+    def login_form(request: Request, next: str = "/", lang: str = "") -> Response:
+        if lang:          # the language links of the login page; kept through the login
+            request.session["lang"] = i18n.check_language(lang, "lang")
         return page(request, "login.html", error=None, next=_safe_next(next))
 
     @app.post("/login", dependencies=[Depends(check_csrf)])
@@ -253,15 +317,18 @@ def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = 
         nxt = _safe_next(str(form.get("next", "/")))
         if len(password) > 1024 or len(name) > 64:
             return page(request, "login.html", status=422, next=nxt,
-                        error="name: at most 64 characters; password: at most 1024")
+                        error=i18n.N_("name: at most 64 characters; password: at most 1024"))
         user = console(request).store.user_by_name(name) if name else None
         # Argon2 takes tens of milliseconds on purpose: off the event loop
         ok = await run_in_threadpool(verify_password, user.password_hash, password) if user \
             else await run_in_threadpool(verify_unknown, password)
         if not (user and ok):
             return page(request, "login.html", status=401, next=nxt,
-                        error="unknown name or wrong password")
+                        error=i18n.N_("unknown name or wrong password"))
+        chosen = request.session.get("lang")
         request.session.clear()
+        if chosen:
+            request.session["lang"] = chosen
         request.session["uid"] = user.id
         request.session["csrf"] = new_csrf_token()      # a fresh token for the new login
         return RedirectResponse(nxt, status_code=303)
@@ -271,6 +338,7 @@ def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = 
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
+    app.include_router(account.router)
     app.include_router(trainee.router)
     app.include_router(instructor.router)
     return app

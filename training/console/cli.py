@@ -29,6 +29,10 @@ __all__ = ["register", "DEFAULT_DB"]
 DEFAULT_DB = "gridloop-console.db"
 
 
+_DB_HELP = ("the console's database, e.g. class.db (default: as gridloop console: "
+            "$GRIDLOOP_CONSOLE_DB or gridloop-console.db)")
+
+
 def _db_default() -> str:
     return os.environ.get("GRIDLOOP_CONSOLE_DB", DEFAULT_DB)
 
@@ -36,11 +40,12 @@ def _db_default() -> str:
 def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("console", help="serve the training console (trainees and instructors) "
                                        "in the browser")
-    c.add_argument("--db", default=None, help="SQLite file or postgresql:// URL (default: "
-                   "$GRIDLOOP_CONSOLE_DB or gridloop-console.db)")
-    c.add_argument("--host", default="127.0.0.1", help="address to listen on (default: "
-                   "127.0.0.1, this machine only)")
-    c.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    c.add_argument("--db", default=None, help="SQLite file or postgresql:// URL, e.g. "
+                   "class.db (default: $GRIDLOOP_CONSOLE_DB or gridloop-console.db)")
+    c.add_argument("--host", default="127.0.0.1", help="address to listen on, e.g. 0.0.0.0 for "
+                   "a classroom network (default: 127.0.0.1, this machine only)")
+    c.add_argument("--port", type=int, default=os.environ.get("GRIDLOOP_CONSOLE_PORT", "8000"),
+                   help="port, e.g. 8080 (default: $GRIDLOOP_CONSOLE_PORT or 8000)")
     c.add_argument("--https-only", action="store_true",
                    help="send the login cookie only over HTTPS (behind a TLS proxy)")
     c.set_defaults(handler=_cmd_console)
@@ -48,19 +53,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     u = sub.add_parser("users", help="add training-console accounts, reset passwords, list them")
     usub = u.add_subparsers(dest="users_command", required=True)
     add = usub.add_parser("add", help="add an account")
-    add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["instructor", "trainee"])
+    add.add_argument("name", help="account name, e.g. lin")
+    add.add_argument("--role", required=True, choices=["instructor", "trainee"],
+                     help="what the account may do")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of standard input")
-    add.add_argument("--db", default=None)
+    add.add_argument("--db", default=None, help=_DB_HELP)
+    add.add_argument("--lang", default=None, metavar="LANG",
+                     help="the account's language in the console, e.g. zh-CN (en or zh-CN; "
+                          "default: none, the class's or the browser's); also the language of "
+                          "this command")
     add.set_defaults(handler=_cmd_users_add)
     pw = usub.add_parser("password", help="set a new password for an account")
-    pw.add_argument("name")
-    pw.add_argument("--password-stdin", action="store_true")
-    pw.add_argument("--db", default=None)
+    pw.add_argument("name", help="account name, e.g. lin")
+    pw.add_argument("--password-stdin", action="store_true",
+                    help="read the password from the first line of standard input")
+    pw.add_argument("--db", default=None, help=_DB_HELP)
     pw.set_defaults(handler=_cmd_users_password)
     ls = usub.add_parser("list", help="list the accounts and their roles")
-    ls.add_argument("--db", default=None)
+    ls.add_argument("--db", default=None, help=_DB_HELP)
     ls.set_defaults(handler=_cmd_users_list)
 
 
@@ -101,15 +112,19 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _cmd_users_add(args: argparse.Namespace) -> int:
+    from sim.i18n import check_language
     from training.console.auth import check_user_name, hash_password
 
     name = check_user_name(args.name)
+    lang = check_language(args.lang, "--lang") if args.lang else None
     store = _store(args.db)
     if store.user_by_name(name):
         raise GridLoopError(f"user {name!r} already exists (to change the password: "
                             f"gridloop users password {name})")
-    store.add_user(name, args.role, hash_password(_read_password(args.password_stdin)))
-    print(f"added {args.role} {name}")
+    uid = store.add_user(name, args.role, hash_password(_read_password(args.password_stdin)))
+    if lang:
+        store.set_language(uid, lang)
+    print(f"added {args.role} {name}" + (f" ({lang})" if lang else ""))
     return 0
 
 
@@ -126,7 +141,7 @@ def _cmd_users_password(args: argparse.Namespace) -> int:
 
 def _cmd_users_list(args: argparse.Namespace) -> int:
     for u in _store(args.db).list_users():
-        print(f"{u.name}\t{u.role}")
+        print(f"{u.name}\t{u.role}\t{u.lang or '-'}")
     return 0
 
 

@@ -36,6 +36,7 @@ users = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("lang", sa.String(16), nullable=True),      # None: the browser's language
 )
 
 classes = sa.Table(
@@ -45,7 +46,11 @@ classes = sa.Table(
     sa.Column("instructor_id", sa.Integer, sa.ForeignKey("console_users.id"), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("instructor_id", "name"),
+    sa.Column("lang", sa.String(16), nullable=True),      # None: each trainee's own
 )
+# Columns added after the first release, by table: `ConsoleStore` adds them to a database
+# made before (SQLAlchemy's create_all makes missing tables only, never missing columns).
+ADDED_COLUMNS = {"console_users": ("lang",), "console_classes": ("lang",)}
 
 members = sa.Table(
     "console_members", metadata,
@@ -122,6 +127,11 @@ class User:
     name: str
     role: str
     password_hash: str
+    lang: str | None = None       # the account's language; None: the browser's
+
+
+def _user(r: Any) -> User:
+    return User(r.id, r.name, r.role, r.password_hash, r.lang)
 
 
 class _Waiter:
@@ -208,9 +218,31 @@ class ConsoleStore:
         self._group = GroupCommit(self._write_together)
         try:
             metadata.create_all(self.engine)
+            self._add_columns()
         except sa.exc.OperationalError as e:
             raise GridLoopError(f"console database {url.split('@')[-1]}: cannot open "
                                 f"({e.orig})") from None
+
+    def _add_columns(self) -> None:
+        """`ADDED_COLUMNS` missing from a database made by an earlier version, added."""
+        have = sa.inspect(self.engine)
+        for table, names in ADDED_COLUMNS.items():
+            present = {c["name"] for c in have.get_columns(table)}
+            for name in names:
+                if name not in present:
+                    kind = metadata.tables[table].c[name].type.compile(
+                        dialect=self.engine.dialect)
+                    # another server (or test) on the same database may add it meanwhile
+                    guard = "IF NOT EXISTS " if self.engine.dialect.name == "postgresql" \
+                        else ""
+                    try:
+                        with self.tx() as c:
+                            c.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {guard}"
+                                              f"{name} {kind}"))
+                    except sa.exc.OperationalError:
+                        if name not in {c["name"] for c in
+                                        sa.inspect(self.engine).get_columns(table)}:
+                            raise
 
     @contextmanager
     def tx(self) -> Iterator[Connection]:
@@ -239,17 +271,22 @@ class ConsoleStore:
     def user_by_name(self, name: str) -> User | None:
         with self.tx() as c:
             r = c.execute(sa.select(users).where(users.c.name == name)).first()
-        return User(r.id, r.name, r.role, r.password_hash) if r else None
+        return _user(r) if r else None
 
     def user(self, user_id: int) -> User | None:
         with self.tx() as c:
             r = c.execute(sa.select(users).where(users.c.id == user_id)).first()
-        return User(r.id, r.name, r.role, r.password_hash) if r else None
+        return _user(r) if r else None
 
     def list_users(self) -> list[User]:
         with self.tx() as c:
             rows = c.execute(sa.select(users).order_by(users.c.name)).all()
-        return [User(r.id, r.name, r.role, r.password_hash) for r in rows]
+        return [_user(r) for r in rows]
+
+    def set_language(self, user_id: int, lang: str | None) -> None:
+        """The account's language (None: follow the browser)."""
+        with self.tx() as c:
+            c.execute(users.update().where(users.c.id == user_id).values(lang=lang))
 
     # -- classes ----------------------------------------------------------------------------
     def add_class(self, instructor_id: int, name: str) -> int:
@@ -286,7 +323,12 @@ class ConsoleStore:
             rows = c.execute(sa.select(users).join(members, members.c.trainee_id == users.c.id)
                              .where(members.c.class_id == class_id)
                              .order_by(users.c.name)).all()
-        return [User(r.id, r.name, r.role, r.password_hash) for r in rows]
+        return [_user(r) for r in rows]
+
+    def set_class_language(self, class_id: int, lang: str | None) -> None:
+        """The language the class's trainees play in (None: each their own)."""
+        with self.tx() as c:
+            c.execute(classes.update().where(classes.c.id == class_id).values(lang=lang))
 
     # -- assignments ------------------------------------------------------------------------
     def assign(self, class_id: int, exercise_id: str, seed: int | None) -> int:
@@ -316,8 +358,8 @@ class ConsoleStore:
     def assignments_of_trainee(self, trainee_id: int) -> list[dict[str, Any]]:
         """The trainee's assignments with their own session (if started) and score."""
         mine = sa.select(attempts).where(attempts.c.trainee_id == trainee_id).subquery()
-        q = (sa.select(assignments.c.id, assignments.c.exercise_id, classes.c.name
-                       .label("class_name"), mine.c.id.label("session_id"),
+        q = (sa.select(assignments.c.id, assignments.c.exercise_id, assignments.c.class_id,
+                       classes.c.name.label("class_name"), mine.c.id.label("session_id"),
                        mine.c.finished_at, grades.c.score, grades.c.letter)
              .join(classes, classes.c.id == assignments.c.class_id)
              .join(members, sa.and_(members.c.class_id == classes.c.id,
@@ -350,7 +392,7 @@ class ConsoleStore:
 
     def session(self, session_id: int) -> dict[str, Any] | None:
         q = (sa.select(attempts, assignments.c.class_id, classes.c.instructor_id,
-                       users.c.name.label("trainee"))
+                       users.c.name.label("trainee"), classes.c.lang.label("class_lang"))
              .join(assignments, assignments.c.id == attempts.c.assignment_id)
              .join(classes, classes.c.id == assignments.c.class_id)
              .join(users, users.c.id == attempts.c.trainee_id)

@@ -13,6 +13,8 @@ from typing import Any
 
 from sim.data.citymap import CityMap
 from sim.data.taxonomy import Handbook
+from sim.i18n import _, local_name
+from training.wording import URGENCY, department_name, label, limit_text, subclass_name
 
 __all__ = ["grid_svg", "search_handbook", "CELL"]
 
@@ -27,7 +29,7 @@ def grid_svg(city: CityMap) -> str:
     w, h = cols * CELL, rows * CELL
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="grid-map" data-cell="{CELL}" '
              f'viewBox="0 0 {w} {h}" width="{w * 2}" height="{h * 2}" '
-             'role="img" aria-label="map of the unit grids">']
+             f'role="img" aria-label="{escape(_("map of the unit grids"))}">']
     for i, code in enumerate(city.codes):
         sub = int(city.subdistrict[i])
         title = f"{code} {city.subdistrict_names[sub]} / " \
@@ -41,23 +43,28 @@ def grid_svg(city: CityMap) -> str:
     return "".join(parts)
 
 
-def _limit(sub: Any) -> str:
-    unit = {"wh": "working hours", "wd": "working days", "h": "hours"}[sub.time_limit.unit]
-    return f"{sub.time_limit.value:g} {unit}"
-
-
-def search_handbook(handbook: Handbook, query: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Subclasses whose code, names or criteria contain every word of ``query``."""
+def search_handbook(handbook: Handbook, query: str, limit: int = 20,
+                    spec: Any = None) -> list[dict[str, Any]]:
+    """Subclasses whose code, names (both languages), criteria or department contain every
+    word of ``query``; the words of each result in the language in force (``spec``, the
+    scenario, names the departments)."""
     words = [w for w in query.lower().split() if w]
     out = []
     for sub in handbook.subclasses:
+        dept = department_name(spec, sub.department)
         text = " ".join((sub.code, sub.name, sub.name_zh, sub.filing_criterion,
-                         sub.closing_criterion, sub.department)).lower()
+                         sub.closing_criterion, sub.filing_criterion_zh,
+                         sub.closing_criterion_zh, sub.department, dept)).lower()
         if all(w in text for w in words):
             out.append({"code": sub.code, "name": sub.name, "name_zh": sub.name_zh,
-                        "kind": sub.kind, "department": sub.department, "urgency": sub.urgency,
-                        "time_limit": _limit(sub), "filing_criterion": sub.filing_criterion,
-                        "closing_criterion": sub.closing_criterion})
+                        "title": subclass_name(sub), "kind": sub.kind,
+                        "department": sub.department, "department_label": dept,
+                        "urgency": sub.urgency, "urgency_label": label(URGENCY, sub.urgency),
+                        "time_limit": limit_text(sub.time_limit.value, sub.time_limit.unit),
+                        "filing_criterion": local_name(sub.filing_criterion,
+                                                       sub.filing_criterion_zh),
+                        "closing_criterion": local_name(sub.closing_criterion,
+                                                        sub.closing_criterion_zh)})
             if len(out) >= limit:
                 break
     return out

@@ -14,9 +14,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from training.console.app import Instructor, check_csrf, console, fail, page
+from sim import i18n
+from sim.errors import GridLoopError
+from training.console.account import form_language
+from training.console.app import Instructor, check_csrf, console, fail, language_of, page
 from training.console.db import User
-from training.console.play import to_plain
+from training.console.play import exercise_text, to_plain
 
 __all__ = ["router", "gradebook_csv"]
 
@@ -27,16 +30,17 @@ MAX_SEED = 2**63 - 1
 def own_class(request: Request, class_id: int, user: User) -> dict[str, Any]:
     row = console(request).store.class_(class_id)
     if row is None or row["instructor_id"] != user.id:
-        raise fail(404, f"you have no class {class_id}")
+        raise fail(404, i18n.N_("you have no class {id}"), id=class_id)
     return row
 
 
 def _text(form: Any, name: str, max_len: int = 120) -> str:
     value = str(form.get(name, "")).strip()
     if not value:
-        raise fail(422, f"{name}: expected a value, got nothing")
+        raise fail(422, i18n.N_("{field}: expected a value, got nothing"), field=name)
     if len(value) > max_len:
-        raise fail(422, f"{name}: expected at most {max_len} characters, got {len(value)}")
+        raise fail(422, i18n.N_("{field}: expected at most {most} characters, got {n}"),
+                   field=name, most=max_len, n=len(value))
     return value
 
 
@@ -55,8 +59,17 @@ def classes(request: Request, user: Instructor) -> Response:
 
 @router.post("/instructor/classes", dependencies=[Depends(check_csrf)])
 async def add_class(request: Request, user: Instructor) -> Response:
-    name = _text(await request.form(), "name")
-    cid = console(request).store.add_class(user.id, name)
+    form = await request.form()
+    name = _text(form, "name")
+    lang = form_language(form.get("lang"), "lang")
+    c = console(request)
+    try:
+        cid = c.store.add_class(user.id, name)
+    except GridLoopError:
+        raise fail(422, i18n.N_("you already have a class named {name}"),
+                   name=repr(name)) from None
+    if lang:
+        c.set_class_language(cid, lang)
     return RedirectResponse(f"/instructor/classes/{cid}", status_code=303)
 
 
@@ -65,10 +78,22 @@ def class_page(request: Request, class_id: int,
                user: Instructor) -> Response:
     c = console(request)
     klass = own_class(request, class_id, user)
-    catalogue = c.catalogue()
-    return page(request, "class.html", klass=klass, members=c.store.members_of(class_id),
+    lang = language_of(request, user, klass["lang"])
+    with i18n.use(lang):
+        catalogue = {k: exercise_text(v) for k, v in c.catalogue().items()}
+    return page(request, "class.html", lang=lang, scripts=True, klass=klass,
+                members=c.store.members_of(class_id),
                 assignments=c.store.assignments_of_class(class_id),
                 catalogue=catalogue, progress=_progress(request, class_id))
+
+
+@router.post("/instructor/classes/{class_id}/language", dependencies=[Depends(check_csrf)])
+async def class_language(request: Request, class_id: int, user: Instructor) -> Response:
+    """The language the class's trainees play in (those who chose none on their account)."""
+    own_class(request, class_id, user)
+    lang = form_language((await request.form()).get("lang"), "lang")
+    console(request).set_class_language(class_id, lang)
+    return RedirectResponse(f"/instructor/classes/{class_id}", status_code=303)
 
 
 @router.get("/api/classes/{class_id}/progress")
@@ -86,8 +111,9 @@ async def add_member(request: Request, class_id: int,
     name = _text(await request.form(), "trainee", 64)
     trainee = store.user_by_name(name)
     if trainee is None or trainee.role != "trainee":
-        raise fail(422, f"trainee: expected the name of a trainee account, got {name!r} "
-                        f"(add accounts with `gridloop users add NAME --role trainee`)")
+        raise fail(422, i18n.N_("trainee: expected the name of a trainee account, got {name} "
+                                "(add accounts with `gridloop users add NAME --role "
+                                "trainee`)"), name=repr(name))
     store.add_member(class_id, trainee.id)
     return RedirectResponse(f"/instructor/classes/{class_id}", status_code=303)
 
@@ -100,16 +126,21 @@ async def assign(request: Request, class_id: int,
     form = await request.form()
     exercise_id = _text(form, "exercise")
     if exercise_id not in c.catalogue():
-        raise fail(422, f"exercise: expected one of {', '.join(sorted(c.catalogue()))}, "
-                        f"got {exercise_id!r}")
+        raise fail(422, i18n.N_("exercise: expected one of {ids}, got {got}"),
+                   ids=", ".join(sorted(c.catalogue())), got=repr(exercise_id))
     seed_text = str(form.get("seed", "")).strip()
     seed: int | None = None
     if seed_text:
         if not seed_text.isdigit() or int(seed_text) > MAX_SEED:
-            raise fail(422, f"seed: expected a whole number from 0 to {MAX_SEED} or nothing "
-                            f"(the exercise's own seed), got {seed_text[:30]!r}")
+            raise fail(422, i18n.N_("seed: expected a whole number from 0 to {most} or nothing "
+                                    "(the exercise's own seed), got {got}"),
+                       most=MAX_SEED, got=repr(seed_text[:30]))
         seed = int(seed_text)
-    c.store.assign(class_id, exercise_id, seed)
+    try:
+        c.store.assign(class_id, exercise_id, seed)
+    except GridLoopError:
+        raise fail(422, i18n.N_("exercise {id} is already assigned to this class"),
+                   id=repr(exercise_id)) from None
     return RedirectResponse(f"/instructor/classes/{class_id}", status_code=303)
 
 
@@ -128,8 +159,11 @@ def regrade(request: Request, class_id: int,
 
 @router.get("/instructor/exercises", response_class=HTMLResponse)
 def exercises(request: Request, user: Instructor) -> Response:
-    items = {k: to_plain(v) for k, v in sorted(console(request).catalogue().items())}
-    return page(request, "exercises.html", items=items)
+    lang = language_of(request, user)
+    with i18n.use(lang):
+        items = {k: {"plain": to_plain(v), "shown": exercise_text(v)}
+                 for k, v in sorted(console(request).catalogue().items())}
+    return page(request, "exercises.html", lang=lang, items=items)
 
 
 def _cell(value: Any) -> Any:

@@ -19,11 +19,13 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from sim import i18n
 from sim.errors import GridLoopError
 from training.console.db import ConsoleStore
 
 __all__ = ["SessionDesk", "Refusal", "exercise_catalogue", "public_exercise", "card_view",
-           "to_plain", "TrainingCore", "MAX_GAP_SECONDS", "STEP_CHOICES", "CLOCK_SAVE_MINUTES"]
+           "to_plain", "TrainingCore", "MAX_GAP_SECONDS", "STEP_CHOICES", "CLOCK_SAVE_MINUTES",
+           "exercise_text"]
 
 MAX_GAP_SECONDS = 5.0      # a paced clock runs only while the trainee's page is open
 # A paced clock is written to the database when it has moved this many simulated minutes
@@ -40,7 +42,24 @@ log = logging.getLogger(__name__)
 
 
 class Refusal(GridLoopError):
-    """A request the session cannot take (bad card, bad action, finished session...)."""
+    """A request the session cannot take (bad card, bad action, finished session...).
+
+    ``message`` is English with ``{name}`` fields from ``args`` (`text` gives it in a
+    language), or a message already written in the session's language (a decision's)."""
+
+    def __init__(self, message: str, **args: Any) -> None:
+        self.said = i18n.Message(message, **args)
+        super().__init__(str(self.said))
+
+    def text(self, lang: str) -> str:
+        return self.said.text(lang)
+
+
+class Written(Refusal):
+    """A `Refusal` whose message is already in the session's language (the core's)."""
+
+    def text(self, lang: str) -> str:
+        return self.said.text_
 
 
 def to_plain(obj: Any) -> Any:
@@ -120,17 +139,71 @@ def exercise_catalogue() -> dict[str, Any]:
     return TrainingCore().catalogue()
 
 
+def exercise_text(ex: Any) -> dict[str, str]:
+    """An exercise's title, briefing, level and role as read in the language in force."""
+    from training.wording import LEVELS, ROLES, label
+
+    text = getattr(ex, "text", None)
+    return {"title": text("title") if text else str(getattr(ex, "title", "")),
+            "briefing": text("briefing") if text else str(getattr(ex, "briefing", "")),
+            "level": label(LEVELS, getattr(ex, "level", "")),
+            "role": label(ROLES, getattr(ex, "role", ""))}
+
+
 def public_exercise(ex: Any) -> dict[str, Any]:
-    """What a trainee may know of an exercise: no rubric, no scripted injects, no seed."""
-    return {k: to_plain(getattr(ex, k, None)) for k in EXERCISE_FIELDS}
+    """What a trainee may know of an exercise: no rubric, no scripted injects, no seed
+    (its words in the language in force)."""
+    out = {k: to_plain(getattr(ex, k, None)) for k in EXERCISE_FIELDS}
+    shown = exercise_text(ex)
+    out.update(title=shown["title"], briefing=shown["briefing"], role_label=shown["role"],
+               level_label=shown["level"])
+    return out
 
 
-def card_view(card: Any) -> dict[str, Any]:
+def card_view(card: Any, session: Any = None) -> dict[str, Any]:
     """A card as the trainee sees it: what the platform knows (the core never puts the
-    ground truth on a card), with its options (actions and their fields)."""
+    ground truth on a card), with its options (actions and their fields), and the words
+    for its codes in the language in force (``*_label``; the description is written in it
+    when the card is made)."""
+    from training.wording import ACTIONS, CHANNELS, KINDS, URGENCY, department_name, label
+
     view = to_plain(card)
-    return view if isinstance(view, dict) else {k: to_plain(getattr(card, k, None))
-                                                for k in CARD_FIELDS}
+    if not isinstance(view, dict):
+        view = {k: to_plain(getattr(card, k, None)) for k in CARD_FIELDS}
+    spec = getattr(getattr(session, "model", None), "spec", None)
+    dept = (lambda n: department_name(spec, n)) if spec is not None else str
+    view["kind_label"] = label(KINDS, view.get("kind"))
+    view["channel_label"] = label(CHANNELS, view.get("channel"))
+    for key in ("department", "returned_from"):
+        if view.get(key):
+            view[f"{key}_label"] = dept(view[key])
+    if session is not None and view.get("claimed_subclass"):
+        try:
+            sub = session.handbook.subclasses[session.handbook.index(view["claimed_subclass"])]
+            view["claimed_subclass_name"] = i18n.local_name(sub.name, sub.name_zh)
+        except (KeyError, AttributeError):
+            pass
+    names = _subclass_names(session)
+    for opt in view.get("options") or ():
+        opt["action_label"] = label(ACTIONS, opt.get("action"))
+        opt["label"] = i18n.translate(opt.get("label") or "", i18n.current())
+        for f in opt.get("fields") or ():
+            f["label"] = i18n.translate(f.get("label") or "", i18n.current())
+            choices = f.get("choices") or []
+            if f.get("name") == "department":
+                f["choice_labels"] = [dept(c) for c in choices]
+            elif f.get("name") == "urgency":
+                f["choice_labels"] = [label(URGENCY, c) for c in choices]
+            elif f.get("name") == "subclass":
+                f["choice_labels"] = [f"{c} {names.get(c, '')}".rstrip() for c in choices]
+    return view
+
+
+def _subclass_names(session: Any) -> dict[str, str]:
+    hb = getattr(session, "handbook", None)
+    if hb is None:
+        return {}
+    return {s.code: i18n.local_name(s.name, s.name_zh) for s in hb.subclasses}
 
 
 @dataclasses.dataclass
@@ -142,6 +215,7 @@ class Live:
     tick: float          # monotonic seconds of the last clock update
     finished: bool
     saved: float = 0.0   # the simulated time the database holds for the session
+    lang: str = i18n.DEFAULT   # the language its cards (and grade) are written in
 
 
 class SessionDesk:
@@ -167,13 +241,19 @@ class SessionDesk:
     def exercise(self, exercise_id: str) -> Any:
         ex = self._exercises().get(exercise_id)
         if ex is None:
-            raise Refusal(f"exercise {exercise_id!r} is not in the catalogue")
+            raise Refusal(i18n.N_("exercise {id} is not in the catalogue"), id=repr(exercise_id))
         return ex
 
-    def _build(self, session_id: int) -> Live:
+    def _build(self, session_id: int, lang: str) -> Live:
+        with i18n.use(lang):          # its cards are written in ``lang``
+            lv = self._replay(session_id)
+        lv.lang = lang
+        return lv
+
+    def _replay(self, session_id: int) -> Live:
         row = self.store.session(session_id)
         if row is None:
-            raise Refusal(f"no session {session_id}")
+            raise Refusal(i18n.N_("no session {id}"), id=session_id)
         ex = self.exercise(row["exercise_id"])
         record = self.store.latest_record(session_id)
         log = self.store.decisions_of(session_id)
@@ -190,17 +270,19 @@ class SessionDesk:
         return Live(s, ex, threading.Lock(), len(log), self._clock(),
                     row["finished_at"] is not None, float(row["sim_now"]))
 
-    def live(self, session_id: int) -> Live:
+    def live(self, session_id: int, lang: str | None = None) -> Live:
+        """The live session, rebuilt from the database if it is not in memory, or if its
+        cards are written in another language than ``lang`` (None: whichever it has)."""
         with self._guard:
             got = self._live.get(session_id)
-            if got is not None:
+            if got is not None and (lang is None or got.lang == lang):
                 return got
             building = self._building.setdefault(session_id, threading.Lock())
         with building:                      # one rebuild per session, others wait for it
             with self._guard:
                 got = self._live.get(session_id)
-            if got is None:
-                got = self._build(session_id)
+            if got is None or (lang is not None and got.lang != lang):
+                got = self._build(session_id, lang or i18n.DEFAULT)
                 with self._guard:
                     self._live[session_id] = got
         return got
@@ -210,22 +292,26 @@ class SessionDesk:
             self._live.pop(session_id, None)
 
     # -- playing ----------------------------------------------------------------------------
-    def state(self, session_id: int, *, run_clock: bool = True) -> dict[str, Any]:
-        """The trainee's view now; a paced clock first catches up with real time."""
-        lv = self.live(session_id)
-        with lv.lock:
+    def state(self, session_id: int, *, run_clock: bool = True,
+              lang: str | None = None) -> dict[str, Any]:
+        """The trainee's view now, in ``lang``; a paced clock first catches up with real
+        time."""
+        lv = self.live(session_id, lang)
+        with lv.lock, i18n.use(lv.lang):
             if run_clock:
                 self._run_clock(session_id, lv)
             return self._view(lv)
 
-    def step(self, session_id: int, minutes: int | None) -> dict[str, Any]:
+    def step(self, session_id: int, minutes: int | None,
+             lang: str | None = None) -> dict[str, Any]:
         """Advance a step-by-step session ``minutes``, or (None) to the next card."""
-        lv = self.live(session_id)
-        with lv.lock:
+        lv = self.live(session_id, lang)
+        with lv.lock, i18n.use(lv.lang):
             if lv.finished:
-                raise Refusal("this session has ended")
+                raise Refusal(i18n.N_("this session has ended"))
             if float(getattr(lv.exercise, "pace", 0) or 0) > 0:
-                raise Refusal("this exercise runs on its own clock; it has no step button")
+                raise Refusal(i18n.N_("this exercise runs on its own clock; it has no step "
+                                      "button"))
             if minutes is None:      # minute by minute to the next card, at most 4 hours
                 for _ in range(max(STEP_CHOICES)):
                     self._advance(session_id, lv, 1.0, save=False)
@@ -234,26 +320,28 @@ class SessionDesk:
                 self._advance(session_id, lv, 0.0)
                 return self._view(lv)
             if minutes not in STEP_CHOICES:
-                raise Refusal(f"step: expected one of {', '.join(map(str, STEP_CHOICES))} "
-                              f"minutes, or the next card, got {minutes}")
+                raise Refusal(i18n.N_("step: expected one of {choices} minutes, or the next "
+                                      "card, got {got}"),
+                              choices=", ".join(map(str, STEP_CHOICES)), got=minutes)
             self._advance(session_id, lv, float(minutes))
             return self._view(lv)
 
     def decide(self, session_id: int, card_id: str, action: str,
-               fields: dict[str, Any]) -> dict[str, Any]:
-        lv = self.live(session_id)
-        with lv.lock:
+               fields: dict[str, Any], lang: str | None = None) -> dict[str, Any]:
+        lv = self.live(session_id, lang)
+        with lv.lock, i18n.use(lv.lang):
             if lv.finished:
-                raise Refusal("this session has ended; decisions are closed")
+                raise Refusal(i18n.N_("this session has ended; decisions are closed"))
             self._run_clock(session_id, lv, save=False)   # the decision's commit saves it
             if lv.finished:
-                raise Refusal("the exercise window closed before this decision arrived")
+                raise Refusal(i18n.N_("the exercise window closed before this decision "
+                                      "arrived"))
             try:
                 decision = lv.session.decide(card_id, action, **fields)
             except self.core.invalid_decision as e:
-                raise Refusal(str(e)) from None
+                raise Written(str(e)) from None
             except TypeError as e:     # a field the decision point does not take
-                raise Refusal(f"{action}: {e}") from None
+                raise Written(f"{action}: {e}") from None
             record = lv.session.record.model_dump_json()
             try:
                 self.store.record_decision(session_id, lv.n_decisions, float(lv.session.now),
@@ -265,7 +353,8 @@ class SessionDesk:
             lv.saved = float(lv.session.now)
             view = self._view(lv)
             view["acknowledged"] = {"seq": lv.n_decisions - 1, "card_id": card_id,
-                                    "action": action, "decision": to_plain(decision)}
+                                    "action": action, "decision": to_plain(decision),
+                                    "action_label": _action_label(action)}
             return view
 
     def _run_clock(self, session_id: int, lv: Live, save: bool | None = None) -> None:
@@ -306,7 +395,7 @@ class SessionDesk:
             self._grading[session_id] = self._grader.submit(self._grade_ended, session_id, lv)
 
     def _grade_ended(self, session_id: int, lv: Live) -> None:
-        with lv.lock:                  # the ended session is read by polls meanwhile
+        with lv.lock, i18n.use(lv.lang):   # the ended session is read by polls meanwhile
             try:
                 self.regrade(session_id, lv)
             except Exception:          # noqa: BLE001 - `graded` grades it again from the record
@@ -321,17 +410,28 @@ class SessionDesk:
             with self._guard:
                 self._grading.pop(session_id, None)
 
-    def regrade(self, session_id: int, lv: Live | None = None) -> dict[str, Any] | None:
+    def regrade(self, session_id: int, lv: Live | None = None,
+                lang: str | None = None) -> dict[str, Any] | None:
         """Grade a finished session from its record (a pure function of it) and store it.
 
         With ``lv`` the live session's record is graded; without, the record is read from
-        the database, so regrading a class does not rebuild every session first."""
+        the database, so regrading a class does not rebuild every session first. The
+        feedback is written in the live session's language, else ``lang``, else the
+        language of its previous grade (what the trainee read), else English."""
+        if lang is None:
+            old = self.store.grade(session_id) if lv is None else None
+            lang = lv.lang if lv is not None else (
+                (old or {}).get("detail", {}).get("lang") or i18n.DEFAULT)
+        with i18n.use(lang):
+            return self._regrade(session_id, lv, lang)
+
+    def _regrade(self, session_id: int, lv: Live | None, lang: str) -> dict[str, Any] | None:
         if lv is not None:
             exercise_id, record = str(lv.exercise.id), lv.session.record
         else:
             row = self.store.session(session_id)
             if row is None:
-                raise Refusal(f"no session {session_id}")
+                raise Refusal(i18n.N_("no session {id}"), id=session_id)
             exercise_id = row["exercise_id"]
             record = self.core.record(exercise_id, int(row["seed"]),
                                       self.store.latest_record(session_id), row["sim_now"])
@@ -341,6 +441,8 @@ class SessionDesk:
         if g is None:
             return None
         detail = to_plain(g)
+        if isinstance(detail, dict):
+            detail["lang"] = lang
         letter = getattr(g, "letter", None) or getattr(g, "grade", "")   # the core says grade
         self.store.save_grade(session_id, float(g.score), str(letter), detail)
         return detail
@@ -348,8 +450,24 @@ class SessionDesk:
     def _view(self, lv: Live) -> dict[str, Any]:
         s = lv.session
         return {
-            "now": float(s.now), "clock": str(s.clock_text), "window_end": float(s.window_end),
+            "now": float(s.now), "clock": _clock_text(s), "window_end": float(s.window_end),
             "finished": bool(lv.finished), "pace": float(getattr(lv.exercise, "pace", 0) or 0),
-            "steps": list(STEP_CHOICES), "decisions": lv.n_decisions,
-            "pending": [] if lv.finished else [card_view(c) for c in s.pending()],
+            "steps": list(STEP_CHOICES), "decisions": lv.n_decisions, "lang": lv.lang,
+            "pending": [] if lv.finished else [card_view(c, s) for c in s.pending()],
         }
+
+
+def _clock_text(s: Any) -> str:
+    """The session's simulated time as the desk shows it, in the language in force."""
+    try:
+        from training.describe import minute_text
+
+        return minute_text(s, float(s.now))
+    except (AttributeError, ImportError):       # a test's stand-in session
+        return str(s.clock_text)
+
+
+def _action_label(action: str) -> str:
+    from training.wording import ACTIONS, label
+
+    return label(ACTIONS, action)

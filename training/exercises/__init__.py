@@ -3,7 +3,8 @@
 An exercise file (YAML, in this folder or anywhere) names the base scenario, the seed, the
 simulated window the trainee works, the pace, the role (acceptor, dispatcher or both),
 scripted injects (bursts of reports, an emergency, duplicates, an ambiguous report), the
-briefing and the rubric. `load_exercise` parses it once into a frozen `Exercise`; errors read
+briefing and the rubric; the title, briefing and callers' words in English and, with the
+``_zh`` keys, in Chinese. `load_exercise` parses it once into a frozen `Exercise`; errors read
 ``FILE:LINE: key.path: expected ..., got ...`` like every other GridLoop input file.
 """
 
@@ -77,6 +78,7 @@ class Inject(_Spec):
     repeat_every: float = Field(default=10.0, gt=0)
     real: bool = True
     description: str = ""
+    description_zh: str = Field(default="", description="what the caller says, in Chinese")
 
 
 class SeverityWeights(_Spec):
@@ -114,10 +116,10 @@ class RubricWeights(_Spec):
 class Rubric(_Spec):
     """How an exercise is graded (docs/training.md).
 
-    ``step_limit_minutes`` is the centre's limit for one step (DOMAIN §4: verify + file +
+    ``step_limit_minutes`` is the centre's limit for one step (docs/domain.md §4: verify + file +
     dispatch within one working hour; absent: the scenario's ``centre.step_limit_minutes``),
     ``urgent_limit_minutes`` the limit for urgent cases. ``whistle_classes`` are the classes
-    whose cases need the subdistrict's whistle (whistle-and-report, DOMAIN §8).
+    whose cases need the subdistrict's whistle (whistle-and-report, docs/domain.md §8).
     """
 
     weights: RubricWeights = RubricWeights()
@@ -140,9 +142,11 @@ class Exercise(_Spec):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
+    title_zh: str = Field(default="", description="the title in Chinese")
     level: Level
     role: Role
     briefing: str
+    briefing_zh: str = Field(default="", description="the briefing in Chinese")
     scenario: str = Field(default="small-town",
                           description="bundled scenario name, or a file relative to the exercise")
     overrides: dict[str, str | int | float | bool] = Field(
@@ -154,6 +158,13 @@ class Exercise(_Spec):
     injects: tuple[Inject, ...] = ()
     rubric: Rubric = Rubric()
     source: str = Field(default="", description="file this exercise was read from")
+
+    def text(self, field: str) -> str:
+        """``title`` or ``briefing`` in the language in force (English when the exercise
+        has no Chinese text)."""
+        from sim.i18n import local_name
+
+        return local_name(getattr(self, field), getattr(self, f"{field}_zh", ""))
 
     def scenario_file(self) -> str:
         """The base scenario: a bundled name, or a path resolved against the exercise file."""

@@ -1,5 +1,6 @@
 // The trainee's play screen: polls the session state, draws the queue and the case card,
-// sends decisions and steps, searches the handbook. Hand-written, no libraries.
+// sends decisions and steps, searches the handbook. Hand-written, no libraries; every text a
+// person reads goes through _() (messages.js), or comes from the server in their language.
 (function () {
   "use strict";
   const root = document.getElementById("play");
@@ -28,8 +29,8 @@
     }
     const r = await fetch(path, opts);
     let data = null;
-    try { data = await r.json(); } catch (e) { data = { error: "the server sent no reply (" + r.status + ")" }; }
-    if (!r.ok) throw new Error(data.error || ("refused (" + r.status + ")"));
+    try { data = await r.json(); } catch (e) { data = { error: _("the server sent no reply ({status})", { status: r.status }) }; }
+    if (!r.ok) throw new Error(data.error || _("refused ({status})", { status: r.status }));
     return data;
   }
 
@@ -42,11 +43,11 @@
   function drawSteps() {
     const box = $("steps");
     if (paced || box.childElementCount || !state) return;
-    const next = el("button", { type: "button", id: "next-card" }, "Next report ▸");
+    const next = el("button", { type: "button", id: "next-card" }, _("Next report ▸"));
     next.addEventListener("click", () => step(null));
     box.appendChild(next);
     for (const m of state.steps) {
-      const b = el("button", { type: "button", "data-minutes": m }, "+" + m + " min");
+      const b = el("button", { type: "button", "data-minutes": m }, _("+{n} min", { n: m }));
       b.addEventListener("click", () => step(m));
       box.appendChild(b);
     }
@@ -59,7 +60,7 @@
     for (const card of state.pending) {
       const li = el("li", { "data-card": card.id });
       const b = el("button", { type: "button", class: "card-pick" });
-      b.textContent = (card.channel || card.kind || "report") + " · " + (card.description || card.id);
+      b.textContent = (card.channel_label || card.kind_label || card.kind) + " · " + (card.description || card.id);
       if (selected === card.id) li.className = "selected";
       b.addEventListener("click", () => { selected = card.id; draw(); });
       li.appendChild(b);
@@ -75,11 +76,11 @@
       input = el("select", { name: spec.name });
       if (!spec.required || spec.default === null || spec.default === undefined)
         input.appendChild(el("option", { value: "" }, "—"));
-      for (const c of spec.choices || []) {
-        const o = el("option", { value: String(c) }, String(c));
+      (spec.choices || []).forEach((c, i) => {
+        const o = el("option", { value: String(c) }, (spec.choice_labels || [])[i] || String(c));
         if (spec.default !== null && String(spec.default) === String(c)) o.selected = true;
         input.appendChild(o);
-      }
+      });
     } else if (spec.kind === "bool") {
       input = el("input", { name: spec.name, type: "checkbox" });
       input.checked = spec.default === true;
@@ -118,17 +119,19 @@
       const m = Math.round(t), day = Math.floor(m / 1440), hm = m % 1440;
       const text = String(Math.floor(hm / 60)).padStart(2, "0") + ":" + String(hm % 60).padStart(2, "0");
       const left = Math.round(t - state.now);
-      return (day ? "day " + (day + 1) + " " : "") + text +
-        (t > state.now ? " (in " + left + " min)" : left < 0 ? " (" + (-left) + " min ago)" : "");
+      return (day ? _("day {n}", { n: day + 1 }) + " " : "") + text +
+        (t > state.now ? " (" + _("in {n} min", { n: left }) + ")" :
+         left < 0 ? " (" + _("{n} min ago", { n: -left }) + ")" : "");
     };
-    const shown = [["Step", card.kind], ["Case", card.case_id], ["Channel", card.channel],
-                   ["Received", minute(card.received_at)], ["Due", minute(card.due_at)],
-                   ["Description", card.description], ["Grid", card.grid_code],
-                   ["Community", card.community],
-                   ["Reported as", [card.claimed_subclass, card.claimed_subclass_name].filter(Boolean).join(" ")],
-                   ["Department", card.department], ["Returned by", card.returned_from],
-                   ["Verified", card.verified], ["Check passed", card.check_passed],
-                   ["Deadline", minute(card.deadline)], ["Open case here", card.open_case]];
+    const yesNo = (v) => (v === true ? _("yes") : v === false ? _("no") : v);
+    const shown = [[_("Step"), card.kind_label], [_("Case"), card.case_id], [_("Channel"), card.channel_label],
+                   [_("Received"), minute(card.received_at)], [_("Due"), minute(card.due_at)],
+                   [_("Description"), card.description], [_("Grid"), card.grid_code],
+                   [_("Community"), card.community],
+                   [_("Reported as"), [card.claimed_subclass, card.claimed_subclass_name].filter(Boolean).join(" ")],
+                   [_("Department"), card.department_label], [_("Returned by"), card.returned_from_label],
+                   [_("Verified"), yesNo(card.verified)], [_("Check passed"), yesNo(card.check_passed)],
+                   [_("Deadline"), minute(card.deadline)], [_("Open case here"), card.open_case]];
     for (const [k, v] of shown) {
       if (v === null || v === undefined || v === "") continue;
       dl.appendChild(el("dt", {}, k));
@@ -155,7 +158,7 @@
           label.appendChild(fieldInput(spec));
           fs.appendChild(label);
         }
-        const b = el("button", { type: "button", "data-action": opt.action }, opt.action.replace(/_/g, " "));
+        const b = el("button", { type: "button", "data-action": opt.action }, opt.action_label || opt.action);
         b.addEventListener("click", () => decide(card.id, opt.action, valuesOf(fs)));
         fs.appendChild(b);
         box.appendChild(fs);
@@ -169,7 +172,7 @@
     $("clock").textContent = state.clock;
     drawSteps();
     if (state.finished) {
-      status("The exercise window has closed: opening your feedback…");
+      status(_("The exercise window has closed: opening your feedback…"));
       window.location.assign("/sessions/" + sid + "/result");
       return;
     }
@@ -194,8 +197,10 @@
   async function decide(cardId, action, fields) {
     busy = true;
     try {
+      const card = state.pending.find((c) => c.id === cardId);
       state = await call("POST", "/api/sessions/" + sid + "/decisions", { card_id: cardId, action, fields });
-      status("Recorded: " + action + " on " + cardId);
+      status(_("Recorded: {action}, case {case}", { action: (state.acknowledged || {}).action_label || action,
+                                                    case: card ? card.case_id : cardId }));
       selected = null;
       draw();
     } catch (e) {
@@ -212,13 +217,14 @@
     try {
       const data = await call("GET", "/api/sessions/" + sid + "/handbook?q=" + encodeURIComponent(q));
       ol.replaceChildren();
-      if (!data.results.length) ol.appendChild(el("li", {}, "nothing matches “" + q + "”"));
+      if (!data.results.length) ol.appendChild(el("li", {}, _("nothing matches “{q}”", { q })));
       for (const r of data.results) {
         const li = el("li");
-        li.appendChild(el("strong", {}, r.code + " " + r.name + (r.name_zh ? " (" + r.name_zh + ")" : "")));
-        li.appendChild(el("div", {}, "department: " + r.department + " · " + r.urgency + " · limit " + r.time_limit));
-        li.appendChild(el("div", { class: "hint" }, "file when: " + r.filing_criterion));
-        li.appendChild(el("div", { class: "hint" }, "close when: " + r.closing_criterion));
+        li.appendChild(el("strong", {}, r.code + " " + r.title));
+        li.appendChild(el("div", {}, _("department: {department} · {urgency} · limit {limit}",
+                                       { department: r.department_label, urgency: r.urgency_label, limit: r.time_limit })));
+        li.appendChild(el("div", { class: "hint" }, _("file when: {criterion}", { criterion: r.filing_criterion })));
+        li.appendChild(el("div", { class: "hint" }, _("close when: {criterion}", { criterion: r.closing_criterion })));
         ol.appendChild(li);
       }
     } catch (e) { status(e.message, true); }

@@ -20,13 +20,14 @@
       const tr = document.createElement("tr");
       tr.dataset.session = p.session_id;
       tr.append(cell(p.trainee), cell(p.exercise_id), cell(Math.round(p.sim_now), "num"),
-                cell(p.decisions, "num"), cell(p.finished ? "finished" : "playing"),
+                cell(p.decisions, "num"), cell(p.finished ? _("finished") : _("playing")),
                 cell(p.score === null ? "" : p.score.toFixed(1) + " (" + p.letter + ")"));
       const td = document.createElement("td");
       if (p.finished) {
         const a = document.createElement("a");
         a.href = "/sessions/" + p.session_id + "/result";
-        a.textContent = "feedback";
+        a.dataset.link = "feedback";
+        a.textContent = _("feedback");
         td.appendChild(a);
       }
       tr.appendChild(td);
