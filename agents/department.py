@@ -1,23 +1,24 @@
 """Departments (专业部门/处置单位): crews that go out and handle dispatched cases.
 
-A department acknowledges a case, returns it if it is not its duty (回退), may ask for an
-extension (延期) or a suspension (挂账), then queues it for a crew (earliest deadline first or
-first come first served, within the department's working hours). A crew's visit takes
-travel plus the subclass's handling time; the work fixes the problem with the department's
-quality, so a check can fail and send the case back for rework (返工).
+A department receives a dispatched case (`Department.handle`, the part of a case's life
+spent here): it returns it if it is not its duty (回退), may suspend it (挂账) or ask the
+command centre for an extension (延期), lets it wait in the in-tray where there is one, then
+puts it in the crews' queue (earliest deadline first or first come first served, within the
+department's working hours). A crew's visit takes travel plus the subclass's handling time;
+the work fixes the problem with the department's quality, so a check can fail and send the
+case back to the crews (返工). A subdistrict's whistle can summon the department
+to the site at any point before a crew starts (`agents.whistle`).
 """
 
 from __future__ import annotations
 
-from functools import partial
-from typing import TYPE_CHECKING
-
-import mesa
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
 from sim.data.scenario import DepartmentSpec
 from sim.engine.calendar import DailyWindow
 from sim.engine.casebook import Case
-from sim.engine.decisions import DEFER, ExtensionView
+from sim.engine.clock import PENDING, Pending, resume
 from sim.engine.eventlog import ActorKind, Outcome, Step
 from sim.engine.pools import StaffPool
 from sim.engine.problems import Fate
@@ -25,30 +26,32 @@ from sim.engine.problems import Fate
 if TYPE_CHECKING:
     from sim.model import CityModel
 
-__all__ = ["Department"]
+__all__ = ["Department", "SUMMONED"]
 
-AK = ActorKind
-# plain ints for the hot path (see agents/centre.py)
-_HANDLE_START, _HANDLE = int(Step.HANDLE_START), int(Step.HANDLE)
-_DEPARTMENT = int(AK.DEPARTMENT)
+Steps = Generator[Any, Any, bool]
+SUMMONED = -1
+"""What a waiting case's life is resumed with when a subdistrict summons the department: the
+summoned department's people, not one of its crews, do the work (crew -1 on the rows)."""
+
+_HANDLE_START = int(Step.HANDLE_START)
+_DEPARTMENT = int(ActorKind.DEPARTMENT)
 _FIXED, _NOT_FIXED, _GONE = int(Outcome.FIXED), int(Outcome.NOT_FIXED), int(Outcome.GONE)
-_OPEN = int(Fate.OPEN)
 
 
-class Department(mesa.Agent):
+class Department:
     """One handling unit and its crews."""
 
     def __init__(self, model: CityModel, index: int, name: str, spec: DepartmentSpec) -> None:
-        super().__init__(model)
         self.m = model
         self.index = index
         self.name = name
         self.spec = spec
         self.window = DailyWindow.from_clock(spec.hours[0], spec.hours[1], model.calendar,
                                              spec.days)
-        self.crews = StaffPool(model.env, name, spec.crews, self.window, spec.priority,
-                               on_start=self._start)
-        self._record = model.cases.record
+        self.crews = StaffPool(model.env, name, spec.crews, self.window, spec.priority)
+        self.env = model.env
+        self.book = model.cases
+        self.decide = model.decide
         key = f"department:{name}"
         self.u = model.uniforms(f"{key}:decisions")
         self.u_quality = model.uniforms(f"{key}:quality")
@@ -60,103 +63,79 @@ class Department(mesa.Agent):
                                        60.0 * r.handling_factor)
                          for s in model.handbook.subclasses]
         self.quality = min(1.0, max(0.0, spec.quality + r.quality_delta))
-        self.extension_rate = min(1.0, spec.extension_rate + r.extension_delta)
+        self.rates = (spec.returns_wrong, spec.suspension_rate,
+                      min(1.0, spec.extension_rate + r.extension_delta))
         self.own_return_rate = r.own_return_rate
         self.u_pingpong = model.uniforms(f"{key}:ping-pong")
         self.whistle = model.whistle  # whistle-and-report (agents/whistle.py), or None
         self.intake = (None if spec.intake_hours is None else
                        model.sampler(f"{key}:intake", spec.intake_hours, 60.0))
+        self.tray: dict[int, Case] = {}  # cases in the in-tray, by id
 
-    def receive(self, case: Case) -> None:
-        """A dispatched case arrives (step 4 begins)."""
-        m = self.m
-        d = m.decisions
+    # -- a case's time in the department ---------------------------------------------------
+    def handle(self, case: Case, rework: bool = False) -> Steps:
+        """A case dispatched here, from its arrival (step 4) to the feedback (5: a HANDLE
+        row); returns False if the department sends it back instead (RETURN). ``rework``: the
+        case is back after a failed check, straight to the crews' queue."""
         w = self.whistle
-        if w is not None and w.on_arrival(case):  # summoned: on site at once, not queued
-            return
-        not_ours = m.sub_dept[case.true_subclass] != self.index
-        u = self.u
-        if d.return_case(not_ours, self.spec.returns_wrong, u()) or (
-                self.own_return_rate and self.u_pingpong() < self.own_return_rate):
-            ev = m.env.timeout(self.ack(), case)
-            ev.callbacks.append(self._return)
-            return
-        if d.request_suspension(self.spec.suspension_rate, u()):
-            case.suspended = True
-            self._record(case, Step.SUSPEND, AK.DEPARTMENT, -1)
-            ev = m.env.timeout(self.suspend_for(), case)
-            ev.callbacks.append(self._resume)
-            return
-        if d.request_extension(self.extension_rate, u()):
-            view = ExtensionView(case.id, case.subclass, self.index, case.deadline)
-            grant = d.grant_extension(view)
-            if grant is DEFER:  # the work waits for the command centre's answer
-                d.park("extension", case, view, partial(self.extension_answered, case))
-                return
-            self.extension_answered(case, grant)
-            return
-        self._take_in(case)
-
-    def extension_answered(self, case: Case, grant: bool) -> None:
-        """The command centre answered an extension request: a granted one adds one more
-        full handling limit from the old deadline. Then the case is taken in."""
-        if grant:
-            m = self.m
-            case.deadline = m.calendar.deadline(case.deadline, m.sub_limit[case.subclass],
-                                                m.limit_scale)
-            self._record(case, Step.EXTEND, AK.DEPARTMENT, -1, case.deadline)
-        self._take_in(case)
-
-    def _take_in(self, case: Case) -> None:
-        """An accepted case joins the crews' queue, after the in-tray where there is one."""
-        if self.intake is not None:  # waits in the in-tray first (before 2004)
-            if self.whistle is not None:
-                self.whistle.wait(case, self)
-            ev = self.m.env.timeout(self.intake(), case)
-            ev.callbacks.append(self._resume)
-            return
-        self._queue(case)
-
-    def rework(self, case: Case) -> None:
-        """A failed check sends the case back with a fresh handling limit (返工)."""
-        m = self.m
-        case.reworks += 1
-        case.deadline = m.calendar.deadline(m.env.now, m.sub_limit[case.subclass], m.limit_scale)
-        self._record(case, Step.REWORK, AK.SYSTEM, -1, case.deadline)
-        self._queue(case)
-
-    def _queue(self, case: Case) -> None:
-        m = self.m
+        if not rework:
+            if w is not None and w.on_arrival(case):  # summoned: on site at once, not queued
+                return (yield from self.summoned(case))
+            decide, book = self.decide, self.book
+            ours = self.m.sub_dept[case.true_subclass] == self.index
+            u = self.u
+            if decide.return_case(case, self.index, ours, self.rates, u()) or (
+                    self.own_return_rate and self.u_pingpong() < self.own_return_rate):
+                yield self.env.after(case, self.ack())
+                book.returned(case, self.index)
+                if w is not None:
+                    w.returned(case)
+                return False
+            if decide.request_suspension(case, self.index, ours, self.rates, u()):
+                book.suspend(case)
+                yield self.env.after(case, self.suspend_for())
+            else:
+                if decide.request_extension(case, self.index, ours, self.rates, u()) and \
+                        (yield decide.extension(case, self.index)):  # the command centre
+                    m = self.m
+                    book.extend(case, m.calendar.deadline(
+                        case.deadline, m.sub_limit[case.subclass], m.limit_scale))
+                if self.intake is not None:  # waits in the in-tray first (before 2004)
+                    if w is not None:
+                        w.wait(case, self)
+                    if (yield self.in_tray(case, self.intake())) == SUMMONED:
+                        return (yield from self.summoned(case))
+        # the crews' queue, then a crew's visit
         minutes = self.travel() + self.handling[case.true_subclass]()
-        key = m.decisions.queue_key(self.spec.priority, case.deadline, m.env._now)
-        if self.whistle is not None:
-            self.whistle.wait(case, self)
-        self.crews.submit(case, minutes, self._handled, key)
+        key = self.decide.queue_key(case, self.index, self.spec.priority, self.env._now)
+        if w is not None:
+            w.wait(case, self)
+        crew = yield self.crews.seize(case, key)
+        if crew == SUMMONED:
+            return (yield from self.summoned(case))
+        if w is not None:
+            w.started(case)
+        self.book.record(case, _HANDLE_START, _DEPARTMENT, crew)
+        yield self.env.after(case, minutes)
+        self.crews.release(crew)
+        self.feedback(case, crew)
+        return True
 
-    def _return(self, ev: object) -> None:
-        case = ev._value  # type: ignore[attr-defined]
-        self._record(case, Step.RETURN, AK.DEPARTMENT, -1)
-        if self.whistle is not None:
-            self.whistle.returned(case)
-        self.m.command.returned(case, self.index)
+    def summoned(self, case: Case) -> Steps:
+        """Summoned by the subdistrict: the responsible department comes and does the work
+        (`Whistle.attend`), then reports back."""
+        assert self.whistle is not None
+        yield from self.whistle.attend(case)
+        self.m.departments[case.department].feedback(case, SUMMONED)
+        return True
 
-    def _resume(self, ev: object) -> None:
-        case = ev._value  # type: ignore[attr-defined]
-        if self.whistle is not None and case.id in self.whistle.summoned:
-            return  # summoned while it waited: the work is done or under way
-        self._queue(case)
-
-    def _start(self, case: Case, crew: int, waited: float) -> None:
-        if self.whistle is not None:
-            self.whistle.started(case)
-        self._record(case, _HANDLE_START, _DEPARTMENT, crew)
-
-    def _handled(self, case: Case, crew: int) -> None:
+    def feedback(self, case: Case, crew: int) -> None:
+        """The visit is over: did it fix the problem? The department reports back (HANDLE)."""
         m = self.m
-        now = m.env._now
+        now = self.env._now
         pid = case.problem
         truth = m.truth
-        if pid < 0 or truth.fate[pid] != _OPEN:
+        if pid < 0 or truth.fate[pid]:
             outcome = _GONE
         else:
             quality = self.quality
@@ -170,13 +149,28 @@ class Department(mesa.Agent):
                 outcome = _NOT_FIXED
         if case.merged is not None and outcome != _NOT_FIXED:
             for other in case.merged:  # the same visit deals with what merged into the case
-                if truth.fate[other] == _OPEN:
+                if not truth.fate[other]:
                     truth.end(other, now, Fate.FIXED)
                     m.discovery.after_fix(other, now)
         if outcome == _NOT_FIXED:  # still there: residents may call again meanwhile
             m.discovery.rearm(pid)
             for other in case.merged or ():
                 m.discovery.rearm(other)
-        case.on_time = now <= case.deadline
-        self._record(case, _HANDLE, _DEPARTMENT, crew, m.supervision._due(), outcome)
-        m.supervision.feedback(case)
+        self.book.handled(case, crew, outcome, m.supervision.due())
+
+    # -- the in-tray -----------------------------------------------------------------------
+    def in_tray(self, case: Case, minutes: float) -> Pending:
+        """``yield dept.in_tray(case, minutes)``: the case waits that long in the in-tray,
+        unless a summons takes it out first (it is then resumed with `SUMMONED`)."""
+        self.tray[case.id] = case
+        self.env.call(self.env._now + minutes, self._out_of_tray, case)
+        return PENDING
+
+    def _out_of_tray(self, case: Case) -> None:
+        if self.tray.pop(case.id, None) is not None:
+            resume(case)
+
+    def withdraw(self, case: Case) -> bool:
+        """Take a waiting case out of the in-tray or the crews' queue (a summons). False if
+        it waits in neither."""
+        return self.tray.pop(case.id, None) is not None or self.crews.withdraw(case)

@@ -2,9 +2,11 @@
 
 Each open problem has up to three pending times: an inspector's detection, the next public
 report (a hazard that grows with the grid's residents), and vanishing by itself. Only the
-earliest is scheduled as an event; a per-problem token makes events stale when the problem
-ends or its times change, so a problem costs about one event per thing that happens to it.
-Public reports are the seam where the 12345 hotline plugs in (`CitizenReporting.report`).
+earliest is scheduled (`armed`); an event is stale when its problem has ended or has been
+armed for another time since, so a problem costs about one event per thing that happens to
+it. Problems are made in batches: a day's arrivals at midnight, recurrences a few at a
+time. A report hands a case to its life (`agents.caselife`); public reports are the seam
+where the 12345 hotline plugs in (`Discovery.public_report`).
 """
 
 from __future__ import annotations
@@ -12,16 +14,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from heapq import heappush
 from itertools import repeat
 from math import isnan
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
-from simpy.core import NORMAL
 
-from sim.engine.eventlog import ActorKind, Channel, Step
+from sim.engine.casebook import Case
+from sim.engine.eventlog import Channel
 from sim.engine.problems import ArrivalModel, Fate, gather, put_new
 from sim.engine.randomness import Exponentials
 
@@ -31,18 +31,15 @@ if TYPE_CHECKING:
 __all__ = ["Discovery", "CitizenReporting"]
 
 INF = math.inf
-NAN = math.nan
 # The codes as plain ints: a happening reads several, and an enum member costs a class
 # attribute lookup each time (the values written are the same numbers).
 _VANISHED, _FIXED_ON_SPOT = int(Fate.VANISHED), int(Fate.FIXED_ON_SPOT)
 _BY_INSPECTOR, _PUBLIC = int(Channel.INSPECTOR), int(Channel.PUBLIC)
-_REPORT, _SELF_HANDLE = int(Step.REPORT), int(Step.SELF_HANDLE)
-_INSPECTOR = int(ActorKind.INSPECTOR)
 REPEAT_WINDOW = 240.0  # minutes: repeat public reports of a reported problem are simulated
                        # up to this far ahead; later ones wait for the crew's visit
 
 
-class CitizenReporting(mesa.Agent):
+class CitizenReporting:
     """The public (市民): how soon residents report an unresolved problem.
 
     The times come from here; `Discovery.public_report` is the seam where a report enters
@@ -50,7 +47,6 @@ class CitizenReporting(mesa.Agent):
     """
 
     def __init__(self, model: CityModel) -> None:
-        super().__init__(model)
         spec = model.spec.citizens
         city = model.city
         res = np.maximum(city.residents, 1.0)
@@ -102,39 +98,37 @@ class Discovery:
         self.u_false = model.uniforms("false-reports")
         self.u_recur = model.uniforms("recurrence:chance")
         self.padding = model.reaction.trivial_report_rate
-        self._record = model.cases.record
         self.u_padding = model.uniforms("padding")
         self.n_sub = len(hb.subclasses)
         self.holidays = model.calendar.holidays  # the scenario's and its holiday source's
         f = model.spec.citizens.false_report_share
         self.false_odds = f / (1.0 - f) if f < 1.0 else 1.0
         # looked up once: read at every happening (none of them is ever replaced)
-        env = model.env
-        self._env = env
-        self._queue: list = env._queue  # type: ignore[attr-defined]
-        self._eid = env._eid  # type: ignore[attr-defined]
+        self._env = model.env
         self._horizon = model.horizon
-        self._token = model.truth.token
         self._fate = model.truth.fate
         self._beat_of = model.inspectors.beat_of
         # per-problem pending times
         self._happen_cb = self._happen
-        self.t_detect: list[float] = []
-        self.t_citizen: list[float] = []
-        self.t_vanish: list[float] = []
-        self.armed: list[float] = []
-        self.reported: list[bool] = []  # in the platform's loop: repeats are merges
+        # (lists, or dicts by problem id when the ground truth lets ended problems go)
+        column = model.truth.column
+        self.t_detect: list[float] | dict[int, float] = column()
+        self.t_citizen: list[float] | dict[int, float] = column()
+        self.t_vanish: list[float] | dict[int, float] = column()
+        self.armed: list[float] | dict[int, float] = column()
+        self.reported: list[bool] | dict[int, bool] = column()  # repeats are merges
         self.complaint_hook: Callable[[int, float], None] | None = None  # agents/proactive.py
+        self._recurring: list[tuple[int, int, float, int]] = []  # grid, subclass, time, of
+        self._recur_at = INF  # when the next batch of recurrences is made
 
     # -- arrivals ----------------------------------------------------------------------------
     def start(self) -> None:
         env = self.m.env
         for day in range(self.m.days):
-            ev = env.timeout(day * 1440.0, day)
-            ev.callbacks.append(self._new_day)
+            env.call(day * 1440.0, self._new_day, day)
 
-    def _new_day(self, ev: object) -> None:
-        day = ev._value  # type: ignore[attr-defined]
+    def _new_day(self, day: int) -> None:
+        self._recur()
         cal = self.m.calendar
         date = cal.date_of(day * 1440.0)
         times, subs, grids = self.arrivals.day(
@@ -143,10 +137,11 @@ class Discovery:
         self.m.progress(day)
 
     def create_many(self, grids: np.ndarray, subs: np.ndarray, times: np.ndarray,
-                    recurrence_of: int = -1) -> int:
-        """New problems at ``times`` (now or later today), vectorised up to the scheduling
-        of each one's first happening: its public report, vanishing, or an inspector noticing
-        it this shift (else it waits for the beat's next shift). Returns the first new id."""
+                    recurrence_of: int | np.ndarray = -1) -> int:
+        """New problems at ``times`` (now or later), vectorised up to the scheduling of each
+        one's first happening: its public report, vanishing, or an inspector noticing it this
+        shift (else it waits for the beat's next shift). ``recurrence_of``: the fixed problem
+        each comes back from (-1: none). Returns the first new id."""
         n = len(times)
         m = self.m
         first = m.truth.add_many(grids, subs, times, recurrence_of)
@@ -179,49 +174,14 @@ class Discovery:
         self._arm_many(pids[arm].tolist())
         return first
 
-    def create(self, grid: int, subclass: int, t: float, recurrence_of: int = -1) -> int:
-        """One new problem at ``t`` (a recurrence); returns its id.
-
-        The scalar form of `create_many`: the same draws from the same streams in the same
-        order, so the same state (`tests/test_engine.py` pins that), without the ~100 us
-        that numpy costs on one-element arrays (recurrences are ~25,000 a simulated year).
-        """
-        m = self.m
-        pid = m.truth.add(grid, subclass, t, recurrence_of)
-        citizens = self.citizens
-        lam = citizens.rate[subclass] * citizens.grid_factor[grid]
-        draw = citizens.batch.standard_exponential()  # the value `(1)[0]` would give
-        put_new(self.t_citizen, pid, [t + draw / lam if lam > 0 else INF])
-        vanish = INF
-        dist = self.vanish_dist[subclass]
-        if dist is not None:
-            vanish = t + float(dist.draw(self.vanish_rng[subclass], 1, 60.0)[0])
-        put_new(self.t_vanish, pid, [vanish])
-        put_new(self.armed, pid, [INF])
-        put_new(self.reported, pid, [False])
-        corps = m.inspectors
-        if not corps.active:
-            put_new(self.t_detect, pid, [INF])
-            self._arm(pid)
-            return pid
-        detect = corps.watch_one(pid, grid, t, self.detect_p[subclass])
-        put_new(self.t_detect, pid, [detect])
-        if detect == INF and self._beat_of[grid] >= 0:  # waiting for the beat's rescan
-            until = corps.next_shift_start(max(t, m.env._now))
-            if min(detect, vanish, self.t_citizen[pid]) >= until:
-                return pid
-        self._arm(pid)
-        return pid
-
-    def arm_before(self, pid: int, until: float) -> None:
-        """Arm a waiting problem's public report or vanishing if it comes before ``until``;
-        later ones wait for the next rescan, which arms them then."""
-        if min(self.t_citizen[pid], self.t_vanish[pid]) < until:
-            self._arm(pid)
+    def new_problem(self, grid: int, subclass: int, t: float) -> int:
+        """One new problem at ``t`` (a training inject); returns its id."""
+        return self.create_many(np.array([grid]), np.array([subclass]), np.array([t]))
 
     def arm_before_many(self, pids: np.ndarray, vanish: np.ndarray, until: float) -> None:
-        """`arm_before` for those of the waiting problems ``pids`` (vanishing at ``vanish``)
-        with nothing armed, in order (a problem listed twice is armed once)."""
+        """Arm the waiting problems ``pids`` (vanishing at ``vanish``) that have nothing armed
+        and a public report or vanishing before ``until``, in order (a problem listed twice
+        is armed once); the later ones wait for the next rescan, which arms them then."""
         if not pids.size:
             return
         ids = pids.tolist()
@@ -233,6 +193,12 @@ class Discovery:
                 self._arm(pid)
 
     # -- scheduling --------------------------------------------------------------------------
+    # A problem has one happening armed at a time: at `armed[pid]`, the earliest of its
+    # pending times (INF: none). Re-arming just arms the new time; an older entry still in
+    # the queue is stale, which `_happen` sees because the problem is no longer armed for
+    # the moment it fires (or has ended). `_arm` is the one-problem form, for each
+    # happening; `_arm_many` does the same for a batch (a day's arrivals, a shift's
+    # detections) with the per-problem work in C loops (`tests/test_fast_paths.py`).
     def _arm(self, pid: int) -> None:
         t = self.t_detect[pid]
         other = self.t_citizen[pid]
@@ -247,16 +213,16 @@ class Discovery:
             # report: such events would only go stale. `rearm` catches up after the visit.
             self.armed[pid] = INF
             return
+        if t < now:
+            t = now
         self.armed[pid] = t
-        # `sim.engine.clock.call_at(env, max(t - now, 0.0), self._happen_cb, (pid, token))`, inlined
-        heappush(self._queue, (now + (t - now if t > now else 0.0), NORMAL, next(self._eid),
-                               self._happen_cb, (pid, self._token[pid])))
+        self._env.call(t, self._happen_cb, pid)
 
     def _arm_many(self, ids: list[int], detect: np.ndarray | None = None,
                   vanish: np.ndarray | None = None) -> None:
         """`_arm` for each of the distinct problems ``ids``, in order: the same times, the
-        same queue entries in the same order, with the per-problem work in C loops.
-        ``detect`` and ``vanish`` are their `t_detect` and `t_vanish` when known."""
+        same queue entries in the same order. ``detect`` and ``vanish`` are their
+        `t_detect` and `t_vanish` when known."""
         if not ids:
             return
         if detect is None:
@@ -269,6 +235,7 @@ class Discovery:
         late = t - now > REPEAT_WINDOW
         if late.any():
             drop |= late & gather(self.reported, ids, np.bool_)
+        t = np.maximum(t, now)
         armed = self.armed
         if drop.any():
             deque(map(armed.__setitem__, ids, np.where(drop, INF, t).tolist()), maxlen=0)
@@ -276,52 +243,36 @@ class Discovery:
             ids, t = np.asarray(ids)[keep].tolist(), t[keep]
         else:
             deque(map(armed.__setitem__, ids, t.tolist()), maxlen=0)
-        at = (now + np.maximum(t - now, 0.0)).tolist()
-        entries = zip(at, repeat(NORMAL), self._eid, repeat(self._happen_cb),
-                      zip(ids, map(self._token.__getitem__, ids), strict=True))
-        deque(map(heappush, repeat(self._queue), entries), maxlen=0)
+        self._env.call_each(t.tolist(), self._happen_cb, ids)
 
     def rearm(self, pid: int) -> None:
         """After a crew's visit left ``pid`` unsolved: arm what was deferred."""
         if self.armed[pid] == INF and not self._fate[pid]:
-            self._token[pid] += 1
-            self._arm(pid)
-
-    def set_detect(self, pid: int, t: float) -> None:
-        """An inspector will notice ``pid`` at ``t`` (from a new patrol plan)."""
-        self.t_detect[pid] = t
-        if t < self.armed[pid]:
-            self._token[pid] += 1
             self._arm(pid)
 
     def set_detect_many(self, pids: np.ndarray, times: np.ndarray,
                         vanish: np.ndarray) -> None:
-        """`set_detect` for each of ``pids`` (vanishing at ``vanish``) in order, from a
-        shift's new patrol plans."""
-        ids, when = pids.tolist(), times.tolist()
-        t_detect, armed, token = self.t_detect, self.armed, self._token
-        if len(set(ids)) < len(ids):  # a problem twice: one at a time
-            for pid, t in zip(ids, when, strict=True):
-                self.set_detect(pid, t)
-            return
-        deque(map(t_detect.__setitem__, ids, when), maxlen=0)
-        arm = times < gather(armed, ids, np.float64)
+        """Inspectors will notice ``pids`` (vanishing at ``vanish``) at ``times``, from a
+        shift's new patrol plans; a problem listed twice keeps its last time."""
+        if len(np.unique(pids)) < len(pids):  # the last of each, in their order
+            _, last = np.unique(pids[::-1], return_index=True)
+            keep = np.sort(len(pids) - 1 - last)
+            pids, times, vanish = pids[keep], times[keep], vanish[keep]
+        ids = pids.tolist()
+        deque(map(self.t_detect.__setitem__, ids, times.tolist()), maxlen=0)
+        arm = times < gather(self.armed, ids, np.float64)
         if not arm.all():
             pids, times, vanish = pids[arm], times[arm], vanish[arm]
-        ids = pids.tolist()
-        deque(map(token.__setitem__, ids, map((1).__add__, map(token.__getitem__, ids))),
-              maxlen=0)
-        self._arm_many(ids, times, vanish)
+        self._arm_many(pids.tolist(), times, vanish)
 
-    def _happen(self, value: tuple[int, int]) -> None:
-        pid, token = value
+    def _happen(self, pid: int) -> None:
+        now = self._env._now
         fate = self._fate
         try:
-            if token != self._token[pid] or fate[pid]:
-                return
-        except KeyError:  # let go of (`GroundTruth.retire`): it ended long ago
+            if self.armed[pid] != now or fate[pid]:
+                return  # stale: armed for another time since, or the problem has ended
+        except KeyError:  # let go of (`GroundTruth.retire`, `forget`): it ended long ago
             return
-        now = self._env._now
         if self.t_vanish[pid] <= now:
             self.m.truth.end(pid, now, _VANISHED)
             return
@@ -337,27 +288,21 @@ class Discovery:
             t_citizen[pid] = self.citizens.next_report(truth.subclass[pid], truth.grid[pid],
                                                        now)
             self.public_report(pid, now)
-        self._token[pid] += 1
         self._arm(pid)
 
     # -- what a discovery does ---------------------------------------------------------------
     def _inspector_finds(self, pid: int, now: float) -> None:
         m = self.m
         truth = m.truth
-        if truth.case[pid] >= 0:
+        if truth.case_of(pid) >= 0:
             return  # already in a case: the inspector sees it is being handled
         sub = truth.subclass[pid]
         if self.u_on_spot() < self.on_spot[sub]:
             if isnan(truth.found[pid]):
                 truth.found[pid], truth.found_by[pid] = now, _BY_INSPECTOR
             grid = truth.grid[pid]
-            beat = self._beat_of[grid]
-            case = m.cases.open(pid, grid, sub, sub, _BY_INSPECTOR, beat)
-            record = self._record
-            record(case, _REPORT, _INSPECTOR, beat, NAN, _BY_INSPECTOR)
-            record(case, _SELF_HANDLE, _INSPECTOR, beat)
-            if truth.first_case[pid] < 0:
-                truth.first_case[pid] = case.id
+            m.cases.self_handled(m.cases.open(pid, grid, sub, sub, _BY_INSPECTOR,
+                                              self._beat_of[grid]))
             truth.end(pid, now, _FIXED_ON_SPOT)
             self.after_fix(pid, now)
             return
@@ -368,10 +313,9 @@ class Discovery:
     def trivial_report(self, grid: int, subclass: int) -> None:
         """An inspector pads the count with something below the filing criterion; the
         shift leader voids it (what report quotas buy, `sim.engine.behaviour`)."""
-        m = self.m
-        case = m.cases.open(-1, grid, subclass, subclass, _BY_INSPECTOR, self._beat_of[grid])
-        case.verified = False  # seen by the leader: does not meet the filing criterion
-        m.supervision.receive(case)
+        m = self.m  # seen by the leader: it does not meet the filing criterion
+        m.caselife.begin(m.cases.open(-1, grid, subclass, subclass, _BY_INSPECTOR,
+                                      self._beat_of[grid], verified=False))
 
     def public_report(self, pid: int, now: float) -> None:
         """A resident reports problem ``pid``: by phone through the 12345 hotline when the
@@ -400,28 +344,38 @@ class Discovery:
         if channel == _BY_INSPECTOR and self.u_misclass() < m.misclassification:
             believed = int(self.rng_misc.integers(self.n_sub))
         grid = truth.grid[pid]
-        case = m.cases.open(pid, grid, believed, sub, channel, self._beat_of[grid])
-        if call >= 0:
-            case.calls = [call]
-            case.direct = direct
-        m.supervision.receive(case)
+        m.caselife.begin(m.cases.open(pid, grid, believed, sub, channel, self._beat_of[grid],
+                                      call=call, direct=direct))
         if channel == _PUBLIC and self.false_odds and self.u_false() < self.false_odds:
             self.false_report(grid, int(self.rng_misc.integers(self.n_sub)))
+
+    def report_injected(self, pid: int, channel: int, claimed: int) -> Case:
+        """A scripted report of problem ``pid`` (a training inject) through ``channel``,
+        claiming subclass ``claimed``: it reaches the centre now, with no draws."""
+        m = self.m
+        truth = m.truth
+        now = self._env._now
+        self.reported[pid] = True
+        if isnan(truth.found[pid]):
+            truth.found[pid], truth.found_by[pid] = now, channel
+        grid = truth.grid[pid]
+        case = m.cases.open(pid, grid, claimed, truth.subclass[pid], channel,
+                            self._beat_of[grid])
+        m.caselife.begin(case)
+        return case
+
+    def report_nothing(self, grid: int, claimed: int, subclass: int, channel: int) -> Case:
+        """A scripted report of nothing real (a training inject): problem -1."""
+        m = self.m
+        case = m.cases.open(-1, grid, claimed, subclass, channel, self._beat_of[grid])
+        m.caselife.begin(case)
+        return case
 
     def false_report(self, grid: int, subclass: int) -> None:
         """A public report of nothing real (-1 problem): verification will not find it."""
         m = self.m
-        case = m.cases.open(-1, grid, subclass, subclass, _PUBLIC, self._beat_of[grid])
-        m.supervision.receive(case)
-
-    def retiring(self) -> None:
-        """Let ended problems go: the ground truth's (`GroundTruth.retiring`) and the pending
-        times here (`forget`). Call before the run starts."""
-        truth = self.m.truth
-        truth.retiring()
-        self._token, self._fate = truth.token, truth.fate
-        self.t_detect, self.t_citizen, self.t_vanish, self.armed, self.reported = (
-            {} for _ in range(5))
+        m.caselife.begin(m.cases.open(-1, grid, subclass, subclass, _PUBLIC,
+                                      self._beat_of[grid]))
 
     def forget(self, pids: list[int]) -> None:
         """Problems retired from the ground truth (`GroundTruth.retire`) leave the pending
@@ -432,15 +386,35 @@ class Discovery:
     def unseen_again(self, pid: int, now: float) -> None:
         """A case closed but the problem is still there: patrols may find it again."""
         self.reported[pid] = False
-        if self.m.inspectors.active:  # `watch_many` for one: the same draw and time
+        if self.m.inspectors.active:
             truth = self.m.truth
-            self.t_detect[pid] = self.m.inspectors.watch_one(
-                pid, truth.grid[pid], now, float(self.detect_arr[truth.subclass[pid]]))
-        self._token[pid] += 1
+            sub = truth.subclass[pid]
+            self.t_detect[pid] = float(self.m.inspectors.watch_many(
+                np.array([pid]), np.array([truth.grid[pid]]), np.array([now]),
+                self.detect_arr[sub:sub + 1])[0])
         self._arm(pid)
 
+    # -- recurrences -------------------------------------------------------------------------
     def after_fix(self, pid: int, now: float) -> None:
-        """A fixed problem may come back (recurrence) after a while."""
+        """A fixed problem may come back (recurrence) after a while. Recurrences due within
+        the run are made in batches (`create_many` costs the same for one as for twenty):
+        at midnight with the day's arrivals, or earlier when one is due before then; never
+        later than one is due."""
         if self.recurrence > 0 and self.u_recur() < self.recurrence:
+            t = now + self.recur_after()
+            if t >= self._horizon:
+                return
             truth = self.m.truth
-            self.create(truth.grid[pid], truth.subclass[pid], now + self.recur_after(), pid)
+            self._recurring.append((truth.grid[pid], truth.subclass[pid], t, pid))
+            if t < self._recur_at:  # due before the next batch: one more batch, then
+                self._recur_at = t
+                self._env.call(t, self._recur, None)
+
+    def _recur(self, _: None = None) -> None:
+        """Make every recurrence waiting to be made (all are due now or later)."""
+        self._recur_at = (self._env._now // 1440.0 + 1.0) * 1440.0  # the next midnight
+        if not self._recurring:
+            return
+        grids, subs, times, origins = (np.array(c) for c in zip(*self._recurring, strict=True))
+        self._recurring = []
+        self.create_many(grids, subs, times, origins)

@@ -11,40 +11,29 @@ it is a geometric draw. Verification and check tasks queue for the beat's inspec
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
 from sim.data.citymap import make_beats, route_travel_minutes
 from sim.data.distributions import make_sampler
 from sim.data.scenario import clock_minutes
 from sim.engine.calendar import DailyWindow
-from sim.engine.decisions import DecisionPoints
+from sim.engine.casebook import Case
+from sim.engine.clock import Pending
 from sim.engine.pools import StaffPool
 from sim.engine.problems import gather
 
 if TYPE_CHECKING:
     from sim.model import CityModel
 
-__all__ = ["Inspector", "Beat", "InspectorCorps"]
+__all__ = ["Beat", "InspectorCorps"]
 
 INF = math.inf
-BUILT_IN_ROUTE = DecisionPoints.patrol_route
 # A problem waiting for the next shift's rescan, with what the rescan reads that never
 # changes (carried along: reading old problems' list entries again costs cache misses).
 WAITING = np.dtype([("pid", np.int64), ("beat", np.int64), ("grid", np.int64),
                     ("sub", np.int64), ("since", np.float64), ("vanish", np.float64)])
-
-
-class Inspector(mesa.Agent):
-    """One inspector: a beat and a shift. Behaviour lives in the beat they share."""
-
-    def __init__(self, model: mesa.Model, beat: int, shift: int) -> None:
-        super().__init__(model)
-        self.beat = beat
-        self.shift = shift
 
 
 class Beat:
@@ -74,7 +63,11 @@ class Beat:
 
 
 class InspectorCorps:
-    """All beats and inspectors of the city: shifts, detection, on-the-spot fixes, tasks."""
+    """All beats and inspectors of the city: shifts, detection, on-the-spot fixes, tasks.
+
+    A beat's inspectors share its patrol plan and its task pool (one inspector on duty at a
+    time, ``spec.shifts`` shifts a day); ``spec.count // spec.shifts`` beats in all.
+    """
 
     def __init__(self, model: CityModel) -> None:
         self.m = model
@@ -84,7 +77,6 @@ class InspectorCorps:
         n_beats = spec.count // spec.shifts
         self.beats: list[Beat] = []
         self.grid_beat = np.full(city.n_grids, -1, dtype=np.int64)
-        self.inspectors: list[Inspector] = []
         # Problems no patrol has seen yet, rescanned at the next shift start in beat order
         # (each beat's in the order they started waiting): those left over by the last
         # rescan, already in that order, then those added since, with their beats.
@@ -107,12 +99,8 @@ class InspectorCorps:
             self._tasks.append(pool)
             self.grid_beat[grids] = b
         self.beat_of = self.grid_beat.tolist()
-        for b in range(n_beats):
-            for s in range(spec.shifts):
-                self.inspectors.append(Inspector(model, b, s))
         self.patrol_rng = model.streams["patrol"]
         self._plan_key = b""
-        self._plan_built_in = False  # the current plan is the built-in route's
         self._cycle_arr = np.zeros(0)
         self._offset_arr = np.zeros(0)
         self._route = self._legs = self._starts = self._sizes = np.zeros(0, dtype=np.int64)
@@ -121,7 +109,6 @@ class InspectorCorps:
         self.u_detect = model.streams["detection"]
         self.shift_starts = [start + s * spec.shift_hours * 60 for s in range(spec.shifts)]
         self.shift_len = spec.shift_hours * 60
-        self._starts_from: dict[int, list[float]] = {}
 
     @property
     def active(self) -> bool:
@@ -140,31 +127,27 @@ class InspectorCorps:
                 t = day * 1440 + s0
                 if t + self.shift_len <= 0 or t >= self.m.horizon:
                     continue
-                ev = env.timeout(max(t, 0.0) - env.now, t)
-                ev.callbacks.append(self._shift_start)
+                env.call(max(t, 0.0), self._shift_start, t)
 
-    def _shift_start(self, ev: object) -> None:
+    def _shift_start(self, t0: float) -> None:
         """New patrol plans for every beat: routes from the decision point, dwell per grid
         drawn afresh, visit offsets and cycle lengths computed for all beats at once."""
-        t0 = ev._value  # type: ignore[attr-defined]
         m = self.m
         city = m.city
         proactive = m.proactive
-        patrol_route = m.decisions.patrol_route
-        built_in = (proactive is None
-                    and getattr(patrol_route, "__func__", None) is BUILT_IN_ROUTE)
-        if built_in and self._plan_built_in:
+        patrol_route = m.decide.patrol_route
+        if proactive is None and m.decide.route_is_builtin and self._plan_key:
             key = self._plan_key  # the handbook's route depends on the beat alone: unchanged
         else:
             if proactive is None:
-                routes = [patrol_route(b.grids, city.row, city.col) for b in self.beats]
+                routes = [patrol_route(b.index, b.grids, city.row, city.col)
+                          for b in self.beats]
             else:  # steered toward complaints (agents/proactive.py)
                 w = proactive.grid_weights(t0)
-                routes = [patrol_route(b.grids, city.row, city.col, w[b.grids],
-                                       revisit_share=proactive.hot_share)
+                routes = [patrol_route(b.index, b.grids, city.row, city.col, w[b.grids],
+                                       proactive.hot_share)
                           for b in self.beats]
             key = b"".join(r.tobytes() for r in routes)
-        self._plan_built_in = built_in
         if key != self._plan_key:  # routes changed (or first shift): redo the fixed parts
             side, speed = m.spec.city.grid_side_m, m.spec.city.walk_speed_kmh
             self._plan_key = key
@@ -228,7 +211,8 @@ class InspectorCorps:
         seen = rows[found]
         disc.set_detect_many(seen["pid"], t[found], seen["vanish"])
         self._left = rows = rows[~found]
-        disc.arm_before_many(rows["pid"], rows["vanish"], self.next_shift_start(t0))
+        disc.arm_before_many(rows["pid"], rows["vanish"],
+                             float(self.next_shift_starts(np.array([t0]))[0]))
 
     def detection_times(self, grids: np.ndarray, since: np.ndarray, p: np.ndarray,
                         started: bool = False) -> np.ndarray:
@@ -272,36 +256,6 @@ class InspectorCorps:
         self._new_beat.extend(beat[wait].tolist())
         return t
 
-    def watch_one(self, pid: int, grid: int, since: float, p: float) -> float:
-        """`watch_many` for one problem (a recurrence), with the same draw and result,
-        without the cost of one-element arrays."""
-        beats = self.beats
-        if not beats:
-            return INF
-        b = self.beat_of[grid]
-        t0, t1 = beats[0].t0, beats[0].t1
-        u = self.u_detect.random()  # the value (and stream state) `random(1)[0]` gives
-        if b < 0:
-            return INF
-        t = INF
-        if since < t1 and p > 0 and since >= t0 and self._cycle_arr.size:
-            cyc = float(self._cycle_arr[b])
-            if self._visits is not None:  # walked v times a cycle, as in `watch_many`
-                cyc = cyc / max(float(self._visits[grid]), 1.0)
-            first = t0 + float(self._offset_arr[grid])
-            j0 = 0.0 if since <= first else float(np.ceil((since - first) / cyc))
-            if p >= 1.0:
-                k = 0.0
-            else:  # numpy's log1p, as in `detection_times`, so both give the same bits
-                k = float(np.floor(np.log1p(-u) / np.log1p(-min(p, 0.999999))))
-            t = first + (j0 + k) * cyc
-            if t >= t1:
-                t = INF
-        if t == INF:
-            self._new.append(pid)
-            self._new_beat.append(b)
-        return t
-
     def waiting(self) -> list[list[int]]:
         """The problems each beat's patrols have not seen yet, in the order the next shift
         start rescans them."""
@@ -310,18 +264,6 @@ class InspectorCorps:
                           self._left["beat"].tolist() + self._new_beat, strict=True):
             out[b].append(pid)
         return out
-
-    def next_shift_start(self, t: float) -> float:
-        """`next_shift_starts` for one time (the day's candidates are cached)."""
-        lo = int(t // 1440)
-        starts = self._starts_from.get(lo)
-        if starts is None:
-            cal = self.m.calendar
-            starts = self._starts_from[lo] = [
-                d * 1440 + s0 for d in range(lo, lo + 16)
-                if self.spec.days == "all" or cal.is_workday(d) for s0 in self.shift_starts]
-        i = bisect_right(starts, t)
-        return starts[i] if i < len(starts) else INF
 
     def next_shift_starts(self, t: np.ndarray) -> np.ndarray:
         """The first shift start strictly after each time: when a problem no patrol has
@@ -337,10 +279,13 @@ class InspectorCorps:
         return starts[np.searchsorted(starts, t, side="right")]
 
     # -- tasks -------------------------------------------------------------------------------
-    def task_deadline(self, grid: int, limit_minutes: float) -> float:
+    def task_deadline(self, limit_minutes: float) -> float:
+        """When a verify or check task sent now is due: ``limit_minutes`` from the next
+        opening of the inspectors' duty window."""
         now = self.m.env._now  # the attribute, not the property (a call per task sent)
         return self.window.next_open(now) + limit_minutes
 
-    def send(self, grid: int, case: object, done: object) -> None:
-        """Queue a verify or check task for the beat's inspector on duty."""
-        self._tasks[self.beat_of[grid]].submit(case, self.task_minutes(), done)  # type: ignore[arg-type]
+    def task(self, case: Case) -> Pending:
+        """``yield corps.task(case)``: a verify or check task on site, for the inspector on
+        duty in the beat of the case's grid (its life resumes when the task is done)."""
+        return self._tasks[self.beat_of[case.grid]].job(case, self.task_minutes())

@@ -6,7 +6,8 @@ A subdistrict blows the whistle on a case that needs joint action (its subclass 
 with no crew started. The summons is a SUMMON row (actor: the subdistrict of the case's grid;
 deadline: when the department must be on site). The department responsible by the handbook,
 whatever the dispatch said, is on site within ``arrive_minutes`` and stays until the work is
-done: the case leaves the crews' queue and is worked at once, then feeds back as usual.
+done (`Whistle.attend`): a waiting case leaves the in-tray or the crews' queue and its life
+goes on there (it is resumed with `agents.department.SUMMONED`), then feeds back as usual.
 Summons are charged to the department in the evaluation (the ``summons`` count).
 
 Cost when the whistle is off: none (the model holds no `Whistle`). When on: one event per
@@ -16,10 +17,12 @@ sweep, and a dict entry per case waiting for a crew.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
+from agents.department import SUMMONED
 from sim.data.governance import subclasses_named
-from sim.engine.clock import at
+from sim.engine.clock import resume
 from sim.engine.eventlog import ActorKind, Step
 
 if TYPE_CHECKING:
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
     from sim.model import CityModel
 
 __all__ = ["Whistle"]
+
+_HANDLE_START, _DEPARTMENT = int(Step.HANDLE_START), int(ActorKind.DEPARTMENT)
 
 
 class Whistle:
@@ -44,14 +49,13 @@ class Whistle:
         self.limit = spec.arrive_limit_minutes
         self.returns: dict[int, int] = {}
         self.waiting: dict[int, tuple[Case, Department]] = {}  # dispatched, no crew started
-        self.summoned: set[int] = set()
         self.count = 0
-        self._record = model.cases.record
 
     def start(self) -> None:
         """Sweep for late cases every ``sweep_minutes`` (only when lateness summons)."""
         if self.overdue < math.inf:
-            at(self.m.env, self.spec.sweep_minutes, None, self._sweep)
+            env = self.m.env
+            env.call(env.now + self.spec.sweep_minutes, self._sweep, None)
 
     # -- what departments tell the whistle ---------------------------------------------------
     def on_arrival(self, case: Case) -> bool:
@@ -73,36 +77,30 @@ class Whistle:
         self.waiting.pop(case.id, None)
 
     # -- the whistle -------------------------------------------------------------------------
-    def _sweep(self, _ev: object) -> None:
+    def _sweep(self, _: None) -> None:
         m = self.m
         now = m.env._now
-        late = [case for case, _ in self.waiting.values()
+        late = [(case, dept) for case, dept in self.waiting.values()
                 if not case.suspended and now > case.deadline + self.overdue]
-        for case in late:
+        for case, dept in late:
+            dept.withdraw(case)  # out of the crews' queue (or the in-tray)
             self.summon(case)
+            resume(case, SUMMONED)
         if now + self.spec.sweep_minutes < m.horizon:
-            at(m.env, self.spec.sweep_minutes, None, self._sweep)
+            m.env.call(now + self.spec.sweep_minutes, self._sweep, None)
 
     def summon(self, case: Case) -> None:
-        """The subdistrict summons the responsible department to the site."""
+        """The subdistrict summons the responsible department to the site (SUMMON)."""
         m = self.m
-        held = self.waiting.pop(case.id, None)
-        if held is not None:  # out of the crews' queue (or the in-tray)
-            held[1].crews.withdraw(case)
-        self.summoned.add(case.id)
+        self.waiting.pop(case.id, None)
         self.count += 1
-        case.department = m.sub_dept[case.true_subclass]
-        now = m.env._now
-        self._record(case, Step.SUMMON, ActorKind.SUBDISTRICT,
-                     int(m.city.subdistrict[case.grid]), now + self.limit)
-        at(m.env, self.arrive(), case, self._on_site)
+        m.cases.summon(case, int(m.city.subdistrict[case.grid]), m.sub_dept[case.true_subclass],
+                       m.env._now + self.limit)
 
-    def _on_site(self, ev: object) -> None:
-        case = ev._value  # type: ignore[attr-defined]
+    def attend(self, case: Case) -> Generator[Any, Any, None]:
+        """The summoned department arrives within ``arrive_minutes`` and works at once."""
+        env = self.m.env
+        yield env.after(case, self.arrive())
         dept = self.m.departments[case.department]
-        self._record(case, Step.HANDLE_START, ActorKind.DEPARTMENT, -1)
-        at(self.m.env, dept.handling[case.true_subclass](), case, self._done)
-
-    def _done(self, ev: object) -> None:
-        case = ev._value  # type: ignore[attr-defined]
-        self.m.departments[case.department]._handled(case, -1)
+        self.m.cases.record(case, _HANDLE_START, _DEPARTMENT, -1)
+        yield env.after(case, dept.handling[case.true_subclass]())

@@ -1,9 +1,9 @@
 """CityModel: a scenario assembled into a runnable city on one clock.
 
-SimPy owns time (float minutes since the scenario start); Mesa holds the agents and the map
-and never advances time. Every Mesa call that could change between Mesa versions stays in
-this module (`_build_space`). Nothing here reads the wall clock except to report how long
-a run took.
+SimPy owns time (float minutes since the scenario start). The model builds the actors, binds
+the decision points to the city, and starts the city's own happenings (`CityModel.start`,
+the one start-up sequence runs and training sessions share). Nothing here reads the wall
+clock except to report how long a run took.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ import gc
 import time
 from collections.abc import Callable
 
-import mesa
 import numpy as np
 import pandas as pd
-from mesa.discrete_space import OrthogonalVonNeumannGrid
 
+from agents.caselife import CaseLife
 from agents.centre import CommandCentre, SupervisionCentre
 from agents.department import Department
 from agents.discovery import Discovery
@@ -25,15 +24,16 @@ from agents.inspector import InspectorCorps
 from agents.loops import apply_loops
 from agents.proactive import Proactive
 from agents.whistle import Whistle
-from sim.data.citymap import CityMap, load_city
+from sim.data.citymap import load_city
 from sim.data.distributions import Dist, Sampler, make_sampler
 from sim.data.scenario import LoopsSpec, Scenario
 from sim.data.taxonomy import load_handbook
+from sim.engine.asking import Decisions
 from sim.engine.behaviour import NO_REACTION, Pressures, Reaction, UnitWeights, pressures, react
 from sim.engine.calendar import WorkingCalendar
 from sim.engine.casebook import CaseBook
 from sim.engine.clock import Clock
-from sim.engine.decisions import DecisionPoints
+from sim.engine.decisions import CityView, DecisionPoints
 from sim.engine.eventlog import EventLog
 from sim.engine.problems import GroundTruth
 from sim.engine.randomness import Streams, Uniforms
@@ -59,15 +59,7 @@ def behaviour_under(scenario: Scenario) -> Reaction:
     return react(pressure_of(scenario.evaluation.rules), pressure_of("standard"), spec)
 
 
-def _build_space(city: CityMap, model: mesa.Model) -> OrthogonalVonNeumannGrid:
-    """The Mesa grid over the city's raster bounding box (unit grids sit on its cells;
-    cells with no unit grid stay empty). Kept for Mesa-based visualisation and analysis;
-    the engine itself reads positions from `CityMap`."""
-    dims = (int(city.row.max()) + 1, int(city.col.max()) + 1)
-    return OrthogonalVonNeumannGrid(dims, torus=False, random=model.random)
-
-
-class CityModel(mesa.Model):
+class CityModel:
     """The simulated city: ground truth, the platform's cases and all actors.
 
     Args:
@@ -75,12 +67,14 @@ class CityModel(mesa.Model):
         decisions: the decision points (built-in handbook rules by default).
         strict: check every case transition against the state machine as it happens.
         progress: called with the day number at the start of each simulated day.
+        retiring: ended problems may be let go as the run goes (`GroundTruth.retire`, a
+            streamed run's choice: `sim.run.record_run`).
     """
 
     def __init__(self, scenario: Scenario, *, decisions: DecisionPoints | None = None,
-                 strict: bool = False, progress: Callable[[int], None] | None = None) -> None:
-        super().__init__(rng=scenario.seed)
-        self.spec = scenario  # (Mesa reserves .scenario)
+                 strict: bool = False, progress: Callable[[int], None] | None = None,
+                 retiring: bool = False) -> None:
+        self.spec = scenario
         self.days = scenario.days
         self.horizon = scenario.days * 1440.0
         self.env = Clock()
@@ -88,12 +82,10 @@ class CityModel(mesa.Model):
         self.handbook = load_handbook(scenario.resolve(scenario.handbook.file))
         self.city = load_city(scenario.resolve(scenario.city.grids_file),
                               scenario.city.district_code)
-        self.space = _build_space(self.city, self)
         self.streams = Streams(scenario.seed)
-        self.decisions = decisions or DecisionPoints()
         self.log = EventLog()
-        self.cases = CaseBook(self.env, self.log, strict)
-        self.truth = GroundTruth()
+        self.truth = GroundTruth(retiring)
+        self.cases = CaseBook(self.env, self.log, self.truth, strict)
         self.department_names = list(scenario.departments)
         index = {n: i for i, n in enumerate(self.department_names)}
         subs = self.handbook.subclasses
@@ -107,6 +99,10 @@ class CityModel(mesa.Model):
         self.discovery = Discovery(self)
         if scenario.loops != LoopsSpec():  # big/small/micro loops (agents/loops.py)
             apply_loops(self)
+        self.decisions = decisions or DecisionPoints()  # the policy, bound once to the city:
+        self.decide = Decisions(self.decisions, CityView(  # asked, and its answers checked
+            self.env, self.cases, self.city, self.handbook, self.department_names,
+            self.sub_dept), self.cases, scenario.centre.dispatch_error)
         self.supervision = SupervisionCentre(self)
         self.command = CommandCentre(self)
         self.whistle = Whistle(self) if scenario.whistle.enabled else None
@@ -114,6 +110,10 @@ class CityModel(mesa.Model):
                             for i, n in enumerate(self.department_names)]
         self.hotline = Hotline(self) if scenario.hotline.enabled else None
         self.proactive = Proactive(self) if scenario.proactive.enabled else None
+        self.caselife = CaseLife(self)
+        if self.hotline is not None:  # callers are surveyed when their case ends
+            self.cases.ended = self.hotline.case_ended
+        self._started = False
         self.calls: pd.DataFrame | None = None
         self.wall_seconds = 0.0
         self.sim_events = 0
@@ -131,16 +131,26 @@ class CityModel(mesa.Model):
         if self._progress is not None:
             self._progress(day)
 
-    def run(self) -> CityModel:
-        """Run to the horizon. Returns self."""
-        t0 = time.perf_counter()
-        eid0 = next(self.env._eid)  # type: ignore[attr-defined]
+    def start(self) -> CityModel:
+        """Schedule the city's own happenings from time 0: each day's new problems, the
+        hotline's days, every patrol shift and the whistle's sweeps. `run` starts the city
+        this way, and so does a training session before its injects. Returns self."""
+        if self._started:
+            raise RuntimeError("the city has already been started")
+        self._started = True
         self.discovery.start()
         if self.hotline is not None:
             self.hotline.start()
         self.inspectors.start()
         if self.whistle is not None:
             self.whistle.start()
+        return self
+
+    def run(self) -> CityModel:
+        """Start the city and run it to the horizon. Returns self."""
+        t0 = time.perf_counter()
+        scheduled0 = self.env.scheduled()
+        self.start()
         gc_was = gc.isenabled()
         gc.disable()  # millions of short-lived acyclic objects: the collector only costs time
         try:
@@ -148,8 +158,8 @@ class CityModel(mesa.Model):
         finally:
             if gc_was:
                 gc.enable()
-        scheduled = next(self.env._eid) - eid0 - 1  # type: ignore[attr-defined]
-        self.sim_events = scheduled - len(self.env._queue)  # type: ignore[attr-defined]
+        scheduled = self.env.scheduled() - scheduled0 - 1
+        self.sim_events = scheduled - self.env.pending()
         for pool in self.pools().values():
             pool.settle(self.horizon)
         if self.hotline is not None:

@@ -205,7 +205,8 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
 
     with folder:
         t0 = time.perf_counter()
-        model = CityModel(scenario, decisions=decisions, strict=strict, progress=new_day)
+        model = CityModel(scenario, decisions=decisions, strict=strict, progress=new_day,
+                          retiring=retiring)
         recorder = RunRecorder(
             folder.path, names=Names(model.department_names, model.city.codes,
                                      [s.code for s in model.handbook.subclasses]),
@@ -215,8 +216,6 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
             horizon=model.horizon, hotline=model.hotline is not None)
         try:
             model.log.sink = recorder.events
-            if retiring:
-                model.discovery.retiring()
             if model.hotline is not None:  # finished calls go a day at a time
                 calls = model.hotline.log
                 calls.sink = lambda rows: recorder.calls(rows, list(calls.units))

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from training.console import logins
 from training.console.auth import hash_password
 from training.console.db import ConsoleStore, metadata
 
@@ -34,8 +35,9 @@ def make_store(kind: str, tmp_path: Path) -> ConsoleStore:
     if not url:
         pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against (.ci/run sets it)")
     store = ConsoleStore(url)
-    metadata.drop_all(store.engine)
-    metadata.create_all(store.engine)
+    for tables in (logins.metadata, metadata):        # the console's and the logins' tables
+        tables.drop_all(store.engine)
+        tables.create_all(store.engine)
     return store
 
 

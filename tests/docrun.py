@@ -320,7 +320,8 @@ def make_clone(folder: Path, root: Path = ROOT) -> Path:
 
 
 def environment(folder: Path) -> dict[str, str]:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}   # as a user's shell, not make's
     env.update(KNOBS)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["MPLBACKEND"] = "Agg"
@@ -574,13 +575,16 @@ def _run_command(cmd: Command, folder: Path, env: dict[str, str], assigned: list
 
 
 def _make(cmd: Command, target: str, folder: Path, env: dict[str, str]) -> Outcome | str:
-    dry = subprocess.run(["make", "-n", target], cwd=folder, env=env, capture_output=True,
-                         text=True, timeout=60)
+    # Under `make test` the suite inherits MAKEFLAGS/MAKELEVEL, and a nested make then prints
+    # "make[1]: Entering directory ..." lines into its dry run: run it as a user's shell would.
+    plain = {k: v for k, v in env.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    dry = subprocess.run(["make", "--no-print-directory", "-n", target], cwd=folder, env=plain,
+                         capture_output=True, text=True, timeout=60)
     if dry.returncode != 0:
         raise DocFailure(f"{cmd.where()}:\n  {cmd.text}\nmake has no target {target!r}:\n"
                          f"{_tail(dry.stderr)}")
     if target != "run":
         return f"make {target} is one of the project's own suites: checked to exist, not run"
     recipe = [ln for ln in dry.stdout.splitlines() if ln.strip()
-              and "scripts/bootstrap.sh" not in ln]
+              and "scripts/bootstrap.sh" not in ln and not ln.startswith("make")]
     return run_shell("set -e\n" + "\n".join(recipe), folder, env)

@@ -1,4 +1,5 @@
-"""`sim.engine.clock.at` must behave exactly like a SimPy Timeout with a callback."""
+"""`sim.engine.clock`: plain calls order exactly like SimPy timeouts, and processes (plain
+generators on an owner's ``life``) wait and resume as SimPy processes would."""
 
 from __future__ import annotations
 
@@ -6,42 +7,8 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.engine.clock import Clock, at, call_at
+from sim.engine.clock import PENDING, Clock, call_at, resume, start
 from sim.engine.pools import StaffPool
-
-
-def test_at_orders_like_simpy_timeouts() -> None:
-    rng = np.random.default_rng(3)
-    delays = np.round(rng.random(400) * 10, 1).tolist()  # many ties
-    seen: dict[str, list[tuple[float, int]]] = {"ours": [], "simpy": []}
-    for kind in seen:
-        env = simpy.Environment()
-        for i, d in enumerate(delays):
-            if kind == "ours":
-                at(env, d, i, lambda ev, e=env, k=kind: seen[k].append((e.now, ev.value)))
-            else:
-                t = env.timeout(d, i)
-                t.callbacks.append(lambda ev, e=env, k=kind: seen[k].append((e.now, ev.value)))
-        env.run()
-    assert seen["ours"] == seen["simpy"]
-    assert len(seen["ours"]) == 400
-
-
-def test_at_interleaves_with_processes_and_rejects_negative_delays() -> None:
-    env = simpy.Environment()
-    log: list[tuple[float, str]] = []
-
-    def proc(e: simpy.Environment):  # noqa: ANN202
-        yield e.timeout(2)
-        log.append((e.now, "process"))
-
-    env.process(proc(env))
-    at(env, 1, "a", lambda ev: log.append((env.now, ev.value)))
-    at(env, 3, "b", lambda ev: log.append((env.now, ev.value)))
-    env.run()
-    assert log == [(1, "a"), (2, "process"), (3, "b")]
-    with pytest.raises(ValueError):
-        at(env, -1, None, lambda ev: None)
 
 
 def test_call_at_on_a_clock_orders_like_simpy_timeouts() -> None:
@@ -102,3 +69,57 @@ def test_clock_raises_what_a_failed_event_raises_and_rejects_bad_input() -> None
         env.run(until=0.5)
     with pytest.raises(TypeError, match="Clock"):
         StaffPool(simpy.Environment(), "acceptors", 2)  # type: ignore[arg-type]
+
+
+class _Owner:
+    life = None
+
+
+def test_processes_wait_resume_and_take_ready_values_at_once() -> None:
+    """A process on a `Clock` against the same steps as a SimPy process: waits on the clock,
+    results ready now (sent straight back, no time passes), results given later by whoever
+    holds it, and an end."""
+    log: dict[str, list[tuple[float, object]]] = {"ours": [], "simpy": []}
+    ours, holder = Clock(), _Owner()
+
+    def life(env: Clock, me: _Owner):  # noqa: ANN202
+        yield env.after(me, 1.5)
+        log["ours"].append((env.now, "woke"))
+        got = yield 42  # ready now
+        log["ours"].append((env.now, got))
+        got = yield PENDING  # given later by whoever holds the owner
+        log["ours"].append((env.now, got))
+        yield env.after(me, 0.0)
+        log["ours"].append((env.now, "end"))
+
+    start(holder, life(ours, holder))
+    call_at(ours, 4.0, lambda _: resume(holder, "answer"), None)
+    ours.run()
+    assert holder.life is None  # ended
+
+    theirs = simpy.Environment()
+    answer = theirs.event()
+
+    def process(env: simpy.Environment):  # noqa: ANN202
+        yield env.timeout(1.5)
+        log["simpy"].append((env.now, "woke"))
+        log["simpy"].append((env.now, 42))
+        got = yield answer
+        log["simpy"].append((env.now, got))
+        yield env.timeout(0.0)
+        log["simpy"].append((env.now, "end"))
+
+    theirs.process(process(theirs))
+    theirs.timeout(4.0).callbacks.append(lambda _: answer.succeed("answer"))
+    theirs.run()
+    assert log["ours"] == log["simpy"] == [(1.5, "woke"), (1.5, 42), (4.0, "answer"),
+                                          (4.0, "end")]
+
+
+def test_next_time_skips_the_stop_events_run_leaves_behind() -> None:
+    env = Clock()
+    call_at(env, 5.0, lambda _: None, None)
+    env.run(until=2.0)
+    assert env.next_time() == 5.0
+    env.run(until=7.0)
+    assert env.next_time() == float("inf")

@@ -207,3 +207,15 @@ def test_vectorised_detection_matches_the_beat_rule() -> None:
     assert np.isfinite(got[since < beat0.t0]).any()  # older problems are found too
     assert np.isfinite(got[since >= beat0.t0]).any()
     assert not np.isfinite(got).all()  # and some are not noticed this shift
+
+
+def test_reading_the_log_mid_run_then_running_on_gives_the_same_log() -> None:
+    """A session reads its log while its city runs on: reading must not disturb writing."""
+    sc = load_scenario("small-town", days=3, seed=6)
+    whole = CityModel(sc).run().events()
+    m = CityModel(sc).start()
+    for t in (500.0, 1700.0, 3000.0):
+        m.env.run(until=t)
+        assert len(m.events()) > 0
+    m.env.run(until=m.horizon)
+    assert m.events().tobytes() == whole.tobytes()

@@ -37,5 +37,5 @@ def test_missing_undecodable_and_unreadable_files(tmp_path: Path, read, what: st
         read(latin)
     folder = tmp_path / "folder.csv"
     folder.mkdir()
-    with pytest.raises(InputError, match=f"^{folder}: cannot read"):
+    with pytest.raises(InputError, match=f"^{folder}: expected .*, got a folder"):
         read(folder)

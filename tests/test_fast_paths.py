@@ -1,11 +1,10 @@
-"""The engine's fast paths against the general code they shortcut.
+"""The engine's batched paths against the one-problem-at-a-time code they stand for.
 
-A recurrence is created by `Discovery.create`, a scalar form of `create_many` kept for speed:
-both must leave the model in the same state (same draws, same times, same pending lists, same
-scheduled events), so a run's bytes do not depend on which one made a problem. Likewise the
-shift-start rescan and the batched arming (`Discovery._arm_many`, `set_detect_many`,
-`arm_before_many`) against one problem at a time, and a day's arrivals against a mask per
-subclass.
+Problems are made and armed in batches (a day's arrivals, a shift's detections, a handful of
+recurrences): the shift-start rescan and the batched arming (`Discovery._arm_many`,
+`set_detect_many`, `arm_before_many`) must leave what handling one problem at a time
+leaves, and a day's grids what a mask per subclass gives. Recurrences are made in batches no
+later than they are due.
 """
 
 from __future__ import annotations
@@ -18,16 +17,15 @@ import pytest
 
 from agents.inspector import InspectorCorps
 from sim.data.scenario import load_scenario
-from sim.engine.decisions import DecisionPoints
+from sim.engine.decisions import DecisionPoints, PatrolView
+from sim.engine.problems import Fate
 from sim.model import CityModel
 
 
 def _twins(overrides: tuple[str, ...], until: float) -> tuple[CityModel, CityModel]:
     out = []
     for _ in range(2):
-        m = CityModel(load_scenario("small-town", overrides, days=6, seed=11))
-        m.discovery.start()
-        m.inspectors.start()
+        m = CityModel(load_scenario("small-town", overrides, days=6, seed=11)).start()
         m.env.run(until=until)
         out.append(m)
     return out[0], out[1]
@@ -37,33 +35,37 @@ def _state(m: CityModel) -> tuple:
     d, t = m.discovery, m.truth
     queue = sorted((e[0], e[2]) for e in m.env._queue)  # type: ignore[attr-defined]
     return (d.t_detect, d.t_citizen, d.t_vanish, d.armed, d.reported, t.grid, t.subclass,
-            t.created, t.fate, t.token, t.recurrence_of,
-            m.inspectors.waiting(), queue)
+            t.created, t.fate, t.recurrence_of, m.inspectors.waiting(), queue)
 
 
-@pytest.mark.parametrize("overrides", [(), ("inspectors.count=0",), ("inspectors.shifts=1",),
-                                       ("inspectors.days=workdays",),
-                                       ("proactive.enabled=true", "proactive.lag_days=0",
-                                        "proactive.window_days=1", "proactive.hot_share=0.5")])
-@pytest.mark.parametrize("until", [600.0, 1500.0, 3000.0])
-def test_one_recurrence_scalar_equals_vectorised(overrides: tuple[str, ...],
-                                                 until: float) -> None:
-    scalar, vector = _twins(overrides, until)
-    rng = np.random.default_rng(int(until) + len(overrides))
-    n_grids, n_subs = scalar.city.n_grids, len(scalar.handbook.subclasses)
-    for _ in range(40):
-        grid, sub = int(rng.integers(n_grids)), int(rng.integers(n_subs))
-        t = until + float(rng.exponential(600.0))
-        origin = int(rng.integers(len(scalar.truth)))
-        a = scalar.discovery.create(grid, sub, t, origin)
-        b = vector.discovery.create_many(np.array([grid]), np.array([sub]), np.array([t]),
-                                         origin)
-        assert a == b
-        assert _state(scalar) == _state(vector)
-    for m in (scalar, vector):
-        m.env.run(until=m.horizon)
-    assert scalar.events().tobytes() == vector.events().tobytes()
-    assert scalar.problems().tobytes() == vector.problems().tobytes()
+def _set_detect(m: CityModel, pid: int, t: float) -> None:
+    """One problem at a time: an inspector will notice ``pid`` at ``t``."""
+    d = m.discovery
+    d.t_detect[pid] = t
+    if t < d.armed[pid]:
+        d._arm(pid)
+
+
+def test_recurrences_are_made_in_batches_before_they_are_due() -> None:
+    made: list[tuple[float, int]] = []
+    m = CityModel(load_scenario("small-town", ("problems.recurrence=0.6",), days=8, seed=3))
+    create_many = m.discovery.create_many
+
+    def watched(grids, subs, times, recurrence_of=-1):  # noqa: ANN001, ANN202
+        if isinstance(recurrence_of, np.ndarray):
+            made.append((m.env.now, len(times)))
+            assert (times >= m.env.now).all()  # not one made after it is due
+        return create_many(grids, subs, times, recurrence_of)
+
+    m.discovery.create_many = watched  # type: ignore[method-assign]
+    m.run()
+    pr = m.problems()
+    again = pr[pr["recurrence_of"] >= 0]
+    origin = pr[again["recurrence_of"]]
+    assert len(again) > 100 and sum(n for _, n in made) == len(again)
+    assert len(made) < len(again) / 2  # several a batch
+    assert (origin["fate"] != Fate.OPEN).all() and (origin["ended"] <= again["created"]).all()
+    assert (again["created"] < m.horizon).all()
 
 
 class _SameRoutes(DecisionPoints):
@@ -71,9 +73,9 @@ class _SameRoutes(DecisionPoints):
 
     calls = 0
 
-    def patrol_route(self, grids, rows, cols, weights=None):  # noqa: ANN001, ANN201
+    def patrol_route(self, view: PatrolView) -> np.ndarray:
         _SameRoutes.calls += 1
-        return super().patrol_route(grids, rows, cols, weights)
+        return super().patrol_route(view)
 
 
 def test_built_in_routes_are_planned_once_with_the_same_result() -> None:
@@ -86,51 +88,11 @@ def test_built_in_routes_are_planned_once_with_the_same_result() -> None:
     assert built_in.events().tobytes() == asked.events().tobytes()
 
 
-class _Reversed(DecisionPoints):
-    def patrol_route(self, grids, rows, cols, weights=None):  # noqa: ANN001, ANN201
-        return super().patrol_route(grids, rows, cols, weights)[::-1]
-
-
-def test_switching_back_to_built_in_routes_replans_them() -> None:
-    m = CityModel(load_scenario("small-town", days=4, seed=5), decisions=_Reversed())
-    m.discovery.start()
-    m.inspectors.start()
-    m.env.run(until=1440.0)
-    city, beats = m.city, m.inspectors.beats
-
-    def plan(d: DecisionPoints) -> np.ndarray:
-        return np.concatenate([d.patrol_route(b.grids, city.row, city.col) for b in beats])
-
-    assert (m.inspectors._route == plan(_Reversed())).all()
-    m.decisions = DecisionPoints()
-    m.env.run(until=m.horizon)
-    assert (m.inspectors._route == plan(DecisionPoints())).all()
-
-
-def test_one_watch_equals_many_on_grids_walked_twice() -> None:
-    """Proactive patrols walk hot grids twice a cycle: the scalar watch must see that too."""
-    overrides = ("proactive.enabled=true", "proactive.lag_days=0", "proactive.window_days=1",
-                 "proactive.hot_share=0.5")
-    scalar, vector = _twins(overrides, 1000.0)  # inside the 900-1380 shift of day 0
-    visits = scalar.inspectors._visits
-    assert visits is not None and (visits > 1).any(), "the test needs a grid walked twice"
-    grids = np.flatnonzero(visits > 1).tolist() + np.flatnonzero(visits == 1)[:5].tolist()
-    seen = set()
-    for i, grid in enumerate(grids * 8):
-        since, p = 1000.0 + 3.0 * i, 0.2  # later visits of the cycle, not only the first
-        a = scalar.inspectors.watch_one(10_000 + i, grid, since, p)
-        b = vector.inspectors.watch_many(np.array([10_000 + i]), np.array([grid]),
-                                         np.array([since]), np.array([p]))
-        assert a == float(b[0])
-        seen.add(a)
-    assert len(seen) > 3  # some problems noticed on a later visit of the shift
-
-
 # -- the shift-start rescan and batched arming, against one problem at a time -------------
 
 def _rescan_one_by_one(corps: InspectorCorps, t0: float) -> None:
     """The rescan as it was first written: each waiting problem looked up, detected and
-    armed on its own (`Discovery.set_detect`, `Discovery.arm_before`)."""
+    armed on its own."""
     m = corps.m
     truth, disc = m.truth, m.discovery
     pending = [pid for waiting in corps.waiting() for pid in waiting
@@ -145,15 +107,17 @@ def _rescan_one_by_one(corps: InspectorCorps, t0: float) -> None:
     p = disc.detect_arr[np.asarray([truth.subclass[q] for q in pending])]
     t = corps.detection_times(grids, since, p)
     found = t < math.inf
-    for pid, when in zip(pids[found].tolist(), t[found].tolist(), strict=True):
-        disc.set_detect(pid, when)
+    seen = pids[found].tolist()
+    last = dict(zip(seen, t[found].tolist(), strict=True))  # a problem twice: its last time
+    for pid in reversed(list(dict.fromkeys(reversed(seen)))):  # in order of last mention
+        _set_detect(m, pid, last[pid])
     until = float(corps.next_shift_starts(np.array([t0]))[0])
     for pid, b in zip(pids[~found].tolist(), corps.grid_beat[grids[~found]].tolist(),
                       strict=True):
         corps._new.append(pid)
         corps._new_beat.append(b)
-        if disc.armed[pid] == math.inf:
-            disc.arm_before(pid, until)
+        if disc.armed[pid] == math.inf and min(disc.t_citizen[pid], disc.t_vanish[pid]) < until:
+            disc._arm(pid)
 
 
 @pytest.mark.parametrize("overrides", [(), ("inspectors.shifts=1",), ("inspectors.days=workdays",),
@@ -208,19 +172,20 @@ def test_detections_in_bulk_equal_one_at_a_time_with_a_problem_twice() -> None:
     bulk, single = _twins((), 1000.0)
     truth = bulk.truth
     ids = [pid for pid in range(len(truth)) if not truth.fate[pid]][:40]
-    ids = ids + ids[:5]  # the first five listed twice, with other times
+    ids = ids + ids[:5]  # the first five listed twice, with other times: the last counts
     rng = np.random.default_rng(3)
     times = 1000.0 + rng.uniform(0.0, 400.0, len(ids))
     vanish = np.asarray([bulk.discovery.t_vanish[pid] for pid in ids])
     bulk.discovery.set_detect_many(np.asarray(ids), times, vanish)
-    for pid, t in zip(ids, times.tolist(), strict=True):
-        single.discovery.set_detect(pid, t)
+    last = dict(zip(ids, times.tolist(), strict=True))
+    for pid in dict.fromkeys(ids[5:] + ids[:5]):  # in the order of their last mention
+        _set_detect(single, pid, last[pid])
     assert _state(bulk) == _state(single)
     distinct = ids[5:40]
     bulk.discovery.set_detect_many(np.asarray(distinct), times[5:40] - 30.0,
                                    vanish[5:40])
     for pid, t in zip(distinct, (times[5:40] - 30.0).tolist(), strict=True):
-        single.discovery.set_detect(pid, t)
+        _set_detect(single, pid, t)
     assert _state(bulk) == _state(single)
 
 
@@ -257,8 +222,9 @@ def test_waiting_problems_armed_in_bulk_once_each() -> None:
     listed = ids + ids[:6]
     vanish = np.asarray([d.t_vanish[pid] for pid in listed])
     bulk.discovery.arm_before_many(np.asarray(listed), vanish, until)
+    one = single.discovery
     for pid in listed:
-        if single.discovery.armed[pid] == math.inf:
-            single.discovery.arm_before(pid, until)
+        if one.armed[pid] == math.inf and min(one.t_citizen[pid], one.t_vanish[pid]) < until:
+            one._arm(pid)
     assert _state(bulk) == _state(single)
     assert sum(bulk.discovery.armed[pid] < math.inf for pid in ids) >= 10

@@ -18,7 +18,7 @@ import pytest
 
 from sim.data.governance import subclasses_named
 from sim.data.scenario import load_scenario
-from sim.engine.decisions import DecisionPoints
+from sim.engine.decisions import DecisionPoints, PatrolView
 from sim.engine.eventlog import ActorKind, Channel, Step, is_legal_sequence
 from sim.engine.problems import Fate
 from sim.evaluation.units import department_counts
@@ -243,7 +243,7 @@ def test_whistle_summons_long_overdue_and_ping_ponged_cases() -> None:
         deadline = before["deadline"].iloc[-1]
         returned = (prior.get_group(row.case)["step"] == Step.RETURN).any()
         assert returned or row.time >= deadline + 240.0 - 1e-6
-        assert row.time_start - row.time <= 30.0
+        assert row.time_start - row.time <= 30.0 + 1e-9
     assert all(is_legal_sequence(s) for s in steps_by_case(ev).values())
 
 
@@ -259,15 +259,19 @@ def test_patrol_route_walks_hot_grids_twice_only_when_weighted() -> None:
     d = DecisionPoints()
     rows, cols = np.repeat(np.arange(4), 4), np.tile(np.arange(4), 4)
     grids = np.arange(16)
-    plain = d.patrol_route(grids, rows, cols)
+
+    def route_of(weights: np.ndarray | None, share: float) -> np.ndarray:
+        return d.patrol_route(PatrolView(0, grids, rows, cols, weights, share))
+
+    plain = route_of(None, 0.0)
     assert sorted(plain.tolist()) == grids.tolist()
-    assert (d.patrol_route(grids, rows, cols, np.zeros(16), revisit_share=0.5) == plain).all()
+    assert (route_of(np.zeros(16), 0.5) == plain).all()
     w = np.zeros(16)
     w[[3, 9, 12]] = [5.0, 1.0, 2.0]
-    route = d.patrol_route(grids, rows, cols, w, revisit_share=0.5)
+    route = route_of(w, 0.5)
     assert (route[:16] == plain).all()
     assert sorted(route[16:].tolist()) == [3, 9, 12]  # hot grids only, each once more
-    route = d.patrol_route(grids, rows, cols, w, revisit_share=0.1)  # ceil(1.6) = 2 grids
+    route = route_of(w, 0.1)  # ceil(1.6) = 2 grids
     assert sorted(route[16:].tolist()) == [3, 12]
 
 
@@ -295,25 +299,33 @@ def test_proactive_patrols_walk_complained_about_grids_more() -> None:
 
 
 def test_proactive_finds_problems_in_hot_grids_sooner() -> None:
-    """Same seed, same problems: in the grids residents complained about most, patrols of the
+    """Same seeds, same problems: in the grids residents complained about most, patrols of the
     proactive city notice problems sooner than the plain grid city's (problems appearing in
-    patrol hours, after the first week's complaints have reached the patrols)."""
+    patrol hours, after the first week's complaints have reached the patrols; two seeds
+    pooled, since one seed's median moves by ~10%). The effort comes from somewhere: the
+    beats that walk hot grids twice take longer to go round, so their other grids are
+    visited less often."""
     days = 21
-    base = simulate(load_scenario("small-town", days=days, seed=11))
-    pro = simulate(load_scenario("small-town", ["proactive.enabled=true"], days=days, seed=11))
-    ev = base.events
-    public = ev[(ev["step"] == Step.REPORT) & (ev["outcome"] == Channel.PUBLIC)]
-    counts = np.bincount(public["grid"], minlength=base.city.n_grids)
-    hot = counts >= max(np.quantile(counts, 0.9), 2)
-
-    def hours_to_patrol_find(r: RunResult, where: np.ndarray) -> float:
-        p = r.problems
-        hour = (p["created"] % 1440) / 60.0
-        mine = where[p["grid"]] & (p["created"] > 5 * 1440) & (hour > 8) & (hour < 20) \
-            & (p["found_by"] == Channel.INSPECTOR)
-        assert mine.sum() > 100
-        return float(np.median(p["found"][mine] - p["created"][mine])) / 60.0
-
-    assert hours_to_patrol_find(pro, hot) < 0.85 * hours_to_patrol_find(base, hot)
-    # the effort comes from somewhere: the other grids are walked less often
-    assert hours_to_patrol_find(pro, ~hot) > hours_to_patrol_find(base, ~hot)
+    found: dict[str, list[np.ndarray]] = {"pro": [], "base": []}
+    for seed in (1, 2):
+        base_m = CityModel(load_scenario("small-town", days=days, seed=seed)).run()
+        pro_m = CityModel(load_scenario("small-town", ["proactive.enabled=true"], days=days,
+                                        seed=seed)).run()
+        ev = base_m.events()
+        public = ev[(ev["step"] == Step.REPORT) & (ev["outcome"] == Channel.PUBLIC)]
+        counts = np.bincount(public["grid"], minlength=base_m.city.n_grids)
+        hot = counts >= max(np.quantile(counts, 0.9), 2)
+        for key, m in (("pro", pro_m), ("base", base_m)):
+            p = m.problems()
+            hour = (p["created"] % 1440) / 60.0
+            mine = hot[p["grid"]] & (p["created"] > 5 * 1440) & (hour > 8) & (hour < 20) \
+                & (p["found_by"] == Channel.INSPECTOR)
+            assert mine.sum() > 100
+            found[key].append((p["found"][mine] - p["created"][mine]) / 60.0)
+        twice = np.array([bool(np.any(pro_m.inspectors._visits[b.grids] > 1))  # type: ignore[index]
+                          for b in pro_m.inspectors.beats])
+        assert twice.any()
+        assert pro_m.inspectors._cycle_arr[twice].mean() > \
+            1.1 * base_m.inspectors._cycle_arr[twice].mean()
+    hours = {k: float(np.median(np.concatenate(v))) for k, v in found.items()}
+    assert hours["pro"] < 0.85 * hours["base"], hours

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.data.taxonomy import load_handbook
-from sim.engine.decisions import dispatch_rule
+from sim.engine.decisions import builtin_dispatch
 from sim.engine.mistakes import misclassify, mistakes_of, wrong_department
 
 TINY = """\
@@ -62,7 +62,7 @@ def test_without_alternates_a_wrong_dispatch_is_any_other_department(tables) -> 
     for v in np.linspace(0, 0.999, 50):
         got = wrong_department(0, (), (), len(DEPTS), float(v))
         # the same department the built-in dispatch rule picks on a mistake
-        assert got == dispatch_rule(0, len(DEPTS), -1, 1.0, 0.0, float(v)) and got != 0
+        assert got == builtin_dispatch(0, len(DEPTS), -1, 1.0, 0.0, float(v)) and got != 0
     assert wrong_department(0, (), (), 1, 0.5) == 0
 
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 import pytest
 
 from sim.data.scenario import load_scenario
-from sim.engine.decisions import CheckView, DecisionPoints, DispatchView, FilingView
+from sim.engine.asking import Decisions
+from sim.engine.decisions import DESK_POINTS, FIELD_POINTS, DecisionPoints, overridden
 from sim.model import CityModel
+
+_VIEWED = tuple(p for p in (*DESK_POINTS, *FIELD_POINTS) if p != "patrol_route")
 
 
 class _Viewed(DecisionPoints):
@@ -16,32 +19,22 @@ class _Viewed(DecisionPoints):
     def __init__(self) -> None:
         self.asked: dict[str, int] = {}
 
-    def _ask(self, point: str) -> None:
+
+def _counting(point: str):  # noqa: ANN202
+    def method(self: _Viewed, *args: object) -> object:
         self.asked[point] = self.asked.get(point, 0) + 1
+        return getattr(DecisionPoints, point)(self, *args)
+    return method
 
-    def file_report(self, view: FilingView):  # type: ignore[override]
-        self._ask("file_report")
-        return super().file_report(view)
 
-    def dispatch(self, view: DispatchView, u: float, v: float) -> int:
-        self._ask("dispatch")
-        return super().dispatch(view, u, v)
-
-    def send_check(self, case: int) -> bool:
-        self._ask("send_check")
-        return super().send_check(case)
-
-    def check_passes(self, view: CheckView, u: float) -> bool:
-        self._ask("check_passes")
-        return super().check_passes(view, u)
-
-    def after_check(self, case: int, passed: bool):  # type: ignore[override]
-        self._ask("after_check")
-        return super().after_check(case, passed)
+for _point in _VIEWED:
+    setattr(_Viewed, _point, _counting(_point))
 
 
 @pytest.mark.parametrize("overrides", [(), ("centre.dispatch_error=0.3",
-                                            "inspectors.check_accuracy=0.6")])
+                                            "inspectors.check_accuracy=0.6",
+                                            "departments.enforcement.suspension_rate=0.2",
+                                            "departments.traffic.extension_rate=0.3")])
 def test_plain_rules_give_the_same_run_as_the_overridable_methods(overrides) -> None:
     sc = load_scenario("small-town", overrides, days=12, seed=4)
     plain = CityModel(sc).run()
@@ -50,14 +43,24 @@ def test_plain_rules_give_the_same_run_as_the_overridable_methods(overrides) -> 
     assert plain.events().tobytes() == viewed.events().tobytes()
     assert plain.problems().tobytes() == viewed.problems().tobytes()
     # the overriding policy was asked at every point, once per case that got there
-    assert set(viewed_points.asked) == {"file_report", "dispatch", "send_check",
-                                        "check_passes", "after_check"}
-    assert min(viewed_points.asked.values()) > 100
+    asked = viewed_points.asked
+    busy = {"file", "dispatch", "check", "check_passes", "close", "return_case",
+            "request_suspension", "queue_key"}
+    assert busy <= set(asked) and min(asked[p] for p in busy) > 100
+    if overrides:  # departments ask for more time, the command centre answers
+        assert asked["request_extension"] > 100 and asked["extension"] > 5
 
 
-def test_builtin_sees_overrides_on_the_class_and_on_the_instance() -> None:
+def test_overridden_sees_the_class_and_the_instance() -> None:
     d = DecisionPoints()
-    assert d.builtin("dispatch", "file_report")
-    assert not _Viewed().builtin("dispatch")
+    assert not overridden(d, "dispatch") and not overridden(d, "file")
+    assert overridden(_Viewed(), "dispatch")
     d.dispatch = lambda view, u, v: 0  # type: ignore[method-assign]
-    assert not d.builtin("dispatch") and d.builtin("file_report")
+    assert overridden(d, "dispatch") and not overridden(d, "file")
+
+
+def test_every_decision_point_is_a_method_and_has_a_plain_and_a_viewed_form() -> None:
+    for point in (*DESK_POINTS, *FIELD_POINTS):
+        assert callable(getattr(DecisionPoints, point)), point
+        assert callable(getattr(Decisions, point)), point
+        assert callable(getattr(Decisions, f"_{point}_viewed")), point

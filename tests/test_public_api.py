@@ -14,8 +14,8 @@ def test_sim_exports() -> None:
 
 
 def test_agents_exports() -> None:
-    assert sorted(agents.__all__) == ["Beat", "CitizenReporting", "CommandCentre",
-                                      "Department", "Discovery", "Inspector", "InspectorCorps",
+    assert sorted(agents.__all__) == ["Beat", "CaseLife", "CitizenReporting", "CommandCentre",
+                                      "Department", "Discovery", "InspectorCorps",
                                       "SupervisionCentre"]
 
 

@@ -1,4 +1,4 @@
-"""Training sessions: cards at the trainee's decision points, parking, decisions, replay.
+"""Training sessions: cards at the trainee's decision points, waiting cases, decisions, replay.
 
 A session must be rebuilt exactly from its record (exercise, seed, decisions): the same event
 log whether it was played in chunks or replayed at once. A case the trainee has not decided
@@ -160,10 +160,8 @@ def test_desk_outside_its_window_is_the_built_in_rules() -> None:
     sc = ex.build_scenario()
     plain = CityModel(sc).run().events()
     desk = TraineeDesk(frozenset({"verify", "file", "check", "close", "dispatch", "extension"}),
-                       start=1e9, on_park=lambda *a: pytest.fail("parked outside the window"))
-    model = CityModel(sc, decisions=desk)
-    desk.env = model.env
-    assert model.run().events().tobytes() == plain.tobytes()
+                       start=1e9, on_question=lambda q: pytest.fail("asked outside the window"))
+    assert CityModel(sc, decisions=desk).run().events().tobytes() == plain.tobytes()
 
 
 def test_replay_refuses_a_record_that_does_not_fit() -> None:
@@ -176,3 +174,30 @@ def test_replay_refuses_a_record_that_does_not_fit() -> None:
         Session.replay(wrong, ex)
     with pytest.raises(RecordMismatch, match="exercise"):
         Session.replay(s.record.model_copy(update={"exercise_id": "other"}), ex)
+
+
+def _schedule(model: CityModel) -> list[tuple[float, int, str]]:
+    """What the model's clock has scheduled: (time, order, what), stop events left out."""
+    out = []
+    for entry in model.env._queue:  # type: ignore[attr-defined]
+        if len(entry) == 5:
+            out.append((entry[0], entry[2], entry[3].__qualname__))
+        elif entry[3].callbacks:
+            out.append((entry[0], entry[2], type(entry[3]).__name__))
+    return sorted(out)
+
+
+def test_a_session_starts_the_city_as_a_run_does() -> None:
+    """One start-up sequence (`CityModel.start`): a session (here without injects) and a
+    plain run of its scenario have the same things scheduled and the same log when the
+    window opens, the whistle's lateness sweep included."""
+    ex = Exercise(id="startup", title="T", level="beginner", role="dispatcher", briefing="b",
+                  seed=3, window={"start": "08:30", "hours": 1},
+                  overrides={"whistle.enabled": True, "whistle.overdue_hours": 2})
+    s = Session(ex)
+    run = CityModel(ex.build_scenario(), strict=True).start()
+    run.env.run(until=s.window_start)
+    assert _schedule(s.model) == _schedule(run)
+    assert any(what == "Whistle._sweep" for _, _, what in _schedule(run))
+    assert s.events().tobytes() == run.events().tobytes()
+    assert len(s.events()) > 20

@@ -18,7 +18,7 @@ __all__ = ["Card", "CardKind", "Option", "FieldSpec", "Decision", "SessionRecord
 CardKind = Literal["verify", "file", "check", "close", "dispatch", "return", "extension"]
 FieldValue = str | int | float | bool
 
-# Which decision points each role takes over (`sim.engine.decisions` names them on `park`).
+# Which desk decisions each role takes (`sim.engine.decisions.DESK_POINTS`, by their names).
 ROLE_POINTS: dict[str, frozenset[str]] = {
     "acceptor": frozenset({"verify", "file", "check", "close"}),
     "dispatcher": frozenset({"dispatch", "extension"}),

@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from sim.i18n import _, format_decimal
+from sim.outputs.csvcells import safe_row
 from sim.outputs.files import atomic_write
 from training.grading import Grade
 
@@ -137,7 +138,7 @@ def gradebook_csv(report: CohortReport) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(GRADEBOOK_COLUMNS)
     for r in report.rows:
-        w.writerow([getattr(r, c) for c in GRADEBOOK_COLUMNS])
+        w.writerow(safe_row(getattr(r, c) for c in GRADEBOOK_COLUMNS))
     return buf.getvalue()
 
 

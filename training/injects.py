@@ -9,11 +9,10 @@ drawn from the session seed's own stream, so the city's other draws never shift.
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 from sim.engine.eventlog import Channel
-from sim.engine.problems import Fate
 from sim.engine.randomness import stream
 
 if TYPE_CHECKING:
@@ -42,51 +41,33 @@ def schedule_injects(model: CityModel, exercise: Exercise, seed: int,
     for i, inj in enumerate(exercise.injects):
         grids = ([codes[inj.grid]] * inj.count if inj.grid is not None
                  else rng.integers(model.city.n_grids, size=inj.count).tolist())
-        t = start + inj.at
-        ev = env.timeout(max(t - env.now, 0.0), (i, inj, grids))
-        ev.callbacks.append(lambda e, m=model, n=notes: _fire(m, n, *e._value))
+        env.call(max(start + inj.at, env.now), partial(_fire, model, notes),
+                 (i, inj, grids))
 
 
-def _fire(m: CityModel, notes: dict[int, InjectNote], index: int, inj: Inject,
-          grids: list[int]) -> None:
+def _fire(m: CityModel, notes: dict[int, InjectNote], value: tuple[int, Inject, list[int]]
+          ) -> None:
+    index, inj, grids = value
     hb = m.handbook
     sub = hb.index(inj.subclass)
     claimed = hb.index(inj.claimed) if inj.claimed is not None else sub
     channel = Channel.PUBLIC if inj.channel == "public" else Channel.INSPECTOR
     now = m.env._now
     note = InjectNote(index, inj.kind, inj.description)
+    disc = m.discovery
     for grid in grids:
         if not inj.real:
-            case = _open(m, -1, grid, claimed, sub, channel, now)
-            notes[case.id] = note
-            m.supervision.receive(case)
+            notes[disc.report_nothing(grid, claimed, sub, channel).id] = note
             continue
-        pid = m.discovery.create(grid, sub, now)
-        _report(m, notes, note, pid, claimed, channel)
+        pid = disc.new_problem(grid, sub, now)
+        notes[disc.report_injected(pid, channel, claimed).id] = note
         for k in range(1, inj.repeats + 1):
-            ev = m.env.timeout(k * inj.repeat_every, pid)
-            ev.callbacks.append(lambda e, c=claimed, nt=note: _repeat(m, notes, nt, e._value, c))
+            m.env.call(now + k * inj.repeat_every, partial(_repeat, m, notes, note, claimed),
+                       pid)
 
 
-def _open(m: CityModel, pid: int, grid: int, claimed: int, sub: int, channel: int,
-          now: float) -> Any:
-    return m.cases.open(pid, grid, claimed, sub, channel, int(m.inspectors.grid_beat[grid]))
-
-
-def _report(m: CityModel, notes: dict[int, InjectNote], note: InjectNote, pid: int,
-            claimed: int, channel: int) -> None:
-    truth = m.truth
-    now = m.env._now
-    m.discovery.reported[pid] = True
-    if math.isnan(truth.found[pid]):
-        truth.found[pid], truth.found_by[pid] = now, channel
-    case = _open(m, pid, truth.grid[pid], claimed, truth.subclass[pid], channel, now)
-    notes[case.id] = note
-    m.supervision.receive(case)
-
-
-def _repeat(m: CityModel, notes: dict[int, InjectNote], note: InjectNote, pid: int,
-            claimed: int) -> None:
-    if m.truth.fate[pid] == Fate.OPEN:  # callers stop once it is fixed or gone
-        _report(m, notes, InjectNote(note.index, "duplicate", note.description), pid,
-                claimed, Channel.PUBLIC)
+def _repeat(m: CityModel, notes: dict[int, InjectNote], note: InjectNote, claimed: int,
+            pid: int) -> None:
+    if m.truth.is_open(pid):  # callers stop once it is fixed or gone
+        case = m.discovery.report_injected(pid, Channel.PUBLIC, claimed)
+        notes[case.id] = InjectNote(note.index, "duplicate", note.description)

@@ -120,7 +120,7 @@ def _value(card: Card, action: str, spec: FieldSpec, v: Any, s: Session) -> Fiel
     except (TypeError, ValueError):
         raise InvalidDecision(_("{where}: expected an open case id (a whole number), got "
                                 "{got}").format(where=where, got=repr(v))) from None
-    if isinstance(v, bool) or target not in s.model.cases.live or target == card.case_id:
+    if isinstance(v, bool) or s.model.cases.live(target) is None or target == card.case_id:
         raise InvalidDecision(_("{where}: expected the id of an open (filed, not closed) "
                                 "case, got {got}").format(where=where, got=repr(v)))
     return target

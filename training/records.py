@@ -8,7 +8,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from sim.data.yamlfile import read_yaml, validate
+from sim.data.textfile import MiB, read_text
+from sim.data.yamlfile import kind_of_document, read_yaml, validate
 from sim.errors import InputError
 from sim.outputs.files import atomic_write
 from training.cards import SessionRecord
@@ -20,10 +21,7 @@ __all__ = ["load_record", "save_record", "load_rubric"]
 def load_record(path: str | Path) -> SessionRecord:
     """Read a session record (``SESSION.json``, `SessionRecord` as JSON)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError(str(p), None, "", f"cannot read: {e.strerror}") from None
+    text = read_text(p, "a session record (JSON)", 64 * MiB)
     try:
         return SessionRecord.model_validate_json(text)
     except ValidationError as e:
@@ -49,5 +47,6 @@ def load_rubric(path: str | Path) -> Rubric:
     p = Path(path)
     data, lines = read_yaml(p)
     if not isinstance(data, dict):
-        raise InputError(str(p), 1, "", f"expected a mapping of rubric keys, got {data!r}")
+        raise InputError(str(p), 1, "", f"expected a mapping of rubric keys, got "
+                         f"{kind_of_document(data)}")
     return validate(Rubric, data, str(p), lines)

@@ -1,9 +1,10 @@
 """A training session: one exercise's city running, with the trainee at some decision points.
 
-The session builds the exercise's city with a `TraineeDesk`: inside the window, every
-decision point of the trainee's role parks its case and becomes a `Card`; the rest of the
-city runs on around it. `decide` resumes the parked case with the trainee's answer, at the
-current simulated time. Nothing here reads the wall clock: the console paces `advance`.
+The session builds the exercise's city with a `TraineeDesk`: inside the window, the desk
+takes every decision of the trainee's role, the case waits at that step, and the question
+becomes a `Card`; the rest of the city runs on around it. `decide` answers the question with
+the trainee's choice, at the current simulated time, and the case goes on. Nothing here
+reads the wall clock: the console paces `advance`.
 
 A session is its exercise, seed and ordered decision log (`SessionRecord`). Every advance is
 ``env.run(until=t)``, which processes exactly the events before ``t`` in one fixed order, so
@@ -13,16 +14,14 @@ replaying the decisions at their recorded times rebuilds the same state (`Sessio
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from heapq import heappop
 from typing import Any
 
 import numpy as np
-from simpy.core import NORMAL
 
 from sim.data.citymap import CityMap
 from sim.data.taxonomy import Handbook
+from sim.engine.asking import DecisionError, Question
 from sim.engine.decisions import DecisionPoints
 from sim.engine.eventlog import Channel
 from sim.engine.problems import Fate
@@ -39,7 +38,7 @@ __all__ = ["Session", "CardFacts", "Card", "Decision", "SessionRecord", "start_c
 
 @dataclass(frozen=True, slots=True)
 class CardFacts:
-    """The answer key of one card, taken from the ground truth when the case was parked.
+    """The answer key of one card, taken from the ground truth when the question was asked.
 
     Never shown to the trainee; grading reads it. ``duplicate_of`` is a live case already
     handling the same problem (-1: none); ``evidence`` says the card carried what is needed
@@ -68,13 +67,9 @@ class CardFacts:
 
 def start_city(exercise: Exercise, seed: int, decisions: DecisionPoints,
                notes: dict[int, InjectNote]) -> CityModel:
-    """Build the exercise's city, start its processes and schedule its injects (time 0)."""
-    model = CityModel(exercise.build_scenario(seed), decisions=decisions, strict=True)
-    decisions.env = model.env  # type: ignore[attr-defined]
-    model.discovery.start()
-    if model.hotline is not None:
-        model.hotline.start()
-    model.inspectors.start()
+    """Build the exercise's city with ``decisions``, start it as a run does
+    (`CityModel.start`) and schedule its injects (time 0)."""
+    model = CityModel(exercise.build_scenario(seed), decisions=decisions, strict=True).start()
     schedule_injects(model, exercise, seed, notes)
     return model
 
@@ -95,13 +90,12 @@ class Session:
         self.window_start = exercise.window.start_minute
         self.window_end = exercise.window.end_minute
         self.points = ROLE_POINTS[exercise.role]
-        self.desk = TraineeDesk(self.points, self.window_start, self._park)
+        self.desk = TraineeDesk(self.points, self.window_start, self._take)
         self.notes: dict[int, InjectNote] = {}
         self.model = start_city(exercise, self.seed, self.desk, self.notes)
         self.facts: dict[str, CardFacts] = {}
         self._cards: dict[str, Card] = {}
-        self._resume: dict[str, Callable[..., None]] = {}
-        self._live: dict[str, Any] = {}
+        self._questions: dict[str, Question] = {}
         self._count: dict[tuple[str, int], int] = {}
         self._decisions: list[Decision] = []
         self._seq = 0
@@ -151,15 +145,9 @@ class Session:
         one event time at a time. Returns True when a card is waiting."""
         limit = self.window_end if max_minutes is None else min(self.window_end,
                                                                  self.now + max_minutes)
-        queue = self.model.env._queue  # type: ignore[attr-defined]
+        env = self.model.env
         while not self._cards and self.now < limit:
-            # SimPy leaves each past run's stop event in the queue with no callbacks left
-            # (priority -1, at the time it stopped): a no-op, dropped so it is not taken for
-            # the next thing that happens.
-            while queue and queue[0][1] < NORMAL and not queue[0][3].callbacks:
-                heappop(queue)
-            nxt = queue[0][0] if queue else math.inf
-            self.advance_to(min(float(np.nextafter(nxt, math.inf)), limit))
+            self.advance_to(min(float(np.nextafter(env.next_time(), math.inf)), limit))
         return bool(self._cards)
 
     # -- what the trainee sees ---------------------------------------------------------------
@@ -215,10 +203,12 @@ class Session:
             raise InvalidDecision("the exercise window is over: no more decisions")
         card = self.card(card_id)
         values = check_fields(card, action, fields, self)
-        self._apply(card, action, values)
+        try:
+            self._apply(card, action, values)
+        except DecisionError as e:
+            raise InvalidDecision(f"{card_id}: {e}") from None
         del self._cards[card_id]
-        del self._resume[card_id]
-        del self._live[card_id]
+        del self._questions[card_id]
         d = Decision(seq=self._seq, card_id=card_id, action=action, fields=dict(fields),
                      sim_time=self.now)
         self._seq += 1
@@ -226,46 +216,41 @@ class Session:
         return d
 
     def _apply(self, card: Card, action: str, v: dict[str, Any]) -> None:
-        resume = self._resume[card.id]
-        case = self._live[card.id]
+        """Answer the card's question with the trainee's action (the case goes on now)."""
+        question = self._questions[card.id]
         kind = card.kind
         if kind in ("verify", "file"):
             if action == "merge":
-                resume("merge", int(v["into"]))
-                return
-            if action == "file" and kind == "file":
-                case.subclass = self._sub_index[v["subclass"]]
-            resume(action)
+                question.answer(("merge", int(v["into"])))
+            elif action == "file" and kind == "file":
+                question.answer("file", subclass=self._sub_index[v["subclass"]])
+            else:
+                question.answer(action)
         elif kind == "check":
-            resume(action == "send_check")
+            question.answer(action == "send_check")
         elif kind == "close":
-            resume(action)
+            question.answer(action)
         elif kind in ("dispatch", "return"):
-            new = self._sub_index[v["subclass"]]
-            if new != case.subclass:  # the platform's index follows the corrected class
-                index = self.model.cases.open_index
-                if index.get((case.grid, case.subclass)) == case.id:
-                    del index[(case.grid, case.subclass)]
-                case.subclass = new
-                index.setdefault((case.grid, new), case.id)
-            resume(self._dept_index[v["department"]])
+            question.answer(self._dept_index[v["department"]],
+                            subclass=self._sub_index[v["subclass"]])
         else:  # extension
-            resume(action == "grant")
+            question.answer(action == "grant")
 
-    # -- parking (called by the engine through the desk) -------------------------------------
-    def _park(self, point: str, case: Any, view: Any, resume: Callable[..., None]) -> None:
+    # -- questions (the desk takes them for the trainee) -------------------------------------
+    def _take(self, question: Question) -> None:
         m = self.model
+        point, case, view = question.point, question.case, question.view
         kind = point
         if point == "dispatch" and case.returned_from >= 0:
             kind = "return"
         n = self._count.get((kind, case.id), 0) + 1
         self._count[(kind, case.id)] = n
         cid = f"{kind}-{case.id}" if n == 1 else f"{kind}-{case.id}-{n}"
-        now = m.env._now
+        now = question.asked_at
         truth = m.truth
         pid = case.problem
-        other = truth.case[pid] if pid >= 0 else -1
-        open_case = m.cases.open_index.get((case.grid, case.subclass), -1)
+        other = truth.case_of(pid) if pid >= 0 else -1
+        open_case = m.cases.open_case(case.grid, case.subclass)
         note = self.notes.get(case.id)
         facts = CardFacts(
             card_id=cid, kind=kind, case_id=case.id, received_at=now, problem=pid,
@@ -274,15 +259,14 @@ class Session:
             channel=case.channel, verified=case.verified,
             duplicate_of=other if other != case.id else -1,
             open_case=open_case if open_case != case.id else -1,
-            check_passed=view if point == "close" else None,
+            check_passed=view.check_passed if point == "close" else None,
             returned_from=case.returned_from, department=case.department,
             can_verify=m.inspectors.active and not case.direct,
             evidence=bool(note is not None and note.description) or case.returned_from >= 0,
             inject=note.kind if note is not None else None)
         self.facts[cid] = facts
         self._cards[cid] = self._make_card(cid, kind, case, facts, note, view)
-        self._resume[cid] = resume
-        self._live[cid] = case
+        self._questions[cid] = question
 
     def _make_card(self, cid: str, kind: str, case: Any, f: CardFacts,
                    note: InjectNote | None, view: Any) -> Card:

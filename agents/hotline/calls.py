@@ -18,7 +18,6 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 import pandas as pd
 
@@ -244,11 +243,10 @@ def finished(rows: dict[str, np.ndarray], horizon: float) -> dict[str, np.ndarra
     return rows
 
 
-class Hotline(mesa.Agent):
+class Hotline:
     """The hotline's call-takers and its work-order desk."""
 
     def __init__(self, model: CityModel) -> None:
-        super().__init__(model)
         self.m = model
         spec = model.spec.hotline
         self.spec = spec

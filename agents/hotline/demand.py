@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.data.limits import on_duty
 from sim.data.scenario import HotlineSpec, SurveySpec
 
 __all__ = ["Contacts", "draw_background", "wrap_up", "route", "route_codes", "unit_names",
@@ -38,11 +39,9 @@ class Contacts:
 
 def staffing_by_hour(spec: HotlineSpec) -> list[int]:
     """Call-takers on duty in each hour of the day: ``call_takers`` x the profile, within
-    the hours the shifts cover (3 shifts: all day; 2: 08:00-24:00; 1: 08:00-16:00)."""
-    first = 0 if spec.shifts == 3 else 8
-    covered = set(range(first, min(24, first + 8 * spec.shifts)))
-    return [int(round(spec.call_takers * spec.staffing_profile[h])) if h in covered else 0
-            for h in range(24)]
+    the hours the shifts cover (3 shifts: all day; 2: 08:00-24:00; 1: 08:00-16:00); the
+    scenario's check refuses a hotline with nobody on duty (`sim.data.limits.on_duty`)."""
+    return on_duty(spec)
 
 
 def wrap_up(spec: HotlineSpec, rng: np.random.Generator, order: np.ndarray) -> np.ndarray:

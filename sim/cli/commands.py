@@ -19,9 +19,12 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sim.errors import GridLoopError, did_you_mean
+
+if TYPE_CHECKING:
+    from sim.data.resources import Estimate
 
 __all__ = ["main"]
 
@@ -115,7 +118,9 @@ def _parser() -> argparse.ArgumentParser:
                         "earlier one)")
     r.add_argument("--force", action="store_true",
                    help="replace the earlier run in --out (or runs/<name>-seed<S>) once the "
-                        "new one is complete, e.g. gridloop run --out runs/town --force")
+                        "new one is complete, and run a scenario estimated to need more "
+                        "memory than this machine has, or more than a day (docs/security.md),"
+                        " e.g. gridloop run --out runs/town --force")
     add_set(r, "override a scenario value, e.g. inspectors.count=300 (repeatable)")
     r.add_argument("--no-figure", action="store_true", help="skip overview.png")
     r.add_argument("--quiet", action="store_true", help="print only where results went")
@@ -126,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("scenario", help="scenario file or bundled name, e.g. my/town.yaml or "
                                     "governance/whistle")
     add_set(v, "check with a value overridden, e.g. inspectors.count=300 (repeatable)")
+    v.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     sub.add_parser("schema", help="print the scenario JSON Schema",
                    epilog="e.g. gridloop schema > scenario.schema.json")
@@ -164,6 +170,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+FORCE_HELP = ("run a scenario estimated to need more memory than this machine has, or more "
+              "than a day, e.g. gridloop run my/big.yaml --force (docs/security.md)")
+
+
 def add_set(p: argparse.ArgumentParser, help_text: str) -> None:
     """``--set KEY=VALUE`` (repeatable), collected in ``overrides``."""
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -200,6 +210,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sim.cli.tables import print_evaluation, print_summary
+    from sim.data.resources import check_resources
     from sim.data.scenario import load_scenario
     from sim.i18n import _, format_number, local_name
     from sim.outputs.runfolder import RunFolder
@@ -209,9 +220,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.out is not None:  # a folder that cannot take the run fails before anything
         RunFolder.prepare(args.out, force=args.force).abandon()
     scenario = load_scenario(args.scenario, args.overrides, days=args.days, seed=args.seed)
+    cost = check_resources(scenario, force=args.force)     # before anything is allocated
     out = Path(args.out) if args.out else _default_out(scenario.name, scenario.seed,
                                                        args.force)
     folder = RunFolder.prepare(out, force=args.force, need_bytes=estimate_bytes(scenario))
+    for note in _cost_notes(cost):
+        console.print(f"[yellow]{note}[/]")
     console.print("[bold]GridLoop[/] " + _("simulating {name} for {days} days, seed {seed}")
                   .format(name=f"[cyan]{scenario.name}[/]", days=scenario.days,
                           seed=scenario.seed))
@@ -247,10 +261,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.data.citymap import load_city
+    from sim.data.resources import check_resources
     from sim.data.scenario import load_scenario
     from sim.i18n import _
 
     scenario = load_scenario(args.scenario, args.overrides)
+    cost = check_resources(scenario, force=args.force)
     city = load_city(scenario.resolve(scenario.city.grids_file), scenario.city.district_code)
     print(_("{file}: ok ({name}: {grids} grids, {subdistricts} subdistricts, {departments} "
             "departments)").format(file=args.scenario, name=scenario.name, grids=city.n_grids,
@@ -262,7 +278,22 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if len(chain) > 1:  # an overlay: say what it is laid over
         print("  " + _("overlay: {chain}").format(
             chain=_(" over ").join(str(p) for p in chain)))
+    print("  " + _("a run needs ~{memory} of memory and ~{time} ({problems} problems, "
+                   "{contacts} other hotline contacts, {staff} staff)").format(
+        memory=cost.memory, time=cost.duration, problems=f"{cost.problems:,.0f}",
+        contacts=f"{cost.contacts:,.0f}", staff=f"{cost.staff:,}"))
+    for note in _cost_notes(cost):
+        print("  " + note)
     return 0
+
+
+def _cost_notes(cost: Estimate) -> list[str]:
+    """What is large about a run (`sim.data.resources.Estimate.warnings`), in words."""
+    from sim.i18n import _
+
+    words = {"memory": _("note: this run needs ~{memory} of memory"),
+             "time": _("note: this run takes ~{time}")}
+    return [words[w].format(memory=cost.memory, time=cost.duration) for w in cost.warnings]
 
 
 def _cmd_schema(_args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 `yamlfile` (YAML with line numbers), `overlay` (``base:`` chains), `scenario` (the frozen
 scenario models, ``--set`` overrides, JSON Schema), `distributions` (`Dist`, samplers),
 `taxonomy` (classes, subclasses, the dispatch handbook), `governance` (governance keys),
-`citymap` (unit grids, beats, walking legs) and `citygen` (synthetic cities). Imports only
-`sim.errors` from outside the package.
+`citymap` (unit grids, beats, walking legs) and `citygen` (synthetic cities); `textfile`,
+`limits` and `resources` bound what is read and run. Imports only `sim.errors` and the leaf
+`sim.outputs.csvcells` from outside the package.
 """

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import _csv
 import csv
+import io
 import math
 import re
 from collections.abc import Sequence
@@ -20,7 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.data.limits import CSV_BYTES
+from sim.data.textfile import read_text
 from sim.errors import GridLoopError, InputError, reading
+from sim.outputs.csvcells import restore_cell, safe_row
 
 __all__ = [
     "CityMap", "GridGeometry", "HOTSPOT_KINDS", "CSV_COLUMNS", "GEOMETRY_COLUMNS", "load_city",
@@ -211,8 +215,9 @@ def load_city(path: str | Path, district_code: str) -> CityMap:
     if not re.fullmatch(r"[0-9]{6}", district_code):
         raise GridLoopError(f"load_city: expected a 6-digit district code, got {district_code!r}")
     file = str(path)
-    with reading(file, "a grid table (CSV)"), open(path, encoding="utf-8-sig", newline="") as f:
-        return _parse(csv.reader(f), file, district_code)
+    text = read_text(path, "a grid table (CSV)", CSV_BYTES)
+    with reading(file, "a grid table (CSV)"):
+        return _parse(csv.reader(io.StringIO(text, newline="")), file, district_code)
 
 
 class _Table:
@@ -363,7 +368,7 @@ def _parse(reader: _csv.Reader, file: str, district_code: str) -> CityMap:
             raise t.fail(line, "", f"expected {n_columns} fields "
                          f"({','.join(sorted(col, key=col.__getitem__))}), got {len(fields)}")
         code = t.code(fields[col["code"]], line)
-        sub, comm = fields[col["subdistrict"]].strip(), fields[col["community"]].strip()
+        sub, comm = (restore_cell(fields[col[k]].strip()) for k in ("subdistrict", "community"))
         t.names(code, sub, comm, line)
         cells.append(t.cell(fields[col["row"]], fields[col["col"]], code, line))
         residents.append(t.residents(fields[col["residents"]], line))
@@ -446,7 +451,7 @@ def write_city_csv(city: CityMap, path: str | Path) -> Path:
                 row += [_number(float(geo.x_m[i])), _number(float(geo.y_m[i])),
                         _number(float(geo.area_m2[i])),
                         ";".join(city.codes[j] for j in geo.neighbours[i])]
-            w.writerow(row)
+            w.writerow(safe_row(row))
     return p
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.data.yamlfile import LineMap, line_of, read_yaml
+from sim.data.yamlfile import LineMap, kind_of_document, line_of, read_yaml
 from sim.errors import InputError
 
 __all__ = ["Origins", "Layered", "read_layers", "merge", "PATH_KEYS"]
@@ -102,7 +102,8 @@ def read_layers(path: Path, find: Any, *, _seen: tuple[Path, ...] = ()) -> Layer
     """
     data, lines = read_yaml(path)
     if not isinstance(data, dict):
-        raise InputError(str(path), 1, "", f"expected a mapping of scenario keys, got {data!r}")
+        raise InputError(str(path), 1, "", f"expected a mapping of scenario keys, got "
+                         f"{kind_of_document(data)}")
     here = (*_seen, path.resolve())
     if "base" not in data:
         return Layered(data, Origins([(str(path), lines)]), [path])
@@ -114,6 +115,8 @@ def read_layers(path: Path, find: Any, *, _seen: tuple[Path, ...] = ()) -> Layer
     try:
         base_path = find(base.strip(), path.parent)
     except InputError as e:
+        if e.message.startswith("expected"):    # a file, but not a scenario file: what it is
+            raise InputError(str(path), line, "base", e.message) from None
         raise InputError(str(path), line, "base", f"expected a scenario file or bundled name, "
                          f"got {base!r}: {e.message}") from None
     if base_path.resolve() in here:

@@ -17,17 +17,21 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.data.distributions import Dist
+from sim.data.limits import check_ceilings
 from sim.data.overlay import Origins, read_layers
+from sim.data.textfile import kind_of
 from sim.data.yamlfile import (
+    YAML_SUFFIXES,
     KeyProblem,
     LineMap,
     bundled_names,
+    check_yaml_name,
     find_bundled,
     line_of,
+    load_value,
     read_yaml,
     validate,
 )
@@ -535,6 +539,8 @@ def scenario_path(name_or_file: str) -> Path:
     try:
         return find_bundled(name_or_file, SCENARIO_DIR, "scenario")
     except InputError as e:
+        if not e.message.startswith("no such file"):
+            raise
         names = bundled_scenarios()
         raise InputError(e.file, e.line, e.path, "no such file or bundled scenario (bundled: "
                          f"{', '.join(names)})" + did_you_mean(str(name_or_file), names)
@@ -545,7 +551,8 @@ def _find_base(name: str, folder: Path) -> Path:
     """The file a ``base:`` names: a path relative to the overlay's folder, else a bundled
     name."""
     for candidate in (folder / name, folder / f"{name}.yaml"):
-        if candidate.is_file():
+        if candidate.suffix in YAML_SUFFIXES and candidate.is_file():
+            check_yaml_name(candidate, "scenario")
             return candidate
     return scenario_path(name)
 
@@ -558,10 +565,7 @@ def parse_overrides(items: list[str] | tuple[str, ...]) -> list[tuple[str, Any]]
         if not sep or not key.strip():
             raise InputError("--set", None, key.strip(),
                              f"expected dotted.key=value, got {item!r}")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
+        value = load_value(raw, "--set", key.strip()) if raw.strip() else ""
         out.append((key.strip(), value))
     return out
 
@@ -669,6 +673,8 @@ def load_scenario(name_or_file: str | Path, overrides: list[str] | tuple[str, ..
     lines = origins.layers[0][1]
     try:
         scenario = validate(Scenario, merged, str(path), lines)
+        check_ceilings(scenario, lambda loc, msg: InputError(
+            str(path), line_of(lines, loc), ".".join(str(x) for x in loc), msg))
     except InputError as e:
         # a value that came from --set (or --vary, --days, --seed) has no line in the file
         if flag := flag_of(e.path, origin, data):
@@ -760,13 +766,17 @@ def check_references(scenario: Scenario, file: str, lines: LineMap,
         raise
     from sim.data.taxonomy import load_handbook  # lower layer, imported late to keep startup small
 
-    for key, named, what in (("handbook", scenario.handbook.file, "a handbook YAML file"),
-                             ("city", scenario.city.grids_file, "a grid table (CSV) file")):
-        if not scenario.resolve(named).is_file():
-            field = "file" if key == "handbook" else "grids_file"
+    for key, named, what, suffixes in (
+            ("handbook", scenario.handbook.file, "a handbook YAML file", YAML_SUFFIXES),
+            ("city", scenario.city.grids_file, "a grid table (CSV) file", (".csv",))):
+        field = "file" if key == "handbook" else "grids_file"
+        full = scenario.resolve(named)
+        found = "no such file" if not full.exists() else kind_of(full.stat().st_mode)
+        if found != "a regular file" or full.suffix.lower() not in suffixes:
+            if found == "a regular file":
+                found = f"a file not ending in {' or '.join(suffixes)}"
             raise InputError(*at(key, field), f"{key}.{field}",
-                             f"expected {what}, got {named!r} "
-                             f"(no such file: {scenario.resolve(named)})")
+                             f"expected {what}, got {named!r} ({found}: {full})")
     handbook = load_handbook(scenario.resolve(scenario.handbook.file))
     for i, sub in enumerate(handbook.subclasses):
         if sub.department not in scenario.departments:

@@ -15,7 +15,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.data.distributions import Dist
-from sim.data.yamlfile import KeyProblem, LineMap, line_of, parse_yaml, read_yaml, validate
+from sim.data.limits import YAML_BYTES
+from sim.data.textfile import read_text
+from sim.data.yamlfile import (
+    KeyProblem,
+    LineMap,
+    kind_of_document,
+    line_of,
+    parse_yaml,
+    validate,
+)
 from sim.errors import InputError
 
 __all__ = ["TimeLimit", "ProblemClass", "Stage", "Subclass", "Handbook", "load_handbook",
@@ -213,12 +222,7 @@ def load_handbook(path: str | Path) -> Handbook:
     with the same content shares one (parsing and checking it takes tens of milliseconds);
     a file edited since is read again."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        data, lines = read_yaml(p)        # raises the located error
-        return _handbook(str(p), data, lines)
-    return _parsed_handbook(str(p), text)
+    return _parsed_handbook(str(p), read_text(p, "a handbook (YAML)", YAML_BYTES))
 
 
 @lru_cache(maxsize=16)
@@ -231,7 +235,8 @@ def _handbook(file: str, data: Any, lines: LineMap) -> Handbook:
     p = Path(file)
     if not isinstance(data, dict):
         raise InputError(str(p), 1, "",
-                         f"expected a mapping with classes and subclasses, got {data!r}")
+                         f"expected a mapping with classes and subclasses, got "
+                         f"{kind_of_document(data)}")
     subs = data.get("subclasses")
     if isinstance(subs, list):
         for i, s in enumerate(subs):

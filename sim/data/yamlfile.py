@@ -2,6 +2,9 @@
 
 `read_yaml` returns plain data plus a map from key paths to 1-based line numbers;
 `validate` turns pydantic errors into `InputError`s that say `FILE:LINE: key.path: ...`.
+Reading is bounded (`sim.data.limits`): the file is read through `sim.data.textfile`, and
+the nodes are composed from the parser's events under ceilings on depth, text length and
+the node count with aliases expanded, so an alias bomb is refused without being expanded.
 """
 
 from __future__ import annotations
@@ -12,16 +15,20 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.data.limits import NUMBER_DIGITS, TEXT_CHARS, YAML_BYTES, YAML_DEPTH, YAML_NODES
+from sim.data.textfile import CONTROL, control_name, kind_of, read_text
 from sim.errors import InputError, did_you_mean
 
-__all__ = ["LineMap", "KeyProblem", "read_yaml", "parse_yaml", "validate", "line_of",
-           "describe", "expected", "bundled_names", "find_bundled"]
+__all__ = ["LineMap", "KeyProblem", "read_yaml", "parse_yaml", "load_value", "validate", "line_of",
+           "describe", "kind_of_document", "expected", "bundled_names", "find_bundled",
+           "YAML_SUFFIXES", "check_yaml_name"]
 
 LineMap = dict[tuple[str | int, ...], int]
 # libyaml's parser when PyYAML was built with it (the wheels are): the same nodes, lines and
 # errors, about fifteen times faster than the pure-Python one on the handbook
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 M = TypeVar("M", bound=BaseModel)
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class KeyProblem(ValueError):
@@ -82,47 +89,168 @@ def expected(err: Any) -> str:
     return msg[:1].lower() + msg[1:]
 
 
-def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: LineMap) -> None:
+def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: LineMap,
+          seen: set[int]) -> None:
     lines[path] = node.start_mark.line + 1
+    if id(node) in seen:        # an alias: its lines are the anchor's, walked once
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             key = k.value
             lines[(*path, key)] = k.start_mark.line + 1
-            _walk(v, (*path, key), lines)
+            _walk(v, (*path, key), lines, seen)
             lines[(*path, key)] = k.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
-            _walk(v, (*path, i), lines)
+            _walk(v, (*path, i), lines, seen)
 
 
-def read_yaml(path: str | Path) -> tuple[Any, LineMap]:
-    """Parse a YAML file into plain data and a line map; malformed YAML raises InputError."""
+def read_yaml(path: str | Path, what: str = "a YAML file") -> tuple[Any, LineMap]:
+    """Parse a YAML file into plain data and a line map; a file that is not a regular UTF-8
+    file within `limits.YAML_BYTES`, or malformed or oversized YAML, raises InputError."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(str(p), None, "", "no such file") from None
-    except OSError as e:
-        raise InputError(str(p), None, "", f"cannot read: {e.strerror}") from None
-    return parse_yaml(text, str(p))
+    if not p.exists():
+        raise InputError(str(p), None, "", "no such file")
+    return parse_yaml(read_text(p, what, YAML_BYTES), str(p))
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, LineMap]:
     """`read_yaml` of text already read from ``file`` (the name its errors give)."""
     loader = _Loader(text)
     try:
-        node = loader.get_single_node()          # one parse: the nodes carry the lines,
+        node = _compose(loader, file)            # one parse: the nodes carry the lines,
         data = None if node is None else loader.construct_document(node)   # and the data
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
         raise InputError(file, line, "", f"malformed YAML: {e.problem or e}") from None
+    except yaml.YAMLError as e:                  # libyaml's reader: no mark to give
+        raise InputError(file, None, "", f"malformed YAML: {e}") from None
+    except (ValueError, TypeError, OverflowError) as e:   # a value PyYAML cannot build
+        raise InputError(file, None, "", f"malformed YAML: a value that cannot be read "
+                         f"({type(e).__name__}: {str(e)[:80]})") from None
     finally:
         loader.dispose()
     lines: LineMap = {}
     if node is not None:
-        _walk(node, (), lines)
+        _walk(node, (), lines, set())
     return data, lines
+
+
+def load_value(text: str, source: str, key: str = "") -> Any:
+    """A command-line value (``--set key=VALUE``) read as YAML under the same ceilings as a
+    file; text that is not YAML stays text.
+
+    Raises:
+        InputError: the value passes a ceiling or is an impossible date (``source`` names
+            the option, ``key`` the key it sets).
+    """
+    try:
+        return parse_yaml(text, source)[0]
+    except InputError as e:
+        if e.message.startswith("malformed YAML"):
+            return text
+        raise InputError(source, None, key, e.message) from None
+
+
+_Collection = yaml.SequenceNode | yaml.MappingNode
+
+
+def _compose(loader: Any, file: str) -> yaml.Node | None:
+    """The node tree of the single document in ``loader``'s stream, built from its events
+    with the ceilings of `sim.data.limits`: nesting depth, text length, digits of a number,
+    and the number of nodes once aliases are expanded (counted, never expanded: an alias is
+    the anchored node itself, as in PyYAML's own composer). A recursive alias is refused.
+
+    Raises:
+        InputError: at the line where a ceiling is passed.
+    """
+    def refuse(event: yaml.Event, message: str) -> InputError:
+        return InputError(file, event.start_mark.line + 1, "", message)
+
+    loader.get_event()                                   # stream start
+    if loader.check_event(yaml.StreamEndEvent):
+        loader.get_event()
+        return None
+    loader.get_event()                                   # document start
+    anchors: dict[str, yaml.Node] = {}
+    size: dict[int, int] = {}          # nodes under each closed node, aliases expanded
+    open_: list[tuple[_Collection, list[yaml.Node]]] = []   # with each one's children
+    resolve, get_event = loader.resolve, loader.get_event
+    while True:
+        event = get_event()
+        kind = type(event)
+        node: yaml.Node
+        if kind is yaml.ScalarEvent:
+            value = event.value
+            tag = event.tag if event.tag not in (None, "!") else resolve(
+                yaml.ScalarNode, value, event.implicit)
+            if len(value) > TEXT_CHARS:
+                raise refuse(event, f"expected a value of at most {TEXT_CHARS:,} characters, "
+                             f"got {len(value):,}")
+            if len(value) > NUMBER_DIGITS and tag in _NUMBER_TAGS:
+                raise refuse(event, f"expected a number of at most {NUMBER_DIGITS} digits, "
+                             f"got {len(value):,} characters")
+            if (bad := CONTROL.search(value)) is not None:
+                raise refuse(event, f"expected text without control characters, got "
+                             f"{control_name(bad.group())} in a value")
+            node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark,
+                                   style=event.style)
+            if tag == _TIMESTAMP:
+                try:                          # an impossible date fails here, located
+                    loader.construct_yaml_timestamp(node)
+                except (ValueError, OverflowError) as e:
+                    raise refuse(event, f"expected a real date (YYYY-MM-DD), got "
+                                 f"{value[:40]!r} ({e})") from None
+            size[id(node)] = 1
+            if event.anchor is not None:
+                anchors[event.anchor] = node
+        elif kind is yaml.AliasEvent:
+            if event.anchor not in anchors:
+                raise refuse(event, f"malformed YAML: found undefined alias {event.anchor!r}")
+            node = anchors[event.anchor]
+            if id(node) not in size:
+                raise refuse(event, f"expected YAML without recursive aliases, got alias "
+                             f"{event.anchor!r} inside its own anchor")
+        elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+            if len(open_) >= YAML_DEPTH:
+                raise refuse(event, f"expected YAML nested at most {YAML_DEPTH} deep, got "
+                             "deeper")
+            cls = yaml.SequenceNode if kind is yaml.SequenceStartEvent else yaml.MappingNode
+            tag = event.tag if event.tag not in (None, "!") else resolve(
+                cls, None, event.implicit)
+            coll = cls(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            if event.anchor is not None:
+                anchors[event.anchor] = coll
+            open_.append((coll, []))
+            continue
+        else:                                          # the end of a sequence or mapping
+            coll, children = open_.pop()
+            coll.end_mark = event.end_mark
+            if kind is yaml.MappingEndEvent:
+                coll.value = list(zip(children[::2], children[1::2], strict=True))
+            else:
+                coll.value = children
+            total = 1 + sum([size[id(c)] for c in children])
+            if total > YAML_NODES:
+                raise InputError(file, coll.start_mark.line + 1, "", f"expected at most "
+                                 f"{YAML_NODES:,} values with aliases expanded, got more "
+                                 "(aliases that multiply each other)")
+            size[id(coll)] = total
+            node = coll
+        if not open_:
+            break
+        open_[-1][1].append(node)
+    loader.get_event()                                   # document end
+    if not loader.check_event(yaml.StreamEndEvent):
+        event = loader.get_event()
+        raise refuse(event, "expected a single YAML document, got another after it")
+    return node
+
+
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
 def bundled_names(folder: Path, subfolders: tuple[str, ...] = ()) -> list[str]:
@@ -141,14 +269,36 @@ def find_bundled(name_or_file: str | Path, folder: Path, what: str) -> Path:
         InputError: neither a file nor a bundled name (the message lists the bundled ones).
     """
     p = Path(name_or_file)
-    if p.suffix in (".yaml", ".yml") or p.exists():
+    if p.suffix in YAML_SUFFIXES:
+        check_yaml_name(p, what)
         return p
     q = folder / f"{name_or_file}.yaml"
     if q.exists():
         return q
+    if p.exists():
+        check_yaml_name(p, what)
     names = bundled_names(folder)
     raise InputError(str(name_or_file), None, "", f"no such file or bundled {what} "
                      f"(bundled: {', '.join(names)})" + did_you_mean(str(name_or_file), names))
+
+
+def check_yaml_name(path: Path, what: str) -> None:
+    """A file named as YAML must be one by name, also where a link leads (so a link named
+    ``x.yaml`` cannot pass ``/etc/shadow`` off as a scenario).
+
+    Raises:
+        InputError: naming the path and what it is, never what it holds.
+    """
+    target = path.resolve()
+    if path.suffix in YAML_SUFFIXES and (target.suffix in YAML_SUFFIXES
+                                         or not target.exists()):
+        return
+    found = kind_of(target.stat().st_mode) if target.exists() else "no such file"
+    if found == "a regular file":
+        found = "a file not ending in .yaml or .yml" + (
+            f" (a link to {target})" if target != path.absolute() else "")
+    raise InputError(str(path), None, "", f"expected a {what} file (.yaml or .yml), got "
+                     f"{str(path)!r}, {found}")
 
 
 def line_of(lines: LineMap, loc: tuple[str | int, ...]) -> int | None:
@@ -157,6 +307,18 @@ def line_of(lines: LineMap, loc: tuple[str | int, ...]) -> int | None:
         if (ln := lines.get(tuple(loc[:n]))) is not None:
             return ln
     return None
+
+
+def kind_of_document(data: Any) -> str:
+    """What a YAML document is, without its content (for a file that should have been a
+    mapping: the file may be anything, ``base: /etc/shadow``)."""
+    if data is None:
+        return "an empty document"
+    if isinstance(data, list):
+        return f"a list of {len(data)} items"
+    if isinstance(data, str):
+        return f"text ({len(data):,} characters), not a mapping"
+    return f"a single {type(data).__name__} value"
 
 
 def describe(value: Any) -> str:

@@ -1,39 +1,121 @@
-"""The one clock: SimPy's environment, and the single place that schedules on it.
+"""The one clock: SimPy's environment, the single place that schedules on it, and processes.
 
 Time is float minutes since the scenario start (``env.now``). The engine's environment is a
-`Clock`: a `simpy.Environment` whose event queue also holds plain calls. `call_at` schedules
-``callback(value)`` ``delay`` minutes from now as the queue entry ``(time, NORMAL, id,
-callback, value)``: no `Event` object, no callback list, because the engine schedules
-millions of these per simulated year. Entries are ordered by SimPy's own key (time,
-priority, insertion id), so calls interleave with SimPy events, processes and timeouts
-exactly as timeouts would; `tests/test_clock.py` pins that, so a SimPy upgrade that changes
-the queue fails there first. `at` is the same for any `simpy.Environment`, through an
-`Event` (``callback(event)``, ``event.value``).
+`Clock`: a `simpy.Environment` whose event queue also holds plain calls. `Clock.call`
+schedules ``callback(value)`` at a time as the queue entry ``(time, NORMAL, id, callback,
+value)``: no `Event` object, no callback list, because the engine schedules millions of these
+per simulated year. Entries are ordered by SimPy's own key (time, priority, insertion id), so
+calls interleave with SimPy events, processes and timeouts exactly as timeouts would;
+`tests/test_clock.py` pins that, so a SimPy upgrade that changes the queue fails there first.
+
+A *process* is a plain generator kept on its owner's ``life`` attribute (a case's life,
+`agents.caselife`). It yields what it waits for: `PENDING` when someone will `resume` it
+later (a staff pool when the work is done, the clock after a delay, a person answering a
+question), or a value that is ready now, which is sent straight back. So a process costs no
+SimPy `Process` or `Event`: a step that takes time is one queue entry, a step that does not
+is a generator round trip.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterable
 from heapq import heappop, heappush
-from typing import Any
+from itertools import repeat
+from typing import Any, Final, Protocol
 
 import simpy
 from simpy.core import NORMAL, URGENT, EmptySchedule, StopSimulation
 from simpy.events import Event, EventPriority
 
-__all__ = ["Clock", "at", "call_at", "now"]
+__all__ = ["Clock", "Owner", "PENDING", "Pending", "call_at", "now", "resume", "start"]
 
-_new = Event.__new__
+
+class Pending:
+    """The type of `PENDING`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "PENDING"
+
+
+PENDING: Final = Pending()
+"""What a process yields when it waits for something that takes time: whoever it waits for
+resumes it (`resume`) with the result. Anything else a process yields is a result ready now."""
+
+
+class Owner(Protocol):
+    """Whatever carries a process: its generator is ``life`` (None once it has ended)."""
+
+    life: Generator[Any, Any, Any] | None
+
+
+def resume(owner: Owner, value: Any = None) -> None:
+    """Run ``owner.life`` from where it waits, sending ``value``, until it yields `PENDING`
+    (it waits for something that takes time) or ends. A yield of anything else is a result
+    ready now (a staff pool's free server, a rule's answer) and is sent straight back."""
+    try:  # `life.send(...)` each time: a stored bound `send` costs more than it saves
+        life = owner.life
+        value = life.send(value)  # type: ignore[union-attr]
+        while value is not PENDING:
+            value = life.send(value)  # type: ignore[union-attr]
+    except StopIteration:
+        owner.life = None
+
+
+def start(owner: Owner, life: Generator[Any, Any, Any]) -> None:
+    """Give ``owner`` its process and run it up to its first wait."""
+    owner.life = life
+    resume(owner)
 
 
 class Clock(simpy.Environment):
-    """A SimPy environment that also runs plain calls scheduled with `call_at`.
+    """A SimPy environment that also runs plain calls and drives processes.
 
     Everything SimPy offers works unchanged (processes, timeouts, events, ``run(until=...)``,
     ``step``, ``peek``); only the loop that pops the queue is this module's, so that a
     plain call costs a heap pop and a function call.
     """
 
+    # -- scheduling ----------------------------------------------------------------------------
+    def call(self, t: float, callback: Callable[[Any], None], value: Any) -> None:
+        """Call ``callback(value)`` at time ``t`` (not before now)."""
+        heappush(self._queue, (t, NORMAL, next(self._eid), callback, value))  # type: ignore
+
+    def call_each(self, times: Iterable[float], callback: Callable[[Any], None],
+                  values: Iterable[Any]) -> None:
+        """`call` for each time and value, in order (the pushes done by C loops)."""
+        queue, push = self._queue, heappush  # type: ignore[attr-defined]
+        for entry in zip(times, repeat(NORMAL), self._eid, repeat(callback),  # type: ignore
+                         values, strict=False):
+            push(queue, entry)
+
+    def after(self, owner: Owner, minutes: float) -> Pending:
+        """``yield clock.after(owner, minutes)``: resume ``owner``'s process after that long."""
+        heappush(self._queue, (self._now + minutes, NORMAL,  # type: ignore[attr-defined]
+                               next(self._eid), resume, owner))  # type: ignore[attr-defined]
+        return PENDING
+
+    def scheduled(self) -> int:
+        """How many entries (SimPy events and plain calls) have been scheduled so far, this
+        question included."""
+        return next(self._eid)  # type: ignore[attr-defined,no-any-return]
+
+    def pending(self) -> int:
+        """How many entries wait in the queue."""
+        return len(self._queue)  # type: ignore[attr-defined]
+
+    def next_time(self) -> float:
+        """When the next scheduled thing happens (inf: nothing left). Drops the stop events
+        `run(until=...)` leaves behind with no callbacks (SimPy keeps them, at priority -1,
+        at the time it stopped), so that they are not taken for the next happening."""
+        queue = self._queue  # type: ignore[attr-defined]
+        while queue and queue[0][1] < NORMAL and len(queue[0]) == 4 \
+                and not queue[0][3].callbacks:
+            heappop(queue)
+        return queue[0][0] if queue else float("inf")
+
+    # -- running -------------------------------------------------------------------------------
     def step(self) -> None:
         """Process the next entry: a plain call, or a SimPy event as SimPy does."""
         try:
@@ -99,25 +181,7 @@ def call_at(env: Clock, delay: float, callback: Callable[[Any], None], value: An
     """Call ``callback(value)`` at ``env.now + delay`` (``env`` must be a `Clock`)."""
     if delay < 0:
         raise ValueError(f"negative delay {delay}")
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid),  # type: ignore
-                          callback, value))
-
-
-def at(env: simpy.Environment, delay: float, value: Any,
-       callback: Callable[[Event], None]) -> Event:
-    """Call ``callback(event)`` at ``env.now + delay``; ``event.value`` is ``value``.
-
-    Works on any `simpy.Environment`; on a `Clock`, `call_at` does the same more cheaply.
-    """
-    if delay < 0:
-        raise ValueError(f"negative delay {delay}")
-    ev = _new(Event)
-    ev.env = env
-    ev.callbacks = [callback]
-    ev._value = value
-    ev._ok = True
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), ev))  # type: ignore[attr-defined]
-    return ev
+    env.call(env._now + delay, callback, value)  # type: ignore[attr-defined]
 
 
 def now(env: simpy.Environment) -> float:

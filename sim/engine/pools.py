@@ -1,10 +1,12 @@
 """Staff pools: c identical servers (acceptors, dispatchers, crews, an inspector) and a queue.
 
-A pool runs on the SimPy environment's event queue with plain callbacks, not one generator
-process per job: a job that finds a free server costs one scheduled event (its completion),
-a queued job costs none until a server frees up. The pool keeps the time integrals Little's
-law needs (queue length and busy servers), so tests can check it against the event log.
-Servers work inside a `DailyWindow`; work in hand when the window closes is finished.
+A pool serves processes (`sim.engine.clock`): a case's life yields ``pool.job(case,
+minutes)`` and is resumed with the server when the work is done, or ``pool.seize(case)`` and
+holds the server it gets until it calls ``pool.release(server)``. A job that finds a free
+server costs one scheduled entry (its end), a queued job none until a server frees up; no
+process or event object per job. The pool keeps the time integrals Little's law needs (queue
+length and busy servers), so tests can check it against the event log. Servers work inside
+a `DailyWindow`; work in hand when the window closes is finished.
 """
 
 from __future__ import annotations
@@ -12,15 +14,13 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Callable
-from heapq import heappush
 from typing import Any, Literal
 
-from simpy.core import NORMAL
-
-from sim.engine.clock import Clock, call_at
+from sim.engine.clock import PENDING, Clock, Owner, Pending, resume
 
 __all__ = ["StaffPool", "PoolStats"]
+
+SEIZE = -1.0  # a queued request's "minutes" when it holds the server until `release`
 
 
 class PoolStats:
@@ -48,24 +48,19 @@ class PoolStats:
 class StaffPool:
     """``servers`` identical servers with one queue, FIFO or earliest-deadline-first.
 
-    ``submit(job, minutes, done, key)`` queues a job needing ``minutes`` of service; when a
-    server finishes it, ``done(job, server)`` is called at that simulated time. ``on_start``,
-    if given, is called as ``on_start(job, server, waited)`` when service begins.
     This is the engine's hottest code: state lives in flat attributes, and a job that finds
     a free server and an empty queue touches as few of them as possible. The busy-server
-    integral is kept as service minutes started less what lies in the future (each server's
-    current job end is known at its start), so only queueing and dequeueing update a time
-    integral (the queue length's).
+    integral is kept as the service minutes of finished work plus, when asked, the time each
+    busy server has worked so far; only queueing and dequeueing update a time integral (the
+    queue length's).
     """
 
     __slots__ = ("env", "name", "servers", "window", "rule", "_free", "_fifo", "_heap", "_seq",
-                 "_nq", "_wake_pending", "on_start", "_finish_cb", "_open_until",
-                 "_arrivals", "_withdrawn", "_wait_sum", "_area_q", "_last", "_service_sum",
-                 "_ends")
+                 "_nq", "_wake_pending", "_finish_cb", "_open_until", "_arrivals",
+                 "_withdrawn", "_wait_sum", "_area_q", "_last", "_service_sum", "_since")
 
     def __init__(self, env: Clock, name: str, servers: int, window: Any = None,
-                 rule: Literal["fifo", "deadline"] = "fifo",
-                 on_start: Callable[[Any, int, float], None] | None = None) -> None:
+                 rule: Literal["fifo", "deadline"] = "fifo") -> None:
         if not isinstance(env, Clock):
             raise TypeError(f"a staff pool runs on a sim.engine.clock.Clock, "
                             f"not {type(env).__name__}")
@@ -73,18 +68,17 @@ class StaffPool:
         self.window = None if window is None or window.always_open else window
         self.rule = rule
         self._free = list(range(servers - 1, -1, -1))
-        self._fifo: deque[tuple[Any, float, Callable, float]] = deque()
-        self._heap: list[tuple[float, int, Any, float, Callable, float]] = []
+        self._fifo: deque[tuple[Owner, float, float]] = deque()
+        self._heap: list[tuple[float, int, Owner, float, float]] = []
         self._seq = 0
         self._nq = 0
         self._wake_pending = False
-        self.on_start = on_start
         self._finish_cb = self._finish
         # the window is known open until this time (time only moves forward)
         self._open_until = math.inf if self.window is None else -math.inf
         self._arrivals = self._withdrawn = 0
         self._wait_sum = self._area_q = self._last = self._service_sum = 0.0
-        self._ends = [0.0] * servers  # when each server's latest job ends
+        self._since = [0.0] * servers  # when each server's current work began
 
     @property
     def busy(self) -> int:
@@ -96,7 +90,9 @@ class StaffPool:
         """Counters and integrals up to now (or to the last `settle`, if later)."""
         now = max(self.env._now, self._last)
         area_q = self._area_q + (now - self._last) * self._nq
-        area_b = self._service_sum - sum(e - now for e in self._ends if e > now)
+        free = set(self._free)
+        area_b = self._service_sum + sum(now - self._since[s] for s in range(self.servers)
+                                         if s not in free)
         started = self._arrivals - self._nq - self._withdrawn
         return PoolStats(self._arrivals, started, started - self.busy, self._wait_sum,
                          area_q, area_b, now)
@@ -121,18 +117,18 @@ class StaffPool:
 
     def queued_since(self) -> list[float]:
         """When each job still waiting joined the queue."""
-        return [j[3] for j in self._fifo] + [j[5] for j in self._heap]
+        return [j[2] for j in self._fifo] + [j[4] for j in self._heap]
 
-    def withdraw(self, job: Any) -> bool:
-        """Take ``job`` out of the queue before any server starts it (a summoned case goes
-        to the site another way). False if it is not waiting. Not on the hot path: a scan."""
+    def withdraw(self, owner: Owner) -> bool:
+        """Take ``owner``'s job out of the queue before any server starts it (a summoned case
+        goes to the site another way). False if it is not waiting. Not on the hot path."""
         for i, item in enumerate(self._fifo):
-            if item[0] is job:
+            if item[0] is owner:
                 del self._fifo[i]
                 break
         else:
             for i, item in enumerate(self._heap):
-                if item[2] is job:
+                if item[2] is owner:
                     self._heap[i] = self._heap[-1]
                     self._heap.pop()
                     heapq.heapify(self._heap)
@@ -144,76 +140,95 @@ class StaffPool:
         self._withdrawn += 1
         return True
 
-    def submit(self, job: Any, minutes: float, done: Callable[[Any, int], None],
-               key: float = 0.0) -> None:
-        """Queue ``job``; ``key`` orders the queue under the deadline rule (smaller first)."""
-        env = self.env
-        now = env._now  # the property costs a call; this is the hot path
+    # -- what a process yields -------------------------------------------------------------
+    def job(self, owner: Owner, minutes: float, key: float = 0.0) -> Pending:
+        """``yield pool.job(case, minutes)``: a server works ``minutes`` for ``owner``, whose
+        process resumes with the server's index when the work is done. ``key`` orders the
+        queue under the deadline rule (smaller first)."""
+        now = self.env._now  # the property costs a call; this is the hot path
         self._arrivals += 1
         free = self._free
         if free and not self._nq and (now < self._open_until or self._opens(now)):
             if minutes < 0:
                 raise ValueError(f"{self.name}: negative service time {minutes}")
             server = free.pop()
-            self._service_sum += minutes
-            end = now + minutes
-            self._ends[server] = end
-            if self.on_start is not None:
-                self.on_start(job, server, 0.0)
-            # `call_at`, inlined: the hottest call in the engine
-            heappush(env._queue, (end, NORMAL, next(env._eid), self._finish_cb,
-                                  (job, server, done)))
-            return
+            self._since[server] = now
+            self.env.call(now + minutes, self._finish_cb, (owner, server))
+            return PENDING
+        self._enqueue(owner, minutes, key, now)
+        return PENDING
+
+    def seize(self, owner: Owner, key: float = 0.0) -> int | Pending:
+        """``server = yield pool.seize(case)``: a server for ``owner`` as soon as one is free
+        and on duty (now, or the process resumes with it later); it works for ``owner`` until
+        `release`. ``key`` orders the queue under the deadline rule."""
+        now = self.env._now
+        self._arrivals += 1
+        free = self._free
+        if free and not self._nq and (now < self._open_until or self._opens(now)):
+            server = free.pop()
+            self._since[server] = now
+            return server
+        self._enqueue(owner, SEIZE, key, now)
+        return PENDING
+
+    def release(self, server: int) -> None:
+        """Server ``server`` (got from `seize`) is free again."""
+        self._service_sum += self.env._now - self._since[server]
+        self._free.append(server)
+        if self._nq:
+            self._dispatch(self.env._now)
+
+    # -- inside ----------------------------------------------------------------------------
+    def _enqueue(self, owner: Owner, minutes: float, key: float, now: float) -> None:
         dt = now - self._last
         if dt:
             self._area_q += dt * self._nq
             self._last = now
         self._nq += 1
         if self.rule == "fifo":
-            self._fifo.append((job, minutes, done, now))
+            self._fifo.append((owner, minutes, now))
         else:
             self._seq += 1
-            heapq.heappush(self._heap, (key, self._seq, job, minutes, done, now))
-        if free:
+            heapq.heappush(self._heap, (key, self._seq, owner, minutes, now))
+        if self._free:
             self._dispatch(now)
 
-    def _finish(self, value: tuple[Any, int, Callable[[Any, int], None]]) -> None:
-        job, server, done = value
+    def _finish(self, value: tuple[Owner, int]) -> None:
+        owner, server = value
+        now = self.env._now
+        self._service_sum += now - self._since[server]
         self._free.append(server)
         if self._nq:
-            self._dispatch(self.env._now)
-        done(job, server)
+            self._dispatch(now)
+        resume(owner, server)
 
     def _dispatch(self, now: float) -> None:
         if not (now < self._open_until or self._opens(now)):
             if not self._wake_pending:
                 self._wake_pending = True
-                call_at(self.env, self.window.next_open(now) - now, self._wake, None)
+                self.env.call(self.window.next_open(now), self._wake, None)
             return
         dt = now - self._last
         if dt:
             self._area_q += dt * self._nq
             self._last = now
-        fifo, heap, free, ends = self._fifo, self._heap, self._free, self._ends
-        on_start = self.on_start
-        env = self.env
+        fifo, heap, free, since = self._fifo, self._heap, self._free, self._since
         while free and self._nq:
             if fifo:
-                job, minutes, done, since = fifo.popleft()
+                owner, minutes, queued = fifo.popleft()
             else:
-                _, _, job, minutes, done, since = heapq.heappop(heap)
-            if minutes < 0:
-                raise ValueError(f"{self.name}: negative service time {minutes}")
+                _, _, owner, minutes, queued = heapq.heappop(heap)
             self._nq -= 1
             server = free.pop()
-            self._wait_sum += now - since
-            self._service_sum += minutes
-            end = now + minutes
-            ends[server] = end
-            if on_start is not None:
-                on_start(job, server, now - since)
-            heappush(env._queue, (end, NORMAL, next(env._eid), self._finish_cb,
-                                  (job, server, done)))
+            self._wait_sum += now - queued
+            since[server] = now
+            if minutes == SEIZE:  # the process holds the server from now on
+                resume(owner, server)
+            elif minutes < 0:
+                raise ValueError(f"{self.name}: negative service time {minutes}")
+            else:
+                self.env.call(now + minutes, self._finish_cb, (owner, server))
 
     def _wake(self, _: None) -> None:
         self._wake_pending = False

@@ -114,7 +114,7 @@ class ArrivalModel:
 def put_new(column: list | dict, first: int, values: list) -> None:
     """Add the values of problems ``first``, ``first + 1``... to a per-problem column: a list
     (every problem kept), or a dict by problem id (a run that lets ended problems go,
-    `GroundTruth.retiring`)."""
+    ``GroundTruth(retiring=True)``)."""
     if type(column) is list:
         column.extend(values)
     else:
@@ -128,83 +128,99 @@ _ROW_COLUMNS = ("grid", "subclass", "created", "found", "ended", "fate", "first_
 class GroundTruth:
     """One record per problem, as growable columns; `to_array` packs them at the end.
 
-    A streamed run lets ended problems go (`retiring`, then `retire` a day at a time), so
-    it holds the open problems and the recently ended ones, not every problem since the
-    start.
+    Args:
+        retiring: hold the columns as dicts by problem id, so that ended problems can be
+            let go (`retire`, a day at a time): a streamed long or large run then holds the
+            open problems and the recently ended ones, not every problem since the start.
+            Whoever keeps a per-problem column of its own makes it with `column`.
     """
 
-    def __init__(self) -> None:
-        self.grid: list[int] = []
-        self.subclass: list[int] = []
-        self.created: list[float] = []
-        self.found: list[float] = []
-        self.ended: list[float] = []
-        self.fate: list[int] = []
-        self.first_case: list[int] = []
-        self.found_by: list[int] = []
-        self.recurrence_of: list[int] = []
-        self.case: list[int] = []      # open case tracking this problem (-1 none)
-        self.token: list[int] = []     # invalidates stale scheduled events
+    def __init__(self, retiring: bool = False) -> None:
+        self.retiring = retiring
+        self.grid: list[int] | dict[int, int] = self.column()
+        self.subclass = self.column()
+        self.created = self.column()
+        self.found = self.column()
+        self.ended = self.column()
+        self.fate = self.column()
+        self.first_case = self.column()
+        self.found_by = self.column()
+        self.recurrence_of = self.column()
+        self.case = self.column()      # open case tracking this problem (-1 none)
         self.n = 0                     # problems so far (ids 0 .. n - 1)
-        self._ended: deque[int] | None = None  # ended problems in order, when retiring
+        self._ended: deque[int] = deque()  # ended problems in order, when retiring
+        self._tracked: list[int] = []      # ended, but an open case still tracks them
+
+    def column(self) -> list | dict:
+        """A new per-problem column: a list, or a dict by problem id when retiring."""
+        return {} if self.retiring else []
 
     def __len__(self) -> int:
         return self.n
 
     def add_many(self, grids: np.ndarray, subclasses: np.ndarray, times: np.ndarray,
-                 recurrence_of: int = -1) -> int:
-        """Add new problems (a day's, or one recurrence); returns the first new id."""
+                 recurrence_of: int | np.ndarray = -1) -> int:
+        """Add new problems (a day's, or recurrences of the fixed problems
+        ``recurrence_of``); returns the first new id."""
         first = self.n
         n = len(times)
         self.n += n
         put_new(self.grid, first, grids.tolist())
         put_new(self.subclass, first, subclasses.tolist())
         put_new(self.created, first, times.tolist())
+        if isinstance(recurrence_of, np.ndarray):
+            put_new(self.recurrence_of, first, recurrence_of.tolist())
+        else:
+            put_new(self.recurrence_of, first, [recurrence_of] * n)
         for col, fill in ((self.found, np.nan), (self.ended, np.nan), (self.fate, Fate.OPEN),
-                          (self.first_case, -1), (self.found_by, 0),
-                          (self.recurrence_of, recurrence_of),
-                          (self.case, -1), (self.token, 0)):
+                          (self.first_case, -1), (self.found_by, 0), (self.case, -1)):
             put_new(col, first, [fill] * n)
         return first
 
-    def add(self, grid: int, subclass: int, t: float, recurrence_of: int = -1) -> int:
-        """Add one new problem (a recurrence); the scalar form of `add_many`."""
-        pid = self.n
-        self.n += 1
-        if self._ended is not None:  # columns by id
-            for col, value in ((self.grid, grid), (self.subclass, subclass), (self.created, t),
-                               (self.found, np.nan), (self.ended, np.nan),
-                               (self.fate, Fate.OPEN), (self.first_case, -1),
-                               (self.found_by, 0), (self.recurrence_of, recurrence_of),
-                               (self.case, -1), (self.token, 0)):
-                col[pid] = value
-            return pid
-        self.grid.append(grid)
-        self.subclass.append(subclass)
-        self.created.append(t)
-        self.found.append(np.nan)
-        self.ended.append(np.nan)
-        self.fate.append(Fate.OPEN)
-        self.first_case.append(-1)
-        self.found_by.append(0)
-        self.recurrence_of.append(recurrence_of)
-        self.case.append(-1)
-        self.token.append(0)
-        return pid
-
     def is_open(self, pid: int) -> bool:
+        return self.fate[pid] == Fate.OPEN
+
+    # -- links to the platform's cases (written by `sim.engine.casebook.CaseBook` only) -----
+    def case_of(self, pid: int) -> int:
+        """The open case tracking problem ``pid`` (-1: none)."""
+        return self.case[pid]
+
+    def track(self, pid: int, case_id: int) -> None:
+        """Case ``case_id`` is filed for ``pid``: it tracks it; the first filed is kept."""
+        self.case[pid] = case_id
+        if self.first_case[pid] < 0:
+            self.first_case[pid] = case_id
+
+    def set_first_case(self, pid: int, case_id: int) -> None:
+        """``case_id`` dealt with ``pid`` (fixed on the spot), unless an earlier one did."""
+        if self.first_case[pid] < 0:
+            self.first_case[pid] = case_id
+
+    def ride_on(self, pid: int, case_id: int) -> bool:
+        """A merged report of ``pid``, still open and tracked by no case, rides on open case
+        ``case_id``: that case's work covers it. False (and nothing changes) otherwise."""
+        if self.case[pid] >= 0 or self.fate[pid] != Fate.OPEN:
+            return False
+        self.case[pid] = case_id
+        return True
+
+    def untrack(self, pid: int, case_id: int) -> bool:
+        """Case ``case_id`` closed: it no longer tracks ``pid``. True when it tracked it and
+        the problem is still there (closed, not solved)."""
+        if self.case[pid] != case_id:
+            return False
+        self.case[pid] = -1
         return self.fate[pid] == Fate.OPEN
 
     def end(self, pid: int, t: float, fate: Fate) -> None:
         self.fate[pid] = fate
         self.ended[pid] = t
-        self.token[pid] += 1
-        if self._ended is not None:
+        if self.retiring:
             self._ended.append(pid)
 
     def to_array(self) -> np.ndarray:
         """The problems held (every one, unless some were retired), by id."""
-        ids = sorted(self.grid) if self._ended is not None else list(range(self.n))
+        ids = sorted(self.grid) if self.retiring else list(range(self.n))
         out = np.zeros(len(ids), dtype=PROBLEM_DTYPE)
         out["problem"] = ids
         for name in _ROW_COLUMNS:
@@ -212,25 +228,17 @@ class GroundTruth:
         return out
 
     # -- letting ended problems go -------------------------------------------------------
-    def retiring(self) -> None:
-        """From now on, ended problems can be let go (`retire`). Call before any problem
-        exists; whoever keeps a column must read it again (`Discovery.retiring`)."""
-        assert self.n == 0, "retiring() comes before the first problem"
-        self._ended = deque()
-        self._tracked: list[int] = []  # ended, but an open case still tracks them
-        for name in (*_ROW_COLUMNS, "case", "token"):
-            setattr(self, name, {})
-
     def retire(self, before: float) -> np.ndarray:
         """The rows of the problems that ended before ``before``, which leave every column.
 
         A problem ended long enough ago (the caller's choice: no report of it can still be
         filed) that no open case tracks any more has its final row: nothing reads or writes
-        it again but events already queued for it, which find its token gone
-        (`agents.discovery.Discovery`). Returns `PROBLEM_DTYPE` rows in the order they left.
+        it again but events already queued for it, which find it gone
+        (`agents.discovery.Discovery.forget`). Returns `PROBLEM_DTYPE` rows in the order
+        they left.
         """
+        assert self.retiring, "a GroundTruth(retiring=True) lets problems go"
         ended, at, case = self._ended, self.ended, self.case
-        assert ended is not None, "call retiring() first"
         ids, tracked = [], []
         for pid in self._tracked:  # their cases may have ended since
             (tracked if case[pid] >= 0 else ids).append(pid)
@@ -242,6 +250,6 @@ class GroundTruth:
         out["problem"] = ids
         for name in _ROW_COLUMNS:
             out[name] = gather(getattr(self, name), ids, out.dtype[name].type)
-        for name in (*_ROW_COLUMNS, "case", "token"):
+        for name in (*_ROW_COLUMNS, "case"):
             deque(map(getattr(self, name).__delitem__, ids), maxlen=0)
         return out

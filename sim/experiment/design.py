@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import yaml
 
+from sim.data.yamlfile import load_value
 from sim.errors import InputError
 
 __all__ = ["Point", "Factor", "parse_vary", "compare_points", "factorial_points", "lhs_points",
@@ -61,10 +61,7 @@ class Factor:
 
 
 def _value(raw: str) -> Any:
-    try:
-        return yaml.safe_load(raw)
-    except yaml.YAMLError:
-        return raw
+    return load_value(raw, "--vary")
 
 
 def parse_vary(items: list[str] | tuple[str, ...]) -> list[Factor]:

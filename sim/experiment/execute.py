@@ -11,6 +11,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -33,6 +35,28 @@ class Executor(Protocol):
 
     def close(self) -> None:
         ...
+
+
+def _watch_parent(main_pid: int, every: float = 0.5) -> None:
+    """Run in each worker as it starts: end the worker as soon as the experiment's main
+    process is gone (killed with ``kill -9``, or by the out-of-memory killer), instead of
+    finishing its task for nobody. The worker's parent is the fork server, which exits with
+    the main process, so either going away means the experiment has stopped."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.kill(main_pid, 0)             # signal 0: only asks whether it is alive
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:              # alive, under another user (pid reused)
+                pass
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="gridloop-watch-parent", daemon=True).start()
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -77,7 +101,9 @@ class LocalPool:
                 raise GridLoopError(f"worker processes cannot start from code read from "
                                     f"{main}; run a script file, a notebook or the gridloop "
                                     "command")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=_context())
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=_context(),
+                                             initializer=_watch_parent,
+                                             initargs=(os.getpid(),))
         return self._pool
 
     def worker_pids(self) -> list[int]:
@@ -85,8 +111,14 @@ class LocalPool:
         procs = getattr(self._pool, "_processes", None) or {}
         return [p.pid for p in procs.values() if p.pid is not None and p.is_alive()]
 
-    def close(self) -> None:
+    def close(self, *, stop_workers: bool = False) -> None:
+        """Shut the pool down; ``stop_workers``: end running tasks now (an interrupted
+        experiment) rather than waiting for them."""
         if self._pool is not None:
+            if stop_workers:
+                for proc in (getattr(self._pool, "_processes", None) or {}).values():
+                    if proc.is_alive():
+                        proc.terminate()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
@@ -114,7 +146,7 @@ class LocalPool:
             except BaseException:
                 for f in futures:
                     f.cancel()
-                self.close()
+                self.close(stop_workers=True)    # Ctrl-C or an error: no task runs on
                 raise
 
 

@@ -3,6 +3,7 @@
     DIR/manifest.json          what was asked (design points, scenario hashes, overrides,
                                root entropy, replications, days), package versions, git commit
     DIR/tasks/pNNN-rKKKK.parquet   one file per finished task (point NNN, replication KKKK)
+    DIR/tasks/damaged/         task files found unreadable, moved aside (their tasks rerun)
     DIR/report.html            written by `gridloop report`
 
 The manifest pins what makes results comparable: rerunning with the same arguments skips
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -21,18 +24,24 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sim.errors import GridLoopError
+from sim.experiment.tasks import TASK_SCHEMA
 from sim.outputs.files import write_json
 
 __all__ = ["MANIFEST", "read_manifest", "write_manifest", "check_same_experiment",
-           "finished_tasks", "load_table", "load_results", "package_versions", "git_commit"]
+           "finished_tasks", "task_file_problem", "load_table", "load_results",
+           "package_versions", "git_commit"]
+
+log = logging.getLogger("sim.experiment")
 
 MANIFEST = "manifest.json"
 FORMAT = 1
 # Manifest entries that must match for a rerun to continue an experiment.
 IDENTITY = ("kind", "design", "factors", "samples", "entropy", "days", "overrides", "points")
-_PACKAGES = ("gridloop", "numpy", "scipy", "pandas", "pyarrow", "simpy", "mesa", "pydantic")
+_PACKAGES = ("gridloop", "numpy", "scipy", "pandas", "pyarrow", "simpy", "pydantic")
 
 
 def package_versions() -> dict[str, str]:
@@ -117,10 +126,40 @@ def remove_partial_writes(folder: str | Path) -> int:
     return len(stale)
 
 
+def task_file_problem(path: Path) -> str | None:
+    """Why a task file cannot be used (None: it reads whole, in the task layout). Files are
+    written whole and renamed, so this finds damage done after: a disk error, a copy cut
+    short, an edit."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as e:
+        return f"unreadable Parquet ({str(e).splitlines()[0][:120]})"
+    missing = [n for n in TASK_SCHEMA.names if n not in table.column_names]
+    if missing:
+        return f"not a task table (no {', '.join(missing)} column)"
+    return None
+
+
 def finished_tasks(folder: str | Path) -> set[str]:
-    """Names (``pNNN-rKKKK``) of the tasks whose file is in place."""
+    """Names (``pNNN-rKKKK``) of the tasks whose file is in place and reads whole.
+
+    A damaged task file is reported by name (a warning on the ``sim.experiment`` logger),
+    moved aside to ``tasks/damaged/`` and left out, so the task is run again."""
     tasks = Path(folder) / "tasks"
-    return {p.stem for p in tasks.glob("p*-r*.parquet")} if tasks.is_dir() else set()
+    if not tasks.is_dir():
+        return set()
+    done = set()
+    for p in sorted(tasks.glob("p*-r*.parquet")):
+        problem = task_file_problem(p)
+        if problem is None:
+            done.add(p.stem)
+            continue
+        aside = tasks / "damaged" / p.name
+        aside.parent.mkdir(exist_ok=True)
+        os.replace(p, aside)
+        log.warning("task file %s is damaged: %s; moved to %s, the task runs again", p,
+                    problem, aside)
+    return done
 
 
 def load_table(folder: str | Path, table: str = "kpi") -> pd.DataFrame:
@@ -131,8 +170,16 @@ def load_table(folder: str | Path, table: str = "kpi") -> pd.DataFrame:
     files = sorted((Path(folder) / "tasks").glob("p*-r*.parquet"))
     if not files:
         raise GridLoopError(f"{folder}: no finished tasks in {Path(folder) / 'tasks'}")
-    data = ds.dataset([str(f) for f in files], format="parquet")
-    frame = data.to_table(filter=ds.field("table") == table).to_pandas()
+    try:
+        data = ds.dataset([str(f) for f in files], format="parquet")
+        frame = data.to_table(filter=ds.field("table") == table).to_pandas()
+    except (OSError, pa.ArrowException):
+        for f in files:                      # which one: say it, and how to redo it
+            if (problem := task_file_problem(f)) is not None:
+                raise GridLoopError(f"{f}: expected a task file, got {problem}; run the "
+                                    "experiment again with the same arguments to redo "
+                                    "it") from None
+        raise
     frame = frame.drop(columns="table").sort_values(["point", "rep", "name", "key", "day"],
                                                     na_position="first", kind="stable")
     return frame.reset_index(drop=True)

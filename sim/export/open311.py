@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.export.source import RunSource
+from sim.outputs.csvcells import safe_frame
 from sim.outputs.files import atomic_write
 
 __all__ = ["OPEN311_FIELDS", "CASELOG_FIELDS", "open311_table", "write_open311"]
@@ -121,6 +122,6 @@ def write_open311(run: RunSource, path: str | Path, *, self_handled: bool = Fals
     table = open311_table(run, self_handled=self_handled)
 
     def write(tmp: Path) -> None:
-        table.to_csv(tmp, index=False, encoding="utf-8", quoting=csv.QUOTE_MINIMAL,
-                     lineterminator="\n")
+        safe_frame(table).to_csv(tmp, index=False, encoding="utf-8",
+                                 quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     return atomic_write(Path(path), write)

@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 
 import sim.geo.properties as fields
-from sim.errors import InputError, reading
+from sim.data.limits import GEOJSON_BYTES
+from sim.data.textfile import read_text
+from sim.errors import InputError
 from sim.geo.geometry import (
     Shape,
     components,
@@ -84,13 +86,15 @@ class GridMap:
 
 def _load(path: Path) -> Any:
     file = str(path)
-    with reading(file, "a GeoJSON map"):
-        text = path.read_text(encoding="utf-8-sig")
+    text = read_text(path, "a GeoJSON map", GEOJSON_BYTES)
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(file, e.lineno, "", f"expected JSON, got {e.msg} (column {e.colno})"
                          ) from None
+    except RecursionError:      # Python's reader stops near 1,000 levels; GeoJSON needs 6
+        raise InputError(file, None, "", "expected GeoJSON, got JSON nested deeper than "
+                         "Python's JSON reader can follow") from None
 
 
 def _rings(r: MapReader, where: str, coords: Any) -> list[np.ndarray]:

@@ -34,7 +34,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import InputError, reading
-from sim.ingest.csvtable import checked_header
+from sim.ingest.csvtable import DateOutOfRange, checked_header, local_time, open_csv
+from sim.outputs.csvcells import safe_row
 from sim.outputs.files import atomic_write
 
 __all__ = ["CaseLog", "Rejection", "read_caselog", "write_rejected", "REQUIRED_COLUMNS",
@@ -96,9 +97,9 @@ class CaseLog:
 
 def _time(text: str, zone: dt.tzinfo) -> dt.datetime:
     """An ISO 8601 date-time as local wall-clock time of ``zone``: one written with an offset
-    (``Z``, ``+08:00``) is converted into the zone, one without is taken to be in it."""
-    t = dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
-    return t if t.tzinfo is None else t.astimezone(zone).replace(tzinfo=None)
+    (``Z``, ``+08:00``) is converted into the zone, one without is taken to be in it; within
+    `sim.data.limits`' date range (`local_time`)."""
+    return local_time(text, zone)
 
 
 class _Row:
@@ -119,6 +120,8 @@ class _Row:
             return None
         try:
             return _time(text, self.zone)
+        except DateOutOfRange as e:
+            raise self.bad(column, str(e)) from None
         except ValueError:
             raise self.bad(column, f"expected an ISO 8601 date-time such as "
                                    f"2026-03-02T08:15:00, got {text!r}") from None
@@ -227,7 +230,7 @@ def read_caselog(path: str | Path, *, subclasses: dict[str, str] | None = None,
     zone = zoneinfo.ZoneInfo(timezone)
     good: list[dict[str, object]] = []
     rejected: list[Rejection] = []
-    with reading(str(p), "a case log (CSV)"), open(p, encoding="utf-8-sig", newline="") as f:
+    with reading(str(p), "a case log (CSV)"), open_csv(p, "a case log (CSV)") as f:
         reader = csv.DictReader(f)
         header = checked_header(reader, str(p), REQUIRED_COLUMNS)
         seen: dict[str, int] = {}
@@ -285,5 +288,6 @@ def write_rejected(log: CaseLog, path: str | Path) -> Path:
             w = csv.writer(f)
             w.writerow(["line", "column", "reason", *columns])
             for j in log.rejected:
-                w.writerow([j.line, j.column, j.reason, *(j.row.get(c, "") for c in columns)])
+                w.writerow(safe_row([j.line, j.column, j.reason,
+                                     *(j.row.get(c, "") for c in columns)]))
     return atomic_write(Path(path), write)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from sim.data.citymap import CSV_COLUMNS
+from sim.outputs.csvcells import safe_row
 from sim.outputs.files import atomic_write
 
 __all__ = ["write_grids_from_codes"]
@@ -49,5 +50,5 @@ def write_grids_from_codes(codes: Iterable[str], path: str | Path, *,
         with open(tmp, "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(CSV_COLUMNS)
-            w.writerows(rows)
+            w.writerows(safe_row(r) for r in rows)
     return atomic_write(Path(path), write)

@@ -32,6 +32,7 @@ from sim.data.taxonomy import Handbook
 from sim.engine.calendar import WorkingCalendar
 from sim.engine.eventlog import EVENT_DTYPE, ActorKind, Outcome, Step
 from sim.ingest.caselog import CaseLog
+from sim.outputs.csvcells import safe_frame
 from sim.outputs.files import atomic_write, events_frame, write_events, write_json
 
 __all__ = ["ImportedLog", "caselog_events", "write_event_log"]
@@ -149,7 +150,7 @@ def write_event_log(imported: ImportedLog, folder: str | Path, *, source: str = 
     ids = pd.DataFrame({"case": np.arange(len(imported.case_ids)),
                         "service_request_id": imported.case_ids})
     paths["case_ids"] = atomic_write(out / "case_ids.csv",
-                                     lambda p: ids.to_csv(p, index=False))
+                                     lambda p: safe_frame(ids).to_csv(p, index=False))
     summary = {"source": source, "days": imported.days,
                "start_date": imported.start_date.isoformat(),
                "cases": len(imported.case_ids), "rows": len(imported.events)}

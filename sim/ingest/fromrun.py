@@ -16,6 +16,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.ingest.caselog import CASELOG_COLUMNS
+from sim.outputs.csvcells import safe_frame
 from sim.outputs.files import atomic_write
 from sim.outputs.runfolder import read_run_summary
 
@@ -64,4 +65,4 @@ def run_caselog(run_dir: str | Path, *, id_prefix: str = "SIM") -> pd.DataFrame:
 
 def write_caselog(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a case log CSV atomically."""
-    return atomic_write(Path(path), lambda p: frame.to_csv(p, index=False))
+    return atomic_write(Path(path), lambda p: safe_frame(frame).to_csv(p, index=False))

@@ -31,7 +31,7 @@ import yaml
 
 from sim.data.taxonomy import Handbook, load_handbook
 from sim.errors import InputError, reading
-from sim.ingest.csvtable import checked_header
+from sim.ingest.csvtable import checked_header, open_csv
 from sim.outputs.files import atomic_write
 
 __all__ = ["read_handbook_csv", "write_handbook_yaml", "handbook_rows", "DEFAULTS",
@@ -86,7 +86,7 @@ def handbook_rows(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[str
     subs: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     with reading(file, "a handbook (CSV)"):
-        with open(path, encoding="utf-8-sig", newline="") as f:
+        with open_csv(path, "a handbook (CSV)") as f:
             reader = csv.DictReader(f)
             checked_header(reader, file, REQUIRED)
             for raw in reader:

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from sim.i18n import _, current
 from sim.i18n.fonts import figure_language
 from sim.ingest.validate import Comparison
+from sim.outputs.csvcells import safe_frame
 from sim.outputs.files import atomic_write
 
 __all__ = ["write_report", "number"]
@@ -125,7 +126,7 @@ def write_report(c: Comparison, out: str | Path) -> dict[str, Path]:
               "evaluation_departments": c.departments,
               "evaluation_subdistricts": c.subdistricts}
     paths = {name: atomic_write(folder / f"{name}.csv",
-                                lambda p, t=t: t.to_csv(p, index=False))
+                                lambda p, t=t: safe_frame(t).to_csv(p, index=False))
              for name, t in tables.items()}
     e = html.escape
     notes = "".join(f"<li>{e(n)}</li>" for n in c.notes)

@@ -49,6 +49,7 @@ from sim.ingest.pilots import (
     plans_of,
 )
 from sim.ingest.servicefit import ServicePlan
+from sim.outputs.csvcells import safe_frame
 from sim.outputs.files import atomic_write
 
 __all__ = ["Calibration", "calibrate", "base_handbook"]
@@ -185,10 +186,10 @@ def calibrate(log_path: str | Path, out: str | Path, *, handbook: str | Path | N
     fitted.night_share = float(((hour >= 23) | (hour < 7)).mean())
     fitted.checks = bool(c["checked_datetime"].notna().any())
     plans = plans_of(c, est)
-    paths["arrivals"] = atomic_write(out.with_suffix(".arrivals.csv"), lambda p: arrival_table(
-        log, city_map, base, est).to_csv(p, index=False))
+    paths["arrivals"] = atomic_write(out.with_suffix(".arrivals.csv"), lambda p: safe_frame(
+        arrival_table(log, city_map, base, est)).to_csv(p, index=False))
     paths["handling"] = atomic_write(out.with_suffix(".handling.csv"),
-                                     lambda p: _fits_frame(est).to_csv(p, index=False))
+                                     lambda p: safe_frame(_fits_frame(est)).to_csv(p, index=False))
     hb_path = out.with_suffix(".handbook.yaml")
     paths["handbook"] = _write_handbook(hb_path, hb_name, classes, subs, est, moved,
                                         Path(log_path).name, plans)

@@ -18,10 +18,18 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from sim.data.scenario import SCENARIO_DIR, apply_overrides, flag_of, parse_overrides
-from sim.data.yamlfile import LineMap, bundled_names, find_bundled, line_of, read_yaml, validate
+from sim.data.yamlfile import (
+    LineMap,
+    bundled_names,
+    find_bundled,
+    kind_of_document,
+    line_of,
+    read_yaml,
+    validate,
+)
 from sim.errors import InputError, did_you_mean
 from sim.rules.counts import BUILTINS, UNIT_KINDS, VOCABULARY
 from sim.rules.expr import FUNCTIONS, Formula, FormulaError, constant_value
@@ -92,12 +100,13 @@ class RuleSetSpec(_Spec):
     units: dict[str, UnitSpec] = Field(min_length=1, description="per unit kind: "
                                        + ", ".join(UNIT_KINDS))
 
-    @field_validator("parameters")
+    @field_validator("parameters", "grades")
     @classmethod
-    def _finite(cls, v: dict[str, float]) -> dict[str, float]:
+    def _finite(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        what = "parameter" if info.field_name == "parameters" else "grade"
         for name, value in v.items():
             if not math.isfinite(value):
-                raise ValueError(f"a finite number for parameter {name!r}")
+                raise ValueError(f"a finite number for {what} {name!r}")
         return v
 
 
@@ -172,7 +181,8 @@ def load_rules(name_or_file: str | Path, overrides: Sequence[str] = ()) -> RuleS
     path = rules_path(name_or_file)
     data, lines = read_yaml(path)
     if not isinstance(data, dict):
-        raise InputError(str(path), 1, "", f"expected a mapping of rule-set keys, got {data!r}")
+        raise InputError(str(path), 1, "", f"expected a mapping of rule-set keys, got "
+                         f"{kind_of_document(data)}")
     ov = parse_overrides(list(overrides))
     params = data.get("parameters")
     for key, _ in ov:  # a typo in a parameter name would quietly add an unused parameter
@@ -243,6 +253,11 @@ def compile_rules(spec: RuleSetSpec, file: str = "<rules>", lines: LineMap | Non
                    source=file)
 
 
+def _shown(text: str) -> str:
+    """A formula quoted in an error, cut short past 100 characters."""
+    return repr(text) if len(text) <= 100 else repr(text[:97] + "...")
+
+
 def _is_identifier(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name) and name.isascii()
 
@@ -261,7 +276,7 @@ def _formula(text: str, loc: tuple[str | int, ...], names: Mapping[str, str],
         f = Formula.parse(text)
         f.check(names, params, hint)
     except FormulaError as e:
-        raise fail(loc, f"{e.message} at column {e.column} of {text!r}") from None
+        raise fail(loc, f"{e.message} at column {e.column} of {_shown(text)}") from None
     return f
 
 
@@ -312,7 +327,7 @@ def _weight(value: float | str, loc: tuple[str | int, ...], params: Mapping[str,
             f.check({n: "parameter" for n in params}, params)
         except FormulaError as e:
             raise fail(loc, f"expected a number or a formula of parameters: {e.message} at "
-                       f"column {e.column} of {value!r}") from None
+                       f"column {e.column} of {_shown(value)}") from None
         w = constant_value(f.node, params)
         if w is None:
             raise fail(loc, f"expected a number or a formula of parameters, got {value!r}")

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.data.limits import ceiling_of, check_date
 from sim.engine.eventlog import ActorKind
 from sim.errors import GridLoopError, InputError
 from sim.outputs.files import read_events
@@ -135,6 +136,28 @@ def _calls(folder: Path, notes: list[str]) -> pd.DataFrame | None:
     return calls
 
 
+# A log spanning more than the longest run (`sim.data.limits`) would be cut into thousands
+# of empty months: refused, with where its times lie.
+_MOST_MINUTES = float(ceiling_of("days").most) * 1440.0  # type: ignore[union-attr]
+
+
+def _check_span(path: Path, events: np.ndarray, summary: dict) -> None:
+    days = summary.get("days")
+    if isinstance(days, int | float) and not isinstance(days, bool) and not (
+            0 < days <= _MOST_MINUTES / 1440.0):
+        raise InputError(str(path.parent / "summary.json"), None, "days", f"expected 1 to "
+                         f"{_MOST_MINUTES / 1440.0:,.0f} days, got {days!r}")
+    if not len(events):
+        return
+    time = events["time"]
+    first, last = float(time.min()), float(time.max())
+    if not (np.isfinite(first) and np.isfinite(last)) or last - first > _MOST_MINUTES:
+        raise InputError(str(path), None, "time", f"expected event times spanning at most "
+                         f"{_MOST_MINUTES / 1440.0:,.0f} days (the longest run), got "
+                         f"{(last - first) / 1440.0:,.0f} days from minute {first:,.0f} to "
+                         f"{last:,.0f}; split the log, or check its dates")
+
+
 def read_run_log(path: str | Path, *, scenario: str | Path | None = None,
                  start_date: dt.date | None = None) -> RunLog:
     """Read a run folder (or an ``events.parquet``) for evaluation.
@@ -166,12 +189,20 @@ def read_run_log(path: str | Path, *, scenario: str | Path | None = None,
     summary = read_summary(folder)
     notes: list[str] = []
     last = float(events["time"].max()) if len(events) else 0.0
+    _check_span(events_path, events, summary)
     days = summary.get("days")
     horizon = float(days) * 1440.0 if isinstance(days, int | float) else last
     if not isinstance(days, int | float):
         notes.append("no summary.json days: the evaluation is taken at the last row's time")
+    given = "--start-date" if start_date is not None else str(folder / "summary.json")
     if start_date is None and isinstance(summary.get("start_date"), str):
-        start_date = dt.date.fromisoformat(summary["start_date"])
+        try:
+            start_date = dt.date.fromisoformat(summary["start_date"])
+        except ValueError:
+            raise InputError(str(folder / "summary.json"), None, "start_date", "expected a "
+                             f"date YYYY-MM-DD, got {summary['start_date'][:40]!r}") from None
+    if start_date is not None and (why := check_date(start_date, "a start date")):
+        raise InputError(given, None, "start_date", why)
 
     if scenario is None and isinstance(summary.get("scenario_file"), str) \
             and Path(summary["scenario_file"]).exists():

@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from sim.errors import GridLoopError
 
 __all__ = ["FormulaError", "Node", "Num", "Name", "Unary", "Binary", "Call", "Table", "parse",
-           "MAX_LENGTH", "MAX_DEPTH"]
+           "MAX_LENGTH", "MAX_DEPTH", "MAX_OPERATORS"]
 
 MAX_LENGTH = 2000      # characters in one formula
 MAX_DEPTH = 40         # nested parentheses, brackets and unary signs
+MAX_OPERATORS = 200    # binary operators: a chain of them is as deep a tree, which checking
+#                        and evaluating walk recursively
 
 
 class FormulaError(GridLoopError):
@@ -134,6 +136,7 @@ class _Parser:
         self.toks = _tokens(text)
         self.i = 0
         self.depth = 0
+        self.operators = 0
 
     @property
     def tok(self) -> _Token:
@@ -156,6 +159,12 @@ class _Parser:
             raise FormulaError(f"formula nested more than {MAX_DEPTH} deep",
                                self.toks[self.i - 1].pos + 1)
 
+    def operator(self, t: _Token) -> None:
+        self.operators += 1
+        if self.operators > MAX_OPERATORS:
+            raise FormulaError(f"formula with more than {MAX_OPERATORS} operators (split it "
+                               "into indicators that build on each other)", t.pos + 1)
+
     def formula(self) -> Node:
         node = self.comparison()
         if self.tok.kind != "end":
@@ -167,6 +176,7 @@ class _Parser:
         t = self.tok
         if t.kind == "op" and t.text in _COMPARISONS:
             self.i += 1
+            self.operator(t)
             node: Node = Binary(t.text, left, self.sum(), t.pos)
             t2 = self.tok
             if t2.kind == "op" and t2.text in _COMPARISONS:
@@ -180,6 +190,7 @@ class _Parser:
         while self.tok.kind == "op" and self.tok.text in "+-":
             t = self.tok
             self.i += 1
+            self.operator(t)
             node = Binary(t.text, node, self.product(), t.pos)
         return node
 
@@ -188,6 +199,7 @@ class _Parser:
         while self.tok.kind == "op" and self.tok.text in "*/":
             t = self.tok
             self.i += 1
+            self.operator(t)
             node = Binary(t.text, node, self.unary(), t.pos)
         return node
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.outputs.csvcells import safe_frame
 from sim.outputs.files import atomic_write, write_frame, write_json
 from sim.rules.ruleset import RuleSet
 
@@ -25,7 +26,7 @@ def write_league_tables(folder: Path, tables: dict[str, pd.DataFrame], rules: Ru
     paths: dict[str, Path] = {}
     for kind, table in tables.items():
         paths[f"{kind}.csv"] = atomic_write(
-            folder / f"{kind}.csv", lambda p, t=table: t.to_csv(p, index=False))
+            folder / f"{kind}.csv", lambda p, t=table: safe_frame(t).to_csv(p, index=False))
         paths[f"{kind}.parquet"] = write_frame(folder / f"{kind}.parquet", table)
     paths["evaluation.json"] = write_json(folder / "evaluation.json", {
         "rules": rules.name, "rules_file": rules.source,

@@ -4,14 +4,16 @@
 exercise catalogue into a FastAPI app with server-rendered Jinja2 pages and the package's own
 JavaScript and stylesheet under ``/static``. Roles are enforced here, on the server: a page or
 API call without a login gets 401, with the wrong role 403, and every POST must carry the
-login's CSRF token (form field ``csrf`` or header ``X-CSRF-Token``) or it gets 403.
+login's CSRF token (form field ``csrf`` or header ``X-CSRF-Token``) or it gets 403. A login
+is checked against the server's record on every request (`training.console.logins`), login
+attempts are throttled (`training.console.throttle`), and `training.console.guard` bounds
+every request body and adds the security headers to every answer.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,13 +26,24 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from sim import i18n
 from sim.errors import GridLoopError
-from training.console.auth import new_csrf_token, same_token, verify_password, verify_unknown
+from training.console.auth import (
+    Busy,
+    PasswordChecks,
+    new_csrf_token,
+    same_token,
+    verify_password,
+    verify_unknown,
+)
 from training.console.db import ConsoleStore, User
+from training.console.guard import Guard, security_headers
 from training.console.language import language_of, script_messages, templates
+from training.console.logins import Logins
 from training.console.play import SessionDesk, TrainingCore
+from training.console.throttle import LoginThrottle, Refusal
 
 __all__ = ["create_app", "Console", "LoggedIn", "Instructor", "Trainee", "check_csrf", "page",
-           "fail", "console", "language_of", "Problem", "Untranslated"]
+           "fail", "console", "language_of", "Problem", "Untranslated", "client_address",
+           "MAX_ID"]
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "gridloop_console"
@@ -52,6 +65,9 @@ class Console:
         self._class_lang: dict[int, str | None] = {}
         for lang in i18n.LANGUAGES:     # compile the catalogues now, not in a trainee's request
             script_messages(HERE / "static", lang)
+        self.logins = Logins(store.engine)
+        self.throttle = LoginThrottle(record=self.logins.record_lockout)
+        self.checks = PasswordChecks()
 
     def user(self, user_id: int) -> User | None:
         """An account by id, read from the database once: accounts are added and their
@@ -64,6 +80,12 @@ class Console:
                 return None
             got = self._users[user_id] = dataclasses.replace(got, password_hash="")
         return got
+
+    def logged_in(self, token: str, user_id: int) -> User | None:
+        """The account of a live login token (None: ended, expired, or another account's)."""
+        if self.logins.user_of(token) != user_id:
+            return None
+        return self.known_user(user_id) or self.user(user_id)
 
     def forget_user(self, user_id: int) -> None:
         """Read the account again next time (its language changed)."""
@@ -176,15 +198,27 @@ def page(request: Request, template: str, status: int = 200, *, lang: str | None
 
 
 async def current_user(request: Request) -> User:
-    uid = request.session.get("uid")
+    uid, token = request.session.get("uid"), request.session.get("login")
     c = console(request)
-    user = c.known_user(uid) if isinstance(uid, int) else None
-    if user is None and isinstance(uid, int):
-        user = await run_in_threadpool(c.user, uid)
+    user = None
+    if isinstance(uid, int) and isinstance(token, str):
+        # the login must still be on the server: logout, a new password or an instructor
+        # ends it there, and the cookie (even a copy) stops working at once
+        if c.logins.cached_user_of(token) == uid:          # found live a moment ago
+            user = c.known_user(uid)
+        if user is None:
+            user = await run_in_threadpool(c.logged_in, token, uid)
     if user is None:
+        if uid is not None:
+            request.session.clear()
         raise Problem(401, i18n.N_("please log in"))
     request.state.user = user
     return user
+
+
+def client_address(request: Request) -> str:
+    """The client's address (behind a trusted proxy, the one it forwards)."""
+    return request.client.host if request.client else "unknown"
 
 
 LoggedIn = Annotated[User, Depends(current_user)]
@@ -233,46 +267,15 @@ def _problem_response(request: Request, exc: Problem) -> Response:
 
 HTTP_DETAILS = (i18n.N_("Not Found"), i18n.N_("Method Not Allowed"))
 
-HEADERS = (
-    (b"content-security-policy", b"default-src 'self'; style-src 'self'; script-src 'self'; "
-                                 b"img-src 'self' data:; frame-ancestors 'none'"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-    (b"cache-control", b"no-store"),
-)
-
-
-class SecurityHeaders:
-    """Every response gets `HEADERS` unless it set them itself (a plain ASGI middleware:
-    Starlette's ``@app.middleware("http")`` runs each request through extra tasks and
-    streams, a few milliseconds a request under load)."""
-
-    def __init__(self, app: Callable) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                have = {k.lower() for k, _ in message.get("headers", ())}
-                message["headers"] = [*message.get("headers", ()),
-                                      *((k, v) for k, v in HEADERS if k not in have)]
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
 
 def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = None,
                https_only: bool = False) -> FastAPI:
     """The console app on ``store``; ``secret`` signs the login cookie; ``core`` is the
     training core (exercises, sessions, grading), `TrainingCore` unless a test gives one."""
-    from training.console import account, instructor, trainee
+    from training.console import access, account, instructor, trainee
 
     app = FastAPI(title="GridLoop training console", docs_url=None, redoc_url=None,
-                  openapi_url=None)
+                  openapi_url=None, dependencies=[Depends(ids_in_range)])
     app.state.console = Console(store, core)
     app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie=COOKIE,
                        same_site="strict", https_only=https_only, max_age=12 * 3600)
@@ -297,7 +300,15 @@ def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = 
     from fastapi.exceptions import RequestValidationError
     app.add_exception_handler(RequestValidationError, _validation)
 
-    app.add_middleware(SecurityHeaders)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        # written by Starlette outside every middleware: the headers are added here
+        return Response("the console met an unexpected error; it is logged\n", 500,
+                        headers=security_headers(request.url.scheme == "https"),
+                        media_type="text/plain")
+    app.add_exception_handler(Exception, _crash)
+
+    # outermost: refuses big bodies unread, adds the security headers, marks cookies Secure
+    app.add_middleware(Guard)
 
     @app.get("/", include_in_schema=False)
     def home(user: LoggedIn) -> Response:
@@ -318,30 +329,75 @@ def create_app(store: ConsoleStore, secret: str, *, core: TrainingCore | None = 
         if len(password) > 1024 or len(name) > 64:
             return page(request, "login.html", status=422, next=nxt,
                         error=i18n.N_("name: at most 64 characters; password: at most 1024"))
-        user = console(request).store.user_by_name(name) if name else None
-        # Argon2 takes tens of milliseconds on purpose: off the event loop
-        ok = await run_in_threadpool(verify_password, user.password_hash, password) if user \
-            else await run_in_threadpool(verify_unknown, password)
+        c, address = console(request), client_address(request)
+        refused = c.throttle.refusal(name, address)
+        if refused is not None:        # locked out: not even checked
+            return _throttled(request, refused, nxt)
+        user = c.store.user_by_name(name) if name else None
+        # Argon2 takes tens of milliseconds on purpose: off the event loop, on threads of its
+        # own that take each client's checks in turn (a flood cannot starve other clients)
+        try:
+            ok = await c.checks.run(address, verify_password, user.password_hash, password) \
+                if user else await c.checks.run(address, verify_unknown, password)
+        except Busy:
+            return _throttled(request, Refusal("address", address, 5.0), nxt)
         if not (user and ok):
+            await run_in_threadpool(c.throttle.failed, name, address)
             return page(request, "login.html", status=401, next=nxt,
                         error=i18n.N_("unknown name or wrong password"))
+        c.throttle.succeeded(name)
+        token = await run_in_threadpool(c.logins.start, user.id, address)
         chosen = request.session.get("lang")
         request.session.clear()
         if chosen:
             request.session["lang"] = chosen
         request.session["uid"] = user.id
+        request.session["login"] = token                # checked on the server each request
         request.session["csrf"] = new_csrf_token()      # a fresh token for the new login
         return RedirectResponse(nxt, status_code=303)
 
     @app.post("/logout", dependencies=[Depends(check_csrf)])
     def logout(request: Request) -> Response:
+        token = request.session.get("login")
+        if isinstance(token, str):
+            console(request).logins.end(token)          # a copy of the cookie ends too
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
     app.include_router(account.router)
     app.include_router(trainee.router)
     app.include_router(instructor.router)
+    app.include_router(access.router)
     return app
+
+
+_THROTTLED = {"account": i18n.N_("too many failed logins for this account: try again in "
+                                  "{seconds} s"),
+              "address": i18n.N_("too many failed logins from your address: try again in "
+                                 "{seconds} s")}
+
+
+def _throttled(request: Request, refused: Refusal, nxt: str) -> Response:
+    wait = max(1, round(refused.retry_after))
+    lang = language_of(request)
+    response = page(request, "login.html", status=429, next=nxt, lang=lang,
+                    error=i18n.translate(_THROTTLED[refused.kind], lang).format(seconds=wait))
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+MAX_ID = 2**63 - 1      # ids and seeds are 64-bit in the database
+
+
+async def ids_in_range(request: Request) -> None:
+    """Every whole-number path parameter (class, session, assignment ids) fits the
+    database's 64-bit ids: a bigger one is a 422 here, not an overflow (500) in the driver."""
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and value.lstrip("-").isdigit() and value.isascii() \
+                and (len(value) > 20 or abs(int(value)) > MAX_ID):
+            raise Problem(422, i18n.N_("{name}: expected a whole number up to {most}, got "
+                                       "{got}"), name=name, most=MAX_ID,
+                          got=value[:30] + ("..." if len(value) > 30 else ""))
 
 
 def _safe_next(target: str) -> str:

@@ -1,18 +1,25 @@
 """Who is at the keyboard: Argon2 password hashes, the cookie secret and CSRF tokens.
 
-Passwords are stored only as Argon2id hashes (argon2-cffi). The login lives in a signed cookie
-(Starlette's SessionMiddleware, itsdangerous) keyed by a secret from ``GRIDLOOP_CONSOLE_SECRET``
-or, failing that, a file generated once with owner-only permissions. Every state-changing
+Passwords are stored only as Argon2id hashes (argon2-cffi), checked on threads of their own
+taken in turn by client address (`PasswordChecks`). The cookie is signed (Starlette's
+SessionMiddleware, itsdangerous) with a secret from ``GRIDLOOP_CONSOLE_SECRET`` or, failing
+that, a file generated once with owner-only permissions; the login it carries lives on the
+server (`training.console.logins`). Every state-changing
 request carries the session's CSRF token (a form field or the ``X-CSRF-Token`` header).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hmac
 import os
 import re
 import secrets
 import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -21,7 +28,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sim.errors import GridLoopError
 
 __all__ = ["hash_password", "verify_password", "console_secret", "new_csrf_token",
-           "same_token", "check_user_name", "check_password", "SECRET_ENV"]
+           "same_token", "check_user_name", "check_password", "SECRET_ENV", "PasswordChecks",
+           "Busy"]
 
 SECRET_ENV = "GRIDLOOP_CONSOLE_SECRET"
 _hasher = PasswordHasher()
@@ -49,6 +57,65 @@ def verify_password(password_hash: str, password: str) -> bool:
 _DUMMY = hash_password("a password nobody has")
 
 
+class Busy(GridLoopError):
+    """Too many logins from one client are waiting for their password check."""
+
+
+class PasswordChecks:
+    """Argon2 checks off the event loop, on their own threads, taken in turn by client.
+
+    Each client address has its own queue and the ``workers`` threads take the next check
+    from each address in turn, so a flood of logins from one address delays another
+    address's login by at most one check per worker, not by the whole flood. An address
+    with ``per_client`` checks waiting is refused (`Busy`). Call `run` from the event loop.
+    """
+
+    def __init__(self, workers: int = 2, per_client: int = 64) -> None:
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="argon2")
+        self._free = workers
+        self.per_client = per_client
+        self._queues: OrderedDict[str, deque[tuple[Callable[[], bool],
+                                                   asyncio.Future[bool]]]] = OrderedDict()
+
+    async def run(self, client: str, check: Callable[..., bool], *args: str) -> bool:
+        """``check(*args)`` (a password check) in turn with the other clients' checks."""
+        loop = asyncio.get_running_loop()
+        queue = self._queues.setdefault(client, deque())
+        if len(queue) >= self.per_client:
+            raise Busy(f"{len(queue)} logins from {client} are already waiting")
+        done: asyncio.Future[bool] = loop.create_future()
+        queue.append((functools.partial(check, *args), done))
+        self._next(loop)
+        return await done
+
+    def _next(self, loop: asyncio.AbstractEventLoop) -> None:
+        while self._free and self._queues:
+            client, queue = next(iter(self._queues.items()))
+            job, done = queue.popleft()
+            if queue:
+                self._queues.move_to_end(client)       # its next check waits its turn
+            else:
+                del self._queues[client]
+            if done.done():                            # the request went away
+                continue
+            self._free -= 1
+            self._pool.submit(job).add_done_callback(
+                lambda f, done=done: loop.call_soon_threadsafe(self._finish, loop, f, done))
+
+    def _finish(self, loop: asyncio.AbstractEventLoop, f: Future[bool],
+                done: asyncio.Future[bool]) -> None:
+        self._free += 1
+        if not done.done():
+            if f.exception() is not None:
+                done.set_exception(f.exception())  # type: ignore[arg-type]
+            else:
+                done.set_result(f.result())
+        self._next(loop)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 def verify_unknown(password: str) -> bool:
     """Spend the same work as a real check, so timing does not reveal unknown names."""
     verify_password(_DUMMY, password)
@@ -56,7 +123,7 @@ def verify_unknown(password: str) -> bool:
 
 
 def check_user_name(name: str) -> str:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):      # fullmatch: "$" would let a final newline through
         raise GridLoopError(f"user name: expected 2-64 letters, digits, '.', '_' or '-' "
                             f"starting with a letter or digit, got {name!r}")
     return name

@@ -130,12 +130,15 @@ def _cmd_users_add(args: argparse.Namespace) -> int:
 
 def _cmd_users_password(args: argparse.Namespace) -> int:
     from training.console.auth import hash_password
+    from training.console.logins import Logins
 
     store = _store(args.db)
-    if store.user_by_name(args.name) is None:
+    user = store.user_by_name(args.name)
+    if user is None:
         raise GridLoopError(f"no user named {args.name!r}")
     store.set_password(args.name, hash_password(_read_password(args.password_stdin)))
-    print(f"new password set for {args.name}")
+    ended = Logins(store.engine).end_users([user.id])    # the old password's logins end
+    print(f"new password set for {args.name}" + (f"; {ended} login(s) ended" if ended else ""))
     return 0
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import stat
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -117,6 +119,23 @@ def database_url(text: str) -> str:
                         f"postgresql://USER@HOST/DB, got {text!r}")
 
 
+def _private_file(url: str) -> None:
+    """A SQLite database file readable by its owner only (it holds the password hashes):
+    created 0600 before SQLite opens it (its -wal and -shm files take the same mode), and an
+    existing one that others may read is made so (0644 was the default before)."""
+    if not url.startswith("sqlite:///") or url in ("sqlite://", "sqlite:///:memory:"):
+        return
+    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        st = path.stat()
+        if st.st_mode & 0o077 and st.st_uid == os.getuid() and stat.S_ISREG(st.st_mode):
+            os.chmod(path, 0o600)
+    except OSError:
+        return           # SQLite says what is wrong with the path when it opens it
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -201,6 +220,7 @@ class ConsoleStore:
     def __init__(self, url: str) -> None:
         url = database_url(url)
         kw: dict[str, Any] = {}
+        _private_file(url)
         if url.startswith("sqlite"):
             kw["connect_args"] = {"check_same_thread": False, "timeout": 30}
         # a server connection may drop between requests: ping it before use; a SQLite file

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,9 +17,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from sim import i18n
 from sim.errors import GridLoopError
+from sim.outputs.csvcells import safe_row
 from training.console.account import form_language
 from training.console.app import Instructor, check_csrf, console, fail, language_of, page
 from training.console.db import User
+from training.console.guard import attachment
 from training.console.play import exercise_text, to_plain
 
 __all__ = ["router", "gradebook_csv"]
@@ -131,7 +134,7 @@ async def assign(request: Request, class_id: int,
     seed_text = str(form.get("seed", "")).strip()
     seed: int | None = None
     if seed_text:
-        if not seed_text.isdigit() or int(seed_text) > MAX_SEED:
+        if not re.fullmatch(r"[0-9]{1,19}", seed_text) or int(seed_text) > MAX_SEED:
             raise fail(422, i18n.N_("seed: expected a whole number from 0 to {most} or nothing "
                                     "(the exercise's own seed), got {got}"),
                        most=MAX_SEED, got=repr(seed_text[:30]))
@@ -166,13 +169,6 @@ def exercises(request: Request, user: Instructor) -> Response:
     return page(request, "exercises.html", lang=lang, items=items)
 
 
-def _cell(value: Any) -> Any:
-    """Spreadsheet-safe: text starting like a formula is quoted so it stays text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def gradebook_csv(class_name: str, rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
@@ -181,9 +177,10 @@ def gradebook_csv(class_name: str, rows: list[dict[str, Any]]) -> str:
     for r in rows:
         status = "graded" if r["score"] is not None else (
             "finished" if r["finished"] else "in progress")
-        w.writerow([_cell(class_name), _cell(r["trainee"]), _cell(r["exercise_id"]), status,
-                    r["decisions"], f"{r['sim_now']:.0f}",
-                    "" if r["score"] is None else f"{r['score']:.1f}", r["letter"] or ""])
+        w.writerow(safe_row([class_name, r["trainee"], r["exercise_id"], status,
+                             r["decisions"], f"{r['sim_now']:.0f}",
+                             "" if r["score"] is None else f"{r['score']:.1f}",
+                             r["letter"] or ""]))
     return out.getvalue()
 
 
@@ -192,6 +189,5 @@ def export(request: Request, class_id: int,
            user: Instructor) -> Response:
     klass = own_class(request, class_id, user)
     text = gradebook_csv(klass["name"], _progress(request, class_id))
-    safe = "".join(ch if ch.isalnum() else "-" for ch in klass["name"]).strip("-") or "class"
     return Response(text, media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="gradebook-{safe}.csv"'})
+        "Content-Disposition": attachment(f"gradebook-{klass['name']}.csv")})

@@ -9,7 +9,7 @@ the reference run: the grade page opens only once the exercise window has closed
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -43,11 +43,12 @@ class StepIn(BaseModel):
     minutes: int | None = None      # None: run to the next card
 
 
-FieldValue = bool | int | float | str | None
+# finite numbers within what a float holds exactly: 1e999, Infinity and NaN are refused (422)
+FieldValue = bool | Annotated[int, Field(ge=-2**53, le=2**53)] | float | str | None
 
 
 class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     card_id: str = Field(min_length=1, max_length=120)
     action: str = Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")
     fields: dict[str, FieldValue] = Field(default_factory=dict, max_length=12)

@@ -18,7 +18,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.data.scenario import Scenario, clock_minutes, load_scenario
-from sim.data.yamlfile import KeyProblem, bundled_names, find_bundled, read_yaml, validate
+from sim.data.yamlfile import (
+    KeyProblem,
+    bundled_names,
+    find_bundled,
+    kind_of_document,
+    read_yaml,
+    validate,
+)
 from sim.errors import InputError
 
 __all__ = ["Exercise", "Window", "Inject", "Rubric", "SeverityWeights", "RubricWeights",
@@ -207,7 +214,8 @@ def load_exercise(name_or_file: str | Path) -> Exercise:
     path = exercise_path(name_or_file)
     data, lines = read_yaml(path)
     if not isinstance(data, dict):
-        raise InputError(str(path), 1, "", f"expected a mapping of exercise keys, got {data!r}")
+        raise InputError(str(path), 1, "", f"expected a mapping of exercise keys, got "
+                         f"{kind_of_document(data)}")
     data.setdefault("id", path.stem)
     data["source"] = str(path.resolve())
     ex = validate(Exercise, data, str(path), lines)
