@@ -16,6 +16,19 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: the kernel's VmHWM. (``ru_maxrss`` keeps
+    the parent's peak across fork and exec, so a run started from a big pytest process would
+    report the parent's.)"""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def main(argv: list[str]) -> None:
@@ -27,7 +40,7 @@ def main(argv: list[str]) -> None:
     print(json.dumps({
         "argv": argv, "exit": code, "cpu_seconds": round(time.process_time() - c0, 3),
         "wall_seconds": round(time.perf_counter() - w0, 3),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
     }))
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.data.citymap import CityMap
+from sim.data.resources import lets_problems_go
 from sim.data.scenario import Scenario
 from sim.data.taxonomy import Handbook
 from sim.engine.decisions import DecisionPoints
@@ -43,17 +44,6 @@ _CHUNK = 200_000  # event rows per batch written from memory (the log's own chun
 # A problem's ground-truth row is final once it has ended and no report of it can still be
 # filed (filing follows a report within hours); a week later it is handed to the recorder.
 RETIRE_AFTER_DAYS = 7
-# Letting ended problems go keeps the ground truth in dicts by problem id, which makes the
-# simulation ~1/3 slower than with lists (measured, docs/speed.md); a run that makes fewer
-# problems than this (a year of dongcheng makes ~630,000, ~0.3 GB of lists) keeps them all.
-RETIRE_ABOVE_PROBLEMS = 1_500_000
-
-
-def lets_problems_go(scenario: Scenario) -> bool:
-    """Whether a streamed run of ``scenario`` lets ended problems go (`RETIRE_ABOVE_PROBLEMS`;
-    its expected problems, recurrences aside)."""
-    p = scenario.problems
-    return p.per_day * p.rate_scale * scenario.days > RETIRE_ABOVE_PROBLEMS
 
 
 def _event_subclasses(handbook: Handbook) -> np.ndarray:

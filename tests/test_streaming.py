@@ -144,6 +144,7 @@ def test_a_streamed_run_writes_what_the_in_memory_run_writes(
     """... with the log cut into 997-row chunks, on the recorder's thread or in line,
     problems retired from memory a day after they ended, and calls a day at a time."""
     from sim import run
+    from sim.data import resources
     from sim.engine import eventlog
     from sim.outputs import recorder
 
@@ -155,7 +156,7 @@ def test_a_streamed_run_writes_what_the_in_memory_run_writes(
                         lambda self, chunk=997, sink=None: log_init(self, chunk, sink))
     monkeypatch.setattr(run, "_CHUNK", 997)
     monkeypatch.setattr(run, "RETIRE_AFTER_DAYS", 1)
-    monkeypatch.setattr(run, "RETIRE_ABOVE_PROBLEMS", 0)  # let ended problems go here too
+    monkeypatch.setattr(resources, "RETIRE_ABOVE_PROBLEMS", 0)  # let ended problems go here too
     chunks, problems, calls = [], [], []
     sink, truth, call = (recorder.RunRecorder.events, recorder.RunRecorder.problems,
                          recorder.RunRecorder.calls)
@@ -217,9 +218,13 @@ def test_the_tables_name_things_with_dictionary_columns(result: RunResult,
 
 def test_long_or_large_runs_let_ended_problems_go() -> None:
     """A year of dongcheng keeps its problems (lists: faster); ten years of it, or a year of
-    the city ten times its size, lets them go (`sim.run.lets_problems_go`)."""
-    from sim.run import lets_problems_go
+    the city ten times its size, lets them go (`lets_problems_go`), and the resource
+    estimate prices a streamed run by what it holds at once, not by its horizon."""
+    from sim.data.resources import estimate, lets_problems_go
 
     assert not lets_problems_go(load_scenario("dongcheng", days=365))
     assert lets_problems_go(load_scenario("dongcheng", days=3650))
     assert lets_problems_go(load_scenario("metropolis", days=365))
+    year, ten = (estimate(load_scenario("dongcheng", days=d)) for d in (365, 3650))
+    assert ten.problems == pytest.approx(10 * year.problems)
+    assert ten.memory_bytes <= year.memory_bytes  # ten years hold less than a year's lists
