@@ -125,8 +125,8 @@ class Department:
         """Summoned by the subdistrict: the responsible department comes and does the work
         (`Whistle.attend`), then reports back."""
         assert self.whistle is not None
-        yield from self.whistle.attend(case)
-        self.m.departments[case.department].feedback(case, SUMMONED)
+        crew = yield from self.whistle.attend(case)
+        self.m.departments[case.department].feedback(case, crew)
         return True
 
     def feedback(self, case: Case, crew: int) -> None:

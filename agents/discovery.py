@@ -20,57 +20,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from agents.citizens import CitizenReporting
 from sim.engine.casebook import Case
 from sim.engine.eventlog import Channel
+from sim.engine.mistakes import misclassify
 from sim.engine.problems import ArrivalModel, Fate, gather, put_new
-from sim.engine.randomness import Exponentials
 
 if TYPE_CHECKING:
     from sim.model import CityModel
 
-__all__ = ["Discovery", "CitizenReporting"]
+__all__ = ["Discovery", "CitizenReporting"]  # the public: agents.citizens
 
 INF = math.inf
 # The codes as plain ints: a happening reads several, and an enum member costs a class
 # attribute lookup each time (the values written are the same numbers).
 _VANISHED, _FIXED_ON_SPOT = int(Fate.VANISHED), int(Fate.FIXED_ON_SPOT)
 _BY_INSPECTOR, _PUBLIC = int(Channel.INSPECTOR), int(Channel.PUBLIC)
-REPEAT_WINDOW = 240.0  # minutes: repeat public reports of a reported problem are simulated
-                       # up to this far ahead; later ones wait for the crew's visit
-
-
-class CitizenReporting:
-    """The public (市民): how soon residents report an unresolved problem.
-
-    The times come from here; `Discovery.public_report` is the seam where a report enters
-    the platform, which the 12345 hotline will take over (call-takers, work orders).
-    """
-
-    def __init__(self, model: CityModel) -> None:
-        spec = model.spec.citizens
-        city = model.city
-        res = np.maximum(city.residents, 1.0)
-        self.grid_factor = np.sqrt(res / res.mean()).tolist()
-        self.rate = [s.citizen_rate * spec.propensity_scale / 60.0
-                     for s in model.handbook.subclasses]  # per minute
-        self.repeat = spec.repeat_factor
-        self.false_share = spec.false_report_share
-        self.expo = Exponentials(model.streams["citizens"])
-        self.batch = model.streams["citizens:first"]
-        self.rate_arr = np.asarray(self.rate)
-        self.grid_arr = np.asarray(self.grid_factor)
-
-    def first_reports(self, subs: np.ndarray, grids: np.ndarray, since: np.ndarray
-                      ) -> np.ndarray:
-        """When residents first report each of these new problems (INF: never)."""
-        lam = self.rate_arr[subs] * self.grid_arr[grids]
-        draws = self.batch.standard_exponential(len(since))
-        with np.errstate(divide="ignore"):
-            return np.where(lam > 0, since + draws / np.where(lam > 0, lam, 1.0), INF)
-
-    def next_report(self, subclass: int, grid: int, since: float) -> float:
-        lam = self.rate[subclass] * self.grid_factor[grid] * self.repeat
-        return since + self.expo() / lam if lam > 0 else INF
 
 
 class Discovery:
@@ -95,6 +60,8 @@ class Discovery:
         self.rng_misc = model.streams["misclassification"]
         self.u_on_spot = model.uniforms("on-spot")
         self.u_misclass = model.uniforms("misclassification:chance")
+        self.u_misread = model.uniforms("misclassification:as")
+        self.confusable = model.mistakes.confusable  # what a misreading turns each into
         self.u_false = model.uniforms("false-reports")
         self.u_recur = model.uniforms("recurrence:chance")
         self.padding = model.reaction.trivial_report_rate
@@ -106,6 +73,14 @@ class Discovery:
         # looked up once: read at every happening (none of them is ever replaced)
         self._env = model.env
         self._horizon = model.horizon
+        # Repeat reports of a problem in the loop: up to ``window`` ahead, or (None) for its
+        # whole life, when those due after tonight wait in `_parked` (with ``armed`` at the
+        # horizon, which no happening has) and are armed at the midnight before they are due,
+        # so a problem fixed first leaves no stale entry in the clock's queue.
+        window = model.spec.citizens.repeat_window_minutes
+        self._window = INF if window is None else window
+        self._park_from = 1440.0 if window is None else INF
+        self._parked: list[int] = []
         self._fate = model.truth.fate
         self._beat_of = model.inspectors.beat_of
         # per-problem pending times
@@ -128,6 +103,8 @@ class Discovery:
             env.call(day * 1440.0, self._new_day, day)
 
     def _new_day(self, day: int) -> None:
+        if self._park_from < INF:  # whole-life repeats: a new night
+            self._unpark(day)
         self._recur()
         cal = self.m.calendar
         date = cal.date_of(day * 1440.0)
@@ -208,11 +185,17 @@ class Discovery:
         if other < t:
             t = other
         now = self._env._now
-        if t >= self._horizon or (t - now > REPEAT_WINDOW and self.reported[pid]):
-            # A problem already in the loop is nearly always fixed before a late repeat
-            # report: such events would only go stale. `rearm` catches up after the visit.
+        if t >= self._horizon:
             self.armed[pid] = INF
             return
+        if self.reported[pid]:  # a repeat report of a problem already in the loop
+            if t - now > self._window:  # beyond the scenario's window: not simulated;
+                self.armed[pid] = INF   # `rearm` catches up after a crew's visit
+                return
+            if t >= self._park_from:  # whole life, after tonight: parked until midnight
+                self.armed[pid] = self._horizon
+                self._parked.append(pid)
+                return
         if t < now:
             t = now
         self.armed[pid] = t
@@ -232,18 +215,37 @@ class Discovery:
         t = np.minimum(np.minimum(detect, gather(self.t_citizen, ids, np.float64)), vanish)
         now = self._env._now
         drop = t >= self._horizon
-        late = t - now > REPEAT_WINDOW
+        late = t - now > self._window
         if late.any():
             drop |= late & gather(self.reported, ids, np.bool_)
         t = np.maximum(t, now)
         armed = self.armed
+        value = np.where(drop, INF, t)  # what `armed` says of each
+        park = (t >= self._park_from) & ~drop  # whole-life repeats after tonight: parked
+        if park.any():
+            park &= gather(self.reported, ids, np.bool_)
+            self._parked.extend(np.asarray(ids)[park].tolist())
+            value[park] = self._horizon
+            drop |= park
         if drop.any():
-            deque(map(armed.__setitem__, ids, np.where(drop, INF, t).tolist()), maxlen=0)
+            deque(map(armed.__setitem__, ids, value.tolist()), maxlen=0)
             keep = ~drop
             ids, t = np.asarray(ids)[keep].tolist(), t[keep]
         else:
             deque(map(armed.__setitem__, ids, t.tolist()), maxlen=0)
         self._env.call_each(t.tolist(), self._happen_cb, ids)
+
+    def _unpark(self, day: int) -> None:
+        """Midnight: arm the parked repeat reports due today (park the later ones again);
+        drop those of problems that ended or had something else armed since."""
+        self._park_from = (day + 1) * 1440.0
+        parked, self._parked = self._parked, []
+        armed, fate, mark = self.armed, self._fate, self._horizon
+        for pid in dict.fromkeys(parked):  # once each, in order
+            if armed[pid] == mark:
+                armed[pid] = INF
+                if not fate[pid]:
+                    self._arm(pid)
 
     def rearm(self, pid: int) -> None:
         """After a crew's visit left ``pid`` unsolved: arm what was deferred."""
@@ -286,7 +288,7 @@ class Discovery:
         if t_citizen[pid] <= now:
             truth = self.m.truth
             t_citizen[pid] = self.citizens.next_report(truth.subclass[pid], truth.grid[pid],
-                                                       now)
+                                                       now, truth.created[pid])
             self.public_report(pid, now)
         self._arm(pid)
 
@@ -305,10 +307,14 @@ class Discovery:
                                               self._beat_of[grid]))
             truth.end(pid, now, _FIXED_ON_SPOT)
             self.after_fix(pid, now)
+            m.inspectors.fixed(grid)  # time off the patrol
             return
         self._report(pid, _BY_INSPECTOR, now)
+        grid = truth.grid[pid]
+        m.inspectors.reported(grid)
         if self.padding and self.u_padding() < self.padding:
-            self.trivial_report(truth.grid[pid], sub)
+            self.trivial_report(grid, sub)
+            m.inspectors.reported(grid)
 
     def trivial_report(self, grid: int, subclass: int) -> None:
         """An inspector pads the count with something below the filing criterion; the
@@ -342,7 +348,7 @@ class Discovery:
         sub = truth.subclass[pid]
         believed = sub
         if channel == _BY_INSPECTOR and self.u_misclass() < m.misclassification:
-            believed = int(self.rng_misc.integers(self.n_sub))
+            believed = misclassify(sub, self.confusable[sub], self.u_misread())
         grid = truth.grid[pid]
         m.caselife.begin(m.cases.open(pid, grid, believed, sub, channel, self._beat_of[grid],
                                       call=call, direct=direct))

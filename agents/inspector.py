@@ -5,7 +5,10 @@ from the `patrol_route` decision point: a cyclic route with a dwell per grid, so
 visit to any grid is known in closed form and nothing ticks per minute. A problem in the beat
 is noticed at each visit with the subclass's detection probability, so the visit that finds
 it is a geometric draw. Verification and check tasks queue for the beat's inspector on duty
-(a one-server `StaffPool`); patrol cadence is not slowed by them (tasks take ~10% of a shift).
+(a one-server `StaffPool`), and they, reports (``report_minutes``) and on-the-spot fixes
+(``fix_minutes``) take the inspector off the patrol: each shift's round of a beat is
+stretched by the share of the last shift the beat's inspector spent off it, so a beat with
+more tasks and finds walks its grids less often (`InspectorCorps.off_patrol`).
 """
 
 from __future__ import annotations
@@ -106,6 +109,12 @@ class InspectorCorps:
         self._route = self._legs = self._starts = self._sizes = np.zeros(0, dtype=np.int64)
         self._visits: np.ndarray | None = None  # visits per grid a cycle, when not all 1
         self.task_minutes = make_sampler(spec.task_minutes, model.streams["inspector-tasks"])
+        # minutes off patrol per beat since the last shift start: tasks, reports, fixes
+        self._off = [0.0] * n_beats
+        self.report_minutes = None if spec.report_minutes is None else make_sampler(
+            spec.report_minutes, model.streams["inspector-reports"])
+        self.fix_minutes = None if spec.fix_minutes is None else make_sampler(
+            spec.fix_minutes, model.streams["inspector-fixes"])
         self.u_detect = model.streams["detection"]
         self.shift_starts = [start + s * spec.shift_hours * 60 for s in range(spec.shifts)]
         self.shift_len = spec.shift_hours * 60
@@ -174,10 +183,42 @@ class InspectorCorps:
             offsets[seen] = (before - beat_base + dwell)[first]
         self._cycle_arr = np.maximum(np.add.reduceat(step, self._starts), 1.0)
         self._offset_arr = offsets
+        self._stretch()
         t1 = t0 + self.shift_len
         for beat, cycle in zip(self.beats, self._cycle_arr.tolist(), strict=True):
-            beat.t0, beat.t1, beat.cycle, beat.offset = t0, t1, cycle, offsets
+            beat.t0, beat.t1, beat.cycle, beat.offset = t0, t1, cycle, self._offset_arr
         self._rescan_all(t0)
+
+    def _stretch(self) -> None:
+        """Slow each beat's new round by the time its inspector spent off patrol since the
+        last shift start (tasks, reports, fixes), as a share of a shift: with a share ``s``
+        of the shift gone, the round takes ``1 / (1 - s)`` as long (a beat whose tasks fill
+        the shift hardly patrols)."""
+        off = np.asarray(self._off)
+        self._off = [0.0] * len(self.beats)
+        if not off.any():
+            return
+        slow = 1.0 / np.maximum(1.0 - off / self.shift_len, 1e-3)  # 1e-3: no division by 0
+        self._cycle_arr = self._cycle_arr * slow
+        in_beat = self.grid_beat >= 0
+        self._offset_arr[in_beat] *= slow[self.grid_beat[in_beat]]
+
+    def off_patrol(self, grid: int, minutes: float) -> None:
+        """The inspector of ``grid``'s beat spends ``minutes`` off the patrol (a task, a
+        report, a fix); the beat's next round is stretched by it (`_stretch`)."""
+        beat = self.beat_of[grid]
+        if beat >= 0:
+            self._off[beat] += minutes
+
+    def reported(self, grid: int) -> None:
+        """An inspector photographed, classified and located a problem in ``grid``."""
+        if self.report_minutes is not None:
+            self.off_patrol(grid, self.report_minutes())
+
+    def fixed(self, grid: int) -> None:
+        """An inspector fixed a trivial problem in ``grid`` on the spot."""
+        if self.fix_minutes is not None:
+            self.off_patrol(grid, self.fix_minutes())
 
     def _rescan_all(self, t0: float) -> None:
         """Give every problem no beat has seen yet a chance in the new shift (vectorised over
@@ -288,4 +329,7 @@ class InspectorCorps:
     def task(self, case: Case) -> Pending:
         """``yield corps.task(case)``: a verify or check task on site, for the inspector on
         duty in the beat of the case's grid (its life resumes when the task is done)."""
-        return self._tasks[self.beat_of[case.grid]].job(case, self.task_minutes())
+        beat = self.beat_of[case.grid]
+        minutes = self.task_minutes()
+        self._off[beat] += minutes  # taken from the patrol (`_stretch`)
+        return self._tasks[beat].job(case, minutes)

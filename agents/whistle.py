@@ -8,6 +8,9 @@ deadline: when the department must be on site). The department responsible by th
 whatever the dispatch said, is on site within ``arrive_minutes`` and stays until the work is
 done (`Whistle.attend`): a waiting case leaves the in-tray or the crews' queue and its life
 goes on there (it is resumed with `agents.department.SUMMONED`), then feeds back as usual.
+With ``whistle.crews: own`` the department sends its next free crew, ahead of its queue, so a
+summons delays the cases waiting for its crews; with ``extra`` the work is done by people
+outside its crews (no one waits longer).
 Summons are charged to the department in the evaluation (the ``summons`` count).
 
 Cost when the whistle is off: none (the model holds no `Whistle`). When on: one event per
@@ -47,6 +50,7 @@ class Whistle:
         self.overdue = math.inf if spec.overdue_hours is None else spec.overdue_hours * 60.0
         self.arrive = model.sampler("whistle:arrive", spec.arrive_minutes)
         self.limit = spec.arrive_limit_minutes
+        self.own = spec.crews == "own"  # the department's own crews, not extra capacity
         self.returns: dict[int, int] = {}
         self.waiting: dict[int, tuple[Case, Department]] = {}  # dispatched, no crew started
         self.count = 0
@@ -97,10 +101,18 @@ class Whistle:
         m.cases.summon(case, int(m.city.subdistrict[case.grid]), m.sub_dept[case.true_subclass],
                        m.env._now + self.limit)
 
-    def attend(self, case: Case) -> Generator[Any, Any, None]:
-        """The summoned department arrives within ``arrive_minutes`` and works at once."""
+    def attend(self, case: Case) -> Generator[Any, Any, int]:
+        """The summoned department arrives within ``arrive_minutes`` and works at once; with
+        ``crews: own`` a crew of its own, the next one free ahead of its queue, held until
+        the work is done. Returns the crew (`SUMMONED`: people outside its crews)."""
         env = self.m.env
-        yield env.after(case, self.arrive())
         dept = self.m.departments[case.department]
-        self.m.cases.record(case, _HANDLE_START, _DEPARTMENT, -1)
+        crew = SUMMONED
+        if self.own:
+            crew = yield dept.crews.seize_first(case)
+        yield env.after(case, self.arrive())
+        self.m.cases.record(case, _HANDLE_START, _DEPARTMENT, crew)
         yield env.after(case, dept.handling[case.true_subclass]())
+        if self.own:
+            dept.crews.release(crew)
+        return crew

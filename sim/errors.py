@@ -38,23 +38,31 @@ class InputError(GridLoopError):
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the choices closest to a mistyped ``word``, else ``""``:
     the tail of an error message about an unknown name, key or command."""
+    from sim.i18n.catalogue import gettext as _  # sim.i18n's errors are built on these
+
     close = difflib.get_close_matches(word, list(choices), n=2, cutoff=0.6)
     if not close:
         return ""
-    return f" (did you mean {' or '.join(repr(c) for c in close)}?)"
+    return _(" (did you mean {names}?)").format(names=_(" or ").join(repr(c) for c in close))
 
 
 @contextmanager
 def reading(file: str, what: str) -> Iterator[None]:
     """Turn the ways reading ``file`` fails (missing, not UTF-8, not CSV, unreadable) into an
     `InputError` naming the file; ``what`` is what it should have been ("a grid table (CSV)")."""
+    from sim.i18n.catalogue import gettext as _
+
     try:
         yield
     except FileNotFoundError:
-        raise InputError(file, None, "", f"expected {what}, got no such file") from None
+        raise InputError(file, None, "", _("expected {what}, got no such file").format(
+            what=what)) from None
     except UnicodeDecodeError as e:
-        raise InputError(file, None, "", f"expected UTF-8 text, got {e.reason}") from None
+        raise InputError(file, None, "", _("expected UTF-8 text, got {reason}").format(
+            reason=e.reason)) from None
     except csv.Error as e:
-        raise InputError(file, None, "", f"expected CSV, got {e}") from None
+        raise InputError(file, None, "", _("expected CSV, got {error}").format(
+            error=e)) from None
     except OSError as e:
-        raise InputError(file, None, "", f"cannot read: {e.strerror}") from None
+        raise InputError(file, None, "", _("cannot read: {reason}").format(
+            reason=e.strerror)) from None

@@ -35,6 +35,7 @@ from sim.engine.casebook import CaseBook
 from sim.engine.clock import Clock
 from sim.engine.decisions import CityView, DecisionPoints
 from sim.engine.eventlog import EventLog
+from sim.engine.mistakes import mistakes_of
 from sim.engine.problems import GroundTruth
 from sim.engine.randomness import Streams, Uniforms
 
@@ -93,6 +94,7 @@ class CityModel:
         self.sub_limit = [s.time_limit for s in subs]
         self.limit_scale = scenario.handbook.time_limit_scale
         self.misclassification = scenario.inspectors.misclassification
+        self.mistakes = mistakes_of(self.handbook, self.department_names)  # where they go
         self._progress = progress
         self.reaction = behaviour_under(scenario)
         self.inspectors = InspectorCorps(self)
@@ -102,7 +104,7 @@ class CityModel:
         self.decisions = decisions or DecisionPoints()  # the policy, bound once to the city:
         self.decide = Decisions(self.decisions, CityView(  # asked, and its answers checked
             self.env, self.cases, self.city, self.handbook, self.department_names,
-            self.sub_dept), self.cases, scenario.centre.dispatch_error)
+            self.sub_dept), self.cases, scenario.centre.dispatch_error, self.mistakes)
         self.supervision = SupervisionCentre(self)
         self.command = CommandCentre(self)
         self.whistle = Whistle(self) if scenario.whistle.enabled else None

@@ -86,3 +86,14 @@ def test_hotline_waits_agree_with_erlang_a_hour_by_hour(result: RunResult) -> No
     h = result.summary()["hotline"]
     assert h["answered_within_15s"] == pytest.approx(sl, abs=0.03)
     assert 0.5 * 60 * wait <= h["mean_wait_seconds"] <= 2.0 * 60 * wait
+
+
+def test_dispatch_accuracy_is_dongchengs(result: RunResult) -> None:
+    """98 % of dispatches go to the handbook's department of the true subclass (Dongcheng,
+    2005): the dispatcher's own errors and inspectors' misreadings together."""
+    from sim.engine.eventlog import Outcome, Step
+
+    ev = result.events
+    dispatched = ev[ev["step"] == Step.DISPATCH]
+    accuracy = 1.0 - float((dispatched["outcome"] == Outcome.WRONG).mean())
+    assert accuracy == pytest.approx(0.98, abs=0.005)

@@ -114,6 +114,12 @@ def test_lenders_are_other_departments(tmp_path: Path, lenders: str, got: str) -
         ("evaluation:\n  stakes: 2\n", "stakes", "evaluation.stakes", "less than or equal to 1"),
         ("citizens:\n  repeat_window_minutes: -1\n", "repeat_window", "citizens.repeat_window_"
          "minutes", "greater than or equal to 0"),
+        ("citizens:\n  repeat_growth_per_day: fast\n", "repeat_growth", "citizens.repeat_"
+         "growth_per_day", "expected a number"),
+        ("inspectors:\n  count: 20\n  report_minutes: {dist: lognormal, mean: 3}\n",
+         "report_minutes", "inspectors.report_minutes", "needs cv"),
+        ("inspectors:\n  count: 20\n  fix_minutes: 5\n", "fix_minutes",
+         "inspectors.fix_minutes", "expected"),
     ],
 )
 def test_other_new_keys_are_located(tmp_path: Path, append: str, needle: str, path: str,

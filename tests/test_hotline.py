@@ -268,3 +268,29 @@ def test_survey_follows_what_happened_to_the_order() -> None:
     assert satisfied(repeats=2) == pytest.approx(prompt - 0.2, abs=0.015)
     assert satisfied(resolved=False) == pytest.approx(0.15, abs=0.01)
     assert satisfied(hours=200) == pytest.approx((0.97 - 0.08 * 200 / 168) * 0.6, abs=0.015)
+
+
+def test_three_rates_come_from_the_cases_the_orders_became() -> None:
+    """Resolved is the fate of the caller's problem when the case carrying the order ended
+    (closed, merged or voided), and the rates move with what the departments do: sloppy
+    crews closing on their own word, fewer resolved and satisfied callers."""
+    from sim.data.scenario import load_scenario
+    from sim.run import simulate
+
+    def run(*sets: str):  # noqa: ANN202
+        return simulate(load_scenario("typical-city", list(sets), days=6))
+
+    res = run()
+    calls = res.calls
+    grid = calls[(calls["kind"] == 2) & calls["work_order"] & calls["feedback_at"].notna()
+                 & (calls["case"] >= 0) & calls["reached"]]
+    assert len(grid) >= 300
+    ended = res.problems["ended"][grid["problem"].to_numpy()]
+    fixed_by_then = ~np.isnan(ended) & (ended <= grid["feedback_at"].to_numpy() + 1e-9)
+    assert (grid["resolved"].to_numpy() == fixed_by_then).all()
+    # sloppy crews whose word closes the case (no checks): problems left behind
+    sloppy = run("centre.independent_checks=false",
+                 *(f"departments.{d}.quality=0.5" for d in res.departments))
+    good, bad = res.summary()["three_rates"], sloppy.summary()["three_rates"]
+    assert bad["resolution"] < good["resolution"] - 0.1
+    assert bad["satisfaction"] < good["satisfaction"] - 0.1

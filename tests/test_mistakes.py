@@ -82,3 +82,51 @@ def test_wrong_department_is_always_an_alternate(v: float, w: list[float]) -> No
     alt = tuple(range(10, 10 + len(w)))
     cum = tuple(np.cumsum(w).tolist())
     assert wrong_department(0, alt, cum, 20, v) in alt
+
+
+# -- in a run: the dispatcher's and the inspector's mistakes go where real ones go ---------
+
+@pytest.fixture(scope="module")
+def mistaken_run():  # noqa: ANN201
+    """small-town with many mistakes: a third of dispatches and inspector reports."""
+    from sim.data.scenario import load_scenario
+    from sim.engine.mistakes import mistakes_of
+    from sim.run import simulate
+
+    sc = load_scenario("small-town", ["centre.dispatch_error=0.3",
+                                      "inspectors.misclassification=0.3"], days=6)
+    res = simulate(sc)
+    routing = [res.departments.index(s.department) for s in res.handbook.subclasses]
+    return res, mistakes_of(res.handbook, res.departments), routing
+
+
+def test_wrong_dispatches_in_a_run_go_to_the_handbooks_alternates(mistaken_run) -> None:  # noqa: ANN001
+    from sim.engine.eventlog import Step
+
+    res, tables, routing = mistaken_run
+    ev = res.events
+    d = ev[ev["step"] == Step.DISPATCH]
+    wrong = d[d["department"] != np.asarray(routing)[d["subclass"]]]
+    assert len(wrong) >= 30, "the run must make enough mistakes to judge them"
+    for dept, sub in zip(wrong["department"].tolist(), wrong["subclass"].tolist(),
+                         strict=True):
+        assert dept in tables.alternates[sub], (res.handbook.subclasses[sub].code,
+                                                res.departments[dept])
+
+
+def test_misclassified_reports_in_a_run_are_look_alikes_or_same_class(mistaken_run) -> None:  # noqa: ANN001
+    from sim.engine.eventlog import Channel, Step
+
+    res, tables, _ = mistaken_run
+    ev = res.events
+    rep = ev[(ev["step"] == Step.REPORT) & (ev["outcome"] == Channel.INSPECTOR)
+             & (ev["problem"] >= 0)]
+    true = res.problems["subclass"][rep["problem"]]
+    mis = rep["subclass"] != true
+    assert mis.sum() >= 30
+    subs = res.handbook.subclasses
+    for believed, t in zip(rep["subclass"][mis].tolist(), true[mis].tolist(), strict=True):
+        assert believed in tables.confusable[t]
+        assert believed != t
+        assert subs[believed].code in subs[t].look_alikes or \
+            subs[believed].code[:3] == subs[t].code[:3] or not subs[t].look_alikes

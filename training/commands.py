@@ -15,47 +15,49 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sim.i18n import _
+
 __all__ = ["register"]
 
 
 def register(sub: Any) -> None:
-    e = sub.add_parser("exercises", help="list the training exercises, or show one")
-    e.add_argument("exercise", nargs="?", help="exercise id or file to show, e.g. "
-                                                           "rainstorm-dispatch")
-    e.add_argument("--dir", default=None, help="folder of exercise files, e.g. "
-                                                       "my-exercises (default: bundled)")
+    e = sub.add_parser("exercises", help=_("list the training exercises, or show one"))
+    e.add_argument("exercise", nargs="?", help=_("exercise id or file to show, e.g. "
+                                                           "rainstorm-dispatch"))
+    e.add_argument("--dir", default=None, help=_("folder of exercise files, e.g. "
+                                                       "my-exercises (default: bundled)"))
     e.set_defaults(handler=_cmd_exercises)
 
-    p = sub.add_parser("play", help="play an exercise by the handbook and write its record")
-    p.add_argument("exercise", help="exercise id or file, e.g. rainstorm-dispatch or "
-                                    "storm-night.yaml")
-    p.add_argument("--out", required=True, help="session record to write (JSON), e.g. "
-                                                 "class/handbook.json")
-    p.add_argument("--seed", type=int, default=None, help="seed, e.g. 5 (default: the "
-                                                                  "exercise's)")
-    p.add_argument("--trainee", default="handbook", help="name kept in the record, e.g. ada "
-                                                             "(default: handbook)")
+    p = sub.add_parser("play", help=_("play an exercise by the handbook and write its record"))
+    p.add_argument("exercise", help=_("exercise id or file, e.g. rainstorm-dispatch or "
+                                    "storm-night.yaml"))
+    p.add_argument("--out", required=True, help=_("session record to write (JSON), e.g. "
+                                                 "class/handbook.json"))
+    p.add_argument("--seed", type=int, default=None, help=_("seed, e.g. 5 (default: the "
+                                                                  "exercise's)"))
+    p.add_argument("--trainee", default="handbook", help=_("name kept in the record, e.g. ada "
+                                                             "(default: handbook)"))
     p.set_defaults(handler=_cmd_play)
 
-    g = sub.add_parser("grade", help="grade (or regrade) a training session record")
-    g.add_argument("session", help="session record (JSON), e.g. class/ada.json")
-    g.add_argument("--rubric", default=None, help="rubric YAML to grade by instead, e.g. "
-                                                    "new-rubric.yaml")
+    g = sub.add_parser("grade", help=_("grade (or regrade) a training session record"))
+    g.add_argument("session", help=_("session record (JSON), e.g. class/ada.json"))
+    g.add_argument("--rubric", default=None, help=_("rubric YAML to grade by instead, e.g. "
+                                                    "new-rubric.yaml"))
     g.add_argument("--exercise", default=None,
-                   help="exercise id or file, e.g. storm-night.yaml (default: the record's "
-                        "exercise, bundled)")
-    g.add_argument("--json", dest="json_out", default=None, help="also write the grade here, "
-                                                                   "e.g. ada-grade.json")
-    g.add_argument("--all", action="store_true", help="list every decision, not only faults")
+                   help=_("exercise id or file, e.g. storm-night.yaml (default: the record's "
+                        "exercise, bundled)"))
+    g.add_argument("--json", dest="json_out", default=None, help=_("also write the grade here, "
+                                                                   "e.g. ada-grade.json"))
+    g.add_argument("--all", action="store_true", help=_("list every decision, not only faults"))
     g.set_defaults(handler=_cmd_grade)
 
-    c = sub.add_parser("cohort", help="grade every session in a folder: report and gradebook")
-    c.add_argument("sessions", help="folder of session records (*.json), e.g. class/")
-    c.add_argument("--csv", default=None, help="gradebook CSV to write, e.g. gradebook.csv")
-    c.add_argument("--rubric", default=None, help="rubric YAML to grade by instead, e.g. "
-                                                    "new-rubric.yaml")
+    c = sub.add_parser("cohort", help=_("grade every session in a folder: report and gradebook"))
+    c.add_argument("sessions", help=_("folder of session records (*.json), e.g. class/"))
+    c.add_argument("--csv", default=None, help=_("gradebook CSV to write, e.g. gradebook.csv"))
+    c.add_argument("--rubric", default=None, help=_("rubric YAML to grade by instead, e.g. "
+                                                    "new-rubric.yaml"))
     c.add_argument("--exercises", default=None,
-                   help="folder of exercise files the records name, e.g. . (default: bundled)")
+                   help=_("folder of exercise files the records name, e.g. . (default: bundled)"))
     c.set_defaults(handler=_cmd_cohort)
 
 

@@ -274,6 +274,7 @@ class Hotline:
         self._day: tuple[Contacts, list, list, list] | None = None  # today's contacts
         self._next = 0
         self._redials: list[tuple[float, int, int, int, int]] = []  # time, seq, kind, type, sub
+        self._order_problem: dict[int, int] = {}  # grid work order (call) -> its problem
         self._seq = 0
         self._settled = 0  # calls before this row have been settled
         # cid, when, resolved, reworks, further calls about the same problem
@@ -440,6 +441,7 @@ class Hotline:
         if m.truth.fate[pid] != Fate.OPEN:  # gone before the order went out
             self._grid_ended.append((cid, m.env._now, True, 0, 0))
             return
+        self._order_problem[cid] = pid
         m.discovery.hotline_report(pid, cid, direct=self.spec.direct_dispatch)
 
     def case_ended(self, case: Case) -> None:
@@ -448,17 +450,23 @@ class Hotline:
         if not calls:
             return
         m = self.m
-        fixed = case.problem >= 0 and m.truth.fate[case.problem] != Fate.OPEN
+        fate = m.truth.fate
         unit = self.log.unit(
             m.department_names[case.department] if case.department >= 0 else
             f"subdistrict:{self.subdistrict_names[int(m.city.subdistrict[case.grid])]}")
         now = m.env._now
         repeats = len(calls) - 1  # every caller hears of the others' calls as its own repeats
+        about = self._order_problem
         put = self.log.put
-        for cid in calls:
-            put("unit", cid, unit)
+        for cid in calls:  # resolved: the caller's own problem is gone (it may have ridden
+            put("unit", cid, unit)  # on a case about another one after that one's visit)
             put("case", cid, case.id)
-            self._grid_ended.append((cid, now, fixed, case.reworks, repeats))
+            pid = about.pop(cid, case.problem)
+            try:
+                gone = pid >= 0 and fate[pid] != Fate.OPEN
+            except KeyError:  # let go of by a streamed run (`GroundTruth.retire`): ended
+                gone = True
+            self._grid_ended.append((cid, now, gone, case.reworks, repeats))
 
     # -- end of run --------------------------------------------------------------------------
     def finish(self) -> pd.DataFrame | None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from sim.errors import GridLoopError, did_you_mean
+from sim.i18n import N_, _
 
 if TYPE_CHECKING:
     from sim.data.resources import Estimate
@@ -38,12 +39,25 @@ COMMAND_MODULES: tuple[str, ...] = ("sim.ingest.cli", "sim.geo.cli", "sim.export
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with suggestions: a mistyped command, choice or option gets "did you mean"."""
+    """argparse with suggestions: a mistyped command, choice or option gets "did you mean".
+    It speaks the language in force where it is built (`sim.cli.language`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from sim.cli.language import Formatter, localise
+
+        kwargs.setdefault("formatter_class", Formatter)
+        super().__init__(*args, **kwargs)
+        localise(self)
 
     def error(self, message: str) -> NoReturn:
+        from sim.cli.language import argparse_message
+
+        hint = ""
         if m := re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message):
-            message += did_you_mean(m.group(1), re.findall(r"'([^']*)'", m.group(2)))
-        super().error(message)
+            hint = did_you_mean(m.group(1), re.findall(r"'([^']*)'", m.group(2)))
+        self.print_usage(sys.stderr)
+        self.exit(2, _("{prog}: error: {message}").format(
+            prog=self.prog, message=argparse_message(message) + hint) + "\n")
 
     def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
@@ -52,7 +66,7 @@ class Parser(argparse.ArgumentParser):
             sub = _innermost(self, parsed)
             options = [o for a in sub._actions for o in a.option_strings]
             flag = next((w.split("=", 1)[0] for w in extras if w.startswith("-")), "")
-            sub.error(f"unrecognized arguments: {' '.join(extras)}"
+            sub.error(_("unrecognized arguments: {words}").format(words=' '.join(extras))
                       + (did_you_mean(flag, options) if flag else ""))
         return parsed
 
@@ -96,81 +110,81 @@ def version_text() -> str:
 
 def _parser() -> argparse.ArgumentParser:
     p = Parser(prog="gridloop", description=(
-        "GridLoop: simulate grid-based city management (the Dongcheng model)."),
-        epilog="Every command has its own help with examples, e.g. gridloop run --help.")
+        _("GridLoop: simulate grid-based city management (the Dongcheng model).")),
+        epilog=_("Every command has its own help with examples, e.g. gridloop run --help."))
     p.add_argument("--version", action=_Version,
-                   help="print the version (and git commit) and exit, e.g. gridloop --version")
+                   help=_("print the version (and git commit) and exit, e.g. gridloop --version"))
+    p.add_argument("--lang", default=None, metavar="LANG", help=_(LANG_HELP))
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                           title="commands")
+                           title=_("commands"))
 
-    r = sub.add_parser("run", help="simulate a scenario and write its results",
-                       epilog="e.g. gridloop run small-town --days 7 --seed 3 --out runs/town")
+    r = sub.add_parser("run", help=_("simulate a scenario and write its results"),
+                       epilog=_("e.g. gridloop run small-town --days 7 --seed 3 --out runs/town"))
     r.add_argument("scenario", nargs="?", default="dongcheng",
-                   help="scenario file or bundled name, e.g. small-town or my/town.yaml "
-                        "(default: dongcheng)")
+                   help=_("scenario file or bundled name, e.g. small-town or my/town.yaml "
+                        "(default: dongcheng)"))
     r.add_argument("--days", type=int,
-                   help="simulated days instead of the scenario's, e.g. 7")
+                   help=_("simulated days instead of the scenario's, e.g. 7"))
     r.add_argument("--seed", type=int,
-                   help="random seed instead of the scenario's, e.g. 3")
+                   help=_("random seed instead of the scenario's, e.g. 3"))
     r.add_argument("--out", default=None,
-                   help="output folder, e.g. runs/town; refused if it holds anything unless "
-                        "--force (default: runs/<name>-seed<S>, or -2, -3... beside an "
-                        "earlier one)")
-    r.add_argument("--force", action="store_true",
-                   help="replace the earlier run in --out (or runs/<name>-seed<S>) once the "
-                        "new one is complete, and run a scenario estimated to need more "
-                        "memory than this machine has, or more than a day (docs/security.md),"
-                        " e.g. gridloop run --out runs/town --force")
-    add_set(r, "override a scenario value, e.g. inspectors.count=300 (repeatable)")
-    r.add_argument("--no-figure", action="store_true", help="skip overview.png")
-    r.add_argument("--quiet", action="store_true", help="print only where results went")
-    add_format(r, "the summary")
+                   help=_("output folder, e.g. runs/town; refused if it holds anything "
+                          "unless --force (default: runs/<name>-seed<S>, or -2, -3... beside "
+                          "an earlier one)"))
+    r.add_argument("--force", action="store_true", help=_(
+        "replace the earlier run in --out (or runs/<name>-seed<S>) once the new one is "
+        "complete, and run a scenario estimated to need more memory than this machine has, "
+        "or more than a day (docs/security.md), e.g. gridloop run --out runs/town --force"))
+    add_set(r, _("override a scenario value, e.g. inspectors.count=300 (repeatable)"))
+    r.add_argument("--no-figure", action="store_true", help=_("skip overview.png"))
+    r.add_argument("--quiet", action="store_true", help=_("print only where results went"))
+    add_format(r, _("the summary"))
 
-    v = sub.add_parser("validate", help="check a scenario file and everything it names",
-                       epilog="e.g. gridloop validate my/town.yaml --set inspectors.count=30")
-    v.add_argument("scenario", help="scenario file or bundled name, e.g. my/town.yaml or "
-                                    "governance/whistle")
-    add_set(v, "check with a value overridden, e.g. inspectors.count=300 (repeatable)")
-    v.add_argument("--force", action="store_true", help=FORCE_HELP)
+    v = sub.add_parser("validate", help=_("check a scenario file and everything it names"),
+                       epilog=_("e.g. gridloop validate my/town.yaml --set inspectors.count=30"))
+    v.add_argument("scenario", help=_("scenario file or bundled name, e.g. my/town.yaml or "
+                                    "governance/whistle"))
+    add_set(v, _("check with a value overridden, e.g. inspectors.count=300 (repeatable)"))
+    v.add_argument("--force", action="store_true", help=_(FORCE_HELP))
 
-    sub.add_parser("schema", help="print the scenario JSON Schema",
-                   epilog="e.g. gridloop schema > scenario.schema.json")
+    sub.add_parser("schema", help=_("print the scenario JSON Schema"),
+                   epilog=_("e.g. gridloop schema > scenario.schema.json"))
 
-    e = sub.add_parser("evaluate", help="league tables of a run (or any event log in the "
-                       "documented schema) under a rule set",
-                       epilog="e.g. gridloop evaluate runs/first --rules points-deduction "
-                              "--period week")
-    e.add_argument("run_dir", help="run folder holding events.parquet, or the file itself, "
-                                   "e.g. runs/first")
+    e = sub.add_parser("evaluate", help=_("league tables of a run (or any event log in the "
+                       "documented schema) under a rule set"),
+                       epilog=_("e.g. gridloop evaluate runs/first --rules points-deduction "
+                              "--period week"))
+    e.add_argument("run_dir", help=_("run folder holding events.parquet, or the file itself, "
+                                   "e.g. runs/first"))
     e.add_argument("--rules", default="standard",
-                   help="rule set: a bundled name (standard, points-deduction, subdistrict, "
-                        "three-rates) or a YAML file, e.g. my-rules.yaml (default: standard)")
+                   help=_("rule set: a bundled name (standard, points-deduction, subdistrict, "
+                        "three-rates) or a YAML file, e.g. my-rules.yaml (default: standard)"))
     e.add_argument("--period", choices=["month", "week", "all"], default=None,
-                   help="evaluation period (default: the rule set's)")
+                   help=_("evaluation period (default: the rule set's)"))
     e.add_argument("--out", default=None,
-                   help="folder to write evaluation/ into, e.g. reports (default: RUN_DIR)")
-    add_set(e, "override a rule-set value, e.g. parameters.w_response=0.4 (repeatable)")
+                   help=_("folder to write evaluation/ into, e.g. reports (default: RUN_DIR)"))
+    add_set(e, _("override a rule-set value, e.g. parameters.w_response=0.4 (repeatable)"))
     e.add_argument("--scenario", default=None,
-                   help="scenario that wrote the log, e.g. small-town: names areas, marks "
-                        "urgent subclasses (default: summary.json's)")
+                   help=_("scenario that wrote the log, e.g. small-town: names areas, marks "
+                        "urgent subclasses (default: summary.json's)"))
     e.add_argument("--start-date", type=_date, default=None, metavar="YYYY-MM-DD",
-                   help="the day time 0 falls on, e.g. 2026-03-02 (default: summary.json's)")
+                   help=_("the day time 0 falls on, e.g. 2026-03-02 (default: summary.json's)"))
     e.add_argument("--top", type=int, default=20,
-                   help="rows printed per table, the best and the worst, e.g. 10 (0: all; "
-                        "default 20)")
-    e.add_argument("--quiet", action="store_true", help="print only where results went")
-    add_format(e, "the league tables")
+                   help=_("rows printed per table, the best and the worst, e.g. 10 (0: all; "
+                        "default 20)"))
+    e.add_argument("--quiet", action="store_true", help=_("print only where results went"))
+    add_format(e, _("the league tables"))
 
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     for command in sub.choices.values():      # every command speaks both languages
-        command.add_argument("--lang", default=None, metavar="LANG", help=(
-            "language of the output, e.g. zh-CN (en or zh-CN; default: $GRIDLOOP_LANG, "
-            "else en)"))
+        command.add_argument("--lang", default=None, metavar="LANG", help=_(LANG_HELP))
     return p
 
 
-FORCE_HELP = ("run a scenario estimated to need more memory than this machine has, or more "
+LANG_HELP = N_("language of the output, e.g. zh-CN (en or zh-CN; default: $GRIDLOOP_LANG, "
+               "else en)")
+FORCE_HELP = N_("run a scenario estimated to need more memory than this machine has, or more "
               "than a day, e.g. gridloop run my/big.yaml --force (docs/security.md)")
 
 
@@ -183,15 +197,17 @@ def add_set(p: argparse.ArgumentParser, help_text: str) -> None:
 def add_format(p: argparse.ArgumentParser, what: str) -> None:
     """``--format table|csv|json``: how a command prints its results."""
     p.add_argument("--format", choices=["table", "csv", "json"], default="table",
-                   help=f"print {what} as tables for people (default), or as CSV or JSON on "
-                        "standard output for scripts (progress goes to standard error)")
+                   help=_("print {what} as tables for people (default), or as CSV or JSON on "
+                          "standard output for scripts (progress goes to standard error)").format(
+                       what=what))
 
 
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+        raise argparse.ArgumentTypeError(_("expected a date YYYY-MM-DD, got {text}").format(
+            text=repr(text))) from None
 
 
 def _default_out(name: str, seed: int, force: bool) -> Path:
@@ -336,40 +352,44 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 # Environment variables that shrink what commands do (docs/writing-docs.md), and what each says.
-REDUCED_SIZE = {"GRIDLOOP_MAX_DAYS": "every run lasts at most {} days",
-                "GRIDLOOP_MAX_REPS": "every experiment runs at most {} replications a point"}
+REDUCED_SIZE = {"GRIDLOOP_MAX_DAYS": N_("every run lasts at most {} days"),
+                "GRIDLOOP_MAX_REPS": N_("every experiment runs at most {} replications a point")}
 
 
 def _note_reduced_size() -> None:
     """Say on standard error when a reduced-size knob is set: results are not full size."""
     for name, effect in REDUCED_SIZE.items():
         if value := os.environ.get(name, "").strip():
-            print(f"gridloop: note: {name}={value}: {effect.format(value)}", file=sys.stderr)
+            print("gridloop: " + _("note: {note}").format(
+                note=f"{name}={value}: {_(effect).format(value)}"), file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    words = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(words)
-    args.argv = words  # recorded in run folders
-    handler = getattr(args, "handler", None) or {
-        "run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
-        "evaluate": _cmd_evaluate}[args.command]
-    try:
-        from sim import i18n
+    from sim import i18n
+    from sim.cli.language import language_of
 
-        given = getattr(args, "lang", None)
-        env = os.environ.get(i18n.ENV, "")
-        lang = i18n.check_language(given, "--lang") if given else (
-            i18n.check_language(env, i18n.ENV) if env else i18n.DEFAULT)
-        _note_reduced_size()
-        with i18n.use(lang):
-            return handler(args)
+    words = list(sys.argv[1:] if argv is None else argv)
+
+    try:    # the language first: the parser's help and errors speak it too
+        lang = language_of(words)
     except GridLoopError as e:
         print(f"gridloop: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("gridloop: interrupted", file=sys.stderr)
-        return 130
+    with i18n.use(lang):
+        args = _parser().parse_args(words)
+        args.argv = words  # recorded in run folders
+        handler = getattr(args, "handler", None) or {
+            "run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
+            "evaluate": _cmd_evaluate}[args.command]
+        try:
+            _note_reduced_size()
+            return handler(args)
+        except GridLoopError as e:
+            print(f"gridloop: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("gridloop: " + i18n.gettext("interrupted"), file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":

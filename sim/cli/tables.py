@@ -92,7 +92,7 @@ def print_fitted(console: Console, title: str, index: Sequence[Column],
             chunks.append([])
         chunks[-1].append(col)
     for k, chunk in enumerate(chunks):
-        part = f" ({k + 1} of {len(chunks)})" if len(chunks) > 1 else ""
+        part = _(" ({k} of {n})").format(k=k + 1, n=len(chunks)) if len(chunks) > 1 else ""
         console.print(Text(f"{title}{part}", style="bold"))
         console.print(_table(index, chunk, gap))
     legend = [f"{c.header} = {c.name}" for c in values if c.header != c.name]
@@ -235,10 +235,11 @@ def print_league(console: Console, title: str, df: pd.DataFrame, indicators: lis
                          [format_decimal(x, 1) for x in rows["score"]]))
     values.append(Column(column_label("grade"), column_label("grade"),
                          [str(g) for g in rows["grade"]]))
-    notes = [f"{left_out:,} of {len(df):,} rows left out between rank "
-             f"{int(rows['rank'].iloc[top - top // 2 - 1])} and "
-             f"{int(rows['rank'].iloc[top - top // 2])}; --top 0 prints all, "
-             "and the CSV in the evaluation folder has them"] if left_out else []
+    notes = [_("{left_out} of {rows} rows left out between rank {first} and {last}; --top 0 "
+               "prints all, and the CSV in the evaluation folder has them").format(
+        left_out=f"{left_out:,}", rows=f"{len(df):,}",
+        first=int(rows['rank'].iloc[top - top // 2 - 1]),
+        last=int(rows['rank'].iloc[top - top // 2]))] if left_out else []
     print_fitted(console, title, index, values, notes,
                  gap=top - top // 2 if left_out else None)
 

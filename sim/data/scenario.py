@@ -36,6 +36,7 @@ from sim.data.yamlfile import (
     validate,
 )
 from sim.errors import InputError, did_you_mean
+from sim.i18n.catalogue import gettext
 
 __all__ = [
     "Scenario", "CalendarSpec", "CitySpec", "HandbookSpec", "ProblemsSpec", "InspectorsSpec",
@@ -542,9 +543,9 @@ def scenario_path(name_or_file: str) -> Path:
         if not e.message.startswith("no such file"):
             raise
         names = bundled_scenarios()
-        raise InputError(e.file, e.line, e.path, "no such file or bundled scenario (bundled: "
-                         f"{', '.join(names)})" + did_you_mean(str(name_or_file), names)
-                         ) from None
+        raise InputError(e.file, e.line, e.path, gettext(
+            "no such file or bundled scenario (bundled: {names})").format(names=", ".join(names))
+            + did_you_mean(str(name_or_file), names)) from None
 
 
 def _find_base(name: str, folder: Path) -> Path:
@@ -564,7 +565,8 @@ def parse_overrides(items: list[str] | tuple[str, ...]) -> list[tuple[str, Any]]
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise InputError("--set", None, key.strip(),
-                             f"expected dotted.key=value, got {item!r}")
+                             gettext("expected dotted.key=value, got {item}").format(
+                                 item=repr(item)))
         value = load_value(raw, "--set", key.strip()) if raw.strip() else ""
         out.append((key.strip(), value))
     return out
@@ -607,7 +609,8 @@ def apply_overrides(data: dict[str, Any], overrides: list[tuple[str, Any]]) -> d
                 node[part] = nxt
             if not isinstance(nxt, dict):
                 raise InputError("--set", None, ".".join(parts[: i + 1]),
-                                 f"expected a section to set {key} in, got {nxt!r}")
+                                 gettext("expected a section to set {key} in, got {got}").format(
+                                     key=key, got=repr(nxt)))
             node = nxt
         node[parts[-1]] = value
     return data
@@ -657,9 +660,10 @@ def load_scenario(name_or_file: str | Path, overrides: list[str] | tuple[str, ..
         parts = key.split(".")
         if len(parts) > 2 and parts[0] == "departments" and isinstance(deps, dict) \
                 and parts[1] not in deps:
-            raise InputError(origin[key], None, key, f"expected one of the scenario's "
-                             f"departments ({', '.join(sorted(deps))}), got {parts[1]!r}"
-                             + did_you_mean(parts[1], deps))
+            raise InputError(origin[key], None, key, gettext(
+                "expected one of the scenario's departments ({departments}), got {got}").format(
+                departments=", ".join(sorted(deps)), got=repr(parts[1]))
+                + did_you_mean(parts[1], deps))
     try:
         merged = apply_overrides(data, ov)
     except InputError as e:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sim.data.limits import NUMBER_DIGITS, TEXT_CHARS, YAML_BYTES, YAML_DEPTH, YAML_NODES
 from sim.data.textfile import CONTROL, control_name, kind_of, read_text
 from sim.errors import InputError, did_you_mean
+from sim.i18n.catalogue import N_, gettext
 
 __all__ = ["LineMap", "KeyProblem", "read_yaml", "parse_yaml", "load_value", "validate", "line_of",
            "describe", "kind_of_document", "expected", "bundled_names", "find_bundled",
@@ -44,24 +45,27 @@ class KeyProblem(ValueError):
         self.key = key
 
 
-# What a pydantic error type says was expected, in words a planner reads.
+# What a pydantic error type says was expected, in words a planner reads (English here,
+# shown in the language in force).
+_WHOLE, _NUMBER, _BOOL = N_("a whole number"), N_("a number"), N_("true or false")
+_MAPPING, _LIST, _DATE = N_("a mapping (key: value)"), N_("a list"), N_("a date (YYYY-MM-DD)")
 _EXPECTED = {
-    "int_type": "a whole number", "int_parsing": "a whole number",
-    "int_from_float": "a whole number", "float_type": "a number", "float_parsing": "a number",
-    "bool_type": "true or false", "bool_parsing": "true or false", "string_type": "text",
-    "dict_type": "a mapping (key: value)", "model_type": "a mapping (key: value)",
-    "model_attributes_type": "a mapping (key: value)", "tuple_type": "a list",
-    "list_type": "a list", "date_type": "a date (YYYY-MM-DD)",
-    "date_parsing": "a date (YYYY-MM-DD)", "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
-    "date_from_datetime_inexact": "a date (YYYY-MM-DD)",
+    "int_type": _WHOLE, "int_parsing": _WHOLE, "int_from_float": _WHOLE, "float_type": _NUMBER,
+    "float_parsing": _NUMBER, "bool_type": _BOOL, "bool_parsing": _BOOL,
+    "string_type": N_("text"), "dict_type": _MAPPING, "model_type": _MAPPING,
+    "model_attributes_type": _MAPPING, "tuple_type": _LIST, "list_type": _LIST,
+    "date_type": _DATE, "date_parsing": _DATE, "date_from_datetime_parsing": _DATE,
+    "date_from_datetime_inexact": _DATE,
 }
 _PATTERNS = {
-    r"^([01]\d|2[0-4]):[0-5]\d$": 'a time of day "HH:MM" (00:00 to 24:00)',
-    r"^\d{6}$": "a 6-digit code",
+    r"^([01]\d|2[0-4]):[0-5]\d$": N_('a time of day "HH:MM" (00:00 to 24:00)'),
+    r"^\d{6}$": N_("a 6-digit code"),
 }
-_BOUNDS = {"greater_than_equal": ("ge", "greater than or equal to"),
-           "greater_than": ("gt", "greater than"),
-           "less_than_equal": ("le", "less than or equal to"), "less_than": ("lt", "less than")}
+_BOUNDS = {"greater_than_equal": ("ge", N_("a number greater than or equal to {n}")),
+           "greater_than": ("gt", N_("a number greater than {n}")),
+           "less_than_equal": ("le", N_("a number less than or equal to {n}")),
+           "less_than": ("lt", N_("a number less than {n}"))}
+MALFORMED = N_("malformed YAML: {problem}")
 
 
 def _num(x: Any) -> str:
@@ -72,17 +76,21 @@ def expected(err: Any) -> str:
     """What a pydantic error (one item of ``ValidationError.errors()``) says was expected."""
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind in _EXPECTED:
-        return _EXPECTED[kind]
+        return gettext(_EXPECTED[kind])
     if kind in _BOUNDS:
         key, words = _BOUNDS[kind]
-        return f"a number {words} {_num(ctx[key])}"
+        return gettext(words).format(n=_num(ctx[key]))
     if kind == "literal_error":
-        return f"one of {ctx['expected']}"
+        return gettext("one of {choices}").format(choices=ctx["expected"])
     if kind == "string_pattern_mismatch":
-        return _PATTERNS.get(ctx["pattern"], f"text matching the pattern {ctx['pattern']!r}")
+        if ctx["pattern"] in _PATTERNS:
+            return gettext(_PATTERNS[ctx["pattern"]])
+        return gettext("text matching the pattern {pattern}").format(
+            pattern=repr(ctx["pattern"]))
     if kind in ("too_short", "too_long"):
         n = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
-        return f"{'at least' if kind == 'too_short' else 'at most'} {n} items"
+        return (gettext("at least {n} items") if kind == "too_short"
+                else gettext("at most {n} items")).format(n=n)
     if kind == "value_error" and "error" in ctx:
         return str(ctx["error"])
     msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Input should be ")
@@ -111,7 +119,7 @@ def read_yaml(path: str | Path, what: str = "a YAML file") -> tuple[Any, LineMap
     file within `limits.YAML_BYTES`, or malformed or oversized YAML, raises InputError."""
     p = Path(path)
     if not p.exists():
-        raise InputError(str(p), None, "", "no such file")
+        raise InputError(str(p), None, "", gettext("no such file"))
     return parse_yaml(read_text(p, what, YAML_BYTES), str(p))
 
 
@@ -124,12 +132,14 @@ def parse_yaml(text: str, file: str) -> tuple[Any, LineMap]:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise InputError(file, line, "", f"malformed YAML: {e.problem or e}") from None
+        raise InputError(file, line, "", gettext(MALFORMED).format(
+            problem=e.problem or e)) from None
     except yaml.YAMLError as e:                  # libyaml's reader: no mark to give
-        raise InputError(file, None, "", f"malformed YAML: {e}") from None
+        raise InputError(file, None, "", gettext(MALFORMED).format(problem=e)) from None
     except (ValueError, TypeError, OverflowError) as e:   # a value PyYAML cannot build
-        raise InputError(file, None, "", f"malformed YAML: a value that cannot be read "
-                         f"({type(e).__name__}: {str(e)[:80]})") from None
+        raise InputError(file, None, "", gettext(MALFORMED).format(problem=gettext(
+            "a value that cannot be read ({error})").format(
+            error=f"{type(e).__name__}: {str(e)[:80]}"))) from None
     finally:
         loader.dispose()
     lines: LineMap = {}
@@ -149,7 +159,7 @@ def load_value(text: str, source: str, key: str = "") -> Any:
     try:
         return parse_yaml(text, source)[0]
     except InputError as e:
-        if e.message.startswith("malformed YAML"):
+        if e.message.startswith(gettext(MALFORMED).partition("{")[0]):
             return text
         raise InputError(source, None, key, e.message) from None
 
@@ -344,10 +354,10 @@ def validate(model: type[M], data: Any, file: str, lines: LineMap,
         kind = err["type"]
         if kind == "extra_forbidden":
             keys = model_keys(model, loc)
-            msg = (f"expected one of {keys}, got unknown key {loc[-1]!r}"
-                   + did_you_mean(str(loc[-1]), keys.split(", ")))
+            msg = (gettext("expected one of {keys}, got unknown key {key}").format(
+                keys=keys, key=repr(loc[-1])) + did_you_mean(str(loc[-1]), keys.split(", ")))
         elif kind == "missing":
-            msg = "expected a value, got nothing (the key is required)"
+            msg = gettext("expected a value, got nothing (the key is required)")
         else:
             inp = err.get("input")
             got = describe(inp)
@@ -356,10 +366,10 @@ def validate(model: type[M], data: Any, file: str, lines: LineMap,
                 full = (*full, cause.key)
                 path = ".".join(str(x) for x in full)
                 has = isinstance(inp, dict) and cause.key in inp
-                got = describe(inp[cause.key]) if has else "the default"
+                got = describe(inp[cause.key]) if has else gettext("the default")
             elif kind in ("too_short", "too_long") and isinstance(inp, list | tuple):
-                got = f"{len(inp)} items"
-            msg = f"expected {expected(err)}, got {got}"
+                got = gettext("{n} items").format(n=len(inp))
+            msg = gettext("expected {what}, got {got}").format(what=expected(err), got=got)
         raise InputError(file, line_of(lines, full), path, msg) from None
 
 

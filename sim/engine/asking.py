@@ -36,6 +36,7 @@ from sim.engine.decisions import (
     builtin_verify,
     overridden,
 )
+from sim.engine.mistakes import Mistakes, mistakes_of
 from sim.engine.views import (
     CheckView,
     CityView,
@@ -101,7 +102,7 @@ class Decisions:
     """
 
     def __init__(self, policy: DecisionPoints, city: CityView, book: CaseBook,
-                 error_rate: float) -> None:
+                 error_rate: float, mistakes: Mistakes | None = None) -> None:
         policy.bind(city)
         self.policy = policy
         self.city = city
@@ -110,6 +111,10 @@ class Decisions:
         self._error = error_rate
         self._routing = city.routing
         self._n = len(city.departments)
+        # where a wrong dispatch goes: the handbook's plausible departments (sim.engine.mistakes)
+        if mistakes is None:
+            mistakes = mistakes_of(city.handbook, city.departments)
+        self._alternates, self._alternate_cum = mistakes.alternates, mistakes.alternate_cum
         self._open = book.open_index  # looked up per report
         self._desk = overridden(policy, "takes")
         for point in (*DESK_POINTS, *FIELD_POINTS):
@@ -126,8 +131,9 @@ class Decisions:
         return builtin_file(self._open.get((case.grid, case.subclass), -1), case.verified)
 
     def dispatch(self, case: Case, u: float, v: float) -> int | Pending:
-        return builtin_dispatch(self._routing[case.subclass], self._n, case.returned_from,
-                         self._error, u, v)
+        sub = case.subclass
+        return builtin_dispatch(self._routing[sub], self._n, case.returned_from, self._error,
+                                u, v, self._alternates[sub], self._alternate_cum[sub])
 
     def extension(self, case: Case, department: int) -> bool | Pending:
         return True
@@ -182,8 +188,10 @@ class Decisions:
         return self._ask("file", view, case, self.policy.file)
 
     def _dispatch_viewed(self, case: Case, u: float, v: float) -> Any:
-        view = DispatchView(case.id, case.subclass, case.grid, self._routing[case.subclass],
-                            self._n, case.returned_from, self._error)
+        sub = case.subclass
+        view = DispatchView(case.id, sub, case.grid, self._routing[sub], self._n,
+                            case.returned_from, self._error, self._alternates[sub],
+                            self._alternate_cum[sub])
         return self._ask("dispatch", view, case, self.policy.dispatch, u, v)
 
     def _extension_viewed(self, case: Case, department: int) -> Any:

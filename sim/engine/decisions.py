@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Final, Literal
 
 import numpy as np
 
+from sim.engine.mistakes import wrong_department
 from sim.engine.views import (
     CheckView,
     CityView,
@@ -71,10 +72,11 @@ def builtin_file(open_case: int, verified: bool | None) -> FileAnswer:
 
 
 def builtin_dispatch(handbook_department: int, n_departments: int, returned_from: int,
-              error_rate: float, u: float, v: float) -> int:
-    if returned_from < 0 and u < error_rate and n_departments > 1:
-        other = int(v * (n_departments - 1))
-        return other if other < handbook_department else other + 1
+                     error_rate: float, u: float, v: float, alternates: tuple[int, ...] = (),
+                     alternate_cum: tuple[float, ...] = ()) -> int:
+    if returned_from < 0 and u < error_rate and n_departments > 1:  # a mistake: where to
+        return wrong_department(handbook_department, alternates, alternate_cum,
+                                n_departments, v)
     return handbook_department
 
 
@@ -118,10 +120,11 @@ class DecisionPoints:
         return builtin_file(view.open_case, view.verified)
 
     def dispatch(self, view: DispatchView, u: float, v: float) -> int:
-        """The handbook's department; with probability ``error_rate`` a wrong one (mis-routing).
-        A returned case goes to the handbook's department for its corrected subclass."""
+        """The handbook's department; with probability ``error_rate`` a wrong one (mis-routing):
+        one of the handbook's plausible departments (``view.alternates``), by weight, else any
+        other. A returned case goes to the handbook's department for its corrected subclass."""
         return builtin_dispatch(view.handbook_department, view.n_departments, view.returned_from,
-                         view.error_rate, u, v)
+                                view.error_rate, u, v, view.alternates, view.alternate_cum)
 
     def extension(self, view: ExtensionView) -> bool:
         """The command centre's answer to a department asking for more time: grant all."""

@@ -172,6 +172,26 @@ class StaffPool:
         self._enqueue(owner, SEIZE, key, now)
         return PENDING
 
+    def seize_first(self, owner: Owner) -> int | Pending:
+        """`seize`, ahead of everyone waiting (a summons): the next server free and on duty
+        goes to ``owner`` (those seized first this way go in the order they came)."""
+        now = self.env._now
+        self._arrivals += 1
+        if self._free and (now < self._open_until or self._opens(now)):
+            server = self._free.pop()
+            self._since[server] = now
+            return server
+        self.settle(now)
+        self._nq += 1
+        if self.rule == "fifo":
+            self._fifo.appendleft((owner, SEIZE, now))
+        else:
+            self._seq += 1
+            heapq.heappush(self._heap, (-math.inf, self._seq, owner, SEIZE, now))
+        if self._free:  # off duty now: wake when the window opens
+            self._dispatch(now)
+        return PENDING
+
     def release(self, server: int) -> None:
         """Server ``server`` (got from `seize`) is free again."""
         self._service_sum += self.env._now - self._since[server]

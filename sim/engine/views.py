@@ -44,6 +44,8 @@ class DispatchView(NamedTuple):
     n_departments: int
     returned_from: int        # department that returned it, or -1
     error_rate: float
+    alternates: tuple[int, ...] = ()        # departments that plausibly own it (handbook)
+    alternate_cum: tuple[float, ...] = ()   # their cumulative weights
 
 
 class ReceiptView(NamedTuple):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sim.errors import GridLoopError
 from sim.experiment.store import MANIFEST
+from sim.i18n import _
 
 __all__ = ["check_out", "check_report_out", "check_alike"]
 
@@ -33,15 +34,16 @@ def check_out(out: str | Path) -> Path:
     """
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
-        raise GridLoopError(f"--out {out}: expected a folder for the experiment, got a file")
+        raise GridLoopError(f"--out {out}: " + _("expected a folder for the experiment, got "
+                                                  "a file"))
     if folder.is_dir() and not (folder / MANIFEST).is_file():
         entries = sorted(p.name for p in folder.iterdir())
         if entries:
             shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
-            raise GridLoopError(
-                f"--out {out}: expected a new or empty folder, or an experiment folder to "
-                f"continue (with {MANIFEST}), got a folder holding {len(entries)} other "
-                f"entries ({shown}); choose another --out")
+            raise GridLoopError(f"--out {out}: " + _(
+                "expected a new or empty folder, or an experiment folder to continue (with "
+                "{manifest}), got a folder holding {n} other entries ({shown}); choose another "
+                "--out").format(manifest=MANIFEST, n=len(entries), shown=shown))
     _writable(out, folder if folder.is_dir() else folder.parent)
     return folder
 
@@ -53,7 +55,8 @@ def _writable(out: str | Path, folder: Path) -> None:
     try:  # the one sure test: make (and remove) a folder there
         os.rmdir(tempfile.mkdtemp(prefix=".gridloop-probe-", dir=folder))
     except OSError as e:
-        raise GridLoopError(f"--out {out}: cannot write in {folder} ({e.strerror})") from None
+        raise GridLoopError(f"--out {out}: " + _("cannot write in {folder} ({reason})").format(
+            folder=folder, reason=e.strerror)) from None
 
 
 def check_report_out(out: str | Path) -> Path:
@@ -65,8 +68,9 @@ def check_report_out(out: str | Path) -> Path:
     """
     path = Path(out)
     if path.is_dir():
-        raise GridLoopError(f"--out {out}: expected an HTML file to write, got a folder "
-                            f"(e.g. --out {path / 'report.html'})")
+        raise GridLoopError(f"--out {out}: " + _(
+            "expected an HTML file to write, got a folder (e.g. --out {example})").format(
+            example=path / "report.html"))
     _writable(out, path.parent)
     return path
 
@@ -80,15 +84,16 @@ def check_alike(labels: Sequence[str], days: Sequence[int], starts: Sequence[dt.
             makes them alike.
     """
     if not days_given and len(set(days)) > 1:
-        each = ", ".join(f"{lb} {d} days" for lb, d in zip(labels, days, strict=True))
-        raise GridLoopError(
-            f"compare: expected scenarios with the same horizon, got {each}; totals and "
-            f"rates over different horizons do not compare: run them all for the same "
-            f"days with --days N (e.g. --days {min(days)})")
+        each = ", ".join(_("{label} {days} days").format(label=lb, days=d)
+                         for lb, d in zip(labels, days, strict=True))
+        raise GridLoopError("compare: " + _(
+            "expected scenarios with the same horizon, got {each}; totals and rates over "
+            "different horizons do not compare: run them all for the same days with --days N "
+            "(e.g. --days {days})").format(each=each, days=min(days)))
     if len(set(starts)) > 1:
         each = ", ".join(f"{lb} {s.isoformat()} ({s.strftime('%a')})"
                          for lb, s in zip(labels, starts, strict=True))
-        raise GridLoopError(
-            f"compare: expected scenarios that start on the same date, got {each}; their "
-            f"calendars (weekends, holidays) differ: start them together with --set "
-            f"start_date={starts[0].isoformat()}")
+        raise GridLoopError("compare: " + _(
+            "expected scenarios that start on the same date, got {each}; their calendars "
+            "(weekends, holidays) differ: start them together with --set "
+            "start_date={start}").format(each=each, start=starts[0].isoformat()))

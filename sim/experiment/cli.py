@@ -16,6 +16,7 @@ import argparse
 from typing import Any
 
 from sim.cli.commands import add_format, add_set
+from sim.i18n import _
 
 __all__ = ["register", "print_results"]
 
@@ -28,80 +29,81 @@ def _positive(text: str) -> int:
     try:
         n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(_("expected a whole number, got {text}").format(
+            text=repr(text))) from None
     if n < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {n}")
+        raise argparse.ArgumentTypeError(_("expected at least 1, got {n}").format(n=n))
     return n
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reps", type=_positive, default=10,
-                   help="replications per scenario or design point, e.g. 20 (default 10)")
+                   help=_("replications per scenario or design point, e.g. 20 (default 10)"))
     p.add_argument("--out", required=True,
-                   help="experiment folder, e.g. runs/insp: new, empty, or one to continue "
-                        "(a rerun skips finished tasks)")
+                   help=_("experiment folder, e.g. runs/insp: new, empty, or one to continue "
+                        "(a rerun skips finished tasks)"))
     p.add_argument("--days", type=_positive,
-                   help="simulated days of every scenario, e.g. 28 (default: each "
-                        "scenario's; a comparison needs them equal)")
-    add_set(p, "override a value in every scenario, e.g. inspectors.count=300 (repeatable)")
+                   help=_("simulated days of every scenario, e.g. 28 (default: each "
+                        "scenario's; a comparison needs them equal)"))
+    add_set(p, _("override a value in every scenario, e.g. inspectors.count=300 (repeatable)"))
     p.add_argument("--seed", type=int, default=None,
-                   help="root seed of the experiment, e.g. 7 (default: fresh, kept in the "
-                        "manifest)")
+                   help=_("root seed of the experiment, e.g. 7 (default: fresh, kept in the "
+                        "manifest)"))
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive, default=None,
-                       help="local worker processes, e.g. 2 (default: the CPUs available)")
+                       help=_("local worker processes, e.g. 2 (default: the CPUs available)"))
     where.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                       help="run on a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786 "
-                            "(pip install 'gridloop[dask]')")
+                       help=_("run on a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786 "
+                            "(pip install 'gridloop[dask]')"))
     p.add_argument("--precision", type=float, default=None, metavar="REL",
-                   help="add replications until every KPI's 95%% interval is within +-REL of "
-                        "its mean, e.g. 0.05")
+                   help=_("add replications until every KPI's 95%% interval is within +-REL of "
+                        "its mean, e.g. 0.05"))
     p.add_argument("--precision-kpi", dest="precision_kpis", action="append", default=[],
-                   metavar="KPI", help="KPI the precision applies to, e.g. "
-                                       "hours_to_close.mean (repeatable; default all)")
+                   metavar="KPI", help=_("KPI the precision applies to, e.g. "
+                                       "hours_to_close.mean (repeatable; default all)"))
     p.add_argument("--max-reps", type=_positive, default=100,
-                   help="cap on replications with --precision, e.g. 50 (default 100)")
-    p.add_argument("--quiet", action="store_true", help="print only where results went")
-    add_format(p, "the KPI table")
+                   help=_("cap on replications with --precision, e.g. 50 (default 100)"))
+    p.add_argument("--quiet", action="store_true", help=_("print only where results went"))
+    add_format(p, _("the KPI table"))
 
 
 def register(sub: Any) -> None:
-    s = sub.add_parser("sweep", help="run a scenario over a grid (or Latin hypercube) of "
-                       "values, with replications",
-                       epilog="e.g. gridloop sweep small-town --vary inspectors.count=15,20,30 "
-                              "--reps 10 --out runs/insp")
-    s.add_argument("scenario", help="scenario file or bundled name, e.g. small-town")
+    s = sub.add_parser("sweep", help=_("run a scenario over a grid (or Latin hypercube) of "
+                       "values, with replications"),
+                       epilog=_("e.g. gridloop sweep small-town --vary inspectors.count=15,20,30 "
+                              "--reps 10 --out runs/insp"))
+    s.add_argument("scenario", help=_("scenario file or bundled name, e.g. small-town"))
     s.add_argument("--vary", action="append", default=[], required=True,
                    metavar="KEY=V1,V2|KEY=LO:HI",
-                   help="a dotted scenario key and its values for a factorial design, e.g. "
+                   help=_("a dotted scenario key and its values for a factorial design, e.g. "
                         "inspectors.count=15,20,30, or its range for --design lhs, e.g. "
-                        "inspectors.count=10:40 (repeatable)")
+                        "inspectors.count=10:40 (repeatable)"))
     s.add_argument("--design", choices=["factorial", "lhs"], default="factorial",
-                   help="every combination of the values (factorial, default) or a Latin "
-                        "hypercube over the ranges (lhs)")
+                   help=_("every combination of the values (factorial, default) or a Latin "
+                        "hypercube over the ranges (lhs)"))
     s.add_argument("--samples", type=_positive, default=None,
-                   help="design points of a Latin hypercube (--design lhs), e.g. 12")
+                   help=_("design points of a Latin hypercube (--design lhs), e.g. 12"))
     _common(s)
     s.set_defaults(handler=_cmd_sweep)
 
-    c = sub.add_parser("compare", help="compare scenarios on common random numbers (the first "
-                       "is the baseline)",
-                       epilog="e.g. gridloop compare governance/complaint-driven "
-                              "governance/grid-2004 --reps 10 --out runs/models")
+    c = sub.add_parser("compare", help=_("compare scenarios on common random numbers (the first "
+                       "is the baseline)"),
+                       epilog=_("e.g. gridloop compare governance/complaint-driven "
+                              "governance/grid-2004 --reps 10 --out runs/models"))
     c.add_argument("scenarios", nargs="+", metavar="SCENARIO",
-                   help="scenario files or bundled names, the first the baseline, e.g. "
-                        "small-town my-town.yaml")
+                   help=_("scenario files or bundled names, the first the baseline, e.g. "
+                        "small-town my-town.yaml"))
     _common(c)
     c.set_defaults(handler=_cmd_compare)
 
-    r = sub.add_parser("report", help="write an experiment's self-contained HTML report",
-                       epilog="e.g. gridloop report runs/insp --kpi closure_rate")
-    r.add_argument("folder", help="experiment folder (from sweep or compare), e.g. runs/insp")
+    r = sub.add_parser("report", help=_("write an experiment's self-contained HTML report"),
+                       epilog=_("e.g. gridloop report runs/insp --kpi closure_rate"))
+    r.add_argument("folder", help=_("experiment folder (from sweep or compare), e.g. runs/insp"))
     r.add_argument("--out", default=None,
-                   help="HTML file, e.g. insp.html (default: FOLDER/report.html)")
+                   help=_("HTML file, e.g. insp.html (default: FOLDER/report.html)"))
     r.add_argument("--kpi", dest="kpis", action="append", default=[], metavar="KPI",
-                   help="KPI for the sweep's curves and heatmap, e.g. closure_rate "
-                        "(repeatable; default a few headline KPIs)")
+                   help=_("KPI for the sweep's curves and heatmap, e.g. closure_rate "
+                        "(repeatable; default a few headline KPIs)"))
     r.set_defaults(handler=_cmd_report)
 
 
@@ -120,27 +122,31 @@ def _execute(args: argparse.Namespace, start: Any) -> int:
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
                   disable=args.quiet or not console.is_terminal) as bar:
-        task = bar.add_task("replications", total=None)
+        task = bar.add_task(_("replications"), total=None)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
         run = start(progress)
-    console.print(f"ran {run.tasks_run} of {run.tasks_total} tasks ({run.reps} replications "
-                  f"per point)")
+    console.print(_("ran {run} of {total} tasks ({reps} replications per point)").format(
+        run=run.tasks_run, total=run.tasks_total, reps=run.reps))
     if run.precision_met:
-        console.print(f"precision reached: every chosen KPI within +-{args.precision:.1%}")
+        console.print(_("precision reached: every chosen KPI within +-{target}").format(
+            target=f"{args.precision:.1%}"))
     elif run.precision_met is not None:
-        held = ", ".join(f"{kpi} +-{rel:.1%} at {label}" for kpi, label, rel in
-                         run.precision_short[:4])
-        more = f" and {len(run.precision_short) - 4} more" if len(run.precision_short) > 4 \
-            else ""
-        console.print(f"precision not reached within --max-reps {args.max_reps}: {held}{more} "
-                      f"(target +-{args.precision:.1%}); name the KPIs that matter with "
-                      "--precision-kpi, or raise --max-reps", highlight=False)
+        held = ", ".join(_("{kpi} +-{rel} at {label}").format(kpi=kpi, rel=f"{rel:.1%}",
+                                                               label=label)
+                         for kpi, label, rel in run.precision_short[:4])
+        more = _(" and {n} more").format(n=len(run.precision_short) - 4) \
+            if len(run.precision_short) > 4 else ""
+        console.print(_("precision not reached within --max-reps {max_reps}: {held}{more} "
+                        "(target +-{target}); name the KPIs that matter with "
+                        "--precision-kpi, or raise --max-reps").format(
+            max_reps=args.max_reps, held=held, more=more, target=f"{args.precision:.1%}"),
+            highlight=False)
     print_results(console, run.folder, args.format)
-    console.print(f"\nresults in [bold]{run.folder}[/]; `gridloop report {run.folder}` writes "
-                  "the HTML report")
+    console.print("\n" + _("results in {folder}; `gridloop report {run}` writes the HTML "
+                           "report").format(folder=f"[bold]{run.folder}[/]", run=run.folder))
     if args.quiet:
         print(run.folder)
     return 0
@@ -185,32 +191,35 @@ def print_results(console: Any, folder: Any, fmt: str = "table") -> None:
                 styles[(int(row.point), str(row.kpi))] = "green" if sign > 0 else "red"
     by = table.set_index(["point", "kpi"])
     kpis = [k for k in HEADLINE if k in set(table["kpi"])]
-    base = "  (baseline)"
+    base = "  " + _("(baseline)")
     if keys:
         short = short_names(keys)
         index = [Column(k, short[k], [str(p["factors"].get(k)) for p in shown]) for k in keys]
     else:
-        index = [Column("scenario", "scenario", [p["label"] for p in shown])]
+        index = [Column("scenario", _("scenario"), [p["label"] for p in shown])]
     if coloured:
         index[-1].cells = [c + (base if p["point"] == 0 else "")
                            for c, p in zip(index[-1].cells, shown, strict=True)]
+    nan = float("nan")    # a KPI one scenario has and another lacks (no hotline: no 12345)
     values = [Column(k, short_name(k),
-                     [_fmt(by.loc[(p["point"], k), "mean"], by.loc[(p["point"], k), "half_width"])
+                     [_fmt(*(by.loc[(p["point"], k), ["mean", "half_width"]]
+                             if (p["point"], k) in by.index else (nan, nan)))
                       for p in shown],
                      [styles.get((p["point"], k), "") for p in shown]) for k in kpis]
     n = int(table["n"].max())
-    notes = [f"mean ± half-width of the 95% interval over {n} replications"]
+    notes = [_("mean ± half-width of the 95% interval over {n} replications").format(n=n)]
     if coloured:
-        notes.append("green: significantly better than the baseline for that KPI, red: "
-                     "significantly worse (paired by replication, Bonferroni); volumes such "
-                     "as filed cases have no better direction and stay plain")
+        notes.append(_("green: significantly better than the baseline for that KPI, red: "
+                       "significantly worse (paired by replication, Bonferroni); volumes such "
+                       "as filed cases have no better direction and stay plain"))
     else:
-        notes.append("a Latin hypercube has no baseline: the report's response curves show "
-                     "how each KPI moves")
+        notes.append(_("a Latin hypercube has no baseline: the report's response curves show "
+                       "how each KPI moves"))
     if len(order) > len(shown):
-        notes.append(f"{len(shown)} of {len(order)} design points shown; --format csv "
-                     "prints every point and KPI, and gridloop report draws them")
-    title = "KPIs" + (f" by {', '.join(keys)}" if keys else "")
+        notes.append(_("{shown} of {total} design points shown; --format csv prints every "
+                       "point and KPI, and gridloop report draws them").format(
+            shown=len(shown), total=len(order)))
+    title = _("KPIs by {keys}").format(keys=", ".join(keys)) if keys else _("KPIs")
     print_fitted(console, title, index, values, notes)
 
 
@@ -250,5 +259,5 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.out:
         check_report_out(args.out)
     path = write_report(args.folder, args.out, kpis=args.kpis or None)
-    print(f"wrote {path}")
+    print(_("wrote {path}").format(path=path))
     return 0

@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.data.yamlfile import load_value
 from sim.errors import InputError
+from sim.i18n import _
 
 __all__ = ["Point", "Factor", "parse_vary", "compare_points", "factorial_points", "lhs_points",
            "short_names"]
@@ -76,23 +77,25 @@ def parse_vary(items: list[str] | tuple[str, ...]) -> list[Factor]:
         key, sep, raw = item.partition("=")
         key = key.strip()
         if not sep or not key or not raw.strip():
-            raise InputError("--vary", None, key, f"expected key=v1,v2,... or key=lo:hi, "
-                             f"got {item!r}")
+            raise InputError("--vary", None, key, _(
+                "expected key=v1,v2,... or key=lo:hi, got {item}").format(item=repr(item)))
         if any(f.key == key for f in out):
-            raise InputError("--vary", None, key, "expected each key once, got it twice")
+            raise InputError("--vary", None, key, _("expected each key once, got it twice"))
         if ":" in raw and "," not in raw:
-            lo_raw, _, hi_raw = raw.partition(":")
+            lo_raw, _sep, hi_raw = raw.partition(":")
             lo, hi = _value(lo_raw), _value(hi_raw)
             if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lo, hi)) \
                     or not lo < hi:
-                raise InputError("--vary", None, key, f"expected a range lo:hi of two numbers "
-                                 f"with lo < hi, got {raw!r}")
+                raise InputError("--vary", None, key, _(
+                    "expected a range lo:hi of two numbers with lo < hi, got {raw}").format(
+                    raw=repr(raw)))
             out.append(Factor(key, low=float(lo), high=float(hi),
                               integer=isinstance(lo, int) and isinstance(hi, int)))
         else:
             levels = tuple(_value(v.strip()) for v in raw.split(",") if v.strip())
             if len(set(map(repr, levels))) != len(levels):
-                raise InputError("--vary", None, key, f"expected distinct values, got {raw!r}")
+                raise InputError("--vary", None, key, _(
+                    "expected distinct values, got {raw}").format(raw=repr(raw)))
             out.append(Factor(key, levels=levels))
     return out
 
@@ -137,8 +140,9 @@ def factorial_points(scenario: str, factors: list[Factor],
     """Every combination of the factors' levels (the first factor varies slowest)."""
     ranged = [f.key for f in factors if f.is_range]
     if ranged:
-        raise InputError("--vary", None, ranged[0], "expected a list of values v1,v2,... for "
-                         "a factorial design (ranges lo:hi need --design lhs)")
+        raise InputError("--vary", None, ranged[0], _(
+            "expected a list of values v1,v2,... for a factorial design (ranges lo:hi need "
+            "--design lhs)"))
     points = []
     for combo in itertools.product(*(f.levels for f in factors)):
         values = dict(zip((f.key for f in factors), combo, strict=True))
@@ -159,10 +163,11 @@ def lhs_points(scenario: str, factors: list[Factor], samples: int, seed: int,
 
     listed = [f.key for f in factors if not f.is_range]
     if listed:
-        raise InputError("--vary", None, listed[0], "expected a range lo:hi for a Latin "
-                         "hypercube design, got a list of values")
+        raise InputError("--vary", None, listed[0], _(
+            "expected a range lo:hi for a Latin hypercube design, got a list of values"))
     if samples < 2:
-        raise InputError("--samples", None, "", f"expected at least 2 samples, got {samples}")
+        raise InputError("--samples", None, "", _(
+            "expected at least 2 samples, got {samples}").format(samples=samples))
     unit = qmc.LatinHypercube(d=len(factors), seed=np.random.default_rng(seed)).random(samples)
     lows = np.array([f.low for f in factors])
     highs = np.array([f.high for f in factors])

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
+from sim.i18n import N_, gettext
+
 __all__ = ["Meaning", "MEANINGS", "direction", "short_name", "HIGHER", "LOWER", "NEUTRAL"]
 
 HIGHER: Literal[1] = 1
@@ -21,53 +23,53 @@ NEUTRAL: Literal[0] = 0
 
 
 class Meaning(NamedTuple):
-    short: str       # column header in a terminal table
+    short: str       # column header in a terminal table (English; shown translated)
     better: int      # HIGHER, LOWER or NEUTRAL (a volume: neither better nor worse)
 
 
 MEANINGS: dict[str, Meaning] = {
     # ground truth and volumes: no better direction
-    "problems_created": Meaning("problems", NEUTRAL),
-    "problems_fixed_on_spot": Meaning("fixed on spot", NEUTRAL),
-    "problems_vanished": Meaning("vanished", NEUTRAL),
-    "reports": Meaning("reports", NEUTRAL),
-    "cases_filed": Meaning("filed", NEUTRAL),
-    "cases_filed_per_day": Meaning("filed/day", NEUTRAL),
-    "cases_voided": Meaning("voided", NEUTRAL),
-    "cases_merged": Meaning("merged", NEUTRAL),
-    "events_share": Meaning("events", NEUTRAL),
-    "hotline.calls_offered": Meaning("calls", NEUTRAL),
-    "hotline.calls_answered": Meaning("answered", NEUTRAL),
-    "hotline.work_orders": Meaning("orders", NEUTRAL),
-    "hotline.grid_work_orders": Meaning("grid orders", NEUTRAL),
-    "hotline.consultation_share": Meaning("consultations", NEUTRAL),
-    "hotline.work_order_share": Meaning("order share", NEUTRAL),
-    "three_rates.work_orders_closed": Meaning("orders closed", NEUTRAL),
-    "three_rates.surveyed": Meaning("surveyed", NEUTRAL),
-    "summons": Meaning("summons", NEUTRAL),
+    "problems_created": Meaning(N_("problems"), NEUTRAL),
+    "problems_fixed_on_spot": Meaning(N_("fixed on spot"), NEUTRAL),
+    "problems_vanished": Meaning(N_("vanished"), NEUTRAL),
+    "reports": Meaning(N_("reports"), NEUTRAL),
+    "cases_filed": Meaning(N_("filed"), NEUTRAL),
+    "cases_filed_per_day": Meaning(N_("filed/day"), NEUTRAL),
+    "cases_voided": Meaning(N_("voided"), NEUTRAL),
+    "cases_merged": Meaning(N_("merged"), NEUTRAL),
+    "events_share": Meaning(N_("events"), NEUTRAL),
+    "hotline.calls_offered": Meaning(N_("calls"), NEUTRAL),
+    "hotline.calls_answered": Meaning(N_("answered"), NEUTRAL),
+    "hotline.work_orders": Meaning(N_("orders"), NEUTRAL),
+    "hotline.grid_work_orders": Meaning(N_("grid orders"), NEUTRAL),
+    "hotline.consultation_share": Meaning(N_("consultations"), NEUTRAL),
+    "hotline.work_order_share": Meaning(N_("order share"), NEUTRAL),
+    "three_rates.work_orders_closed": Meaning(N_("orders closed"), NEUTRAL),
+    "three_rates.surveyed": Meaning(N_("surveyed"), NEUTRAL),
+    "summons": Meaning(N_("summons"), NEUTRAL),
     # outcomes: more is better
-    "problems_fixed": Meaning("fixed", HIGHER),
-    "cases_closed": Meaning("closed", HIGHER),
-    "share_found_by_inspectors": Meaning("by inspectors", HIGHER),
-    "discovery_rate": Meaning("discovered", HIGHER),
-    "on_time_handling_rate": Meaning("on time", HIGHER),
-    "closure_rate": Meaning("closure", HIGHER),
-    "hotline.connected_rate": Meaning("connected", HIGHER),
-    "hotline.answered_within_15s": Meaning("in 15 s", HIGHER),
-    "three_rates.response": Meaning("response", HIGHER),
-    "three_rates.resolution": Meaning("resolution", HIGHER),
-    "three_rates.satisfaction": Meaning("satisfaction", HIGHER),
+    "problems_fixed": Meaning(N_("fixed"), HIGHER),
+    "cases_closed": Meaning(N_("closed"), HIGHER),
+    "share_found_by_inspectors": Meaning(N_("by inspectors"), HIGHER),
+    "discovery_rate": Meaning(N_("discovered"), HIGHER),
+    "on_time_handling_rate": Meaning(N_("on time"), HIGHER),
+    "closure_rate": Meaning(N_("closure"), HIGHER),
+    "hotline.connected_rate": Meaning(N_("connected"), HIGHER),
+    "hotline.answered_within_15s": Meaning(N_("in 15 s"), HIGHER),
+    "three_rates.response": Meaning(N_("response"), HIGHER),
+    "three_rates.resolution": Meaning(N_("resolution"), HIGHER),
+    "three_rates.satisfaction": Meaning(N_("satisfaction"), HIGHER),
     # costs, delays and failures: less is better
-    "problems_open_at_end": Meaning("problems open", LOWER),
-    "cases_open_at_end": Meaning("open at end", LOWER),
-    "mean_hours_to_discovery": Meaning("h to find", LOWER),
-    "rework_rate": Meaning("rework", LOWER),
-    "return_rate": Meaning("returns", LOWER),
-    "hours_to_close.mean": Meaning("h to close", LOWER),
-    "hours_to_close.median": Meaning("h to close p50", LOWER),
-    "hours_to_close.p90": Meaning("h to close p90", LOWER),
-    "hotline.abandon_rate": Meaning("abandoned", LOWER),
-    "hotline.mean_wait_seconds": Meaning("wait s", LOWER),
+    "problems_open_at_end": Meaning(N_("problems open"), LOWER),
+    "cases_open_at_end": Meaning(N_("open at end"), LOWER),
+    "mean_hours_to_discovery": Meaning(N_("h to find"), LOWER),
+    "rework_rate": Meaning(N_("rework"), LOWER),
+    "return_rate": Meaning(N_("returns"), LOWER),
+    "hours_to_close.mean": Meaning(N_("h to close"), LOWER),
+    "hours_to_close.median": Meaning(N_("h to close p50"), LOWER),
+    "hours_to_close.p90": Meaning(N_("h to close p90"), LOWER),
+    "hotline.abandon_rate": Meaning(N_("abandoned"), LOWER),
+    "hotline.mean_wait_seconds": Meaning(N_("wait s"), LOWER),
 }
 
 
@@ -80,4 +82,4 @@ def direction(kpi: str) -> int:
 def short_name(kpi: str) -> str:
     """The KPI's header in a narrow table (its own name when it has no short one)."""
     m = MEANINGS.get(kpi)
-    return m.short if m else kpi
+    return gettext(m.short) if m else kpi

@@ -38,6 +38,7 @@ from sim.experiment.store import (
     write_manifest,
 )
 from sim.experiment.tasks import Task, TaskDone, replication_seed
+from sim.i18n import _
 
 __all__ = ["ExperimentRun", "run_sweep", "run_compare", "Progress"]
 
@@ -98,19 +99,21 @@ def run_sweep(scenario: str, vary: Sequence[str], *, reps: int, out: str | Path,
     """
     check_out(out)
     if design not in ("factorial", "lhs"):
-        raise GridLoopError(f"--design: expected factorial or lhs, got {design!r}")
+        raise GridLoopError("--design: " + _("expected factorial or lhs, got {got}").format(
+            got=repr(design)))
     factors = parse_vary(list(vary))
     if not factors:
-        raise GridLoopError("--vary: expected at least one key to vary, got none")
+        raise GridLoopError("--vary: " + _("expected at least one key to vary, got none"))
     entropy = _entropy(out, seed)
     if design == "lhs":
         if samples is None:
-            raise GridLoopError("--samples: expected a number of samples for --design lhs")
+            raise GridLoopError("--samples: " + _("expected a number of samples for --design "
+                                                  "lhs"))
         points = lhs_points(scenario, factors, samples, entropy, tuple(overrides))
     else:
         if samples is not None:
-            raise GridLoopError("--samples: only with --design lhs (a factorial design runs "
-                                "every combination)")
+            raise GridLoopError("--samples: " + _("only with --design lhs (a factorial design "
+                                                  "runs every combination)"))
         points = factorial_points(scenario, factors, tuple(overrides))
     factor_json = [{"key": f.key, "levels": list(f.levels)} if not f.is_range else
                    {"key": f.key, "low": f.low, "high": f.high, "integer": f.integer}
@@ -132,8 +135,8 @@ def run_compare(scenarios: Sequence[str], *, reps: int, out: str | Path,
     `run_sweep`."""
     check_out(out)
     if len(scenarios) < 2:
-        raise GridLoopError(f"compare: expected at least two scenarios (a baseline and one "
-                            f"more), got {len(scenarios)}")
+        raise GridLoopError("compare: " + _("expected at least two scenarios (a baseline and "
+                                            "one more), got {n}").format(n=len(scenarios)))
     entropy = _entropy(out, seed)
     points = compare_points(list(scenarios), tuple(overrides))
     return _run("compare", "compare", points, [], None, entropy, reps=reps, out=out, days=days,
@@ -146,7 +149,8 @@ def _entropy(out: str | Path, seed: int | None) -> int:
     """The root seed: given, or the one of the experiment already in ``out``, or fresh."""
     if seed is not None:
         if seed < 0:
-            raise GridLoopError(f"--seed: expected a number >= 0, got {seed}")
+            raise GridLoopError("--seed: " + _("expected a number >= 0, got {seed}").format(
+                seed=seed))
         return int(seed)
     if (Path(out) / MANIFEST).is_file():
         return int(read_manifest(out)["entropy"])
@@ -194,11 +198,11 @@ def _run(kind: str, design: str, points: list[Point], factors: list[dict[str, An
          max_reps: int, progress: Progress | None,
          on_task: Callable[[TaskDone], None] | None) -> ExperimentRun:
     if reps < 2:
-        raise GridLoopError(f"--reps: expected at least 2 replications (an interval needs "
-                            f"two), got {reps}")
+        raise GridLoopError("--reps: " + _("expected at least 2 replications (an interval "
+                                           "needs two), got {reps}").format(reps=reps))
     if precision is not None and not 0 < precision < 1:
-        raise GridLoopError(f"--precision: expected a relative half-width in (0, 1), "
-                            f"got {precision}")
+        raise GridLoopError("--precision: " + _("expected a relative half-width in (0, 1), "
+                                                "got {precision}").format(precision=precision))
     if (cap := reps_cap()) is not None:
         reps, max_reps = min(reps, cap), min(max_reps, cap)
     folder = Path(out)
@@ -224,7 +228,8 @@ def _run(kind: str, design: str, points: list[Point], factors: list[dict[str, An
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise GridLoopError(f"--out {out}: cannot make the folder ({e.strerror})") from None
+        raise GridLoopError(f"--out {out}: " + _("cannot make the folder ({reason})").format(
+            reason=e.strerror)) from None
     write_manifest(folder, manifest)
 
     own = executor is None

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from sim.errors import GridLoopError
 from sim.experiment.tasks import TASK_SCHEMA
+from sim.i18n import _
 from sim.outputs.files import write_json
 
 __all__ = ["MANIFEST", "read_manifest", "write_manifest", "check_same_experiment",
@@ -69,13 +70,15 @@ def git_commit() -> str | None:
 def read_manifest(folder: str | Path) -> dict[str, Any]:
     path = Path(folder) / MANIFEST
     if not path.is_file():
-        raise GridLoopError(f"{folder}: not an experiment folder (no {MANIFEST}); run "
-                            "`gridloop sweep` or `gridloop compare` with --out first")
+        raise GridLoopError(f"{folder}: " + _(
+            "not an experiment folder (no {manifest}); run `gridloop sweep` or `gridloop "
+            "compare` with --out first").format(manifest=MANIFEST))
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
-        raise GridLoopError(f"{path}:{e.lineno}: expected a JSON manifest, got "
-                            f"unreadable JSON ({e.msg})") from None
+        raise GridLoopError(f"{path}:{e.lineno}: " + _(
+            "expected a JSON manifest, got unreadable JSON ({error})").format(
+            error=e.msg)) from None
     if data.get("format") != FORMAT:
         raise GridLoopError(f"{path}: format: expected {FORMAT}, got {data.get('format')!r}")
     return data

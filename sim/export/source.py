@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import GridLoopError, InputError
+from sim.i18n import _
 from sim.rules.runlog import read_summary
 
 __all__ = ["RunSource", "read_run", "clock_times"]
@@ -89,18 +90,19 @@ def read_run(run_dir: str | Path, *, scenario: str | Path | None = None,
     """
     folder = Path(run_dir)
     if utc_offset is not None and not _OFFSET.fullmatch(utc_offset):
-        raise GridLoopError(f"export: expected a UTC offset such as +08:00 or Z, got "
-                            f"{utc_offset!r}")
+        raise GridLoopError("export: " + _("expected a UTC offset such as +08:00 or Z, got "
+                                           "{got}").format(got=repr(utc_offset)))
     for name in ("cases.parquet", "events.parquet"):
         if not (folder / name).exists():
-            raise InputError(str(folder / name), None, "", "no such file; expected a run "
-                             "folder written by `gridloop run` (docs/event-log.md)")
+            raise InputError(str(folder / name), None, "", _(
+                "no such file; expected a run folder written by `gridloop run` "
+                "(docs/event-log.md)"))
     summary = read_summary(folder)
     notes: list[str] = []
     if start_date is None:
         if not isinstance(summary.get("start_date"), str):
             raise InputError(str(folder / "summary.json"), None, "start_date",
-                             "expected the day time 0 falls on; pass --start-date")
+                             _("expected the day time 0 falls on; pass --start-date"))
         start_date = dt.date.fromisoformat(summary["start_date"])
     if scenario is None and isinstance(summary.get("scenario_file"), str) \
             and Path(summary["scenario_file"]).exists():
@@ -113,7 +115,7 @@ def read_run(run_dir: str | Path, *, scenario: str | Path | None = None,
     limits: dict[str, str] = {}
     places: dict[str, tuple[str, float, float]] = {}
     if scenario is None:
-        notes.append("no scenario: service names, addresses and lat/long left empty")
+        notes.append(_("no scenario: service names, addresses and lat/long left empty"))
     else:
         names, limits, places = _from_scenario(scenario, set(cases["grid_code"]), notes)
     if utc_offset is None:
@@ -122,8 +124,8 @@ def read_run(run_dir: str | Path, *, scenario: str | Path | None = None,
             from sim.data.scenario import load_scenario
             zone = load_scenario(scenario).calendar.timezone
         utc_offset = zone or "+08:00"
-        notes.append(f"times carry the offsets of {zone}" if zone else
-                     "no scenario: times carry +08:00 (pass --utc-offset)")
+        notes.append(_("times carry the offsets of {zone}").format(zone=zone) if zone else
+                     _("no scenario: times carry +08:00 (pass --utc-offset)"))
     days = summary.get("days")
     return RunSource(folder, cases, events, problems,
                      dt.datetime.combine(start_date, dt.time()), utc_offset,
@@ -154,9 +156,10 @@ def _from_scenario(name: str | Path, grid_codes: set[str], notes: list[str]
     origin = _origin(shapes_path(grids_file))
     if city.geometry is not None and origin is not None:
         lon, lat = unproject_lonlat(city.geometry.x_m, city.geometry.y_m, *origin)
-        notes.append("lat/long: grid centroids of the imported map")
+        notes.append(_("lat/long: grid centroids of the imported map"))
     else:
-        notes.append("lat/long left empty: the city has no lon/lat map (generated or projected)")
+        notes.append(_("lat/long left empty: the city has no lon/lat map (generated or "
+                       "projected)"))
     places = {code: (f"grid {code}, {city.community_names[city.community[i]]}, "
                      f"{city.subdistrict_names[city.subdistrict[i]]}",
                      float(lat[i]), float(lon[i])) for i, code in enumerate(city.codes)}

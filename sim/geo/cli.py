@@ -14,6 +14,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from sim.i18n import _
+
 __all__ = ["register", "starter_scenario"]
 
 BASE = "small-town"
@@ -23,38 +25,38 @@ GRIDS_PER_BEAT = 12  # small-town: 20 inspectors, 2 shifts, 10 beats of 12 grids
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "import-map", help="import unit grids from a GeoJSON map and write a starter scenario",
-        description="Import unit grids (Polygon/MultiPolygon features with a 15-digit grid "
+        "import-map", help=_("import unit grids from a GeoJSON map and write a starter scenario"),
+        description=_("Import unit grids (Polygon/MultiPolygon features with a 15-digit grid "
                     "code) from a GeoJSON map: writes the grid table, the shapes and a starter "
-                    "scenario into --out.")
-    p.add_argument("map", help="GeoJSON FeatureCollection of unit-grid polygons, e.g. "
-                               "scenarios/examples/synthetic-district.geojson")
-    p.add_argument("--out", required=True, help="folder for the scenario, cities/ and "
-                                                 "handbook/, e.g. my-city")
-    p.add_argument("--name", default=None, help="city and scenario name, e.g. pilot "
-                                                "(default: the map's file name)")
-    p.add_argument("--district-code", default=None, help="6 digits every grid code must start "
+                    "scenario into --out."))
+    p.add_argument("map", help=_("GeoJSON FeatureCollection of unit-grid polygons, e.g. "
+                               "scenarios/examples/synthetic-district.geojson"))
+    p.add_argument("--out", required=True, help=_("folder for the scenario, cities/ and "
+                                                 "handbook/, e.g. my-city"))
+    p.add_argument("--name", default=None, help=_("city and scenario name, e.g. pilot "
+                                                "(default: the map's file name)"))
+    p.add_argument("--district-code", default=None, help=_("6 digits every grid code must start "
                                                          "with, e.g. 110101 (default: the "
-                                                         "first code's)")
-    p.add_argument("--code-property", default="code", help="property holding the grid code, e.g. "
-                                                                "GRID_CODE (default: code)")
+                                                         "first code's)"))
+    p.add_argument("--code-property", default="code", help=_("property holding the grid code, e.g. "
+                                                                "GRID_CODE (default: code)"))
     p.add_argument("--subdistrict-property", default="subdistrict",
-                   help="property holding the subdistrict's name, e.g. STREET "
-                        "(default: subdistrict)")
+                   help=_("property holding the subdistrict's name, e.g. STREET "
+                        "(default: subdistrict)"))
     p.add_argument("--community-property", default="community",
-                   help="property holding the community's name, e.g. SHEQU (default: community)")
+                   help=_("property holding the community's name, e.g. SHEQU (default: community)"))
     p.add_argument("--residents-property", default="residents",
-                   help="property holding the residents, e.g. POP (default: residents)")
+                   help=_("property holding the residents, e.g. POP (default: residents)"))
     p.add_argument("--residents-per-ha", type=float, default=300.0,
-                   help="residents per hectare when the map has no residents property, e.g. "
-                        "150 (default 300)")
+                   help=_("residents per hectare when the map has no residents property, e.g. "
+                        "150 (default 300)"))
     p.add_argument("--tolerance-m", type=float, default=0.5,
-                   help="how far apart (m) two grid boundaries may lie and still be one edge, "
-                        "e.g. 2 (default 0.5)")
+                   help=_("how far apart (m) two grid boundaries may lie and still be one edge, "
+                        "e.g. 2 (default 0.5)"))
     p.add_argument("--units", choices=["auto", "degrees", "metres"], default="auto",
-                   help="coordinates: lon/lat degrees, projected metres, or auto (the crs "
-                        "member, else degrees when every number could be one)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing scenario file")
+                   help=_("coordinates: lon/lat degrees, projected metres, or auto (the crs "
+                        "member, else degrees when every number could be one)"))
+    p.add_argument("--force", action="store_true", help=_("overwrite an existing scenario file"))
     p.set_defaults(handler=_cmd_import_map)
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim.data.scenario import Scenario, load_scenario
+from sim.i18n import _
 from sim.ingest.calibrate import Estimates
 from sim.ingest.servicefit import (
     PROBS,
@@ -118,7 +119,13 @@ def pilots(out: Path, est: Estimates, fitted: Fitted, days: int, write: Callable
                 f"detection_scale {fitted.detection_scale:g}, propensity_scale "
                 f"{fitted.propensity:g}): {per_day:.2f} cases a day (log {est.per_day:g}), "
                 f"public {public:.1%} (log {est.public_share:.1%})")
-        say(f"  {line}")
+        say("  " + _("pilot {k} ({days} days; rate_scale {rate}, detection_scale {detection}, "
+                     "propensity_scale {propensity}): {per_day} cases a day (log {log_per_day}), "
+                     "public {public} (log {log_public})").format(
+            k=k + 1, days=days, rate=f"{fitted.rate_scale:g}",
+            detection=f"{fitted.detection_scale:g}", propensity=f"{fitted.propensity:g}",
+            per_day=f"{per_day:.2f}", log_per_day=f"{est.per_day:g}", public=f"{public:.1%}",
+            log_public=f"{est.public_share:.1%}"))
         fitted.pilots.append(line)
         close = abs(per_day / est.per_day - 1) < 0.03 and abs(public - est.public_share) < 0.01
         if close or k == rounds - 1:
@@ -173,7 +180,8 @@ def correct_waits(out: Path, fitted: Fitted, targets: dict[str, np.ndarray], day
             w = np.sort(np.clip(w + gap, 0.0, max(w.max(), 0.0)))
             fitted.intake[d] = ([float(f"{x:.3g}") for x in w], note)
         fitted.corrections.append(f"correction {k + 1}: largest quantile gap {worst:.1f} h")
-        say(f"  wait correction {k + 1}: largest quantile gap {worst:.1f} h")
+        say("  " + _("wait correction {k}: largest quantile gap {gap} h").format(
+            k=k + 1, gap=f"{worst:.1f}"))
         write()
 
 
@@ -228,5 +236,6 @@ def fit_waits(c: pd.DataFrame, est: Estimates, plans: dict[str, ServicePlan], fi
             + (f"; {open_share:.0%} wait past the log's span (still open at its end)"
                if open_share else "")))
     n = sum(1 for v, _ in fitted.intake.values() if v)
-    say(f"  waiting no crew controls fitted for {n} of {len(plans)} departments")
+    say("  " + _("waiting no crew controls fitted for {n} of {total} departments").format(
+        n=n, total=len(plans)))
     return targets

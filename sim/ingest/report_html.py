@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sim.i18n import _, current
+from sim.i18n import N_, _, current
 from sim.i18n.fonts import figure_language
 from sim.ingest.validate import Comparison
 from sim.outputs.csvcells import safe_frame
@@ -109,6 +110,46 @@ def number(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() or abs(x) >= 100 else f"{x:.3g}"
 
 
+# the words of the headline and verdict tables (`sim.ingest.validate`): the CSV keeps them in
+# English, a person reads them in the language in force
+WORDS = {w: w for w in (
+    N_("measure"), N_("log"), N_("run"), N_("scope"), N_("difference"), N_("tolerance"),
+    N_("verdict"), N_("PASS"), N_("FAIL"), N_("days compared"), N_("filed cases a day"),
+    N_("public share"), N_("closed by the horizon"), N_("on-time handling rate"),
+    N_("median hours to close"), N_("KS distance (hours to close, cut at the horizon)"),
+    N_("daily load"), N_("filed cases"), N_("time to close (KS)"), N_("on-time rate"),
+    N_("cases due in the window"), N_("hour of week"))}
+_SPELLED = ((re.compile(r"within (\S+) points"), N_("within {x} points")),
+            (re.compile(r"within (\S+)"), N_("within {x}")),
+            (re.compile(r"at most (\S+)"), N_("at most {x}")),
+            (re.compile(r"(\S+) points"), N_("{x} points")),
+            (re.compile(r"filed cases' shares, beyond sampling noise \((\S+)\)"),
+             N_("filed cases' shares, beyond sampling noise ({x})")))
+
+
+def _word(cell: object) -> object:
+    if not isinstance(cell, str):
+        return cell
+    if cell in WORDS:
+        return _(cell)
+    for pattern, text in _SPELLED:
+        if m := pattern.fullmatch(cell):
+            return _(text).format(x=m.group(1))
+    return cell
+
+
+def shown(df: pd.DataFrame, columns: bool = True) -> pd.DataFrame:
+    """A headline or verdict table as a person reads it: its words (PASS, FAIL, the measures,
+    the tolerances) and, with ``columns``, its column names in the language in force; numbers
+    and names as they are."""
+    if current() == "en":
+        return df
+    out = df.rename(columns=lambda c: _(c) if c in WORDS else c) if columns else df.copy()
+    for col in out.columns:
+        out[col] = out[col].map(_word)
+    return out
+
+
 def _table(df: pd.DataFrame) -> str:
     html_table = df.to_html(index=False, na_rep="", float_format=number, border=0)
     return f'<div class="wide">{html_table}</div>'  # wide tables scroll, the page does not
@@ -144,8 +185,8 @@ def write_report(c: Comparison, out: str | Path) -> dict[str, Path]:
 <h2>{e(_("Verdicts"))}</h2>
 <p class="note">{e(_("Each measure against its stated tolerance; both sides cut at {days} "
                      "days.").format(days=c.horizon_days))}</p>
-{_table(c.verdicts) if c.verdicts is not None else ""}
-<h2>{e(_("Headline"))}</h2>{_table(c.headline)}
+{_table(shown(c.verdicts)) if c.verdicts is not None else ""}
+<h2>{e(_("Headline"))}</h2>{_table(shown(c.headline))}
 <h2>{e(_("Arrivals"))}</h2>{_arrivals_figure(c)}
 <h2>{e(_("Time to close"))}</h2>
 <p>{e(_("Two-sample Kolmogorov-Smirnov distance {d} (p = {p}): the largest gap between the "

@@ -28,6 +28,7 @@ from sim.data.citymap import load_city
 from sim.data.scenario import SCENARIO_DIR, Scenario, load_scenario
 from sim.data.taxonomy import load_handbook
 from sim.errors import InputError
+from sim.i18n import _
 from sim.ingest.calibrate import (
     Arrivals,
     Estimates,
@@ -100,7 +101,8 @@ def _city(log: CaseLog, out: Path, grids: str | Path | None, map_file: str | Pat
         return Path(grids), f"the grid table {Path(grids).name}"
     path = out.with_suffix(".grids.csv")
     write_grids_from_codes(log.cases["grid"], path)
-    say(f"  city: {log.cases['grid'].nunique()} grids from the log's codes -> {path.name}")
+    say("  " + _("city: {n} grids from the log's codes -> {file}").format(
+        n=log.cases["grid"].nunique(), file=path.name))
     return path, ("made from the grid codes in the log (schematic layout, uniform "
                   "residents; pass --grids or --map for the real one)")
 
@@ -129,13 +131,14 @@ def calibrate(log_path: str | Path, out: str | Path, *, handbook: str | Path | N
     if mapping is not None:
         from sim.ingest.cityimport import import_city
         m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
-        say(f"reading {log_path} with the mapping {Path(m.source).name if m.source else ''}")
+        say(_("reading {log} with the mapping {mapping}").format(
+            log=log_path, mapping=Path(m.source).name if m.source else ""))
         hb_csv = handbook if handbook and str(handbook).lower().endswith(".csv") else None
         city = import_city(log_path, m, out.parent, prefix=out.stem + ".", handbook_csv=hb_csv,
                            write_cases=False)
         log = city.log
         for note in city.notes:
-            say(f"  note: {note}")
+            say("  " + _("note: {note}").format(note=note))
         paths["rejected"] = city.paths["rejected"]
         paths["handbook_csv"] = city.paths["handbook_csv"]
         hb_name, classes, subs = base_handbook(city.paths["handbook"])
@@ -150,15 +153,17 @@ def calibrate(log_path: str | Path, out: str | Path, *, handbook: str | Path | N
     else:
         hb_name, classes, subs = base_handbook(handbook)
         listed = {s["code"]: s["department"] for s in subs}
-        say(f"reading {log_path}")
+        say(_("reading {log}").format(log=log_path))
         log = read_caselog(log_path, subclasses=listed)
         if log.rejected:
             paths["rejected"] = write_rejected(log, out.with_suffix(".rejected.csv"))
-            say(f"  {len(log.rejected)} rows rejected -> {paths['rejected'].name}")
+            say("  " + _("{n} rows rejected -> {file}").format(
+                n=len(log.rejected), file=paths["rejected"].name))
         grids_path, city_note = _city(log, out, grids, map_file, say)
         district = log.cases["grid"].iloc[0][:6]
         from_mapping = False
-    say(f"  {len(log.cases):,} cases over {log.days} days from {log.start_date}")
+    say("  " + _("{cases} cases over {days} days from {start}").format(
+        cases=f"{len(log.cases):,}", days=log.days, start=log.start_date))
     listed = {s["code"]: s["department"] for s in subs}
     city_map = load_city(grids_path, district)
     known = set(city_map.codes)
@@ -166,7 +171,8 @@ def calibrate(log_path: str | Path, out: str | Path, *, handbook: str | Path | N
     if len(unknown):
         first = unknown.iloc[0]
         raise InputError(str(log_path), int(first["line"]), "grid_code",
-                         f"expected a grid of the city in {grids_path.name}, got {first['grid']}")
+                         _("expected a grid of the city in {file}, got {grid}").format(
+                             file=grids_path.name, grid=first["grid"]))
     department_of = dict(listed)
     moved: dict[str, str] = {}
     if handbook is None and not from_mapping:  # the bundled handbook is a default
@@ -177,7 +183,7 @@ def calibrate(log_path: str | Path, out: str | Path, *, handbook: str | Path | N
                 moved[str(code)] = f"{department_of.get(str(code))} -> {dep}"
                 department_of[str(code)] = str(dep)
     base = np.sqrt(np.maximum(city_map.residents, 1.0))  # residents ** residents_exponent
-    say("fitting arrivals, crews and work")
+    say(_("fitting arrivals, crews and work"))
     est = estimate(log, city_map, base, department_of=department_of, arrivals=arrivals,
                    min_cases=min_cases)
     c = log.cases

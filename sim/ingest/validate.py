@@ -33,6 +33,7 @@ from sim.data.scenario import CalendarSpec, Scenario, load_scenario
 from sim.data.taxonomy import Handbook, load_handbook
 from sim.errors import InputError
 from sim.evaluation import case_table
+from sim.i18n import _
 from sim.ingest.caselog import read_caselog, write_rejected
 from sim.ingest.convert import caselog_events, write_event_log
 from sim.outputs.runfolder import read_run_summary
@@ -156,13 +157,14 @@ def _import_log(log_path: Path, out: Path, scenario: Scenario | None, mapping: o
         hb_file = scenario.resolve(scenario.handbook.file)
         handbook = load_handbook(hb_file)
         calendar = scenario.calendar
-        notes.append(f"log read with the run's handbook and calendar ({scenario.name})")
+        notes.append(_("log read with the run's handbook and calendar ({name})").format(
+            name=scenario.name))
     else:
         from sim.data.scenario import SCENARIO_DIR
         hb_file = SCENARIO_DIR / "handbook" / "standard.yaml"
         handbook = load_handbook(hb_file)
         calendar = CalendarSpec()
-        notes.append("the run names no scenario file: log read with the bundled handbook")
+        notes.append(_("the run names no scenario file: log read with the bundled handbook"))
     if mapping is not None:
         from sim.ingest.cityimport import import_city
         from sim.ingest.mapping import Mapping, load_mapping
@@ -171,14 +173,15 @@ def _import_log(log_path: Path, out: Path, scenario: Scenario | None, mapping: o
         city = import_city(log_path, m, out, run_handbook=hb_file, run_grids=grids,
                            write_cases=False)
         log = city.log
-        notes.append(f"log read through the mapping {Path(m.source).name}; "
-                     f"{len(log.rejected)} rows rejected (rejected.csv)")
+        notes.append(_("log read through the mapping {mapping}; {n} rows rejected "
+                       "(rejected.csv)").format(mapping=Path(m.source).name,
+                                                n=len(log.rejected)))
         return log, handbook, calendar
     log = read_caselog(log_path, subclasses={s.code: s.department for s in handbook.subclasses},
                        timezone=calendar.timezone)
     if log.rejected:
         write_rejected(log, out / "rejected.csv")
-        notes.append(f"{len(log.rejected)} log rows rejected (rejected.csv)")
+        notes.append(_("{n} log rows rejected (rejected.csv)").format(n=len(log.rejected)))
     return log, handbook, calendar
 
 
@@ -209,11 +212,12 @@ def compare(log_path: str | Path, run_dir: str | Path, out: str | Path, *,
             "run": (dt.date.fromisoformat(summary["start_date"]), int(summary["days"]))}
     days = min(span["log"][1], span["run"][1])
     horizon = days * 1440.0
-    notes.append(f"both sides cut at {days} days from their first day: cases reported in that "
-                 f"window; a closure after it counts as not yet closed (censored)")
+    notes.append(_("both sides cut at {days} days from their first day: cases reported in "
+                   "that window; a closure after it counts as not yet closed (censored)").format(
+        days=days))
     if span["log"][1] > days:
-        notes.append(f"the log spans {span['log'][1]} days: only its first {days} are compared "
-                     f"(run longer for more)")
+        notes.append(_("the log spans {span} days: only its first {days} are compared (run "
+                       "longer for more)").format(span=span["log"][1], days=days))
     cases = {s: c[c["t_report"] < horizon] for s, c in full.items()}
     span = {s: (span[s][0], days) for s in SIDES}
     arrivals = pd.DataFrame({"hour_of_week": np.arange(168), "weekday": np.arange(168) // 24,

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from sim.data.limits import ceiling_of, check_date
 from sim.engine.eventlog import ActorKind
 from sim.errors import GridLoopError, InputError
+from sim.i18n import _
 from sim.outputs.files import read_events
 from sim.outputs.runfolder import read_run_summary
 from sim.rules.counts import UnitRoster
@@ -177,8 +178,9 @@ def read_run_log(path: str | Path, *, scenario: str | Path | None = None,
     events_path = p / "events.parquet" if p.is_dir() else p
     folder = events_path.parent
     if not events_path.exists():
-        raise InputError(str(events_path), None, "", "no such file; expected a run folder "
-                         "written by `gridloop run` or an events.parquet (docs/event-log.md)")
+        raise InputError(str(events_path), None, "", _(
+            "no such file; expected a run folder written by `gridloop run` or an "
+            "events.parquet (docs/event-log.md)"))
     departments, grids, subclasses = log_names(events_path)
     try:
         events = read_events(events_path, departments=departments, grid_codes=grids,

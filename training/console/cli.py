@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import GridLoopError
+from sim.i18n import N_, _
 
 if TYPE_CHECKING:
     from training.console.db import ConsoleStore
@@ -29,7 +30,7 @@ __all__ = ["register", "DEFAULT_DB"]
 DEFAULT_DB = "gridloop-console.db"
 
 
-_DB_HELP = ("the console's database, e.g. class.db (default: as gridloop console: "
+_DB_HELP = N_("the console's database, e.g. class.db (default: as gridloop console: "
             "$GRIDLOOP_CONSOLE_DB or gridloop-console.db)")
 
 
@@ -38,40 +39,40 @@ def _db_default() -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    c = sub.add_parser("console", help="serve the training console (trainees and instructors) "
-                                       "in the browser")
-    c.add_argument("--db", default=None, help="SQLite file or postgresql:// URL, e.g. "
-                   "class.db (default: $GRIDLOOP_CONSOLE_DB or gridloop-console.db)")
-    c.add_argument("--host", default="127.0.0.1", help="address to listen on, e.g. 0.0.0.0 for "
-                   "a classroom network (default: 127.0.0.1, this machine only)")
+    c = sub.add_parser("console", help=_("serve the training console (trainees and instructors) "
+                                       "in the browser"))
+    c.add_argument("--db", default=None, help=_("SQLite file or postgresql:// URL, e.g. "
+                   "class.db (default: $GRIDLOOP_CONSOLE_DB or gridloop-console.db)"))
+    c.add_argument("--host", default="127.0.0.1", help=_("address to listen on, e.g. 0.0.0.0 for "
+                   "a classroom network (default: 127.0.0.1, this machine only)"))
     c.add_argument("--port", type=int, default=os.environ.get("GRIDLOOP_CONSOLE_PORT", "8000"),
-                   help="port, e.g. 8080 (default: $GRIDLOOP_CONSOLE_PORT or 8000)")
+                   help=_("port, e.g. 8080 (default: $GRIDLOOP_CONSOLE_PORT or 8000)"))
     c.add_argument("--https-only", action="store_true",
-                   help="send the login cookie only over HTTPS (behind a TLS proxy)")
+                   help=_("send the login cookie only over HTTPS (behind a TLS proxy)"))
     c.set_defaults(handler=_cmd_console)
 
-    u = sub.add_parser("users", help="add training-console accounts, reset passwords, list them")
+    u = sub.add_parser("users", help=_("add training-console accounts, reset passwords, list them"))
     usub = u.add_subparsers(dest="users_command", required=True)
-    add = usub.add_parser("add", help="add an account")
-    add.add_argument("name", help="account name, e.g. lin")
+    add = usub.add_parser("add", help=_("add an account"))
+    add.add_argument("name", help=_("account name, e.g. lin"))
     add.add_argument("--role", required=True, choices=["instructor", "trainee"],
-                     help="what the account may do")
+                     help=_("what the account may do"))
     add.add_argument("--password-stdin", action="store_true",
-                     help="read the password from the first line of standard input")
-    add.add_argument("--db", default=None, help=_DB_HELP)
+                     help=_("read the password from the first line of standard input"))
+    add.add_argument("--db", default=None, help=_(_DB_HELP))
     add.add_argument("--lang", default=None, metavar="LANG",
-                     help="the account's language in the console, e.g. zh-CN (en or zh-CN; "
+                     help=_("the account's language in the console, e.g. zh-CN (en or zh-CN; "
                           "default: none, the class's or the browser's); also the language of "
-                          "this command")
+                          "this command"))
     add.set_defaults(handler=_cmd_users_add)
-    pw = usub.add_parser("password", help="set a new password for an account")
-    pw.add_argument("name", help="account name, e.g. lin")
+    pw = usub.add_parser("password", help=_("set a new password for an account"))
+    pw.add_argument("name", help=_("account name, e.g. lin"))
     pw.add_argument("--password-stdin", action="store_true",
-                    help="read the password from the first line of standard input")
-    pw.add_argument("--db", default=None, help=_DB_HELP)
+                    help=_("read the password from the first line of standard input"))
+    pw.add_argument("--db", default=None, help=_(_DB_HELP))
     pw.set_defaults(handler=_cmd_users_password)
-    ls = usub.add_parser("list", help="list the accounts and their roles")
-    ls.add_argument("--db", default=None, help=_DB_HELP)
+    ls = usub.add_parser("list", help=_("list the accounts and their roles"))
+    ls.add_argument("--db", default=None, help=_(_DB_HELP))
     ls.set_defaults(handler=_cmd_users_list)
 
 
