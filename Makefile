@@ -6,7 +6,7 @@ OUT ?= runs/first
 
 run:
 	@scripts/bootstrap.sh
-	.venv/bin/gridloop run dongcheng --days $(DAYS) --out $(OUT)
+	.venv/bin/gridloop run dongcheng --days $(DAYS) --out $(OUT) --force
 
 test:
 	@scripts/bootstrap.sh dev

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from itertools import repeat
 from math import isnan
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from agents.citizens import CitizenReporting
 from sim.engine.casebook import Case
 from sim.engine.eventlog import Channel
 from sim.engine.mistakes import misclassify
-from sim.engine.problems import ArrivalModel, Fate, gather
+from sim.engine.problems import ArrivalModel, Fate, gather, put_new
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -84,11 +85,13 @@ class Discovery:
         self._beat_of = model.inspectors.beat_of
         # per-problem pending times
         self._happen_cb = self._happen
-        self.t_detect: list[float] = []
-        self.t_citizen: list[float] = []
-        self.t_vanish: list[float] = []
-        self.armed: list[float] = []
-        self.reported: list[bool] = []  # in the platform's loop: repeats are merges
+        # (lists, or dicts by problem id when the ground truth lets ended problems go)
+        column = model.truth.column
+        self.t_detect: list[float] | dict[int, float] = column()
+        self.t_citizen: list[float] | dict[int, float] = column()
+        self.t_vanish: list[float] | dict[int, float] = column()
+        self.armed: list[float] | dict[int, float] = column()
+        self.reported: list[bool] | dict[int, bool] = column()  # repeats are merges
         self.complaint_hook: Callable[[int, float], None] | None = None  # agents/proactive.py
         self._recurring: list[tuple[int, int, float, int]] = []  # grid, subclass, time, of
         self._recur_at = INF  # when the next batch of recurrences is made
@@ -122,27 +125,28 @@ class Discovery:
         if n == 0:
             return first
         pids = np.arange(first, first + n)
-        self.t_citizen.extend(self.citizens.first_reports(subs, grids, times).tolist())
+        citizen = self.citizens.first_reports(subs, grids, times)
+        put_new(self.t_citizen, first, citizen.tolist())
         vanish = np.full(n, INF)
         for s in np.unique(subs).tolist():
             dist = self.vanish_dist[s]
             if dist is not None:
                 mask = subs == s
                 vanish[mask] = times[mask] + dist.draw(self.vanish_rng[s], int(mask.sum()), 60.0)
-        self.t_vanish.extend(vanish.tolist())
-        self.armed.extend([INF] * n)
-        self.reported.extend([False] * n)
+        put_new(self.t_vanish, first, vanish.tolist())
+        put_new(self.armed, first, [INF] * n)
+        put_new(self.reported, first, [False] * n)
         corps = m.inspectors
         if not corps.active:
-            self.t_detect.extend([INF] * n)
+            put_new(self.t_detect, first, [INF] * n)
             self._arm_many(pids.tolist())
             return first
         detect = corps.watch_many(pids, grids, times, self.detect_arr[subs])
-        self.t_detect.extend(detect.tolist())
+        put_new(self.t_detect, first, detect.tolist())
         waiting = (detect == INF) & (corps.grid_beat[grids] >= 0)
         until = np.full(n, INF)
         until[waiting] = corps.next_shift_starts(np.maximum(times[waiting], m.env._now))
-        soonest = np.minimum(np.minimum(detect, vanish), np.asarray(self.t_citizen[first:]))
+        soonest = np.minimum(np.minimum(detect, vanish), citizen)
         arm = ~waiting | (soonest < until)  # the rest are armed by the beat's rescan
         self._arm_many(pids[arm].tolist())
         return first
@@ -266,8 +270,11 @@ class Discovery:
     def _happen(self, pid: int) -> None:
         now = self._env._now
         fate = self._fate
-        if self.armed[pid] != now or fate[pid]:
-            return  # stale: armed for another time since, or the problem has ended
+        try:
+            if self.armed[pid] != now or fate[pid]:
+                return  # stale: armed for another time since, or the problem has ended
+        except KeyError:  # let go of (`GroundTruth.retire`, `forget`): it ended long ago
+            return
         if self.t_vanish[pid] <= now:
             self.m.truth.end(pid, now, _VANISHED)
             return
@@ -375,6 +382,12 @@ class Discovery:
         m = self.m
         m.caselife.begin(m.cases.open(-1, grid, subclass, subclass, _PUBLIC,
                                       self._beat_of[grid]))
+
+    def forget(self, pids: list[int]) -> None:
+        """Problems retired from the ground truth (`GroundTruth.retire`) leave the pending
+        times too."""
+        for col in (self.t_detect, self.t_citizen, self.t_vanish, self.armed, self.reported):
+            deque(map(col.pop, pids, repeat(None)), maxlen=0)
 
     def unseen_again(self, pid: int, now: float) -> None:
         """A case closed but the problem is still there: patrols may find it again."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
 
+from benchmarks.whole import peak_rss_mb
 from sim.data.scenario import load_scenario
 from sim.model import CityModel
 
@@ -27,7 +27,7 @@ def measure(scenario: str, days: int, seed: int | None = None,
         "scenario": sc.name, "days": days, "cpu_seconds": round(cpu, 3),
         "wall_seconds": round(wall, 3), "cases": model.cases.count,
         "problems": len(model.truth), "sim_events": model.sim_events,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

@@ -77,10 +77,11 @@ tables["departments"].sort_values("rank")[["name", "n_cases", "on_time_handling_
 # %% [markdown]
 # ## Write the run folder and look at the overview
 # `write_run` writes `events.parquet`, `cases.parquet`, `problems.parquet`, `summary.json` and
-# the figures; any Parquet tool (pandas, DuckDB, R's arrow) reads them.
+# the figures; any Parquet tool (pandas, DuckDB, R's arrow) reads them. It replaces an earlier
+# run in the folder only when asked (`force=True`: this notebook may be run again).
 
 # %%
-paths = sim.write_run(result, "runs/notebook-01")
+paths = sim.write_run(result, "runs/notebook-01", force=True)
 img = plt.imread(paths["overview"])
 plt.figure(figsize=(10, 5))
 plt.imshow(img)

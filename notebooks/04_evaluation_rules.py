@@ -39,7 +39,7 @@ DAYS = int(os.environ.get("GRIDLOOP_NOTEBOOK_DAYS", "30"))
 # %%
 result = sim.simulate(sim.load_scenario("small-town", days=DAYS, seed=4))
 run_dir = Path("runs/notebook-04")
-sim.write_run(result, run_dir, figure=False)
+sim.write_run(result, run_dir, figure=False, force=True)  # force: the notebook may rerun
 log = read_run_log(run_dir)
 print(bundled_rules())
 

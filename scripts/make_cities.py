@@ -49,6 +49,14 @@ CITIES: dict[str, dict[str, Any]] = {
         hotspot_shares={"road": 0.1, "market": 0.04, "school": 0.03, "park": 0.04,
                         "residential": 0.75},
     ),
+    # A fictional city ten times Dongcheng (district 990301), for long and large runs:
+    # 170 subdistricts, 1,820 communities, 23,220 unit grids, 7 M residents (docs/speed.md).
+    "metropolis": dict(
+        district_code="990301", n_subdistricts=170, n_communities=1820, n_grids=23220,
+        seed=2014, residents_total=7_000_000,
+        hotspot_shares={"road": 0.12, "market": 0.04, "school": 0.03, "park": 0.06,
+                        "residential": 0.75},
+    ),
     # A fictional town (district 990101) small enough for tests and the trainee sandbox.
     "small-town": dict(
         district_code="990101", n_subdistricts=3, n_communities=12, n_grids=120,

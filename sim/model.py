@@ -98,10 +98,13 @@ class CityModel:
         decisions: the decision points (built-in handbook rules by default).
         strict: check every case transition against the state machine as it happens.
         progress: called with the day number at the start of each simulated day.
+        retiring: ended problems may be let go as the run goes (`GroundTruth.retire`, a
+            streamed run's choice: `sim.run.record_run`).
     """
 
     def __init__(self, scenario: Scenario, *, decisions: DecisionPoints | None = None,
-                 strict: bool = False, progress: Callable[[int], None] | None = None) -> None:
+                 strict: bool = False, progress: Callable[[int], None] | None = None,
+                 retiring: bool = False) -> None:
         self.spec = scenario
         self.days = scenario.days
         self.horizon = scenario.days * 1440.0
@@ -112,7 +115,7 @@ class CityModel:
                               scenario.city.district_code)
         self.streams = Streams(scenario.seed)
         self.log = EventLog()
-        self.truth = GroundTruth()
+        self.truth = GroundTruth(retiring)
         self.cases = CaseBook(self.env, self.log, self.truth, strict)
         self.department_names = list(scenario.departments)
         index = {n: i for i, n in enumerate(self.department_names)}

@@ -1,14 +1,18 @@
 """One simulation run, start to finish: build the city, run it, derive and write the results.
 
-`simulate` returns a `RunResult` holding plain arrays (event log, ground truth) and the
-names needed to read them; `write_run` writes the run folder. Both are what the CLI,
-experiments and notebooks call.
+Two ways, one set of outputs. `simulate` keeps everything in memory and returns a
+`RunResult` holding plain arrays (event log, ground truth) and the names needed to read them
+(experiments, notebooks, tests); `write_run` writes its run folder. `record_run` is what
+`gridloop run` does: the event log streams to the run folder as the run goes
+(`sim.outputs.recorder`), so memory is bounded by the open work, not the horizon. Both write
+through `sim.outputs.runfolder.RunFolder` (a temporary folder swapped in whole) and give the
+same files for the same seed.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,16 +21,49 @@ import numpy as np
 import pandas as pd
 
 from sim.data.citymap import CityMap
+from sim.data.resources import lets_problems_go
 from sim.data.scenario import Scenario
 from sim.data.taxonomy import Handbook
 from sim.engine.decisions import DecisionPoints
 from sim.engine.eventlog import Step
+from sim.errors import GridLoopError
 from sim.evaluation import case_table, standard_evaluation
+from sim.evaluation.standard import Roster
 from sim.model import CityModel
-from sim.outputs.files import events_frame, write_events, write_frame, write_json
+from sim.outputs.files import Names, write_json
 from sim.outputs.kpis import hotline_summary, summarize, three_rates
+from sim.outputs.provenance import provenance
+from sim.outputs.recorder import RunRecorder
+from sim.outputs.runfolder import RunFolder, checkpoint
 
-__all__ = ["RunResult", "simulate", "write_run"]
+__all__ = ["RunResult", "RecordedRun", "simulate", "record_run", "write_run",
+           "estimate_bytes"]
+
+Stage = Callable[[str], None]
+_CHUNK = 200_000  # event rows per batch written from memory (the log's own chunk size)
+# A problem's ground-truth row is final once it has ended and no report of it can still be
+# filed (filing follows a report within hours); a week later it is handed to the recorder.
+RETIRE_AFTER_DAYS = 7
+
+
+def _event_subclasses(handbook: Handbook) -> np.ndarray:
+    return np.array([s.kind == "event" for s in handbook.subclasses], dtype=bool)
+
+
+def _roster(scenario: Scenario, city: CityMap, departments: list[str], grid_beat: np.ndarray,
+            n_beats: int) -> Roster | None:
+    """The units the scenario's standard evaluation judges (None: it evaluates nobody)."""
+    if not scenario.evaluation.enabled:
+        return None
+    c = scenario.centre
+    return Roster(departments, city.subdistrict, city.subdistrict_names, n_beats, grid_beat,
+                  c.acceptors, c.shift_leaders, c.dispatchers)
+
+
+def _meta(scenario: Scenario) -> dict[str, Any]:
+    return {"scenario": scenario.name, "seed": scenario.seed, "days": scenario.days,
+            "scenario_digest": scenario.digest(),
+            "start_date": scenario.start_date.isoformat(), "scenario_file": scenario.source}
 
 
 @dataclass
@@ -57,14 +94,9 @@ class RunResult:
 
     def summary(self) -> dict[str, Any]:
         """The numbers of ``summary.json``."""
-        events_mask = np.array([s.kind == "event" for s in self.handbook.subclasses])
-        out: dict[str, Any] = {
-            "scenario": self.scenario.name, "seed": self.scenario.seed,
-            "days": self.scenario.days, "scenario_digest": self.scenario.digest(),
-            "start_date": self.scenario.start_date.isoformat(),
-            "scenario_file": self.scenario.source,
-        }
-        out.update(summarize(self.cases, self.problems, event_subclasses=events_mask,
+        out = _meta(self.scenario)
+        out.update(summarize(self.cases, self.problems,
+                             event_subclasses=_event_subclasses(self.handbook),
                              days=self.scenario.days))
         if self.scenario.whistle.enabled:  # whistle-and-report: how often it was blown
             out["summons"] = int((self.events["step"] == Step.SUMMON).sum())
@@ -80,21 +112,34 @@ class RunResult:
     def evaluation(self) -> dict[str, pd.DataFrame]:
         """The standard evaluation (docs/domain.md §6) of every unit, from the event log (none when
         the scenario evaluates nobody, ``evaluation.enabled: false``)."""
-        sc = self.scenario
-        if not sc.evaluation.enabled:
+        roster = _roster(self.scenario, self.city, self.departments, self.grid_beat,
+                         self.n_beats)
+        if roster is None:
             return {}
         return standard_evaluation(
-            self.events, department_names=self.departments,
-            grid_to_subdistrict=self.city.subdistrict,
-            subdistrict_names=self.city.subdistrict_names, n_beats=self.n_beats,
-            grid_to_beat=self.grid_beat, n_acceptors=sc.centre.acceptors,
-            n_shift_leaders=sc.centre.shift_leaders, n_dispatchers=sc.centre.dispatchers,
-            horizon=sc.days * 1440.0)
+            self.events, department_names=roster.department_names,
+            grid_to_subdistrict=roster.grid_to_subdistrict,
+            subdistrict_names=roster.subdistrict_names, n_beats=roster.n_beats,
+            grid_to_beat=roster.grid_to_beat, n_acceptors=roster.n_acceptors,
+            n_shift_leaders=roster.n_shift_leaders, n_dispatchers=roster.n_dispatchers,
+            horizon=self.scenario.days * 1440.0)
+
+
+@dataclass
+class RecordedRun:
+    """A run written to its folder: where, what it says, and its league tables."""
+
+    folder: Path
+    summary: dict[str, Any]
+    evaluation: dict[str, pd.DataFrame]
+    paths: dict[str, Path]
+    sim_events: int
+    wall_seconds: float
 
 
 def simulate(scenario: Scenario, *, decisions: DecisionPoints | None = None,
              strict: bool = False, progress: Callable[[int], None] | None = None) -> RunResult:
-    """Build and run the city of ``scenario``."""
+    """Build and run the city of ``scenario``, keeping its rows in memory."""
     t0 = time.perf_counter()
     model = CityModel(scenario, decisions=decisions, strict=strict, progress=progress)
     model.run()
@@ -108,59 +153,159 @@ def simulate(scenario: Scenario, *, decisions: DecisionPoints | None = None,
         stretch=model.stretching.totals() if model.stretching.depts else None)
 
 
-def write_run(result: RunResult, out: str | Path, *, figure: bool = True) -> dict[str, Path]:
-    """Write the run folder; returns the paths written, by name."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    subclass_codes = [s.code for s in result.handbook.subclasses]
-    paths: dict[str, Path] = {}
-    table = events_frame(result.events, departments=result.departments,
-                         grid_codes=result.city.codes, subclass_codes=subclass_codes)
-    paths["events"] = write_events(out / "events.parquet", table)
-    cases = result.cases.copy()
-    cases["grid_code"] = np.asarray(result.city.codes)[cases["grid"].to_numpy()]
-    cases["subclass_code"] = np.asarray(subclass_codes)[cases["subclass"].to_numpy()]
-    names = np.asarray([*result.departments, ""])  # index -1: no department yet
-    for col in ("first_department", "final_department"):
-        if col in cases:
-            cases[f"{col}_name"] = names[cases[col].to_numpy()]
-    paths["cases"] = write_frame(out / "cases.parquet", cases)
-    prob = pd.DataFrame(result.problems)
-    prob["grid_code"] = np.asarray(result.city.codes)[prob["grid"].to_numpy()]
-    prob["subclass_code"] = np.asarray(subclass_codes)[prob["subclass"].to_numpy()]
-    prob["fate"] = pd.Categorical.from_codes(prob["fate"],
-                                             ["open", "fixed", "fixed_on_spot", "vanished"])
-    paths["problems"] = write_frame(out / "problems.parquet", prob)
-    if result.calls is not None:
-        paths["calls"] = write_frame(out / "calls.parquet", result.calls)
-    summary = result.summary()
-    summary["outputs"] = sorted(p.name for p in paths.values())
+# Bytes a run folder takes, per problem and per hotline call (measured on dongcheng: a year
+# is ~160 MB: ~250 bytes a problem, ~25 a call), doubled to leave room; the figures take a
+# few MB.
+_BYTES_PER_PROBLEM = 2 * 250
+_BYTES_PER_CALL = 2 * 25
+_BYTES_FIXED = 8_000_000
+
+
+def estimate_bytes(scenario: Scenario) -> int:
+    """A generous estimate of the size of ``scenario``'s run folder, to check the disk."""
+    p, h = scenario.problems, scenario.hotline
+    per_day = p.per_day * p.rate_scale * _BYTES_PER_PROBLEM
+    if h.enabled:
+        per_day += h.background_per_day * h.rate_scale * _BYTES_PER_CALL
+    return int(scenario.days * per_day) + _BYTES_FIXED
+
+
+def record_run(scenario: Scenario, folder: RunFolder, *,
+               decisions: DecisionPoints | None = None, strict: bool = False,
+               progress: Callable[[int], None] | None = None, writing: Stage | None = None,
+               figure: bool = True, command: Sequence[str] | None = None,
+               overrides: dict[str, Any] | None = None) -> RecordedRun:
+    """Run ``scenario`` and stream it into ``folder`` (from `RunFolder.prepare`), then put
+    the folder in place. Rows leave memory as their story is told: the event log a chunk at
+    a time, finished cases with it, hotline calls a day at a time, and in a long or large run
+    ended problems a week later (`lets_problems_go`); what is held is the open work and
+    fixed-size counts (docs/speed.md).
+
+    Args:
+        progress: called with the day number at the start of each simulated day.
+        writing: called with what is being written, for each step after the simulation.
+        command, overrides: recorded in ``summary.json`` (`sim.outputs.provenance`).
+    """
+    retiring = lets_problems_go(scenario)
+
+    def new_day(day: int) -> None:  # ended problems leave memory, as rows for the recorder
+        if retiring:
+            rows = model.truth.retire(before=(day - RETIRE_AFTER_DAYS) * 1440.0)
+            if len(rows):
+                model.discovery.forget(rows["problem"].tolist())
+                recorder.problems(rows)
+        if progress is not None:
+            progress(day)
+
+    with folder:
+        t0 = time.perf_counter()
+        model = CityModel(scenario, decisions=decisions, strict=strict, progress=new_day,
+                          retiring=retiring)
+        recorder = RunRecorder(
+            folder.path, names=Names(model.department_names, model.city.codes,
+                                     [s.code for s in model.handbook.subclasses]),
+            event_subclasses=_event_subclasses(model.handbook),
+            roster=_roster(scenario, model.city, model.department_names,
+                           model.inspectors.grid_beat, len(model.inspectors.beats)),
+            horizon=model.horizon, hotline=model.hotline is not None)
+        try:
+            model.log.sink = recorder.events
+            if model.hotline is not None:  # finished calls go a day at a time
+                calls = model.hotline.log
+                calls.sink = lambda rows: recorder.calls(rows, list(calls.units))
+            model.run()
+            model.log.flush()
+            wall = time.perf_counter() - t0
+            checkpoint("streaming")
+            say = writing or (lambda _: None)
+            say("problems.parquet")
+            recorder.problems(model.problems())
+            return _finish(recorder, folder, scenario, model.city, wall, model.sim_events,
+                           say, figure, command, overrides)
+        except OSError as e:  # a full disk, a folder removed under the run...
+            raise GridLoopError(f"{folder.target}: could not write the run ({e.strerror or e})"
+                                f"; the folder is as it was") from None
+        finally:
+            recorder.stop()
+
+
+def write_run(result: RunResult, out: str | Path, *, figure: bool = True, force: bool = False,
+              command: Sequence[str] | None = None,
+              overrides: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Write the run folder of an in-memory run; returns the paths written, by name.
+
+    Raises:
+        GridLoopError: ``out`` cannot be written, or is a non-empty folder and not ``force``
+            (see `RunFolder.prepare`).
+    """
+    sc = result.scenario
+    folder = RunFolder.prepare(out, force=force, flag="out")
+    with folder:
+        recorder = RunRecorder(
+            folder.path, names=Names(result.departments, result.city.codes,
+                                     [s.code for s in result.handbook.subclasses]),
+            event_subclasses=_event_subclasses(result.handbook),
+            roster=_roster(sc, result.city, result.departments, result.grid_beat,
+                           result.n_beats),
+            horizon=sc.days * 1440.0, hotline=result.calls is not None)
+        for start in range(0, len(result.events), _CHUNK):
+            recorder.events(result.events[start:start + _CHUNK])
+        recorder.problems(result.problems)
+        if result.calls is not None:
+            recorder.calls(result.calls)
+        return _finish(recorder, folder, sc, result.city, result.wall_seconds,
+                       result.sim_events, lambda _: None, figure, command, overrides).paths
+
+
+def _finish(recorder: RunRecorder, folder: RunFolder, sc: Scenario, city: CityMap,
+            wall_seconds: float, sim_events: int, say: Stage, figure: bool,
+            command: Sequence[str] | None, overrides: dict[str, Any] | None) -> RecordedRun:
+    """Close the tables, add the summary, figures and scenario, and commit the folder."""
+    say("cases.parquet (the cases still open)")
+    written = recorder.finish()
+    say("summary")
+    summary = _meta(sc)
+    summary.update(recorder.summary(sc.days))
+    if sc.whistle.enabled:  # whistle-and-report: how often it was blown
+        summary["summons"] = recorder.summons
+    if sc.hotline.enabled:
+        summary["hotline"] = recorder.call_totals.service()
+        summary["three_rates"] = recorder.call_totals.three_rates()
+    summary["sim_events"] = sim_events
+    summary["wall_seconds"] = round(wall_seconds, 3)
+    summary["outputs"] = sorted(p.name for p in written)
+    names = {p.stem: p.name for p in written}
     if figure:
         from sim.i18n import _, use
         from sim.i18n.fonts import drawing_language
-        from sim.outputs.figures import overview_figure
+        from sim.outputs.figures import draw_hotline, draw_overview
+
+        with use(drawing_language()):
+            titles = (_("{name}: {days} days, seed {seed}"),
+                      _("{name} 12345 hotline: {days} days, seed {seed}"))
+        titles = tuple(t.format(name=sc.name, days=sc.days, seed=sc.seed) for t in titles)
+        say("overview.png")
         shapes = None
-        if result.city.geometry is not None:  # an imported map: draw its real outlines
+        if city.geometry is not None:  # an imported map: draw its real outlines
             from sim.geo import city_shapes
-            shapes = city_shapes(result.scenario.resolve(result.scenario.city.grids_file),
-                                 result.city.codes)
-        with use(drawing_language()):
-            title = _("{name}: {days} days, seed {seed}").format(
-                name=result.scenario.name, days=result.scenario.days, seed=result.scenario.seed)
-        paths["overview"] = overview_figure(
-            result.events, row=result.city.row, col=result.city.col,
-            subdistrict=result.city.subdistrict, horizon=result.scenario.days * 1440.0,
-            title=title, path=out / "overview.png", shapes=shapes)
+            shapes = city_shapes(sc.resolve(sc.city.grids_file), city.codes)
+        draw_overview(recorder.overview, row=city.row, col=city.col,
+                      subdistrict=city.subdistrict,
+                      title=titles[0], path=folder.path / "overview.png", shapes=shapes)
         summary["outputs"] += ["overview.png", "overview.svg"]
-    if result.calls is not None and figure:
-        from sim.i18n import _, use
-        from sim.i18n.fonts import drawing_language
-        from sim.outputs.figures import hotline_figure
-        with use(drawing_language()):
-            title = _("{name} 12345 hotline: {days} days, seed {seed}").format(
-                name=result.scenario.name, days=result.scenario.days, seed=result.scenario.seed)
-        paths["hotline"] = hotline_figure(result.calls, days=result.scenario.days, title=title,
-                                          path=out / "hotline.png")
-        summary["outputs"] += ["hotline.png", "hotline.svg"]
-    paths["summary"] = write_json(out / "summary.json", summary)
-    return paths
+        names["overview"] = "overview.png"
+        if sc.hotline.enabled:
+            say("hotline.png")
+            draw_hotline(recorder.hotline, days=sc.days, title=titles[1],
+                         path=folder.path / "hotline.png")
+            summary["outputs"] += ["hotline.png", "hotline.svg"]
+            names["hotline"] = "hotline.png"
+    write_json(folder.path / "scenario.json", sc.model_dump(mode="json"))
+    summary.update(provenance(command, overrides))
+    say("checking and putting the folder in place")
+    target = folder.commit(summary, progress=say, digests=recorder.digests)
+    paths = {k: target / v for k, v in names.items()}
+    paths["summary"] = target / "summary.json"
+    paths["scenario"] = target / "scenario.json"
+    return RecordedRun(target, summary, recorder.evaluation(), paths, sim_events,
+                       wall_seconds)

@@ -364,3 +364,29 @@ def test_citymap_arrays_are_read_only(town: CityMap) -> None:
         town.residents[0] = 1.0
     with pytest.raises(ValueError):
         town.hotspots["road"][0] = True
+
+
+def test_metropolis_is_ten_dongchengs_and_committed_fresh(tmp_path: Path) -> None:
+    """The large city of `make bench` (scenarios/metropolis.yaml): ten times Dongcheng's
+    counts, every invariant of the standard, and the committed file is the generator's."""
+    city = make_cities.build("metropolis")
+    assert (city.n_subdistricts, city.n_communities, city.n_grids) == (170, 1820, 23220)
+    assert city.residents.sum() == 7_000_000
+    check_structure(city)
+    committed = ROOT / "scenarios" / "cities" / "metropolis.csv"
+    assert committed.read_bytes() == write_city_csv(city, tmp_path / "m.csv").read_bytes()
+
+
+def test_metropolis_is_staffed_and_loaded_ten_times_dongcheng() -> None:
+    from sim.data.scenario import load_scenario
+
+    big, base = load_scenario("metropolis"), load_scenario("dongcheng")
+    assert big.problems.per_day == 10 * base.problems.per_day
+    assert big.inspectors.count == 10 * base.inspectors.count
+    for role in ("acceptors", "shift_leaders", "dispatchers"):
+        assert getattr(big.centre, role) == 10 * getattr(base.centre, role), role
+    for name, dept in base.departments.items():
+        assert big.departments[name].crews == 10 * dept.crews, name
+        assert big.departments[name].hours == dept.hours, name
+    assert big.hotline.call_takers == 10 * base.hotline.call_takers
+    assert big.hotline.background_per_day == 10 * base.hotline.background_per_day

@@ -105,7 +105,7 @@ def test_validate_and_run_refuse_a_run_the_machine_cannot_finish(capsys, monkeyp
 def test_force_lets_validate_pass_and_says_what_it_will_cost(capsys):
     code, out, _ = cli(capsys, "validate", "small-town", *HUGE, "--force")
     assert code == 0
-    assert "TB of memory" in out and "note: this run needs" in out
+    assert "GB of memory" in out and "note: this run needs" in out
 
 
 def test_the_estimate_grows_with_what_drives_the_work():

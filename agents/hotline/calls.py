@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,7 +40,7 @@ from sim.engine.problems import Fate
 if TYPE_CHECKING:
     from sim.model import CityModel
 
-__all__ = ["Hotline", "CallLog", "CALL_COLUMNS"]
+__all__ = ["Hotline", "CallLog", "CALL_COLUMNS", "finished"]
 
 NAN = math.nan
 _COLUMNS: dict[str, tuple[type, object]] = {  # name: (dtype, fill)
@@ -65,10 +66,18 @@ class CallLog:
     a tuple, and the call queue appends every call's answer time to `answers` (NaN: hung
     up). Row ids are given in offer order; the numpy columns always have room for every id
     given, so the columns filled later (unit, deadline, survey...) can be written before.
+
+    With a ``sink``, the rows whose story is told go to it a day at a time (`release`) and
+    leave the columns, which then hold rows ``base ..`` only; a grid work order still open
+    then waits in ``_held`` until its case ends. Columns are read and written by row id
+    through `get` and `put`, wherever the row is.
     """
 
     def __init__(self, capacity: int = 65536) -> None:
         self.n = 0
+        self.base = 0                    # the row id of the columns' first row
+        self.sink: Callable[[dict[str, np.ndarray]], None] | None = None
+        self._held: dict[int, dict[str, object]] = {}  # open work orders below base
         self.col = {k: np.full(capacity, fill, dtype=dt) for k, (dt, fill) in _COLUMNS.items()}
         self.units: list[str] = []
         self._unit_index: dict[str, int] = {}
@@ -79,11 +88,11 @@ class CallLog:
         self._first_pending = 0
 
     def reserve(self, n: int) -> None:
-        """Room in the numpy columns for rows ``0 .. n - 1``."""
+        """Room in the numpy columns for rows ``base .. n - 1``."""
         size = len(self.col["arrival"])
-        if n <= size:
+        if n - self.base <= size:
             return
-        while size < n:
+        while size < n - self.base:
             size *= 2
         for k, (dt, fill) in _COLUMNS.items():
             old = self.col[k]
@@ -120,7 +129,7 @@ class CallLog:
         if not k:
             return
         first = self._first_pending
-        rows = np.arange(first, first + k)
+        rows = np.arange(first, first + k) - self.base
         src = np.array(self._sources, dtype=np.intp)
         contact = src >= 0
         talk, wrap = np.empty(k), np.empty(k)
@@ -139,7 +148,7 @@ class CallLog:
             for name, values in zip(_SINGLE, columns, strict=False):
                 c[name][to] = values
             talk[~contact], wrap[~contact] = columns[-2], columns[-1]
-        span = slice(first, first + k)
+        span = slice(first - self.base, first + k - self.base)
         answer = np.array(self.answers, dtype=np.float64)
         answered = ~np.isnan(answer)
         c["answered"][span] = answered
@@ -159,12 +168,79 @@ class CallLog:
             self.units.append(name)
         return i
 
+    def get(self, name: str, cids: np.ndarray) -> np.ndarray:
+        """Column ``name`` of rows ``cids`` (synced)."""
+        cids = np.asarray(cids, dtype=np.int64)
+        out = self.col[name][np.maximum(cids - self.base, 0)]
+        for i in np.flatnonzero(cids < self.base).tolist():
+            out[i] = self._held[int(cids[i])][name]
+        return out
+
+    def put(self, name: str, cids: np.ndarray | list[int] | int, values: object) -> None:
+        """Set column ``name`` of rows ``cids`` (one row, or several)."""
+        if type(cids) is int and cids >= self.base:  # one row in the columns: no numpy
+            self.col[name][cids - self.base] = values
+            return
+        cids = np.asarray(cids, dtype=np.int64)
+        here = cids >= self.base
+        if here.all():
+            self.col[name][cids - self.base] = values
+            return
+        values = np.broadcast_to(np.asarray(values), cids.shape)
+        self.col[name][cids[here] - self.base] = values[here]
+        for cid, value in zip(cids[~here].tolist(), values[~here].tolist(), strict=True):
+            self._held[cid][name] = value
+
+    def release(self, upto: int, horizon: float, everything: bool = False) -> None:
+        """Hand the sink every row before ``upto`` whose story is told (all of them with
+        ``everything``), as `finished` columns; the columns keep rows ``upto ..``."""
+        assert self.sink is not None
+        self.sync()
+        c, base = self.col, self.base
+        span = slice(0, upto - base)
+        done = ~(c["work_order"][span] & np.isnan(c["feedback_at"][span])) | everything
+        ids = base + np.flatnonzero(~done)
+        if ids.size:  # grid work orders whose cases are still open: kept aside
+            self._held.update(zip(ids.tolist(), ({k: c[k][i - base].item() for k in c}
+                                                 for i in ids.tolist()), strict=True))
+        told = [cid for cid, row in self._held.items()
+                if everything or row["feedback_at"] == row["feedback_at"]]
+        rows = {"call": np.concatenate([np.asarray(told, dtype=np.int64),
+                                        base + np.flatnonzero(done)])}
+        for k, (dt, _) in _COLUMNS.items():
+            rows[k] = np.concatenate([np.array([self._held[i][k] for i in told], dtype=dt),
+                                      c[k][span][done]])
+        for cid in told:
+            del self._held[cid]
+        keep = slice(upto - base, self.n - base)   # rows after ``upto``: moved to the front
+        for k, v in c.items():
+            kept = v[keep].copy()
+            v[:] = _COLUMNS[k][1]
+            v[: len(kept)] = kept
+        self.base = upto
+        if len(rows["call"]) or everything:
+            self.sink(finished(rows, horizon))
+
     def frame(self) -> pd.DataFrame:
         self.sync()
-        df = pd.DataFrame({k: v[: self.n] for k, v in self.col.items()})
+        df = pd.DataFrame({k: v[: self.n - self.base] for k, v in self.col.items()})
         names = np.asarray([*self.units, ""], dtype=object)
         df["unit"] = names[df["unit"].to_numpy()]
         return df
+
+
+def finished(rows: dict[str, np.ndarray], horizon: float) -> dict[str, np.ndarray]:
+    """Call rows as the run ends them: order and feedback times after the horizon are not
+    known (NaN), so their work orders are open and unsurveyed; adds ``work_order_open`` and
+    ``closed``."""
+    for col in ("ordered_at", "feedback_at"):
+        rows[col][rows[col] > horizon] = np.nan
+    open_ = np.isnan(rows["feedback_at"])
+    for col in ("reached", "responded", "resolved", "satisfied"):
+        rows[col][open_] = False
+    rows["work_order_open"] = rows["work_order"] & open_
+    rows["closed"] = rows["work_order"] & ~open_
+    return rows
 
 
 class Hotline:
@@ -232,6 +308,8 @@ class Hotline:
         t = day * 1440.0
         self.flush(t)
         self._settle_background()
+        if self.log.sink is not None:  # yesterday's finished calls leave memory
+            self.log.release(self._settled, self.m.horizon)
         date = self.m.calendar.date_of(t)
         d = draw_background(self.spec, self.draws, t, date.weekday(),
                             date in self.m.discovery.holidays, self.resident_share,
@@ -285,7 +363,7 @@ class Hotline:
         log.sync()
         self._settle_grid()
         c = log.col
-        new = slice(self._settled, log.n)
+        new = slice(self._settled - log.base, log.n - log.base)
         self._settled = log.n
         ids = new.start + np.flatnonzero((c["kind"][new] == KIND_REQUEST) & c["answered"][new])
         if ids.size == 0:
@@ -325,16 +403,17 @@ class Hotline:
         cid, when, fixed, reworks, repeats = (np.asarray(x) for x in
                                               zip(*self._grid_ended, strict=True))
         self._grid_ended = []
-        c = self.log.col
-        hours = (when - c["ordered_at"][cid]) / 60.0
+        log = self.log
+        hours = (when - log.get("ordered_at", cid)) / 60.0
         reached, responded, resolved, satisfied = survey(
             self.survey_rng, self.spec.survey, hours_to_feedback=hours,
-            deadline_hours=c["deadline_hours"][cid],
+            deadline_hours=log.get("deadline_hours", cid),
             resolved=fixed.astype(bool), reworks=reworks, repeats=repeats,
             reach=self.spec.survey_response)
-        c["feedback_at"][cid] = when
-        c["reached"][cid], c["responded"][cid] = reached, responded
-        c["resolved"][cid], c["satisfied"][cid] = resolved, satisfied
+        for name, values in (("feedback_at", when), ("reached", reached),
+                             ("responded", responded), ("resolved", resolved),
+                             ("satisfied", satisfied)):
+            log.put(name, cid, values)
 
     # -- residents calling about grid problems -----------------------------------------------
     def problem_call(self, pid: int, now: float, redial: bool = False) -> None:
@@ -357,9 +436,8 @@ class Hotline:
         pid, cid = value
         m = self.m
         sub = m.truth.subclass[pid]
-        self.log.col["deadline_hours"][cid] = (self.spec.urgent_deadline_hours
-                                               if self.urgent[sub]
-                                               else self.spec.grid_deadline_hours)
+        self.log.put("deadline_hours", cid, self.spec.urgent_deadline_hours
+                     if self.urgent[sub] else self.spec.grid_deadline_hours)
         if m.truth.fate[pid] != Fate.OPEN:  # gone before the order went out
             self._grid_ended.append((cid, m.env._now, True, 0, 0))
             return
@@ -377,29 +455,34 @@ class Hotline:
             m.department_names[case.department] if case.department >= 0 else
             f"subdistrict:{self.subdistrict_names[int(m.city.subdistrict[case.grid])]}")
         now = m.env._now
-        c = self.log.col
         repeats = len(calls) - 1  # every caller hears of the others' calls as its own repeats
         about = self._order_problem
+        put = self.log.put
         for cid in calls:  # resolved: the caller's own problem is gone (it may have ridden
-            c["unit"][cid] = unit  # on a case about another one after that one's visit)
-            c["case"][cid] = case.id
+            put("unit", cid, unit)  # on a case about another one after that one's visit)
+            put("case", cid, case.id)
             pid = about.pop(cid, case.problem)
-            self._grid_ended.append((cid, now, pid >= 0 and fate[pid] != Fate.OPEN,
-                                     case.reworks, repeats))
+            try:
+                gone = pid >= 0 and fate[pid] != Fate.OPEN
+            except KeyError:  # let go of by a streamed run (`GroundTruth.retire`): ended
+                gone = True
+            self._grid_ended.append((cid, now, gone, case.reworks, repeats))
 
     # -- end of run --------------------------------------------------------------------------
-    def finish(self) -> pd.DataFrame:
-        """Offer what arrived before the horizon, settle the day, return the calls table."""
+    def finish(self) -> pd.DataFrame | None:
+        """Offer what arrived before the horizon, settle the day, return the calls table
+        (None when the call log hands its rows to a sink: they are all there)."""
         self.flush(self.m.horizon)
         self._settle_background()
-        df = self.log.frame()
-        if not df.empty:
-            for col in ("ordered_at", "feedback_at"):
-                df.loc[df[col] > self.m.horizon, col] = np.nan
-            open_ = df["feedback_at"].isna()
-            df.loc[open_, ["reached", "responded", "resolved", "satisfied"]] = False
-            df["work_order_open"] = df["work_order"] & open_
-            df["closed"] = df["work_order"] & ~open_
-        df.index.name = "call"
-        return df.reset_index()
+        log = self.log
+        if log.sink is not None:
+            log.release(log.n, self.m.horizon, everything=True)
+            return None
+        log.sync()
+        rows = {"call": np.arange(log.n, dtype=np.int64),
+                **{k: v[: log.n] for k, v in log.col.items()}}
+        df = pd.DataFrame(finished(rows, self.m.horizon))
+        names = np.asarray([*log.units, ""], dtype=object)
+        df["unit"] = names[df["unit"].to_numpy()]
+        return df
 

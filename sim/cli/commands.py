@@ -1,6 +1,6 @@
 """`gridloop`: run, check and describe scenarios from the command line.
 
-    gridloop run [SCENARIO] [--days N] [--seed S] [--out DIR] [--set key=value ...]
+    gridloop run [SCENARIO] [--days N] [--seed S] [--out DIR] [--force] [--set key=value ...]
     gridloop validate FILE [--set key=value ...]
     gridloop schema
     gridloop evaluate RUN_DIR [--rules NAME|FILE] [--period month|week|all] [--out DIR]
@@ -128,12 +128,17 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int,
                    help=_("random seed instead of the scenario's, e.g. 3"))
     r.add_argument("--out", default=None,
-                   help=_("output folder, e.g. runs/town (default: runs/<name>-seed<S>)"))
+                   help=_("output folder, e.g. runs/town; refused if it holds anything "
+                          "unless --force (default: runs/<name>-seed<S>, or -2, -3... beside "
+                          "an earlier one)"))
+    r.add_argument("--force", action="store_true", help=_(
+        "replace the earlier run in --out (or runs/<name>-seed<S>) once the new one is "
+        "complete, and run a scenario estimated to need more memory than this machine has, "
+        "or more than a day (docs/security.md), e.g. gridloop run --out runs/town --force"))
     add_set(r, _("override a scenario value, e.g. inspectors.count=300 (repeatable)"))
     r.add_argument("--no-figure", action="store_true", help=_("skip overview.png"))
     r.add_argument("--quiet", action="store_true", help=_("print only where results went"))
     add_format(r, _("the summary"))
-    r.add_argument("--force", action="store_true", help=_(FORCE_HELP))
 
     v = sub.add_parser("validate", help=_("check a scenario file and everything it names"),
                        epilog=_("e.g. gridloop validate my/town.yaml --set inspectors.count=30"))
@@ -205,6 +210,17 @@ def _date(text: str) -> dt.date:
             text=repr(text))) from None
 
 
+def _default_out(name: str, seed: int, force: bool) -> Path:
+    """runs/NAME-seedS, or the first of -2, -3... that is free: a run without --out never
+    replaces an earlier one, unless --force says to replace runs/NAME-seedS."""
+    base = Path("runs") / f"{name}-seed{seed}"
+    out, k = base, 1
+    while not force and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -213,33 +229,47 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.data.resources import check_resources
     from sim.data.scenario import load_scenario
     from sim.i18n import _, format_number, local_name
-    from sim.run import simulate, write_run
+    from sim.outputs.runfolder import RunFolder
+    from sim.run import estimate_bytes, record_run
 
     console = Console(stderr=args.format != "table", quiet=args.quiet)
+    if args.out is not None:  # a folder that cannot take the run fails before anything
+        RunFolder.prepare(args.out, force=args.force).abandon()
     scenario = load_scenario(args.scenario, args.overrides, days=args.days, seed=args.seed)
     cost = check_resources(scenario, force=args.force)     # before anything is allocated
-    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{scenario.seed}"
+    out = Path(args.out) if args.out else _default_out(scenario.name, scenario.seed,
+                                                       args.force)
+    folder = RunFolder.prepare(out, force=args.force, need_bytes=estimate_bytes(scenario))
     for note in _cost_notes(cost):
         console.print(f"[yellow]{note}[/]")
     console.print("[bold]GridLoop[/] " + _("simulating {name} for {days} days, seed {seed}")
                   .format(name=f"[cyan]{scenario.name}[/]", days=scenario.days,
                           seed=scenario.seed))
-    days = TextColumn("day {task.completed:.0f}/{task.total:.0f}")
-    with Progress(TextColumn("{task.description}"), BarColumn(), days, TimeElapsedColumn(),
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.fields[step]}"), TimeElapsedColumn(),
                   console=console, transient=True,
                   disable=args.quiet or not console.is_terminal) as bar:
-        task = bar.add_task(_("simulating"), total=scenario.days)
-        result = simulate(scenario, progress=lambda d: bar.update(task, completed=d + 1))
+        task = bar.add_task(_("simulating"), total=scenario.days, step="")
+
+        def day(d: int) -> None:
+            bar.update(task, completed=d + 1, step=_("day {day}/{days}").format(
+                day=d + 1, days=scenario.days))
+
+        def writing(what: str) -> None:  # after the simulation: what is being written
+            bar.update(task, description=_("writing"), completed=None, total=None, step=what)
+
+        run = record_run(scenario, folder, progress=day, writing=writing,
+                         figure=not args.no_figure, command=["gridloop", *args.argv],
+                         overrides={"set": list(args.overrides), "days": args.days,
+                                    "seed": args.seed})
     console.print(_("simulated {events} events in {seconds} s").format(
-        events=format_number(result.sim_events), seconds=f"{result.wall_seconds:.1f}"))
-    paths = write_run(result, out, figure=not args.no_figure)
-    summary = json.loads(paths["summary"].read_text())
-    print_summary(console, summary, args.format)
-    print_evaluation(console, result.evaluation(), {
+        events=format_number(run.sim_events), seconds=f"{run.wall_seconds:.1f}"))
+    print_summary(console, run.summary, args.format)
+    print_evaluation(console, run.evaluation, {
         name: local_name(name, spec.name_zh) for name, spec in scenario.departments.items()},
         args.format)
     console.print("\n" + _("wrote {files} to {folder}").format(
-        files=", ".join(sorted(p.name for p in paths.values())), folder=f"[bold]{out}[/]"))
+        files=", ".join(sorted(p.name for p in run.paths.values())), folder=f"[bold]{out}[/]"))
     if args.quiet:
         print(out)
     return 0
@@ -338,13 +368,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sim import i18n
     from sim.cli.language import language_of
 
+    words = list(sys.argv[1:] if argv is None else argv)
+
     try:    # the language first: the parser's help and errors speak it too
-        lang = language_of(sys.argv[1:] if argv is None else argv)
+        lang = language_of(words)
     except GridLoopError as e:
         print(f"gridloop: {e}", file=sys.stderr)
         return 2
     with i18n.use(lang):
-        args = _parser().parse_args(argv)
+        args = _parser().parse_args(words)
+        args.argv = words  # recorded in run folders
         handler = getattr(args, "handler", None) or {
             "run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
             "evaluate": _cmd_evaluate}[args.command]

@@ -8,6 +8,11 @@ a problem on the reference machine; the figures below are the high ends, rounded
 `check_resources` is the one check `gridloop validate` and `gridloop run` share: it warns
 above `WARN_BYTES` or `WARN_SECONDS`, and refuses a run that needs more memory than the
 machine has, or more than `REFUSE_SECONDS`, unless forced.
+
+`gridloop run` streams its rows to the run folder (`sim.run.record_run`), so its memory is
+priced by what it holds at once, not by the whole horizon: every problem while a run makes at
+most `RETIRE_ABOVE_PROBLEMS`, else the problems of `HELD_DAYS` days (ended problems leave a
+week after they end), and the hotline contacts of `HELD_DAYS` days.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from typing import Any
 from sim.errors import GridLoopError
 
 __all__ = ["Estimate", "estimate", "check_resources", "machine_memory", "WARN_BYTES",
-           "WARN_SECONDS", "REFUSE_SECONDS"]
+           "WARN_SECONDS", "REFUSE_SECONDS", "RETIRE_ABOVE_PROBLEMS", "HELD_DAYS",
+           "lets_problems_go"]
 
 GiB = 2**30
 # Prices measured on `gridloop run` (dongcheng and small-town, loads from 1 to 12 times
@@ -33,6 +39,15 @@ _BASE_SECONDS = 5.0
 _SECONDS_PER_PROBLEM = 80e-6
 _SECONDS_PER_CONTACT = 25e-6
 _SECONDS_PER_STAFF_DAY = 2e-6
+
+# A streamed run that makes more problems than this lets ended ones go (dicts by problem id,
+# ~1/3 slower than lists: docs/speed.md); fewer are all kept (a year of dongcheng makes
+# ~630,000, ~0.3 GB of lists). `sim.run.lets_problems_go` decides with it.
+RETIRE_ABOVE_PROBLEMS = 1_500_000
+# Days of problems and hotline contacts a run that lets them go holds at once: the week
+# before an ended problem leaves, and the open work (a generous judgement: a city that keeps
+# up closes nearly every case within days; one that does not holds a growing backlog).
+HELD_DAYS = 30
 
 WARN_BYTES = 2 * GiB            # say so above this
 WARN_SECONDS = 600.0
@@ -79,6 +94,13 @@ def machine_memory() -> int:
         return 16 * GiB
 
 
+def lets_problems_go(scenario: Any) -> bool:
+    """Whether a streamed run of ``scenario`` lets ended problems go: it is expected to make
+    more than `RETIRE_ABOVE_PROBLEMS` (recurrences aside)."""
+    p = scenario.problems
+    return p.per_day * p.rate_scale * scenario.days > RETIRE_ABOVE_PROBLEMS
+
+
 def estimate(scenario: Any) -> Estimate:
     """The `Estimate` of a validated `sim.data.scenario.Scenario`, from its size only
     (nothing is read or allocated)."""
@@ -91,7 +113,11 @@ def estimate(scenario: Any) -> Estimate:
     staff = (scenario.inspectors.count + c.acceptors + c.shift_leaders + c.dispatchers
              + sum(d.crews for d in scenario.departments.values())
              + (h.call_takers if h.enabled else 0))
-    memory = (_BASE_BYTES + _BYTES_PER_PROBLEM * problems + _BYTES_PER_CONTACT * contacts
+    held, held_contacts = problems, contacts  # what the streamed run holds at once
+    if lets_problems_go(scenario):
+        held = min(problems, problems / days * HELD_DAYS)
+        held_contacts = min(contacts, contacts / days * HELD_DAYS)
+    memory = (_BASE_BYTES + _BYTES_PER_PROBLEM * held + _BYTES_PER_CONTACT * held_contacts
               + _BYTES_PER_STAFF * staff)
     seconds = (_BASE_SECONDS + _SECONDS_PER_PROBLEM * problems
                + _SECONDS_PER_CONTACT * contacts + _SECONDS_PER_STAFF_DAY * staff * days)

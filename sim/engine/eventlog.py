@@ -1,9 +1,12 @@
 """The event log: one immutable row per case transition, the spine of every output.
 
 Rows are packed into bytes as they are appended and become numpy record chunks as they
-accumulate, so a simulated year stays within memory. Every KPI, evaluation table, figure and
-export is a function of these rows (and of the problem rows, the ground truth), never of live
-objects; the same functions run on a real city's exported log in the same schema.
+accumulate. A log kept in memory holds its chunks (experiments, tests, notebooks); a log with
+a sink hands each chunk on and keeps none, so a run of any length holds one chunk at most
+(`gridloop run` streams it to ``events.parquet``, `sim.outputs.recorder`). Every KPI,
+evaluation table, figure and export is a function of these rows (and of the problem rows, the
+ground truth), never of live objects; the same functions run on a real city's exported log in
+the same schema.
 
 Schema (one row per transition), documented for users in ``docs/event-log.md``:
     case       int32   case id (the platform's record)
@@ -22,9 +25,12 @@ Schema (one row per transition), documented for users in ``docs/event-log.md``:
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from enum import IntEnum
 
 import numpy as np
+
+from sim.errors import GridLoopError
 
 __all__ = ["Step", "ActorKind", "Outcome", "Channel", "EVENT_DTYPE", "PROBLEM_DTYPE", "ROW",
            "EventLog", "TRANSITIONS", "is_legal_sequence"]
@@ -144,15 +150,24 @@ class EventLog:
     The writer (`sim.engine.casebook.CaseBook`) packs each row with `ROW` onto the bytearray
     ``buf`` (~30% cheaper than building a tuple and converting it later) and calls `flush`
     once ``buf`` holds ``limit`` bytes, after which ``buf`` is a new bytearray.
+
+    Args:
+        chunk: rows per chunk.
+        sink: called with each chunk (a read-only `EVENT_DTYPE` array, in logging order) as
+            it is made; the log then keeps no rows, and `to_array` is refused. Set it before
+            the first row is flushed.
     """
 
-    __slots__ = ("buf", "_chunks", "chunk", "limit")
+    __slots__ = ("buf", "_chunks", "chunk", "limit", "sink", "_streamed")
 
-    def __init__(self, chunk: int = 200_000) -> None:
+    def __init__(self, chunk: int = 200_000,
+                 sink: Callable[[np.ndarray], None] | None = None) -> None:
         self.buf = bytearray()
         self._chunks: list[np.ndarray] = []
         self.chunk = chunk
         self.limit = chunk * ROW.size
+        self.sink = sink
+        self._streamed = 0
 
     def append(self, row: tuple) -> None:
         """Append one row given as a tuple in `EVENT_DTYPE`'s field order."""
@@ -161,18 +176,31 @@ class EventLog:
             self.flush()
 
     def flush(self) -> None:
-        """Turn the pending rows into a read-only chunk (a view of their bytes, no copy)."""
+        """Turn the pending rows into a read-only chunk (a view of their bytes, no copy),
+        kept, or handed to the sink."""
         if self.buf:
             arr = np.frombuffer(self.buf, dtype=EVENT_DTYPE)
             arr.flags.writeable = False
-            self._chunks.append(arr)
             self.buf = bytearray()
+            if self.sink is None:
+                self._chunks.append(arr)
+            else:
+                self._streamed += len(arr)
+                self.sink(arr)
 
     def __len__(self) -> int:
-        return sum(len(c) for c in self._chunks) + len(self.buf) // ROW.size
+        return (self._streamed + sum(len(c) for c in self._chunks)
+                + len(self.buf) // ROW.size)
 
     def to_array(self) -> np.ndarray:
-        """All rows so far as one read-only record array, in logging order."""
+        """All rows so far as one read-only record array, in logging order.
+
+        Raises:
+            GridLoopError: the rows went to a sink (read them from where it wrote them).
+        """
+        if self.sink is not None:
+            raise GridLoopError("the event log was streamed to its sink and kept no rows; "
+                                "read events.parquet of the run folder instead")
         self.flush()
         if not self._chunks:
             empty = np.zeros(0, dtype=EVENT_DTYPE)

@@ -9,6 +9,7 @@ and its fate: fixed, vanished, or still open when the run ends.
 
 from __future__ import annotations
 
+from collections import deque
 from enum import IntEnum
 from operator import itemgetter
 
@@ -19,11 +20,11 @@ from sim.data.scenario import ProblemsSpec
 from sim.data.taxonomy import Handbook
 from sim.engine.eventlog import PROBLEM_DTYPE
 
-__all__ = ["Fate", "ArrivalModel", "GroundTruth", "gather", "grid_weights"]
+__all__ = ["Fate", "ArrivalModel", "GroundTruth", "gather", "grid_weights", "put_new"]
 
 
-def gather(column: list, ids: list[int], dtype: type) -> np.ndarray:
-    """``column[ids]`` for a per-problem list column, as an array (the lookups done in C)."""
+def gather(column: list | dict, ids: list[int], dtype: type) -> np.ndarray:
+    """``column[ids]`` for a per-problem column, as an array (the lookups done in C)."""
     if len(ids) > 1:
         return np.fromiter(itemgetter(*ids)(column), dtype, len(ids))
     return np.array([column[i] for i in ids], dtype=dtype)
@@ -110,40 +111,70 @@ class ArrivalModel:
         return grids
 
 
-class GroundTruth:
-    """One record per problem, as growable columns; `to_array` packs them at the end."""
+def put_new(column: list | dict, first: int, values: list) -> None:
+    """Add the values of problems ``first``, ``first + 1``... to a per-problem column: a list
+    (every problem kept), or a dict by problem id (a run that lets ended problems go,
+    ``GroundTruth(retiring=True)``)."""
+    if type(column) is list:
+        column.extend(values)
+    else:
+        column.update(zip(range(first, first + len(values)), values, strict=True))
 
-    def __init__(self) -> None:
-        self.grid: list[int] = []
-        self.subclass: list[int] = []
-        self.created: list[float] = []
-        self.found: list[float] = []
-        self.ended: list[float] = []
-        self.fate: list[int] = []
-        self.first_case: list[int] = []
-        self.found_by: list[int] = []
-        self.recurrence_of: list[int] = []
-        self.case: list[int] = []      # open case tracking this problem (-1 none)
+
+_ROW_COLUMNS = ("grid", "subclass", "created", "found", "ended", "fate", "first_case",
+                "found_by", "recurrence_of")
+
+
+class GroundTruth:
+    """One record per problem, as growable columns; `to_array` packs them at the end.
+
+    Args:
+        retiring: hold the columns as dicts by problem id, so that ended problems can be
+            let go (`retire`, a day at a time): a streamed long or large run then holds the
+            open problems and the recently ended ones, not every problem since the start.
+            Whoever keeps a per-problem column of its own makes it with `column`.
+    """
+
+    def __init__(self, retiring: bool = False) -> None:
+        self.retiring = retiring
+        self.grid: list[int] | dict[int, int] = self.column()
+        self.subclass = self.column()
+        self.created = self.column()
+        self.found = self.column()
+        self.ended = self.column()
+        self.fate = self.column()
+        self.first_case = self.column()
+        self.found_by = self.column()
+        self.recurrence_of = self.column()
+        self.case = self.column()      # open case tracking this problem (-1 none)
+        self.n = 0                     # problems so far (ids 0 .. n - 1)
+        self._ended: deque[int] = deque()  # ended problems in order, when retiring
+        self._tracked: list[int] = []      # ended, but an open case still tracks them
+
+    def column(self) -> list | dict:
+        """A new per-problem column: a list, or a dict by problem id when retiring."""
+        return {} if self.retiring else []
 
     def __len__(self) -> int:
-        return len(self.grid)
+        return self.n
 
     def add_many(self, grids: np.ndarray, subclasses: np.ndarray, times: np.ndarray,
                  recurrence_of: int | np.ndarray = -1) -> int:
         """Add new problems (a day's, or recurrences of the fixed problems
         ``recurrence_of``); returns the first new id."""
-        first = len(self.grid)
+        first = self.n
         n = len(times)
-        self.grid.extend(grids.tolist())
-        self.subclass.extend(subclasses.tolist())
-        self.created.extend(times.tolist())
+        self.n += n
+        put_new(self.grid, first, grids.tolist())
+        put_new(self.subclass, first, subclasses.tolist())
+        put_new(self.created, first, times.tolist())
         if isinstance(recurrence_of, np.ndarray):
-            self.recurrence_of.extend(recurrence_of.tolist())
+            put_new(self.recurrence_of, first, recurrence_of.tolist())
         else:
-            self.recurrence_of.extend([recurrence_of] * n)
+            put_new(self.recurrence_of, first, [recurrence_of] * n)
         for col, fill in ((self.found, np.nan), (self.ended, np.nan), (self.fate, Fate.OPEN),
                           (self.first_case, -1), (self.found_by, 0), (self.case, -1)):
-            col.extend([fill] * n)
+            put_new(col, first, [fill] * n)
         return first
 
     def is_open(self, pid: int) -> bool:
@@ -184,12 +215,41 @@ class GroundTruth:
     def end(self, pid: int, t: float, fate: Fate) -> None:
         self.fate[pid] = fate
         self.ended[pid] = t
+        if self.retiring:
+            self._ended.append(pid)
 
     def to_array(self) -> np.ndarray:
-        n = len(self.grid)
-        out = np.zeros(n, dtype=PROBLEM_DTYPE)
-        out["problem"] = np.arange(n)
-        for name in ("grid", "subclass", "created", "found", "ended", "fate", "first_case",
-                     "found_by", "recurrence_of"):
-            out[name] = getattr(self, name)
+        """The problems held (every one, unless some were retired), by id."""
+        ids = sorted(self.grid) if self.retiring else list(range(self.n))
+        out = np.zeros(len(ids), dtype=PROBLEM_DTYPE)
+        out["problem"] = ids
+        for name in _ROW_COLUMNS:
+            out[name] = gather(getattr(self, name), ids, out.dtype[name].type)
+        return out
+
+    # -- letting ended problems go -------------------------------------------------------
+    def retire(self, before: float) -> np.ndarray:
+        """The rows of the problems that ended before ``before``, which leave every column.
+
+        A problem ended long enough ago (the caller's choice: no report of it can still be
+        filed) that no open case tracks any more has its final row: nothing reads or writes
+        it again but events already queued for it, which find it gone
+        (`agents.discovery.Discovery.forget`). Returns `PROBLEM_DTYPE` rows in the order
+        they left.
+        """
+        assert self.retiring, "a GroundTruth(retiring=True) lets problems go"
+        ended, at, case = self._ended, self.ended, self.case
+        ids, tracked = [], []
+        for pid in self._tracked:  # their cases may have ended since
+            (tracked if case[pid] >= 0 else ids).append(pid)
+        while ended and at[ended[0]] < before:
+            pid = ended.popleft()
+            (tracked if case[pid] >= 0 else ids).append(pid)
+        self._tracked = tracked
+        out = np.zeros(len(ids), dtype=PROBLEM_DTYPE)
+        out["problem"] = ids
+        for name in _ROW_COLUMNS:
+            out[name] = gather(getattr(self, name), ids, out.dtype[name].type)
+        for name in (*_ROW_COLUMNS, "case"):
+            deque(map(getattr(self, name).__delitem__, ids), maxlen=0)
         return out

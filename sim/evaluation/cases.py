@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.engine.eventlog import EVENT_DTYPE, Outcome, Step
+from sim.engine.eventlog import EVENT_DTYPE, TERMINAL, Outcome, Step
 from sim.errors import GridLoopError
 
-__all__ = ["CASE_STATES", "CaseRows", "group_cases", "as_case_rows", "case_table",
+__all__ = ["CASE_STATES", "CaseRows", "CaseStream", "group_cases", "as_case_rows", "case_table",
            "restrict_to_period", "check_units"]
 
 # Where a case stands at the end of the log: its terminal step, or 'open'.
@@ -105,6 +105,48 @@ def group_cases(events: np.ndarray) -> CaseRows:
     rows = events if order is None else events[order]    # one gather of whole records
     col = {n: np.ascontiguousarray(rows[n]) for n in _COLUMNS}
     return _group(col, order)
+
+
+class CaseStream:
+    """The event log read as it is written, a chunk at a time, handed back as finished cases.
+
+    A case is finished once it has a terminal step (CLOSE, VOID, MERGE, SELF_HANDLE: no step
+    may follow one). `push` returns the finished cases among the rows so far, grouped; the
+    rows of cases still open wait for their next rows. `finish` returns the cases open at the
+    end. Every case comes out once, with all its rows in logged order, so per-case facts and
+    any count over cases are the same as `group_cases` of the whole log gives; only the order
+    of the cases differs (by when they finished). Memory: the rows of the open cases.
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[str, np.ndarray] = {n: np.zeros(0, dtype=EVENT_DTYPE[n])
+                                             for n in _COLUMNS}
+
+    @property
+    def open_rows(self) -> int:
+        """Rows held for cases not finished yet."""
+        return len(self._open["case"])
+
+    def push(self, chunk: np.ndarray) -> CaseRows:
+        """Take the next rows of the log; return the cases they finish."""
+        cols = {n: np.concatenate([self._open[n], chunk[n]]) for n in _COLUMNS}
+        order = np.argsort(cols["case"], kind="stable")  # a case's rows keep logged order
+        case = cols["case"][order]
+        new = np.ones(len(case), dtype=bool)
+        np.not_equal(case[1:], case[:-1], out=new[1:])
+        seg = np.cumsum(new) - 1
+        finished = np.zeros(int(seg[-1]) + 1 if len(seg) else 0, dtype=bool)
+        terminal = np.isin(cols["step"][order], [int(s) for s in TERMINAL])
+        finished[seg[terminal]] = True
+        done = finished[seg]
+        keep, take = order[~done], order[done]
+        self._open = {n: c[keep] for n, c in cols.items()}
+        return _group({n: c[take] for n, c in cols.items()}, None)
+
+    def finish(self) -> CaseRows:
+        """The cases still open at the end of the log."""
+        cols, self._open = self._open, {n: v[:0] for n, v in self._open.items()}
+        return _group(cols, None)
 
 
 def _first_rows(mask: np.ndarray, seg: np.ndarray, n_cases: int, last: bool = False

@@ -18,7 +18,8 @@ from sim.evaluation.scoring import STANDARD_RULES, finish_table, ratio, volume_s
 
 __all__ = ["evaluate_inspectors", "evaluate_acceptors", "evaluate_shift_leaders",
            "evaluate_dispatchers", "inspector_counts", "acceptor_counts", "shift_leader_counts",
-           "dispatcher_counts"]
+           "dispatcher_counts", "inspector_table", "acceptor_table", "shift_leader_table",
+           "dispatcher_table"]
 
 _VOIDED = CASE_STATES.index("voided")
 _SELF_HANDLED = CASE_STATES.index("self_handled")
@@ -130,9 +131,14 @@ def evaluate_inspectors(events: np.ndarray | CaseRows, n_beats: int, grid_to_bea
         n_verified_on_time, n_check_assessed, n_checked_on_time, valid_report_rate,
         missed_report_rate, on_time_verification_rate, on_time_check_rate, score, grade, rank.
     """
-    n = inspector_counts(events, n_beats, grid_to_beat, horizon)
+    return inspector_table(inspector_counts(events, n_beats, grid_to_beat, horizon))
+
+
+def inspector_table(n: dict[str, np.ndarray]) -> pd.DataFrame:
+    """`evaluate_inspectors`' table from its `inspector_counts` (which add up over any split
+    of the cases, so a long log can be counted a batch of cases at a time)."""
     table = pd.DataFrame({
-        "beat": np.arange(n_beats, dtype=np.int64),
+        "beat": np.arange(len(n["actions"]), dtype=np.int64),
         "n_reports": n["reports"],
         "n_voided": n["voided"],
         "n_self_handled": n["self_handled"],
@@ -180,9 +186,13 @@ def evaluate_acceptors(events: np.ndarray | CaseRows, n: int, horizon: float) ->
         grade, rank.
     """
     del horizon
-    c = acceptor_counts(events, n)
+    return acceptor_table(acceptor_counts(events, n))
+
+
+def acceptor_table(c: dict[str, np.ndarray]) -> pd.DataFrame:
+    """`evaluate_acceptors`' table from its `acceptor_counts` (see `inspector_table`)."""
     table = pd.DataFrame({
-        "acceptor": np.arange(n, dtype=np.int64),
+        "acceptor": np.arange(len(c["actions"]), dtype=np.int64),
         **_volume_columns(c["actions"]),
         "n_verify_send_assessed": c["verify_send_assessed"],
         "n_verify_sent_on_time": c["verify_sent_on_time"],
@@ -223,9 +233,14 @@ def evaluate_shift_leaders(events: np.ndarray | CaseRows, n: int, horizon: float
         filing_accuracy, on_time_closing_rate, score, grade, rank.
     """
     del horizon
-    c = shift_leader_counts(events, n)
+    return shift_leader_table(shift_leader_counts(events, n))
+
+
+def shift_leader_table(c: dict[str, np.ndarray]) -> pd.DataFrame:
+    """`evaluate_shift_leaders`' table from its `shift_leader_counts` (see
+    `inspector_table`)."""
     table = pd.DataFrame({
-        "shift_leader": np.arange(n, dtype=np.int64),
+        "shift_leader": np.arange(len(c["actions"]), dtype=np.int64),
         "n_filed": c["filed"],
         "n_voided": c["voided"],
         "n_filing_assessed": c["filing_assessed"],
@@ -272,9 +287,13 @@ def evaluate_dispatchers(events: np.ndarray | CaseRows, n: int, horizon: float
         on_time_dispatch_rate, dispatch_accuracy, score, grade, rank.
     """
     del horizon
-    c = dispatcher_counts(events, n)
+    return dispatcher_table(dispatcher_counts(events, n))
+
+
+def dispatcher_table(c: dict[str, np.ndarray]) -> pd.DataFrame:
+    """`evaluate_dispatchers`' table from its `dispatcher_counts` (see `inspector_table`)."""
     table = pd.DataFrame({
-        "dispatcher": np.arange(n, dtype=np.int64),
+        "dispatcher": np.arange(len(c["actions"]), dtype=np.int64),
         **_volume_columns(c["actions"]),
         "n_dispatches": c["dispatches"],
         "n_returned": c["returned"],

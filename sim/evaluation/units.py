@@ -21,7 +21,8 @@ from sim.evaluation.cases import CASE_STATES, CaseRows, as_case_rows, check_unit
 from sim.evaluation.scoring import STANDARD_RULES, finish_table, ratio
 
 __all__ = ["evaluate_departments", "evaluate_areas", "case_counts", "department_counts",
-           "area_counts", "case_flags", "CASE_FLAGS", "CASE_COUNTS"]
+           "area_counts", "case_flags", "department_table", "area_table", "CASE_FLAGS",
+           "CASE_COUNTS"]
 
 _CLOSED = CASE_STATES.index("closed")
 
@@ -196,8 +197,15 @@ def evaluate_departments(events: np.ndarray | CaseRows, department_names: Sequen
         n_reworked, case_count_score, closure_rate, on_time_handling_rate, rework_rate,
         score, grade, rank.
     """
+    return department_table(department_counts(events, len(department_names), horizon),
+                            department_names)
+
+
+def department_table(n: dict[str, np.ndarray], department_names: Sequence[str]
+                     ) -> pd.DataFrame:
+    """`evaluate_departments`' table from its `department_counts` (which add up over any
+    split of the cases, so a long log can be counted a batch of cases at a time)."""
     k = len(department_names)
-    n = department_counts(events, k, horizon)
     n_cases = n["filed"]
     table = pd.DataFrame({
         "department": np.arange(k, dtype=np.int64),
@@ -233,8 +241,12 @@ def evaluate_areas(events: np.ndarray | CaseRows, grid_to_area: np.ndarray,
         n_suspended, n_public, n_closed, n_closed_on_time, public_report_rate,
         filed_count_score, closure_rate, on_time_closure_rate, score, grade, rank.
     """
+    return area_table(area_counts(events, grid_to_area, len(area_names), horizon), area_names)
+
+
+def area_table(n: dict[str, np.ndarray], area_names: Sequence[str]) -> pd.DataFrame:
+    """`evaluate_areas`' table from its `area_counts` (see `department_table`)."""
     k = len(area_names)
-    n = area_counts(events, grid_to_area, k, horizon)
     n_filed = n["filed"]
     table = pd.DataFrame({
         "area": np.arange(k, dtype=np.int64),

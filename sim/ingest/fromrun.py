@@ -10,7 +10,6 @@ step, as local wall-clock times from the run's start date.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +18,7 @@ from sim.errors import InputError
 from sim.ingest.caselog import CASELOG_COLUMNS
 from sim.outputs.csvcells import safe_frame
 from sim.outputs.files import atomic_write
+from sim.outputs.runfolder import read_run_summary
 
 __all__ = ["run_caselog", "write_caselog"]
 
@@ -30,9 +30,11 @@ _STEP_COLUMNS = {"requested_datetime": "t_report", "filed_datetime": "t_file",
 def run_caselog(run_dir: str | Path, *, id_prefix: str = "SIM") -> pd.DataFrame:
     """The cases of a run folder (``cases.parquet`` + ``summary.json``) as a case log."""
     folder = Path(run_dir)
+    summary = read_run_summary(folder)  # refuses files that do not match the summary's list
     try:
-        cases = pd.read_parquet(folder / "cases.parquet")
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        if not summary:
+            raise OSError("no summary.json")
+        cases = pd.read_parquet(folder / "cases.parquet").sort_values("case", kind="stable")
     except (OSError, ValueError) as e:
         raise InputError(str(folder), None, "", f"expected a run folder written by `gridloop "
                          f"run` (cases.parquet, summary.json), got: {e}") from None

@@ -22,7 +22,6 @@ as the run cannot see past its last day. It then compares, on filed cases:
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from sim.evaluation import case_table
 from sim.i18n import _
 from sim.ingest.caselog import read_caselog, write_rejected
 from sim.ingest.convert import caselog_events, write_event_log
+from sim.outputs.runfolder import read_run_summary
 from sim.rules.runlog import RunLog, log_names, read_run_log
 
 __all__ = ["Comparison", "compare", "QUANTILES", "TOLERANCES", "censored_ks"]
@@ -76,11 +76,10 @@ class Comparison:
 
 
 def _run_context(run_dir: Path) -> tuple[Scenario | None, dict]:
-    try:
-        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise InputError(str(run_dir), None, "", f"expected a run folder written by `gridloop "
-                         f"run` (events.parquet, summary.json), got: {e}") from None
+    summary = read_run_summary(run_dir)  # refuses files that do not match its list
+    if not summary:
+        raise InputError(str(run_dir), None, "", "expected a run folder written by `gridloop "
+                         "run` (events.parquet, summary.json), got no summary.json")
     file = summary.get("scenario_file")
     scenario = load_scenario(file) if isinstance(file, str) and Path(file).exists() else None
     return scenario, summary

@@ -8,7 +8,10 @@ subdistrict boundaries, and the backlog with daily filed and closed counts.
 day, and a league table of handling units by the three rates (三率).
 Figures are built on `matplotlib.figure.Figure` with the Agg canvas, never through pyplot, so
 no global figure state leaks between calls. Their words are in the language in force
-(`sim.i18n.use`; in Chinese with a CJK font, or in English where none is installed).
+(`sim.i18n.use`; in Chinese with a CJK font, or in English where none is installed). Each is
+drawn from counts (`draw_overview` from `sim.outputs.aggregates.OverviewCounts`,
+`draw_hotline` from `HotlineCounts`), which a run streamed to disk keeps as it goes;
+`overview_figure` and `hotline_figure` count whole arrays.
 """
 
 from __future__ import annotations
@@ -31,13 +34,19 @@ from sim.engine.eventlog import Step
 from sim.errors import GridLoopError
 from sim.i18n import N_, _, format_number, format_percent
 from sim.i18n.fonts import figure_language
+from sim.outputs.aggregates import (
+    ANSWER_NORM_SECONDS,
+    MINUTES_PER_DAY,
+    HotlineCounts,
+    OverviewCounts,
+)
 
 if TYPE_CHECKING:
     from sim.geo.geometry import Shape
 
-__all__ = ["backlog_series", "overview_figure", "hotline_figure"]
+__all__ = ["backlog_series", "overview_figure", "hotline_figure", "draw_overview",
+           "draw_hotline"]
 
-MINUTES_PER_DAY = 24 * 60
 DPI = 120
 _CMAP = matplotlib.colormaps["YlOrRd"].with_extremes(bad="white")
 
@@ -113,22 +122,33 @@ def overview_figure(
     Returns:
         The PNG path.
     """
+    counts = OverviewCounts(len(row), horizon)
+    counts.add(events)
+    return draw_overview(counts, row=row, col=col, subdistrict=subdistrict, title=title,
+                         path=path, shapes=shapes)
+
+
+@figure_language
+def draw_overview(
+    counts: OverviewCounts,
+    *,
+    row: np.ndarray,
+    col: np.ndarray,
+    subdistrict: np.ndarray,
+    title: str,
+    path: str | Path,
+    shapes: Sequence[Shape] | None = None,
+) -> Path:
+    """`overview_figure` from the counts of a run's rows (`OverviewCounts`)."""
     row, col, subdistrict = (np.asarray(a, dtype=np.int64) for a in (row, col, subdistrict))
     n_grids = len(row)
-    if not n_grids == len(col) == len(subdistrict):
+    if not n_grids == len(col) == len(subdistrict) == counts.n_grids:
         raise GridLoopError(
             "row, col and subdistrict must have one entry per grid "
-            f"(got lengths {len(row)}, {len(col)}, {len(subdistrict)})"
+            f"(got lengths {len(row)}, {len(col)}, {len(subdistrict)} for "
+            f"{counts.n_grids} grids)"
         )
-    steps, when = events["step"], events["time"]
-    is_file, is_close = steps == Step.FILE, steps == Step.CLOSE
-    grids = events["grid"][is_file]
-    if grids.size and (grids.min() < 0 or grids.max() >= n_grids):
-        raise GridLoopError(
-            f"FILE rows name grids outside 0..{n_grids - 1} (got {grids.min()}..{grids.max()}); "
-            "pass the row/col/subdistrict arrays of the city map the run used"
-        )
-    filed_per_grid = np.bincount(grids, minlength=n_grids)
+    filed_per_grid = counts.filed_per_grid
 
     fig = Figure(figsize=(13.0, 5.6), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
@@ -138,7 +158,7 @@ def overview_figure(
         _draw_shapes(fig, ax_map, filed_per_grid, shapes, subdistrict)
     else:
         _draw_map(fig, ax_map, filed_per_grid, row, col, subdistrict)
-    _draw_backlog(ax_time, _sorted(when[is_file]), _sorted(when[is_close]), horizon)
+    _draw_backlog(ax_time, counts)
 
     return _save(fig, path)
 
@@ -270,22 +290,14 @@ def _runs(line: np.ndarray, cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return line[first], cell[first], cell[last]
 
 
-def _draw_backlog(
-    ax: Axes, file_times: np.ndarray, close_times: np.ndarray, horizon: float
-) -> None:
-    """Open cases over time, with daily filed and closed counts on a twin axis.
-
-    `file_times` and `close_times` are sorted ascending.
-    """
-    times, open_cases = _open_cases(file_times, close_times, horizon, 60.0)
+def _draw_backlog(ax: Axes, counts: OverviewCounts) -> None:
+    """Open cases over time, with daily filed and closed counts on a twin axis."""
+    horizon = counts.horizon
+    times, open_cases = counts.backlog()
     days = times / MINUTES_PER_DAY
-    n_days = max(1, int(np.ceil(horizon / MINUTES_PER_DAY)))
+    n_days = len(counts.day_starts) - 1
     day_index = np.arange(n_days) + 0.5
-    day_starts = MINUTES_PER_DAY * np.arange(n_days + 1, dtype=np.float64)
-    per_day = {  # rows in [day d, day d + 1), from the sorted times
-        name: np.diff(np.searchsorted(t, day_starts, side="left"))
-        for name, t in (("filed", file_times), ("closed", close_times))
-    }
+    per_day = counts.per_day()
     daily = ax.twinx()
     daily.plot(day_index, per_day["filed"], color="tab:orange", lw=0.7, alpha=0.8,
                label=_("filed per day"))
@@ -305,7 +317,7 @@ def _draw_backlog(
     ax.set_xlabel(_("day of the run"))
     ax.set_ylabel(_("open filed cases"))
     ax.set_title(_("Backlog: {filed} filed, {closed} closed, {open} open at the end").format(
-        filed=format_number(file_times.size), closed=format_number(close_times.size),
+        filed=format_number(counts.n_filed), closed=format_number(counts.n_closed),
         open=format_number(int(open_cases[-1]))), fontsize=11)
     ax.grid(True, color="0.9", lw=0.6)
     handles = [backlog, *daily.get_lines()]
@@ -315,12 +327,9 @@ def _draw_backlog(
 
 # -- the 12345 hotline --------------------------------------------------------------------------
 
-ANSWER_NORM_SECONDS = 15.0  # the service-level norm: answered within 15 s
 RATE_WEIGHTS = {"response": 0.30, "resolution": 0.35, "satisfaction": 0.35}
 LEAGUE_ROWS = 12            # at most this many units in the league table (top and bottom half)
 _RATE_CMAP = matplotlib.colormaps["RdYlGn"]
-_CALL_COLUMNS = ("arrival", "answered", "wait", "work_order", "unit", "feedback_at", "reached",
-                 "responded", "resolved", "satisfied")
 
 
 @figure_language
@@ -354,13 +363,19 @@ def hotline_figure(
     Returns:
         The PNG path.
     """
+    counts = HotlineCounts()
+    counts.add(calls)
+    return draw_hotline(counts, days=days, title=title, path=path, min_orders=min_orders)
+
+
+@figure_language
+def draw_hotline(counts: HotlineCounts, *, days: int, title: str, path: str | Path,
+                 min_orders: int = 20) -> Path:
+    """`hotline_figure` from the counts of a run's calls (`HotlineCounts`)."""
     if not days > 0:
         raise GridLoopError(f"hotline_figure needs days > 0 (got {days!r})")
-    missing = [c for c in _CALL_COLUMNS if c not in calls.columns]
-    if missing:
-        raise GridLoopError(f"the calls table lacks the columns {missing}")
-    hourly = _hourly(calls)
-    league = _unit_rates(calls, min_orders)
+    hourly = counts.hourly
+    league = _unit_rates(counts, min_orders)
 
     fig = Figure(figsize=(14.0, 10.0), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
@@ -376,20 +391,12 @@ def hotline_figure(
 def _hourly(calls: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per clock hour 0..23: calls offered and answered, answered within the norm, and the
     summed wait (minutes) of the answered calls."""
-    arrival = calls["arrival"].to_numpy(np.float64)
-    hour = np.floor(arrival / 60.0).astype(np.int64) % 24
-    answered = calls["answered"].to_numpy(bool)
-    wait = calls["wait"].to_numpy(np.float64)
-    fast = answered & (wait <= ANSWER_NORM_SECONDS / 60.0)
-    return {
-        "offered": np.bincount(hour, minlength=24),
-        "answered": np.bincount(hour[answered], minlength=24),
-        "fast": np.bincount(hour[fast], minlength=24),
-        "wait": np.bincount(hour[answered], weights=np.nan_to_num(wait[answered]), minlength=24),
-    }
+    counts = HotlineCounts()
+    counts.add(calls)
+    return counts.hourly
 
 
-def _unit_rates(calls: pd.DataFrame, min_orders: int = 20) -> pd.DataFrame:
+def _unit_rates(calls: pd.DataFrame | HotlineCounts, min_orders: int = 20) -> pd.DataFrame:
     """The three rates (三率) of each handling unit, ranked; the values of the league table.
 
     Counted over closed work orders (``work_order`` with ``feedback_at`` set), as in
@@ -407,21 +414,12 @@ def _unit_rates(calls: pd.DataFrame, min_orders: int = 20) -> pd.DataFrame:
     """
     if min_orders < 0:
         raise GridLoopError(f"min_orders must be >= 0 (got {min_orders!r})")
-    unit = calls["unit"]
-    done = (calls["work_order"].to_numpy(bool) & calls["feedback_at"].notna().to_numpy()
-            & unit.notna().to_numpy() & (unit != "").to_numpy())
-    codes, names = pd.factorize(unit[done], sort=True)
-    n = len(names)
-    reached = calls["reached"].to_numpy(bool)[done]
-
-    def count(flags: np.ndarray | None = None) -> np.ndarray:
-        weights = None if flags is None else flags.astype(np.float64)
-        return np.bincount(codes, weights=weights, minlength=n).astype(np.int64)
-
-    closed, surveyed = count(), count(reached)
-    responded = count(calls["responded"].to_numpy(bool)[done])
-    resolved = count(calls["resolved"].to_numpy(bool)[done] & reached)
-    satisfied = count(calls["satisfied"].to_numpy(bool)[done] & reached)
+    if not isinstance(calls, HotlineCounts):
+        counts = HotlineCounts()
+        counts.add(calls)
+        calls = counts
+    names, per_unit = calls.unit_counts()
+    closed, surveyed, responded, resolved, satisfied = per_unit.T.astype(np.int64)
     keep = closed >= max(min_orders, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         table = pd.DataFrame({

@@ -12,7 +12,6 @@ date. Nothing here needs the simulator, so a real city's export evaluates the sa
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from sim.engine.eventlog import ActorKind
 from sim.errors import GridLoopError, InputError
 from sim.i18n import _
 from sim.outputs.files import read_events
+from sim.outputs.runfolder import read_run_summary
 from sim.rules.counts import UnitRoster
 
 __all__ = ["RunLog", "read_run_log", "read_summary", "log_names", "infer_beats"]
@@ -112,16 +112,13 @@ def _staff(events: np.ndarray, kind: ActorKind) -> int:
 
 
 def read_summary(folder: Path) -> dict:
-    """A run folder's ``summary.json`` as a dict ({} when there is none)."""
-    path = folder / "summary.json"
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise InputError(str(path), None, "", f"expected the run's JSON summary, got: {e}"
-                         ) from None
-    return data if isinstance(data, dict) else {}
+    """A run folder's ``summary.json`` as a dict ({} when there is none), after checking that
+    every file it lists is there and matches its digest (`read_run_summary`).
+
+    Raises:
+        InputError: an unreadable summary, or a folder whose files do not match it.
+    """
+    return read_run_summary(folder)
 
 
 _CALL_COLUMNS = ("unit", "responded", "resolved", "satisfied", "closed")
