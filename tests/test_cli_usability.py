@@ -287,3 +287,18 @@ def test_precision_not_reached_names_the_kpis_that_held_it_back(
     assert re.search(r"precision not reached within --max-reps 3: [a-z_.0-9]+ \+-[\d.]+% at "
                      r"small-town", text), text
     assert "name the KPIs that matter with --precision-kpi" in text
+
+
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    """`gridloop schema | head -1`: the pipe closes before gridloop writes; it stops quietly
+    with the shell's SIGPIPE status instead of two BrokenPipeError tracebacks."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "schema"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first write
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait() == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

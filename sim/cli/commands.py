@@ -364,6 +364,13 @@ def _note_reduced_size() -> None:
                 note=f"{name}={value}: {_(effect).format(value)}"), file=sys.stderr)
 
 
+def _quiet_closed_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush to the closed pipe does not
+    print a second traceback (the Python docs' advice for SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from sim import i18n
     from sim.cli.language import language_of
@@ -390,6 +397,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("gridloop: " + i18n.gettext("interrupted"), file=sys.stderr)
             return 130
+        except BrokenPipeError:  # `gridloop ... | head`: the reader has all it wanted
+            _quiet_closed_stdout()
+            return 141
 
 
 if __name__ == "__main__":
