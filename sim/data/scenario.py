@@ -325,6 +325,12 @@ class RequestType(_Spec):
     incident_minutes: Dist = Field(
         default=Dist(dist="exponential", mean=30.0),
         description="minutes from an incident's first call to each further one")
+    incident_followers: Dist | None = Field(
+        default=None, description="further residents who phone about the same incident, "
+                                  "drawn per incident (a count: rounded at random, mean "
+                                  "kept): told what is known, their calls are consultations "
+                                  "from the incident's subdistrict, `incident_minutes` "
+                                  "after it (none: no further callers)")
 
 
 class SurveySpec(_Spec):
