@@ -311,6 +311,44 @@ def test_incident_followers_are_validated(tmp_path) -> None:  # noqa: ANN001
         assert "incident_followers" in str(e.value) and want in str(e.value), str(e.value)
 
 
+def test_big_incidents_bring_in_the_reserves() -> None:
+    """hotline.surge: an incident with at least ``callers`` further callers calls in the
+    reserves ``after_minutes`` after its first call, for ``for_minutes``; turns that overlap
+    make one longer turn (one reserve team); smaller incidents call in nobody."""
+    from agents.hotline.demand import _surges, draw_background
+    from sim.data.distributions import Dist
+    from sim.data.scenario import SurgeSpec
+
+    surge = SurgeSpec(callers=50, seats=4, after_minutes=10, for_minutes=60)
+    assert _surges(surge, np.array([500.0, 100.0, 140.0])) == (
+        (110.0, 210.0, 4), (510.0, 570.0, 4))
+
+    base = calm(load_scenario("dongcheng").hotline)
+    water = [r.name for r in base.requests].index("water outage")
+
+    def turns(size: float) -> list:
+        spec = base.model_copy(update={"surge": surge, "requests": tuple(
+            r.model_copy(update={"incident_followers": Dist(dist="deterministic", mean=size)})
+            if i == water else r for i, r in enumerate(base.requests))})
+        rng = np.random.default_rng(4)
+        day = draw_background(spec, rng, 1440.0, 2, False, np.full(17, 1 / 17))
+        return list(day.surges)
+
+    assert turns(20) == []  # a building's outage: the seats on duty cope
+    big = turns(500)        # every water outage a neighbourhood's, all day long
+    assert big and all(b >= 1440.0 + 10 and e - b >= 60 and n == 4 for b, e, n in big)
+    assert all(e0 < b1 for (_, e0, _), (b1, _, _) in zip(big, big[1:], strict=False))
+
+
+def test_surge_keys_are_validated() -> None:
+    from sim.errors import InputError
+
+    with pytest.raises(InputError, match=r"hotline\.surge\.seats"):
+        load_scenario("dongcheng", ("hotline.surge.seats=-1",))
+    with pytest.raises(InputError, match=r"hotline\.surge\.for_minutes"):
+        load_scenario("dongcheng", ("hotline.surge.for_minutes=0",))
+
+
 def test_survey_follows_what_happened_to_the_order() -> None:
     """Resolved is what happened to the problem; satisfaction falls with the time to close,
     each rework and each further call, and collapses when unresolved or late (SurveySpec)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.data.limits import on_duty
-from sim.data.scenario import HotlineSpec, SurveySpec
+from sim.data.scenario import HotlineSpec, SurgeSpec, SurveySpec
 
 __all__ = ["Contacts", "draw_background", "wrap_up", "route", "route_codes", "unit_names",
            "survey",
@@ -35,6 +35,7 @@ class Contacts:
     talk: np.ndarray          # minutes
     patience: np.ndarray      # minutes
     wrap: np.ndarray          # minutes of wrap-up after the talk (`wrap_up`)
+    surges: tuple[tuple[float, float, int], ...] = ()  # reserves: from, until, seats
 
 
 def staffing_by_hour(spec: HotlineSpec) -> list[int]:
@@ -75,6 +76,7 @@ def draw_background(spec: HotlineSpec, rng: np.random.Generator, start: float, w
     n = int(counts.sum())
     arrival = np.sort(start + (np.repeat(np.arange(24), counts) + rng.random(n)) * 60.0)
     has_requests = bool(spec.requests)
+    surges: tuple[tuple[float, float, int], ...] = ()
     consult = rng.random(n) < (spec.consultation_share if has_requests else 1.0)
     kind = np.where(consult, KIND_CONSULTATION, KIND_REQUEST)
     rtype = np.full(n, -1, dtype=np.int64)
@@ -87,17 +89,32 @@ def draw_background(spec: HotlineSpec, rng: np.random.Generator, start: float, w
                      len(resident_share) - 1)
     if has_requests and any(r.incident_callers > 1 or r.incident_followers is not None
                             for r in spec.requests):
-        arrival, kind, rtype, sub = _incidents(spec, rng, start, arrival, kind, rtype, sub)
+        arrival, kind, rtype, sub, big = _incidents(spec, rng, start, arrival, kind, rtype, sub)
         n = len(arrival)
+        if spec.surge.seats and big.size:
+            surges = _surges(spec.surge, big)
     talk = spec.talk_seconds.draw(rng, n, 1 / 60.0)
     patience = spec.patience_seconds.draw(rng, n, 1 / 60.0)
     wrap = np.zeros(n) if wrap_rng is None else wrap_up(spec, wrap_rng, kind == KIND_REQUEST)
-    return Contacts(arrival, kind, rtype, sub, talk, patience, wrap)
+    return Contacts(arrival, kind, rtype, sub, talk, patience, wrap, surges)
+
+
+def _surges(surge: SurgeSpec, big: np.ndarray) -> tuple[tuple[float, float, int], ...]:
+    """The reserves' turns for incidents beginning at ``big``: ``after_minutes`` after each,
+    for ``for_minutes``; one team, so a turn that overlaps the last one lengthens it."""
+    turns: list[list[float]] = []
+    for t in np.sort(big).tolist():
+        begin = t + surge.after_minutes
+        if turns and begin <= turns[-1][1]:
+            turns[-1][1] = begin + surge.for_minutes
+        else:
+            turns.append([begin, begin + surge.for_minutes])
+    return tuple((b, e, surge.seats) for b, e in turns)
 
 
 def _incidents(spec: HotlineSpec, rng: np.random.Generator, start: float, arrival: np.ndarray,
                kind: np.ndarray, rtype: np.ndarray, sub: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Outage-type requests come in bursts: one incident (a burst main, a feeder tripped)
     makes residents of the same subdistrict call soon after it starts.
 
@@ -110,11 +127,13 @@ def _incidents(spec: HotlineSpec, rng: np.random.Generator, start: float, arriva
     is scaled by the hour's calling relative to the busiest hour (``hourly_profile``: at
     03:00 few are awake to notice and call) and rounded at random, the mean kept. A call
     that would pass midnight comes as long before the incident instead. The day is
-    re-sorted by arrival."""
+    re-sorted by arrival. Also returns when each incident with at least ``surge.callers``
+    further callers began."""
     arrival = arrival.copy()
     sub = sub.copy()
     end = start + 1440.0
     extra: list[tuple[np.ndarray, np.ndarray]] = []  # followers: arrival, subdistrict
+    big: list[np.ndarray] = []  # start of each incident that brings in the reserves
     hourly = np.asarray(spec.hourly_profile, dtype=float)
     awake = hourly / hourly.max()  # share of an incident's callers who call at that hour
 
@@ -141,6 +160,7 @@ def _incidents(spec: HotlineSpec, rng: np.random.Generator, start: float, arriva
             size = r.incident_followers.draw(rng, leaders.size) * awake[hour]
             size = np.floor(size + rng.random(leaders.size)).astype(np.int64)
             of = np.repeat(leaders, size)
+            big.append(arrival[leaders[size >= spec.surge.callers]])
             extra.append((after(arrival[of], r.incident_minutes.draw(rng, of.size)), sub[of]))
     if extra:
         follow_at = np.concatenate([a for a, _ in extra])
@@ -149,7 +169,8 @@ def _incidents(spec: HotlineSpec, rng: np.random.Generator, start: float, arriva
         rtype = np.concatenate([rtype, np.full(follow_at.size, -1, rtype.dtype)])
         sub = np.concatenate([sub, *(s for _, s in extra)])
     order = np.argsort(arrival, kind="stable")
-    return arrival[order], kind[order], rtype[order], sub[order]
+    return (arrival[order], kind[order], rtype[order], sub[order],
+            np.concatenate(big) if big else np.empty(0))
 
 
 def unit_names(spec: HotlineSpec, subdistrict_names: list[str]) -> list[str]:
