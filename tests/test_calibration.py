@@ -58,7 +58,7 @@ def test_hotline_waits_are_the_published_ones_on_a_months_outages(summary: dict[
                                                                     ) -> None:
     """Mean wait ~12 s with ~98 % connected (a mid-size city's year) and ~95 % of calls
     answered within 15 s (Beijing's norm), both at once: steady hours answer ~99.5 % at once
-    and outage bursts make the few long waits (docs/calibration.md). A month holds about ten
+    and outage bursts make the few long waits (docs/calibration.md). A month holds about 13
     neighbourhood outages, so its figures vary with how many came and when: over eight seeds
     the mean wait was 4-16 s (10.9 s on average) and 93.4-97.9 % within 15 s (95.3 %)."""
     h = summary["hotline"]
