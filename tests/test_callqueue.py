@@ -192,13 +192,19 @@ def test_night_calls_answered_at_first_on_duty_minute() -> None:
     assert o.answer_time == 1440.0 + 480.0
 
 
-def naive(staffing: Staffing, calls: list[tuple[float, float, float]]) -> list[tuple]:
-    """Reference: scan every seat for the soonest start (lowest seat on ties)."""
-    free = [0.0] * staffing.seats
+def naive(staffing: Staffing, calls: list[tuple[float, float, float]],
+          windows: list[tuple[float, float]] = ()) -> list[tuple]:
+    """Reference: scan every seat for the soonest start (lowest seat on ties); reserve seats
+    -1, -2, ... are on duty in ``windows`` (from, until) and may start a call in between."""
+    free = {k: 0.0 for k in range(staffing.seats)}
+    free.update({-1 - i: w[0] for i, w in enumerate(windows)})
     res = []
     for arrival, talk, patience in calls:
-        start, k = min((staffing.next_on_duty(k, max(arrival, free[k], 0.0)), k)
-                       for k in range(staffing.seats))
+        options = [(staffing.next_on_duty(k, max(arrival, free[k], 0.0)), k)
+                   for k in range(staffing.seats)]
+        options += [(max(arrival, free[k]), k) for k in free if k < 0
+                    and max(arrival, free[k]) < windows[-1 - k][1]]
+        start, k = min(options)
         if start - arrival > patience:
             res.append((False, None, None))
         else:
@@ -291,27 +297,6 @@ def test_offer_run_settles_as_offer_one_by_one(per, p_redial, calls, cuts) -> No
     assert run.stats() == one.stats()  # counters and float sums alike, to the bit
 
 
-def naive_with_reserves(staffing: Staffing, windows: list[tuple[float, float]],
-                        calls: list[tuple[float, float, float]]) -> list[tuple]:
-    """`naive` with reserve seats -1, -2, ... on duty in ``windows`` (from, until): a call
-    may start on one in [from, until); the lowest number wins ties, as for the seats."""
-    free = {k: 0.0 for k in range(staffing.seats)}
-    free.update({-1 - i: w[0] for i, w in enumerate(windows)})
-    res = []
-    for arrival, talk, patience in calls:
-        options = [(staffing.next_on_duty(k, max(arrival, free[k], 0.0)), k)
-                   for k in range(staffing.seats)]
-        options += [(max(arrival, free[k]), k) for k in free if k < 0
-                    and max(arrival, free[k]) < windows[-1 - k][1]]
-        start, k = min(options)
-        if start - arrival > patience:
-            res.append((False, None, None))
-        else:
-            free[k] = start + talk
-            res.append((True, start, k))
-    return res
-
-
 @settings(max_examples=150, deadline=None)
 @given(
     per=st.lists(st.integers(0, 3), min_size=24, max_size=24),
@@ -337,7 +322,7 @@ def test_property_reserve_seats_take_calls_in_their_turn_fifo(per, reserves, cal
         windows += [(begin, begin + length)] * n
     out = [q.offer(a, s, p) for a, s, p in calls]
     last_answer = -math.inf
-    for o, r in zip(out, naive_with_reserves(staffing, windows, calls), strict=True):
+    for o, r in zip(out, naive(staffing, calls, windows), strict=True):
         assert (o.answered, o.answer_time, o.seat) == r
         if o.answered:
             if o.seat < 0:
