@@ -192,13 +192,19 @@ def test_night_calls_answered_at_first_on_duty_minute() -> None:
     assert o.answer_time == 1440.0 + 480.0
 
 
-def naive(staffing: Staffing, calls: list[tuple[float, float, float]]) -> list[tuple]:
-    """Reference: scan every seat for the soonest start (lowest seat on ties)."""
-    free = [0.0] * staffing.seats
+def naive(staffing: Staffing, calls: list[tuple[float, float, float]],
+          windows: list[tuple[float, float]] = ()) -> list[tuple]:
+    """Reference: scan every seat for the soonest start (lowest seat on ties); reserve seats
+    -1, -2, ... are on duty in ``windows`` (from, until) and may start a call in between."""
+    free = {k: 0.0 for k in range(staffing.seats)}
+    free.update({-1 - i: w[0] for i, w in enumerate(windows)})
     res = []
     for arrival, talk, patience in calls:
-        start, k = min((staffing.next_on_duty(k, max(arrival, free[k], 0.0)), k)
-                       for k in range(staffing.seats))
+        options = [(staffing.next_on_duty(k, max(arrival, free[k], 0.0)), k)
+                   for k in range(staffing.seats)]
+        options += [(max(arrival, free[k]), k) for k in free if k < 0
+                    and max(arrival, free[k]) < windows[-1 - k][1]]
+        start, k = min(options)
         if start - arrival > patience:
             res.append((False, None, None))
         else:
@@ -289,6 +295,62 @@ def test_offer_run_settles_as_offer_one_by_one(per, p_redial, calls, cuts) -> No
             assert math.isnan(answer)
         assert redials.get(k) == o.redial_at
     assert run.stats() == one.stats()  # counters and float sums alike, to the bit
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    per=st.lists(st.integers(0, 3), min_size=24, max_size=24),
+    reserves=st.lists(st.tuples(st.floats(0, 4000, allow_nan=False),
+                                st.floats(1, 2000, allow_nan=False), st.integers(1, 3)),
+                      max_size=3),
+    calls=st.lists(st.tuples(st.floats(0, 6000, allow_nan=False),
+                             st.floats(0, 200, allow_nan=False),
+                             st.one_of(st.just(math.inf), st.floats(0, 300, allow_nan=False))),
+                   min_size=1, max_size=100),
+)
+def test_property_reserve_seats_take_calls_in_their_turn_fifo(per, reserves, calls) -> None:
+    """Reserve call-takers (`CallQueue.add_seats`) take calls that start within their turn,
+    one at a time, and the queue stays first-in-first-out (a naive scan agrees)."""
+    if max(per) == 0:
+        per[0] = 1
+    staffing = Staffing(per)
+    calls.sort(key=lambda c: c[0])
+    q = CallQueue(staffing)
+    windows: list[tuple[float, float]] = []
+    for begin, length, n in reserves:
+        assert q.add_seats(begin, begin + length, n) == begin
+        windows += [(begin, begin + length)] * n
+    out = [q.offer(a, s, p) for a, s, p in calls]
+    last_answer = -math.inf
+    for o, r in zip(out, naive(staffing, calls, windows), strict=True):
+        assert (o.answered, o.answer_time, o.seat) == r
+        if o.answered:
+            if o.seat < 0:
+                assert windows[-1 - o.seat][0] <= o.answer_time < windows[-1 - o.seat][1]
+            assert o.answer_time >= last_answer
+            last_answer = o.answer_time
+
+
+def test_reserves_come_after_the_answers_already_given() -> None:
+    """A queue built before the reserves were called keeps its answer times: the reserves
+    start no earlier than the latest of them, so nobody is overtaken."""
+    q = CallQueue(Staffing([1] * 24))
+    q.offer(0.0, 10.0, math.inf)           # the one seat until 10
+    waiting = q.offer(1.0, 5.0, math.inf)  # answered at 10
+    assert waiting.answer_time == 10.0
+    assert q.add_seats(2.0, 60.0, 2) == 10.0
+    later = q.offer(3.0, 5.0, math.inf)
+    assert later.answer_time == 10.0 and later.seat < 0
+    assert q.offer(70.0, 1.0, math.inf).seat == 0  # the reserves have gone home
+    assert q.add_seats(80.0, 80.0, 3) == 80.0      # an empty turn adds nobody
+    assert q.offer(81.0, 1.0, math.inf).seat == 0
+    # a reserve finishes the call in progress past its turn, then takes no other
+    q = CallQueue(Staffing([1] * 24))
+    q.add_seats(0.0, 2.5, 1)
+    assert q.offer(0.0, 3.0, math.inf).seat == -1  # reserves first on ties
+    assert q.offer(1.0, 10.0, math.inf).seat == 0
+    third = q.offer(2.0, 1.0, math.inf)
+    assert (third.seat, third.answer_time) == (0, 11.0)
 
 
 # ---------------------------------------------------------------- (4) redials

@@ -200,12 +200,18 @@ def test_vectorised_routing_matches_one_request_at_a_time() -> None:
         assert (units[i], bool(backstop[i]), float(slow[i])) == want
 
 
+def calm(spec):  # noqa: ANN001, ANN201
+    """A hotline spec without outage followers (dongcheng's are on)."""
+    return spec.model_copy(update={"requests": tuple(
+        r.model_copy(update={"incident_followers": None}) for r in spec.requests)})
+
+
 def test_busy_days_and_outage_bursts() -> None:
     """day_dispersion makes daily counts overdispersed; incident_callers makes an outage's
     calls come in bursts from one subdistrict, with the same number of calls."""
     from agents.hotline.demand import KIND_REQUEST, draw_background
 
-    base = load_scenario("dongcheng").hotline
+    base = calm(load_scenario("dongcheng").hotline)
     share = np.full(17, 1 / 17)
 
     def days(spec, n: int = 120) -> list:  # noqa: ANN001
@@ -240,6 +246,107 @@ def test_busy_days_and_outage_bursts() -> None:
     assert cv_plain == pytest.approx(1.2, abs=0.3) and same_plain < 0.15
     assert cv_burst > 2 and same_burst > 0.4   # bursts: short gaps, one subdistrict
     assert n_burst == pytest.approx(n_plain, rel=0.1)
+
+
+def test_outage_followers_are_extra_consultations_from_the_incidents_subdistrict() -> None:
+    """incident_followers: each outage brings further callers (drawn per incident, the mean
+    kept, fewer at night), who come as consultations from the incident's subdistrict within
+    minutes; the requests themselves are unchanged."""
+    from agents.hotline.demand import KIND_CONSULTATION, draw_background
+    from sim.data.distributions import Dist
+
+    base = calm(load_scenario("dongcheng").hotline)
+    base = base.model_copy(update={"background_per_day": 2000.0, "consultation_share": 0.5})
+    water = [r.name for r in base.requests].index("water outage")
+    share = np.full(17, 1 / 17)
+
+    def follow(size: Dist | None) -> tuple[int, int, float, int]:
+        spec = base.model_copy(update={"requests": tuple(
+            r.model_copy(update={"incident_followers": size,
+                                 "incident_minutes": Dist(dist="exponential", mean=5)})
+            if i == water else r for i, r in enumerate(base.requests))})
+        rng = np.random.default_rng(3)
+        reqs = cons = 0
+        same, night = [], 0
+        for d in range(20):
+            c = draw_background(spec, rng, d * 1440.0, 2, False, share)
+            assert (np.diff(c.arrival) >= 0).all()
+            is_water = c.request_type == water
+            reqs += int(is_water.sum())
+            cons += int((c.kind == KIND_CONSULTATION).sum())
+            lead_t, lead_s = c.arrival[is_water], c.subdistrict[is_water]
+            others = np.flatnonzero(~is_water & (c.kind == KIND_CONSULTATION))
+            idx = np.abs(c.arrival[others][:, None] - lead_t[None, :]).argmin(axis=1)
+            same.append((c.subdistrict[others] == lead_s[idx]).mean())
+            night += int(((c.arrival[others] - d * 1440) < 300).sum())
+        return reqs, cons, float(np.mean(same)), night
+
+    r0, c0, same0, night0 = follow(None)
+    r1, c1, same1, night1 = follow(Dist(dist="deterministic", mean=20))
+    assert r1 == pytest.approx(r0, rel=0.1)                  # the requests as before
+    awake = np.asarray(base.hourly_profile) / max(base.hourly_profile)
+    expected = 20 * r1 * float((np.asarray(base.hourly_profile) * awake).sum()
+                               / sum(base.hourly_profile))
+    assert c1 - c0 == pytest.approx(expected, rel=0.15)      # followers, fewer at night
+    assert same0 < 0.1 and same1 > same0 + 0.2   # from the subdistrict of the outage nearby
+    assert night1 - night0 < 0.05 * (c1 - c0)
+
+
+def test_incident_followers_are_validated(tmp_path) -> None:  # noqa: ANN001
+    """A bad follower distribution or one over its ceiling is refused at its line."""
+    from sim.errors import InputError
+
+    for bad, want in (("{dist: lognormal, mean: 5}", "lognormal distribution needs cv"),
+                      ("{dist: exponential, mean: 1.0e+6}", "expected at most 100,000")):
+        path = tmp_path / "bad.yaml"
+        path.write_text(
+            "base: small-town\nname: bad\nhotline:\n  enabled: true\n  requests:\n"
+            "    - name: water outage\n      share: 1\n      unit: water\n"
+            "      deadline_hours: 24\n"
+            "      handling_hours: {dist: exponential, mean: 6}\n"
+            f"      incident_followers: {bad}\n", encoding="utf-8")
+        with pytest.raises(InputError) as e:
+            load_scenario(path)
+        assert str(e.value).startswith(f"{path}:11:"), str(e.value)
+        assert "incident_followers" in str(e.value) and want in str(e.value), str(e.value)
+
+
+def test_big_incidents_bring_in_the_reserves() -> None:
+    """hotline.surge: an incident with at least ``callers`` further callers calls in the
+    reserves ``after_minutes`` after its first call, for ``for_minutes``; turns that overlap
+    make one longer turn (one reserve team); smaller incidents call in nobody."""
+    from agents.hotline.demand import _surges, draw_background
+    from sim.data.distributions import Dist
+    from sim.data.scenario import SurgeSpec
+
+    surge = SurgeSpec(callers=50, seats=4, after_minutes=10, for_minutes=60)
+    assert _surges(surge, np.array([500.0, 100.0, 140.0])) == (
+        (110.0, 210.0, 4), (510.0, 570.0, 4))
+
+    base = calm(load_scenario("dongcheng").hotline)
+    water = [r.name for r in base.requests].index("water outage")
+
+    def turns(size: float) -> list:
+        spec = base.model_copy(update={"surge": surge, "requests": tuple(
+            r.model_copy(update={"incident_followers": Dist(dist="deterministic", mean=size)})
+            if i == water else r for i, r in enumerate(base.requests))})
+        rng = np.random.default_rng(4)
+        day = draw_background(spec, rng, 1440.0, 2, False, np.full(17, 1 / 17))
+        return list(day.surges)
+
+    assert turns(20) == []  # a building's outage: the seats on duty cope
+    big = turns(500)        # every water outage a neighbourhood's, all day long
+    assert big and all(b >= 1440.0 + 10 and e - b >= 60 and n == 4 for b, e, n in big)
+    assert all(e0 < b1 for (_, e0, _), (b1, _, _) in zip(big, big[1:], strict=False))
+
+
+def test_surge_keys_are_validated() -> None:
+    from sim.errors import InputError
+
+    with pytest.raises(InputError, match=r"hotline\.surge\.seats"):
+        load_scenario("dongcheng", ("hotline.surge.seats=-1",))
+    with pytest.raises(InputError, match=r"hotline\.surge\.for_minutes"):
+        load_scenario("dongcheng", ("hotline.surge.for_minutes=0",))
 
 
 def test_survey_follows_what_happened_to_the_order() -> None:

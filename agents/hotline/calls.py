@@ -315,6 +315,8 @@ class Hotline:
                             date in self.m.discovery.holidays, self.resident_share,
                             self.wrap_rng)
         self.log.new_day(d)
+        for begin, end, seats in d.surges:  # reserves called in for today's big incidents
+            self.queue.add_seats(begin, end, seats)
         # plain lists for the queue, which reads them one call at a time: a seat is busy for
         # the talk and the wrap-up
         self._day = d, d.arrival.tolist(), (d.talk + d.wrap).tolist(), d.patience.tolist()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.data.limits import on_duty
-from sim.data.scenario import HotlineSpec, SurveySpec
+from sim.data.scenario import HotlineSpec, SurgeSpec, SurveySpec
 
 __all__ = ["Contacts", "draw_background", "wrap_up", "route", "route_codes", "unit_names",
            "survey",
@@ -35,6 +35,7 @@ class Contacts:
     talk: np.ndarray          # minutes
     patience: np.ndarray      # minutes
     wrap: np.ndarray          # minutes of wrap-up after the talk (`wrap_up`)
+    surges: tuple[tuple[float, float, int], ...] = ()  # reserves: from, until, seats
 
 
 def staffing_by_hour(spec: HotlineSpec) -> list[int]:
@@ -75,6 +76,7 @@ def draw_background(spec: HotlineSpec, rng: np.random.Generator, start: float, w
     n = int(counts.sum())
     arrival = np.sort(start + (np.repeat(np.arange(24), counts) + rng.random(n)) * 60.0)
     has_requests = bool(spec.requests)
+    surges: tuple[tuple[float, float, int], ...] = ()
     consult = rng.random(n) < (spec.consultation_share if has_requests else 1.0)
     kind = np.where(consult, KIND_CONSULTATION, KIND_REQUEST)
     rtype = np.full(n, -1, dtype=np.int64)
@@ -85,44 +87,90 @@ def draw_background(spec: HotlineSpec, rng: np.random.Generator, start: float, w
     cum = np.cumsum(resident_share)
     sub = np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"),
                      len(resident_share) - 1)
-    if has_requests and any(r.incident_callers > 1 for r in spec.requests):
-        arrival, kind, rtype, sub = _incidents(spec, rng, start, arrival, kind, rtype, sub)
+    if has_requests and any(r.incident_callers > 1 or r.incident_followers is not None
+                            for r in spec.requests):
+        arrival, kind, rtype, sub, big = _incidents(spec, rng, start, arrival, kind, rtype, sub)
+        n = len(arrival)
+        if spec.surge.seats and big.size:
+            surges = _surges(spec.surge, big)
     talk = spec.talk_seconds.draw(rng, n, 1 / 60.0)
     patience = spec.patience_seconds.draw(rng, n, 1 / 60.0)
     wrap = np.zeros(n) if wrap_rng is None else wrap_up(spec, wrap_rng, kind == KIND_REQUEST)
-    return Contacts(arrival, kind, rtype, sub, talk, patience, wrap)
+    return Contacts(arrival, kind, rtype, sub, talk, patience, wrap, surges)
+
+
+def _surges(surge: SurgeSpec, big: np.ndarray) -> tuple[tuple[float, float, int], ...]:
+    """The reserves' turns for incidents beginning at ``big``: ``after_minutes`` after each,
+    for ``for_minutes``; one team, so a turn that overlaps the last one lengthens it."""
+    turns: list[list[float]] = []
+    for t in np.sort(big).tolist():
+        begin = t + surge.after_minutes
+        if turns and begin <= turns[-1][1]:
+            turns[-1][1] = begin + surge.for_minutes
+        else:
+            turns.append([begin, begin + surge.for_minutes])
+    return tuple((b, e, surge.seats) for b, e in turns)
 
 
 def _incidents(spec: HotlineSpec, rng: np.random.Generator, start: float, arrival: np.ndarray,
                kind: np.ndarray, rtype: np.ndarray, sub: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Requests of a type with ``incident_callers > 1`` come in bursts: one incident (a burst
-    main, a feeder tripped) makes several residents of the same subdistrict call soon after
-    it starts. Of each such type's requests, a share ``1 / incident_callers`` start an
-    incident at their drawn time; every other one joins an incident of the day at random and
-    calls ``incident_minutes`` after it (before it, mirrored, if that would pass midnight).
-    Counts per type are unchanged; the day is re-sorted by arrival."""
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Outage-type requests come in bursts: one incident (a burst main, a feeder tripped)
+    makes residents of the same subdistrict call soon after it starts.
+
+    ``incident_callers > 1``: of the type's requests, a share ``1 / incident_callers`` start
+    an incident at their drawn time; every other one joins an incident of the day at random
+    and calls ``incident_minutes`` after it. Counts per type are unchanged.
+    ``incident_followers``: each incident (each request of the type, without grouping)
+    further brings up to that many callers (drawn per incident), who are told what is known:
+    consultations from the incident's subdistrict, ``incident_minutes`` after it. The number
+    is scaled by the hour's calling relative to the busiest hour (``hourly_profile``: at
+    03:00 few are awake to notice and call) and rounded at random, the mean kept. A call
+    that would pass midnight comes as long before the incident instead. The day is
+    re-sorted by arrival. Also returns when each incident with at least ``surge.callers``
+    further callers began."""
     arrival = arrival.copy()
     sub = sub.copy()
     end = start + 1440.0
+    extra: list[tuple[np.ndarray, np.ndarray]] = []  # followers: arrival, subdistrict
+    big: list[np.ndarray] = []  # start of each incident that brings in the reserves
+    hourly = np.asarray(spec.hourly_profile, dtype=float)
+    awake = hourly / hourly.max()  # share of an incident's callers who call at that hour
+
+    def after(at: np.ndarray, delay: np.ndarray) -> np.ndarray:
+        t = at + delay
+        late = t >= end
+        t[late] = np.maximum(start, at[late] - delay[late])
+        return t
+
     for t, r in enumerate(spec.requests):
-        if r.incident_callers <= 1:
+        if r.incident_callers <= 1 and r.incident_followers is None:
             continue
         rows = np.flatnonzero(rtype == t)
-        if rows.size < 2:
-            continue
-        lead = rng.random(rows.size) < 1.0 / r.incident_callers
-        lead[0] |= not lead.any()
-        leaders, callers = rows[lead], rows[~lead]
-        joins = leaders[rng.integers(0, leaders.size, callers.size)]
-        delay = r.incident_minutes.draw(rng, callers.size)
-        at = arrival[joins] + delay
-        late = at >= end
-        at[late] = np.maximum(start, arrival[joins][late] - delay[late])
-        arrival[callers] = at
-        sub[callers] = sub[joins]
+        leaders = rows
+        if r.incident_callers > 1 and rows.size >= 2:
+            lead = rng.random(rows.size) < 1.0 / r.incident_callers
+            lead[0] |= not lead.any()
+            leaders, callers = rows[lead], rows[~lead]
+            joins = leaders[rng.integers(0, leaders.size, callers.size)]
+            arrival[callers] = after(arrival[joins], r.incident_minutes.draw(rng, callers.size))
+            sub[callers] = sub[joins]
+        if r.incident_followers is not None and leaders.size:
+            hour = np.clip((arrival[leaders] - start) // 60, 0, 23).astype(np.int64)
+            size = r.incident_followers.draw(rng, leaders.size) * awake[hour]
+            size = np.floor(size + rng.random(leaders.size)).astype(np.int64)
+            of = np.repeat(leaders, size)
+            big.append(arrival[leaders[size >= spec.surge.callers]])
+            extra.append((after(arrival[of], r.incident_minutes.draw(rng, of.size)), sub[of]))
+    if extra:
+        follow_at = np.concatenate([a for a, _ in extra])
+        arrival = np.concatenate([arrival, follow_at])
+        kind = np.concatenate([kind, np.full(follow_at.size, KIND_CONSULTATION, kind.dtype)])
+        rtype = np.concatenate([rtype, np.full(follow_at.size, -1, rtype.dtype)])
+        sub = np.concatenate([sub, *(s for _, s in extra)])
     order = np.argsort(arrival, kind="stable")
-    return arrival[order], kind[order], rtype[order], sub[order]
+    return (arrival[order], kind[order], rtype[order], sub[order],
+            np.concatenate(big) if big else np.empty(0))
 
 
 def unit_names(spec: HotlineSpec, subdistrict_names: list[str]) -> list[str]:

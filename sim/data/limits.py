@@ -79,6 +79,11 @@ CEILINGS: tuple[Ceiling, ...] = (
             "contacts a day"),
     Ceiling("problems.rate_scale", 1000, "a lever on per_day, not a second rate"),
     Ceiling("hotline.rate_scale", 1000, "a lever on the hotline's rates, not a second rate"),
+    Ceiling("hotline.surge.seats", _STAFF, _STAFF_WHY),
+    Ceiling("hotline.requests.*.incident_followers.mean", 100_000, "every seventh resident "
+            "of Dongcheng phoning about one incident"),
+    Ceiling("hotline.requests.*.incident_followers.values.*", 100_000, "every seventh "
+            "resident of Dongcheng phoning about one incident"),
 )
 # Profiles that share out a day's or a week's load: at least one entry must be positive.
 PROFILES = ("problems.hourly_profile", "problems.weekly_profile", "hotline.hourly_profile",

@@ -41,7 +41,8 @@ from sim.i18n.catalogue import gettext
 __all__ = [
     "Scenario", "CalendarSpec", "CitySpec", "HandbookSpec", "ProblemsSpec", "InspectorsSpec",
     "CitizensSpec", "CentreSpec", "DepartmentSpec", "EvaluationSpec", "BehaviourSpec",
-    "HotlineSpec", "RequestType", "SurveySpec", "OvertimeSpec", "BorrowingSpec", "TriageSpec",
+    "HotlineSpec", "RequestType", "SurveySpec", "SurgeSpec", "OvertimeSpec", "BorrowingSpec",
+    "TriageSpec",
     "LoopsSpec", "WhistleSpec", "ProactiveSpec",
     "load_scenario", "parse_overrides", "apply_overrides", "flag_of", "scenario_path",
     "bundled_scenarios", "SCENARIO_DIR", "scenario_chain", "days_cap", "MAX_DAYS_ENV",
@@ -325,6 +326,12 @@ class RequestType(_Spec):
     incident_minutes: Dist = Field(
         default=Dist(dist="exponential", mean=30.0),
         description="minutes from an incident's first call to each further one")
+    incident_followers: Dist | None = Field(
+        default=None, description="further residents who phone about the same incident, "
+                                  "drawn per incident (a count: rounded at random, mean "
+                                  "kept): told what is known, their calls are consultations "
+                                  "from the incident's subdistrict, `incident_minutes` "
+                                  "after it (none: no further callers)")
 
 
 class SurveySpec(_Spec):
@@ -345,6 +352,20 @@ class SurveySpec(_Spec):
                                                                "call about the same problem")
     unresolved_satisfied: Prob = 0.15
     late_factor: Prob = 0.6
+
+
+class SurgeSpec(_Spec):
+    """Reserve call-takers called in for a big incident (a neighbourhood outage): when one
+    incident brings at least ``callers`` further callers (`RequestType.incident_followers`),
+    the duty manager calls in ``seats`` reserves (supervisors, back-office staff), on the
+    phones ``after_minutes`` after the incident's first call, for ``for_minutes``."""
+
+    callers: int = Field(default=50, ge=1, description="further callers of one incident that "
+                                                        "bring in the reserves")
+    seats: int = Field(default=0, ge=0, description="reserve call-takers (0: none)")
+    after_minutes: PosFloat = Field(default=20.0, description="from the incident's first call "
+                                                              "until the reserves answer")
+    for_minutes: float = Field(default=90.0, gt=0, description="how long the reserves stay")
 
 
 class HotlineSpec(_Spec):
@@ -370,6 +391,7 @@ class HotlineSpec(_Spec):
         default=0.0, description="variance of a gamma day-level multiplier (mean 1) of "
                                  "background demand: busy days (outages, heat, the first "
                                  "cold snap); 0 gives Poisson daily counts")
+    surge: SurgeSpec = SurgeSpec()
     talk_seconds: Dist = Dist(dist="lognormal", mean=150.0, cv=0.6)
     after_call_seconds: Dist | None = Field(
         default=None, description="wrap-up after every answered call, the call-taker still "

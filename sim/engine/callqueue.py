@@ -133,7 +133,8 @@ class CallQueue:
     __slots__ = ("staffing", "redial_probability", "redial_delay", "uniform", "_busy",
                  "_idle", "_gap", "_period", "_const", "_last", "_ends", "_offered",
                  "_answered", "_abandoned", "_redials", "_within", "_wait_sum", "_talk_sum",
-                 "_seat", "_by_hour", "_hour", "_hour_end", "_prune_at")
+                 "_seat", "_by_hour", "_hour", "_hour_end", "_prune_at", "_leave",
+                 "_reserves", "_latest")
 
     def __init__(self, staffing: Staffing, redial_probability: float = 0.0,
                  redial_delay: Callable[[], float] | None = None,
@@ -166,6 +167,24 @@ class CallQueue:
         # the hour of the last arrival is kept with the minute that hour ends
         self._by_hour = [list(col) for col in zip(*self._gap, strict=True)]
         self._hour, self._hour_end = -1, -math.inf
+        self._leave: list[float] = []  # reserve seat -1 - i leaves at _leave[i] (`add_seats`)
+        self._reserves: list[tuple[float, float, int]] = []  # start, end, seats
+        self._latest = -math.inf  # the latest answer time given
+
+    def add_seats(self, start: float, end: float, n: int) -> float:
+        """``n`` reserve call-takers on duty from ``start`` to ``end`` (a surge: called in
+        for an incident), numbered -1, -2, ...: they take calls starting before ``end`` and
+        finish the call in progress. The calls already offered keep their answer times, so
+        to stay first-in-first-out the reserves come no earlier than the latest of those
+        (and the last arrival). Returns the time they come."""
+        start = max(start, self._last, self._latest)
+        if n < 1 or start >= end:
+            return start
+        for _ in range(int(n)):
+            self._leave.append(end)
+            heappush(self._busy, (start, -len(self._leave)))
+        self._reserves.append((start, end, int(n)))
+        return start
 
     @property
     def last_arrival(self) -> float:
@@ -209,10 +228,12 @@ class CallQueue:
         hour, hour_end = self._hour, self._hour_end
         row = by_hour[hour % period]
         p_redial = self.redial_probability
+        leave = self._leave
         last = self._last
         answered = abandoned = within = 0
         wait_sum, talk_sum = self._wait_sum, self._talk_sum
         seat = self._seat
+        latest = self._latest
         redial_at = None
         append, end_append = answers.append, ends.append
         try:
@@ -235,9 +256,11 @@ class CallQueue:
                     row = by_hour[hour % period]
                 while busy and busy[0][0] <= a:
                     heappush(idle, heappop(busy)[1])
+                while idle and idle[0] < 0 and leave[-1 - idle[0]] <= a:
+                    heappop(idle)  # a reserve call-taker gone home
                 if idle:
                     seat = idle[0]
-                    g = 0 if const else row[seat]
+                    g = 0 if const or seat < 0 else row[seat]
                     if g == 0:
                         answer = a
                         from_idle = True
@@ -260,7 +283,7 @@ class CallQueue:
                         break
                     continue
                 end = answer + s
-                if const:
+                if const or seat < 0:
                     ready = end
                 elif end < hour_end:
                     g = row[seat]
@@ -269,7 +292,9 @@ class CallQueue:
                     h = int(end // _HOUR)
                     g = by_hour[h % period][seat]
                     ready = end if g == 0 else (h + g) * _HOUR
-                if from_idle:
+                if seat < 0 and ready >= leave[-1 - seat]:  # a reserve's last call
+                    heappop(idle) if from_idle else heappop(busy)
+                elif from_idle:
                     heappop(idle)
                     heappush(busy, (ready, seat))
                 else:
@@ -281,6 +306,7 @@ class CallQueue:
                 talk_sum += s
                 if wait <= SERVICE_LEVEL_MINUTES:
                     within += 1
+                latest = answer
                 append(answer)
         finally:  # the state and counters, kept in locals above, once
             self._last = last
@@ -291,6 +317,7 @@ class CallQueue:
             self._within += within
             self._wait_sum, self._talk_sum = wait_sum, talk_sum
             self._seat = seat
+            self._latest = latest
         if len(ends) >= self._prune_at:
             ends[:] = [e for e in ends if e[0] > last]
             self._prune_at = max(_PRUNE, 2 * len(ends))
@@ -314,7 +341,8 @@ class CallQueue:
         shift count as talking, so it can exceed 1 slightly."""
         offered, answered = self._offered, self._answered
         t = self._last if self._offered else 0.0
-        on_duty = self.staffing.seat_minutes(t)
+        on_duty = self.staffing.seat_minutes(t) + sum(
+            n * max(0.0, min(end, t) - start) for start, end, n in self._reserves)
         return {
             "offered": offered,
             "answered": answered,
