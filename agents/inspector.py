@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["Beat", "InspectorCorps"]
 
 INF = math.inf
+NAN = math.nan
 # A problem waiting for the next shift's rescan, with what the rescan reads that never
 # changes (carried along: reading old problems' list entries again costs cache misses).
 WAITING = np.dtype([("pid", np.int64), ("beat", np.int64), ("grid", np.int64),
@@ -231,17 +232,20 @@ class InspectorCorps:
             new = np.empty(len(ids), dtype=WAITING)
             new["pid"] = ids
             new["beat"] = self._new_beat
-            new["grid"] = gather(truth.grid, ids, np.int64)
-            new["sub"] = gather(truth.subclass, ids, np.int64)
-            new["since"] = gather(truth.created, ids, np.float64)
-            new["vanish"] = gather(disc.t_vanish, ids, np.float64)
+            # a problem may have ended and been let go of since (`GroundTruth.retire`) when
+            # shifts are far apart: it reads as gone (-1, NaN) and drops out below
+            new["grid"] = gather(truth.grid, ids, np.int64, -1)
+            new["sub"] = gather(truth.subclass, ids, np.int64, -1)
+            new["since"] = gather(truth.created, ids, np.float64, NAN)
+            new["vanish"] = gather(disc.t_vanish, ids, np.float64, NAN)
             rows = np.concatenate((rows, new))
             rows = rows[np.argsort(rows["beat"], kind="stable")]  # beat by beat, in order
             self._new, self._new_beat = [], []
         if not rows.size:
             return
         ids = rows["pid"].tolist()
-        live = (gather(truth.fate, ids, np.int64) == 0) & (gather(truth.case, ids, np.int64) < 0)
+        live = (gather(truth.fate, ids, np.int64, -1) == 0) & \
+            (gather(truth.case, ids, np.int64, -1) < 0)
         if not live.all():
             rows = rows[live]
         if not rows.size:

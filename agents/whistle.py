@@ -14,7 +14,7 @@ outside its crews (no one waits longer).
 Summons are charged to the department in the evaluation (the ``summons`` count).
 
 Cost when the whistle is off: none (the model holds no `Whistle`). When on: one event per
-sweep, and a dict entry per case waiting for a crew.
+sweep, a dict entry per case waiting for a crew, and one per open case sent back.
 """
 
 from __future__ import annotations
@@ -51,7 +51,10 @@ class Whistle:
         self.arrive = model.sampler("whistle:arrive", spec.arrive_minutes)
         self.limit = spec.arrive_limit_minutes
         self.own = spec.crews == "own"  # the department's own crews, not extra capacity
+        # times each case was sent back, while it may still come to a department again: the
+        # closed ones are let go once the dict has doubled since the last time (`returned`)
         self.returns: dict[int, int] = {}
+        self._purge_at = 64
         self.waiting: dict[int, tuple[Case, Department]] = {}  # dispatched, no crew started
         self.count = 0
 
@@ -72,7 +75,12 @@ class Whistle:
         return False
 
     def returned(self, case: Case) -> None:
-        self.returns[case.id] = self.returns.get(case.id, 0) + 1
+        returns = self.returns
+        returns[case.id] = returns.get(case.id, 0) + 1
+        if len(returns) >= self._purge_at:  # cases sent back are filed: closed = no longer live
+            live = self.m.cases.live
+            self.returns = {cid: n for cid, n in returns.items() if live(cid) is not None}
+            self._purge_at = max(64, 2 * len(self.returns))
 
     def wait(self, case: Case, department: Department) -> None:
         self.waiting[case.id] = (case, department)

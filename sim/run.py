@@ -41,8 +41,9 @@ __all__ = ["RunResult", "RecordedRun", "simulate", "record_run", "write_run",
 
 Stage = Callable[[str], None]
 _CHUNK = 200_000  # event rows per batch written from memory (the log's own chunk size)
-# A problem's ground-truth row is final once it has ended and no report of it can still be
-# filed (filing follows a report within hours); a week later it is handed to the recorder.
+# A problem's ground-truth row is final once it has ended and no case in the loop names it
+# (`GroundTruth.refer`); it is handed to the recorder a week after it ended, or when its
+# last case ends if that is later (tests/test_letting_go.py: the log is the same either way).
 RETIRE_AFTER_DAYS = 7
 
 

@@ -431,7 +431,7 @@ class Hotline:
             call_at(env, redial_at - now, self._redial, pid)
 
     def _redial(self, pid: int) -> None:
-        if self.m.truth.fate[pid] == Fate.OPEN:
+        if self.m.truth.is_open(pid):  # (False for a problem let go of: it ended long ago)
             self.problem_call(pid, self.m.env._now, redial=True)
 
     def _work_order(self, value: tuple[int, int]) -> None:

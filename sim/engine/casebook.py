@@ -152,6 +152,8 @@ class CaseBook:
         case = Case(self.count, problem, grid, subclass, true_subclass, channel, beat,
                     self.env.now)
         self.count += 1
+        if problem >= 0:
+            self.truth.refer(problem)
         if verified is not None:
             case.verified = verified
         if call >= 0:
@@ -178,6 +180,7 @@ class CaseBook:
         self.record(case, _REPORT, _INSPECTOR, case.beat, NAN, _BY_INSPECTOR)
         self.record(case, _SELF_HANDLE, _INSPECTOR, case.beat)
         self.truth.set_first_case(case.problem, case.id)
+        self.truth.release(case.problem)
 
     def verified(self, case: Case, there: bool, deadline: float) -> None:
         """The inspector's verification on site found the problem, or nothing (VERIFY)."""
@@ -203,6 +206,8 @@ class CaseBook:
             elif self.ended is not None:
                 self.ended(case)
         pid = case.problem
+        if pid >= 0:
+            self.truth.release(pid)
         if target is None or pid < 0 or target.problem == pid:
             return
         if self.truth.ride_on(pid, into):
@@ -213,6 +218,8 @@ class CaseBook:
     def void(self, case: Case, actor_kind: int, actor: int) -> None:
         """The report is voided and ends (VOID)."""
         self.record(case, _VOID, actor_kind, actor)
+        if case.problem >= 0:
+            self.truth.release(case.problem)
         if case.calls and self.ended is not None:
             self.ended(case)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from enum import IntEnum
+from itertools import repeat
 from operator import itemgetter
 
 import numpy as np
@@ -23,8 +24,13 @@ from sim.engine.eventlog import PROBLEM_DTYPE
 __all__ = ["Fate", "ArrivalModel", "GroundTruth", "gather", "grid_weights", "put_new"]
 
 
-def gather(column: list | dict, ids: list[int], dtype: type) -> np.ndarray:
-    """``column[ids]`` for a per-problem column, as an array (the lookups done in C)."""
+def gather(column: list | dict, ids: list[int], dtype: type,
+           gone: float | None = None) -> np.ndarray:
+    """``column[ids]`` for a per-problem column, as an array (the lookups done in C).
+    ``gone``: the value read for a problem a run has let go of (`GroundTruth.retire`),
+    for a reader that may still hold its id (else such an id is a `KeyError`)."""
+    if gone is not None and type(column) is dict:
+        return np.fromiter(map(column.get, ids, repeat(gone)), dtype, len(ids))
     if len(ids) > 1:
         return np.fromiter(itemgetter(*ids)(column), dtype, len(ids))
     return np.array([column[i] for i in ids], dtype=dtype)
@@ -147,9 +153,10 @@ class GroundTruth:
         self.found_by = self.column()
         self.recurrence_of = self.column()
         self.case = self.column()      # open case tracking this problem (-1 none)
+        self.refs = self.column()      # cases in the loop that name it (its own or merged)
         self.n = 0                     # problems so far (ids 0 .. n - 1)
         self._ended: deque[int] = deque()  # ended problems in order, when retiring
-        self._tracked: list[int] = []      # ended, but an open case still tracks them
+        self._held: list[int] = []         # ended, but a case in the loop still names them
 
     def column(self) -> list | dict:
         """A new per-problem column: a list, or a dict by problem id when retiring."""
@@ -173,14 +180,28 @@ class GroundTruth:
         else:
             put_new(self.recurrence_of, first, [recurrence_of] * n)
         for col, fill in ((self.found, np.nan), (self.ended, np.nan), (self.fate, Fate.OPEN),
-                          (self.first_case, -1), (self.found_by, 0), (self.case, -1)):
+                          (self.first_case, -1), (self.found_by, 0), (self.case, -1),
+                          (self.refs, 0)):
             put_new(col, first, [fill] * n)
         return first
 
     def is_open(self, pid: int) -> bool:
-        return self.fate[pid] == Fate.OPEN
+        """Whether ``pid`` is still there (False once it ended, or was let go of)."""
+        try:
+            return self.fate[pid] == Fate.OPEN
+        except KeyError:  # let go of (`retire`): it ended long ago
+            return False
 
     # -- links to the platform's cases (written by `sim.engine.casebook.CaseBook` only) -----
+    def refer(self, pid: int) -> None:
+        """A case in the loop names ``pid`` (opened for it, or it rode on the case): its row
+        stays until every such case has ended (`release`), whatever `retire` is asked."""
+        self.refs[pid] += 1
+
+    def release(self, pid: int) -> None:
+        """A case that named ``pid`` has ended (closed, voided, merged, fixed on the spot)."""
+        self.refs[pid] -= 1
+
     def case_of(self, pid: int) -> int:
         """The open case tracking problem ``pid`` (-1: none)."""
         return self.case[pid]
@@ -198,15 +219,18 @@ class GroundTruth:
 
     def ride_on(self, pid: int, case_id: int) -> bool:
         """A merged report of ``pid``, still open and tracked by no case, rides on open case
-        ``case_id``: that case's work covers it. False (and nothing changes) otherwise."""
+        ``case_id``: that case's work covers it (and the case names it until it closes).
+        False (and nothing changes) otherwise."""
         if self.case[pid] >= 0 or self.fate[pid] != Fate.OPEN:
             return False
         self.case[pid] = case_id
+        self.refs[pid] += 1
         return True
 
     def untrack(self, pid: int, case_id: int) -> bool:
-        """Case ``case_id`` closed: it no longer tracks ``pid``. True when it tracked it and
-        the problem is still there (closed, not solved)."""
+        """Case ``case_id``, which named ``pid``, closed: it no longer tracks it. True when it
+        tracked it and the problem is still there (closed, not solved)."""
+        self.refs[pid] -= 1
         if self.case[pid] != case_id:
             return False
         self.case[pid] = -1
@@ -231,25 +255,26 @@ class GroundTruth:
     def retire(self, before: float) -> np.ndarray:
         """The rows of the problems that ended before ``before``, which leave every column.
 
-        A problem ended long enough ago (the caller's choice: no report of it can still be
-        filed) that no open case tracks any more has its final row: nothing reads or writes
-        it again but events already queued for it, which find it gone
-        (`agents.discovery.Discovery.forget`). Returns `PROBLEM_DTYPE` rows in the order
-        they left.
+        A problem that ended long enough ago (the caller's choice) and that no case in the
+        loop names (`refer`: its own cases, before or after filing, and those it rode on) has
+        its final row: nothing writes it again, and what still reads it (events already
+        queued for it, a hotline caller's survey, a patrol's waiting list) finds it gone and
+        ended (`agents.discovery.Discovery.forget`, `agents.inspector`). Returns
+        `PROBLEM_DTYPE` rows in the order they left.
         """
         assert self.retiring, "a GroundTruth(retiring=True) lets problems go"
-        ended, at, case = self._ended, self.ended, self.case
-        ids, tracked = [], []
-        for pid in self._tracked:  # their cases may have ended since
-            (tracked if case[pid] >= 0 else ids).append(pid)
+        ended, at, refs = self._ended, self.ended, self.refs
+        ids, held = [], []
+        for pid in self._held:  # their cases may have ended since
+            (held if refs[pid] else ids).append(pid)
         while ended and at[ended[0]] < before:
             pid = ended.popleft()
-            (tracked if case[pid] >= 0 else ids).append(pid)
-        self._tracked = tracked
+            (held if refs[pid] else ids).append(pid)
+        self._held = held
         out = np.zeros(len(ids), dtype=PROBLEM_DTYPE)
         out["problem"] = ids
         for name in _ROW_COLUMNS:
             out[name] = gather(getattr(self, name), ids, out.dtype[name].type)
-        for name in (*_ROW_COLUMNS, "case"):
+        for name in (*_ROW_COLUMNS, "case", "refs"):
             deque(map(getattr(self, name).__delitem__, ids), maxlen=0)
         return out
