@@ -102,8 +102,7 @@ class Department:
         case is back after a failed check, straight to the crews' queue for its last visit."""
         w = self.whistle
         sub = case.true_subclass
-        staged = self.stages.staged(sub)
-        plan = self.stages.draw(sub) if staged else None
+        plan = self.stages.draw(sub) if self.stages.tables[sub] is not False else None
         if not rework:
             if w is not None and w.on_arrival(case):  # summoned: on site at once, not queued
                 return (yield from self.summoned(case))
@@ -177,7 +176,9 @@ class Department:
                               self.triage, self.overdue_last)
         if w is not None:
             w.wait(case, self)
-        crew = yield pool.seize(case, key)
+        crew = pool.seize(case, key)
+        if crew is PENDING:  # none free and on duty: wait for one (or a summons)
+            crew = yield crew
         if crew == SUMMONED:
             yield from self.summoned(case)
             return False
