@@ -94,6 +94,11 @@ class Department:
         self.triage = False  # late cases go last today (`agents.stretch`)
         self.overdue_last = spec.triage.overdue_last
         self.slip = spec.quality_slip
+        # the receipt decisions (return, suspend, extend) follow the built-in rules: applied
+        # here without a call each (tests/test_plain_rules.py pins them to the views)
+        self.plain_receipt = not {"return_case", "request_suspension",
+                                  "request_extension"} & model.decide.viewed
+        self.plain_key = "queue_key" not in model.decide.viewed
 
     # -- a case's time in the department ---------------------------------------------------
     def handle(self, case: Case, rework: bool = False) -> Steps:
@@ -108,19 +113,25 @@ class Department:
                 return (yield from self.summoned(case))
             decide, book = self.decide, self.book
             ours = self.m.sub_dept[sub] == self.index
-            u = self.u
-            if decide.return_case(case, self.index, ours, self.rates, u()) or (
-                    self.own_return_rate and self.u_pingpong() < self.own_return_rate):
+            u, rates = self.u, self.rates
+            if self.plain_receipt:  # the built-in receipt rules (`Decisions`), inline
+                x = u()
+                back = not ours and x < rates[0]
+            else:
+                back = decide.return_case(case, self.index, ours, rates, u())
+            if back or (self.own_return_rate and self.u_pingpong() < self.own_return_rate):
                 yield self.env.after(case, self.ack())
                 book.returned(case, self.index)
                 if w is not None:
                     w.returned(case)
                 return False
-            if decide.request_suspension(case, self.index, ours, self.rates, u()):
+            if (u() < rates[1]) if self.plain_receipt else \
+                    decide.request_suspension(case, self.index, ours, rates, u()):
                 book.suspend(case)
                 yield self.env.after(case, self.suspend_for())
             else:
-                if decide.request_extension(case, self.index, ours, self.rates, u()) and \
+                if ((u() < rates[2]) if self.plain_receipt else
+                        decide.request_extension(case, self.index, ours, rates, u())) and \
                         (yield decide.extension(case, self.index)):  # the command centre
                     self.extend(case)
                 if plan is not None and len(plan) > 1:  # waits ahead: extend or suspend?
@@ -170,7 +181,10 @@ class Department:
             w.started(case)                           # no summons for this one any more
             w = None
         env = self.env
-        key = self.decide.queue_key(case, self.index, self.spec.priority, env._now)
+        if self.plain_key:  # the built-in `queue_key`, inline
+            key = case.deadline if self.deadline_rule else env._now
+        else:
+            key = self.decide.queue_key(case, self.index, self.spec.priority, env._now)
         if self.deadline_rule:
             key = planned_key(key, self.urgent[case.true_subclass], env._now > case.deadline,
                               self.triage, self.overdue_last)
