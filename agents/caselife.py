@@ -3,8 +3,9 @@
 `CaseLife.life` is a plain generator, one per case, read top to bottom. It yields whatever
 the case waits for (`sim.engine.clock`): a staff pool's job (``acceptor = yield
 sup.acceptors.job(case, minutes)``, resumed with the server when the work is done), an
-inspector's task, a desk decision (``dept = yield decide.dispatch(case, u, v)``: the
-answer at once, or later when a person took the question), or the department's part
+inspector's task, a desk decision (``dept = decide.dispatch(case, u, v)``: the answer at
+once, or `PENDING` when a person took the question, which the life then yields to wait for
+the answer), or the department's part
 (``yield from department.handle(case)``, `agents.department`). Every change to the case goes
 through the case book (`sim.engine.casebook.CaseBook`), which writes the event rows.
 

@@ -86,10 +86,6 @@ class Stages:
         self.tables[sub] = table
         return table
 
-    def staged(self, sub: int) -> bool:
-        """Whether the subclass has more than one stage (else: one visit, `handling`)."""
-        return self.tables[sub] is not False
-
     def draw(self, sub: int) -> list[Visit | Wait]:
         """The visits and waits of one case of subclass ``sub``, in order: `StageTable.draw`
         (the same draws in the same order: each stage's chance, when below 1, then its
