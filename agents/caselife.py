@@ -60,6 +60,10 @@ class CaseLife:
         spec = model.spec.inspectors
         self.verify_limit = spec.verify_limit_minutes
         self.check_limit = spec.check_limit_minutes
+        # the policy's own `check` / `close` (or a person's) are asked; the built-in rules
+        # (check every case; close on a pass) are applied here without a call
+        self.ask_check = "check" in model.decide.viewed
+        self.ask_close = "close" in model.decide.viewed
 
     def begin(self, case: Case) -> None:
         """A report reaches the supervision centre: its case starts its life (`start`, inlined:
@@ -122,21 +126,25 @@ class CaseLife:
         #   check sends the case back for rework (返工)
         while sup.checks:
             acceptor = yield sup.acceptors.job(case, sup.register_t())
-            check = decide.check(case)
-            if check is PENDING:
-                check = yield check
-            if not check:
-                break  # closed on the department's word
+            if self.ask_check:  # the built-in rule checks every case
+                check = decide.check(case)
+                if check is PENDING:
+                    check = yield check
+                if not check:
+                    break  # closed on the department's word
             book.record(case, _CHECK_SEND, _ACCEPTOR, acceptor,
                         self.inspectors.task_deadline(self.check_limit))
             yield self.inspectors.task(case)
             passed = decide.check_passes(case, self.problem_there(case), sup.check_accuracy,
                                          sup.u())
             book.checked(case, passed, sup.due())
-            close = decide.close(case, passed)
-            if close is PENDING:
-                close = yield close
-            if close == "close":
+            if self.ask_close:
+                close = decide.close(case, passed)
+                if close is PENDING:
+                    close = yield close
+                if close == "close":
+                    break
+            elif passed:  # the built-in rule: close after a pass, rework after a fail
                 break
             book.rework(case, self.handling_deadline(case))
             yield from self.departments[case.department].handle(case, rework=True)
