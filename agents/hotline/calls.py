@@ -422,11 +422,11 @@ class Hotline:
         grid = self.m.truth.grid[pid]
         cid, end, redial_at = self._offer(now, KIND_GRID, -1,
                                           int(self.m.city.subdistrict[grid]), pid, redial)
-        env = self.m.env  # `env.call`: both times are now or later
+        env = self.m.env
         if end == end:  # answered (not NaN)
-            env.call(end, self._work_order, (pid, cid))
+            call_at(env, end - now, self._work_order, (pid, cid))
         elif redial_at is not None and redial_at < self.m.horizon:
-            env.call(redial_at, self._redial, pid)
+            call_at(env, redial_at - now, self._redial, pid)
 
     def _redial(self, pid: int) -> None:
         if self.m.truth.fate[pid] == Fate.OPEN:
