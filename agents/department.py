@@ -94,6 +94,11 @@ class Department:
         self.triage = False  # late cases go last today (`agents.stretch`)
         self.overdue_last = spec.triage.overdue_last
         self.slip = spec.quality_slip
+        # the receipt decisions (return, suspend, extend) follow the built-in rules: applied
+        # here without a call each (tests/test_plain_rules.py pins them to the views)
+        self.plain_receipt = not {"return_case", "request_suspension",
+                                  "request_extension"} & model.decide.viewed
+        self.plain_key = "queue_key" not in model.decide.viewed
 
     # -- a case's time in the department ---------------------------------------------------
     def handle(self, case: Case, rework: bool = False) -> Steps:
@@ -102,26 +107,31 @@ class Department:
         case is back after a failed check, straight to the crews' queue for its last visit."""
         w = self.whistle
         sub = case.true_subclass
-        staged = self.stages.staged(sub)
-        plan = self.stages.draw(sub) if staged else None
+        plan = self.stages.draw(sub) if self.stages.tables[sub] is not False else None
         if not rework:
             if w is not None and w.on_arrival(case):  # summoned: on site at once, not queued
                 return (yield from self.summoned(case))
             decide, book = self.decide, self.book
             ours = self.m.sub_dept[sub] == self.index
-            u = self.u
-            if decide.return_case(case, self.index, ours, self.rates, u()) or (
-                    self.own_return_rate and self.u_pingpong() < self.own_return_rate):
+            u, rates = self.u, self.rates
+            if self.plain_receipt:  # the built-in receipt rules (`Decisions`), inline
+                x = u()
+                back = not ours and x < rates[0]
+            else:
+                back = decide.return_case(case, self.index, ours, rates, u())
+            if back or (self.own_return_rate and self.u_pingpong() < self.own_return_rate):
                 yield self.env.after(case, self.ack())
                 book.returned(case, self.index)
                 if w is not None:
                     w.returned(case)
                 return False
-            if decide.request_suspension(case, self.index, ours, self.rates, u()):
+            if (u() < rates[1]) if self.plain_receipt else \
+                    decide.request_suspension(case, self.index, ours, rates, u()):
                 book.suspend(case)
                 yield self.env.after(case, self.suspend_for())
             else:
-                if decide.request_extension(case, self.index, ours, self.rates, u()) and \
+                if ((u() < rates[2]) if self.plain_receipt else
+                        decide.request_extension(case, self.index, ours, rates, u())) and \
                         (yield decide.extension(case, self.index)):  # the command centre
                     self.extend(case)
                 if plan is not None and len(plan) > 1:  # waits ahead: extend or suspend?
@@ -171,13 +181,18 @@ class Department:
             w.started(case)                           # no summons for this one any more
             w = None
         env = self.env
-        key = self.decide.queue_key(case, self.index, self.spec.priority, env._now)
+        if self.plain_key:  # the built-in `queue_key`, inline
+            key = case.deadline if self.deadline_rule else env._now
+        else:
+            key = self.decide.queue_key(case, self.index, self.spec.priority, env._now)
         if self.deadline_rule:
             key = planned_key(key, self.urgent[case.true_subclass], env._now > case.deadline,
                               self.triage, self.overdue_last)
         if w is not None:
             w.wait(case, self)
-        crew = yield pool.seize(case, key)
+        crew = pool.seize(case, key)
+        if crew is PENDING:  # none free and on duty: wait for one (or a summons)
+            crew = yield crew
         if crew == SUMMONED:
             yield from self.summoned(case)
             return False

@@ -328,6 +328,8 @@ class InspectorCorps:
         """When a verify or check task sent now is due: ``limit_minutes`` from the next
         opening of the inspectors' duty window."""
         now = self.m.env._now  # the attribute, not the property (a call per task sent)
+        if self.window.always_open:  # shifts round the clock: open now
+            return now + limit_minutes
         return self.window.next_open(now) + limit_minutes
 
     def task(self, case: Case) -> Pending:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from sim.engine.workplan import StageTable
+from sim.engine.workplan import StageTable, _step
 
 if TYPE_CHECKING:
     from agents.department import Department
@@ -70,6 +70,7 @@ class Stages:
             sum(st.chance for st in s.plan if not st.is_wait) + travel
             for s in m.handbook.subclasses]
         self._factor = factor
+        self._facts: dict[int, list[tuple[float, tuple | None, int]]] = {}  # for `draw`
 
     def _table(self, sub: int) -> StageTable:
         m = self.d.m
@@ -85,12 +86,49 @@ class Stages:
         self.tables[sub] = table
         return table
 
-    def staged(self, sub: int) -> bool:
-        """Whether the subclass has more than one stage (else: one visit, `handling`)."""
-        return self.tables[sub] is not False
-
     def draw(self, sub: int) -> list[Visit | Wait]:
-        """The visits and waits of one case of subclass ``sub``, in order."""
+        """The visits and waits of one case of subclass ``sub``, in order: `StageTable.draw`
+        (the same draws in the same order: each stage's chance, when below 1, then its
+        length) grouped as `draw_plain` groups it, without a `Step` per stage."""
+        table = self.tables[sub]
+        if table is None:
+            table = self._table(sub)
+        assert isinstance(table, StageTable)
+        facts = self._facts.get(sub)
+        if facts is None:
+            facts = self._facts[sub] = self._stage_facts(table)
+        durations, chance = table.durations, table.chance
+        out: list[Visit | Wait] = []
+        last = -2  # the crews of the last item of ``out`` when it is a visit, else -2
+        for i, (p, wait, crews) in enumerate(facts):
+            if p < 1.0 and not chance() < p:
+                continue
+            minutes = durations[i]()
+            if wait is not None:
+                out.append(Wait(minutes, *wait))
+                last = -2
+            elif crews == last:
+                out[-1] = Visit(out[-1].minutes + minutes, crews)
+            else:
+                out.append(Visit(minutes, crews))
+                last = crews
+        return out
+
+    def _stage_facts(self, table: StageTable) -> list[tuple[float, tuple | None, int]]:
+        """Per stage of ``table``: its chance, (working, waits for) for a wait (else None),
+        and the department whose crews do a crew stage (what `draw` reads of each)."""
+        own = self.d.index
+        out = []
+        for s in table.stages:
+            step = _step(s, 0.0)
+            wait = (step.working, step.waits_for) if step.wait else None
+            crews = own if step.department is None else self.index[step.department]
+            out.append((s.chance, wait, crews))
+        return out
+
+    def draw_plain(self, sub: int) -> list[Visit | Wait]:
+        """`draw` through `StageTable.draw`, a `Step` per stage (the reference `draw` is
+        pinned to in tests/test_fast_paths.py)."""
         table = self.tables[sub]
         if table is None:
             table = self._table(sub)

@@ -228,3 +228,37 @@ def test_waiting_problems_armed_in_bulk_once_each() -> None:
             one._arm(pid)
     assert _state(bulk) == _state(single)
     assert sum(bulk.discovery.armed[pid] < math.inf for pid in ids) >= 10
+
+
+def test_stage_plans_drawn_fast_equal_the_plain_draw() -> None:
+    """`Stages.draw` (no `Step` per stage) draws and groups as `Stages.draw_plain` does: same
+    visits and waits, same draws in the same order, for every staged subclass of every
+    department of dongcheng (waits, chances below 1, other departments' crews)."""
+    twins = [CityModel(load_scenario("dongcheng", (), days=1, seed=3)) for _ in range(2)]
+    staged = [i for i, s in enumerate(twins[0].handbook.subclasses) if len(s.plan) > 1]
+    assert len(staged) >= 3
+    kinds = set()
+    for d_fast, d_plain in zip(twins[0].departments, twins[1].departments, strict=True):
+        for sub in staged:
+            for _ in range(40):
+                fast, plain = d_fast.stages.draw(sub), d_plain.stages.draw_plain(sub)
+                assert fast == plain
+                assert [type(p) for p in fast] == [type(p) for p in plain]
+                kinds.update((type(p).__name__, len(fast)) for p in fast)
+    assert {k for k, _ in kinds} == {"Visit", "Wait"}
+    assert len({n for _, n in kinds}) > 1  # plans of several lengths: chances drawn
+
+
+def test_handling_deadlines_equal_the_calendars() -> None:
+    """`CaseLife.handling_deadline` (each limit's minutes worked out once) gives what
+    `WorkingCalendar.deadline` gives, for every subclass, at times in and out of hours."""
+    m = CityModel(load_scenario("dongcheng", ("handbook.time_limit_scale=1.3",), days=1,
+                                seed=3))
+    life, case = m.caselife, types.SimpleNamespace(subclass=0)
+    units = {lim.unit for lim in m.sub_limit}
+    assert {"h", "wh"} <= units or {"h", "wd"} <= units
+    for t in np.linspace(0.0, 9 * 1440.0, 97).tolist():
+        m.env._now = t  # type: ignore[attr-defined]
+        for sub, lim in enumerate(m.sub_limit):
+            case.subclass = sub
+            assert life.handling_deadline(case) == m.calendar.deadline(t, lim, 1.3)  # type: ignore[arg-type]

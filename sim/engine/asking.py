@@ -117,10 +117,15 @@ class Decisions:
         self._alternates, self._alternate_cum = mistakes.alternates, mistakes.alternate_cum
         self._open = book.open_index  # looked up per report
         self._desk = overridden(policy, "takes")
+        viewed_points = set()
         for point in (*DESK_POINTS, *FIELD_POINTS):
             viewed = overridden(policy, point) or (self._desk and point in DESK_POINTS)
             if viewed:
                 setattr(self, point, getattr(self, f"_{point}_viewed"))
+                viewed_points.add(point)
+        self.viewed = frozenset(viewed_points)
+        """The points asked through the policy's views; the others apply the built-in rule
+        (which hot callers may apply inline, as `agents.department` does on receipt)."""
         self.route_is_builtin = not overridden(policy, "patrol_route")
 
     # -- desk decisions: the built-in rules on plain values --------------------------------

@@ -150,7 +150,7 @@ class CaseBook:
         ``call``: the hotline call it answers (``direct``: a work order needing no
         verification)."""
         case = Case(self.count, problem, grid, subclass, true_subclass, channel, beat,
-                    self.env.now)
+                    self.env._now)  # type: ignore[attr-defined]
         self.count += 1
         if problem >= 0:
             self.truth.refer(problem)

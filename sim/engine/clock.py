@@ -79,7 +79,8 @@ class Clock(simpy.Environment):
 
     # -- scheduling ----------------------------------------------------------------------------
     def call(self, t: float, callback: Callable[[Any], None], value: Any) -> None:
-        """Call ``callback(value)`` at time ``t`` (not before now)."""
+        """Call ``callback(value)`` at time ``t`` (not before now). (A staff pool pushes the
+        same entry itself for the end of a job, the engine's most frequent entry.)"""
         heappush(self._queue, (t, NORMAL, next(self._eid), callback, value))  # type: ignore
 
     def call_each(self, times: Iterable[float], callback: Callable[[Any], None],

@@ -18,9 +18,10 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
+from heapq import heappush
 from typing import Any, Literal
 
-from sim.engine.clock import PENDING, Clock, Owner, Pending, resume
+from sim.engine.clock import NORMAL, PENDING, Clock, Owner, Pending, resume
 
 __all__ = ["StaffPool", "PoolStats"]
 
@@ -62,7 +63,7 @@ class StaffPool:
     __slots__ = ("env", "name", "servers", "window", "rule", "_free", "_fifo", "_heap", "_seq",
                  "_nq", "_wake_pending", "_finish_cb", "_open_until", "_arrivals",
                  "_withdrawn", "_wait_sum", "_area_q", "_last", "_service_sum", "_since",
-                 "_ot_close", "_ot_until", "_leaving")
+                 "_ot_close", "_ot_until", "_leaving", "_queue", "_eid")
 
     def __init__(self, env: Clock, name: str, servers: int, window: Any = None,
                  rule: Literal["fifo", "deadline"] = "fifo") -> None:
@@ -79,6 +80,9 @@ class StaffPool:
         self._nq = 0
         self._wake_pending = False
         self._finish_cb = self._finish
+        # the clock's queue and entry counter: a job's end is pushed as `Clock.call` pushes it,
+        # without the call (both live as long as the clock)
+        self._queue, self._eid = env._queue, env._eid  # type: ignore[attr-defined]
         # the window is known open until this time (time only moves forward)
         self._open_until = math.inf if self.window is None else -math.inf
         self._arrivals = self._withdrawn = 0
@@ -216,7 +220,8 @@ class StaffPool:
                 raise ValueError(f"{self.name}: negative service time {minutes}")
             server = free.pop()
             self._since[server] = now
-            self.env.call(now + minutes, self._finish_cb, (owner, server))
+            heappush(self._queue, (now + minutes, NORMAL, next(self._eid), self._finish_cb,
+                                   (owner, server)))
             return PENDING
         self._enqueue(owner, minutes, key, now)
         return PENDING
@@ -290,7 +295,13 @@ class StaffPool:
                 self._dispatch(now)
         elif self._free_server(server) and self._nq:
             self._dispatch(now)
-        resume(owner, server)
+        try:  # `resume(owner, server)`, inlined: the engine's most frequent wake
+            life = owner.life
+            value = life.send(server)  # type: ignore[union-attr]
+            while value is not PENDING:
+                value = life.send(value)  # type: ignore[union-attr]
+        except StopIteration:
+            owner.life = None
 
     def _dispatch(self, now: float) -> None:
         if not (now < self._open_until or self._opens(now)):
@@ -317,7 +328,8 @@ class StaffPool:
             elif minutes < 0:
                 raise ValueError(f"{self.name}: negative service time {minutes}")
             else:
-                self.env.call(now + minutes, self._finish_cb, (owner, server))
+                heappush(self._queue, (now + minutes, NORMAL, next(self._eid),
+                                       self._finish_cb, (owner, server)))
 
     def _wake(self, _: None) -> None:
         self._wake_pending = False
