@@ -73,7 +73,10 @@ class Department:
         key = f"department:{name}"
         self.u = model.uniforms(f"{key}:decisions")
         self.u_quality = model.uniforms(f"{key}:quality")
-        self.travel = model.sampler(f"{key}:travel", spec.travel_minutes)
+        # more crews spread over the district are nearer the site (`travel_crews`)
+        self.travel_scale = (spec.travel_crews / spec.crews) ** 0.5 \
+            if spec.travel_crews and spec.crews else 1.0
+        self.travel = model.sampler(f"{key}:travel", spec.travel_minutes, self.travel_scale)
         self.ack = model.sampler(f"{key}:acknowledge", spec.acknowledge_minutes)
         self.suspend_for = model.sampler(f"{key}:suspension", spec.suspension_days, 1440.0)
         r = model.reaction  # how the unit reacts to the rule set (sim.engine.behaviour)
@@ -224,7 +227,7 @@ class Department:
         answers, `decide.extension`); a long one, or one for the season or funds, suspends
         the case (`sim.engine.workplan.wait_request`)."""
         cal = self.m.calendar
-        travel = self.spec.travel_minutes.expected()
+        travel = self.spec.travel_minutes.expected() * self.travel_scale
         extensions = 0
         for i, step in enumerate(plan):
             if isinstance(step, Visit):
