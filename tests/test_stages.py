@@ -112,7 +112,7 @@ def test_stakes_set_how_much_slack_departments_use() -> None:
     assert 0 < high.planning_pressure and high.planning_pressure > low.planning_pressure
     assert high.departments[0].slack < low.departments[0].slack
     off = CityModel(load_scenario("typical-city", ("evaluation.enabled=false",), days=1))
-    assert off.planning_pressure == 0.0 and off.departments[0].slack == 0.725
+    assert off.planning_pressure == 0.0 and off.departments[0].slack == 0.68
 
 
 def test_a_stage_by_another_department_takes_its_crews(tmp_path) -> None:  # noqa: ANN001
