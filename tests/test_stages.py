@@ -84,6 +84,27 @@ def test_crews_finish_a_visit_as_overtime_within_the_limit() -> None:
     assert m.stretching.totals()["overtime_crew_hours"] > 0
 
 
+def test_travel_follows_the_square_root_of_the_crews() -> None:
+    """dongcheng's travel times hold for its crews (``travel_crews``): doubled crews are
+    nearer the site by 1/sqrt(2), and the department plans with that travel; a scenario
+    that does not say (small-town) keeps its travel whatever the crews."""
+    import math
+
+    base = CityModel(load_scenario("dongcheng", days=1))
+    double = CityModel(load_scenario("dongcheng", ("departments.sanitation.crews=84",),
+                                     days=1))
+    assert base.departments[0].name == "sanitation"
+    assert base.departments[0].travel_scale == 1.0
+    assert double.departments[0].travel_scale == pytest.approx(math.sqrt(0.5))
+    travel = base.spec.departments["sanitation"].travel_minutes.expected()
+    one_visit = [i for i, s in enumerate(base.handbook.subclasses) if len(s.plan) == 1][0]
+    assert base.departments[0].stages.needed[one_visit] - \
+        double.departments[0].stages.needed[one_visit] == pytest.approx(
+            travel * (1 - math.sqrt(0.5)))
+    town = CityModel(load_scenario("small-town", ("departments.sanitation.crews=8",), days=1))
+    assert town.departments[0].travel_scale == 1.0
+
+
 def test_components_take_longer_than_events() -> None:
     """Components wait for parts, contractors and owners: they close later than events."""
     r = simulate(load_scenario("typical-city", days=10, seed=5))
