@@ -178,7 +178,7 @@ class Department:
         pool = crews.crews
         w = self.whistle if first else None
         if w is not None and crews is not self:  # another department's crews start:
-            w.started(case)                           # no summons for this one any more
+            w.started(case)                      # no summons for this one any more
             w = None
         env = self.env
         key = self.decide.queue_key(case, self.index, self.spec.priority, env._now)
