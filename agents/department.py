@@ -9,7 +9,10 @@ one, and holds it back while it has slack to spare (`release_delay`: departments
 slack they are given, less under evaluation pressure). Then each visit joins the crews'
 queue (urgent first, then earliest deadline, or first come first served; under triage late
 cases go last), within the crews' duty hours (stretched by overtime, `agents.stretch`); a
-visit takes travel plus its stages' on-site time, and waits hold no crew. The last visit
+visit takes travel plus its stages' on-site time, and waits hold no crew. A visit that would
+run past the end of duty is finished as overtime when the excess fits in what is left of the
+day's overtime limit (``overtime.max_hours``), else the crew stops at the end of duty and the
+next crew on duty finishes it first thing in the next duty period. The last visit
 fixes the problem with the department's quality, lower when the work was hurried
 (``quality_slip``), so a check can fail and send the case back to the crews (返工: the last
 visit again). A subdistrict's whistle can summon the department to the site at any point
@@ -70,7 +73,10 @@ class Department:
         key = f"department:{name}"
         self.u = model.uniforms(f"{key}:decisions")
         self.u_quality = model.uniforms(f"{key}:quality")
-        self.travel = model.sampler(f"{key}:travel", spec.travel_minutes)
+        # more crews spread over the district are nearer the site (`travel_crews`)
+        self.travel_scale = (spec.travel_crews / spec.crews) ** 0.5 \
+            if spec.travel_crews and spec.crews else 1.0
+        self.travel = model.sampler(f"{key}:travel", spec.travel_minutes, self.travel_scale)
         self.ack = model.sampler(f"{key}:acknowledge", spec.acknowledge_minutes)
         self.suspend_for = model.sampler(f"{key}:suspension", spec.suspension_days, 1440.0)
         r = model.reaction  # how the unit reacts to the rule set (sim.engine.behaviour)
@@ -99,6 +105,9 @@ class Department:
         self.plain_receipt = not {"return_case", "request_suspension",
                                   "request_extension"} & model.decide.viewed
         self.plain_key = "queue_key" not in model.decide.viewed
+        # minutes a crew may stay on past today's close to finish a visit (`agents.stretch`
+        # takes off the overtime it grants the whole department)
+        self.overtime_left = 60.0 * spec.overtime.max_hours
 
     # -- a case's time in the department ---------------------------------------------------
     def handle(self, case: Case, rework: bool = False) -> Steps:
@@ -151,14 +160,13 @@ class Department:
         elif plan is not None:  # rework: the last visit again
             plan = [next(p for p in reversed(plan) if isinstance(p, Visit))]
         if plan is None:  # one crew visit (most events): the fast path
-            yield from self.visit(case, self.handling[sub](), self.crews, True, True)
+            yield from self.visit(case, self.handling[sub](), self, True, True)
             return True
         first = True
         for i, step in enumerate(plan):
             if isinstance(step, Visit):
-                pool = self.crews if step.crews == self.index else \
-                    self.m.departments[step.crews].crews
-                if not (yield from self.visit(case, step.minutes, pool, first,
+                crews = self if step.crews == self.index else self.m.departments[step.crews]
+                if not (yield from self.visit(case, step.minutes, crews, first,
                                               i == len(plan) - 1)):
                     return True  # summoned before a crew started: the whistle did the work
                 first = False
@@ -171,14 +179,16 @@ class Department:
                 yield env.after(case, minutes)
         return True
 
-    def visit(self, case: Case, minutes: float, pool: StaffPool, first: bool, last: bool
+    def visit(self, case: Case, minutes: float, crews: Department, first: bool, last: bool
               ) -> Steps:
-        """One journey of a crew from ``pool``: queue, travel, ``minutes`` on site. The first
-        visit writes HANDLE_START (and may be pre-empted by a summons), the last the feedback.
-        Returns False if a summons took the case out of the queue (handled there)."""
+        """One journey of a crew of ``crews`` (this department or another): queue, travel,
+        ``minutes`` on site, within duty hours. The first visit writes HANDLE_START (and may
+        be pre-empted by a summons), the last the feedback. Returns False if a summons took
+        the case out of the queue (handled there)."""
+        pool = crews.crews
         w = self.whistle if first else None
-        if w is not None and pool is not self.crews:  # another department's crews start:
-            w.started(case)                           # no summons for this one any more
+        if w is not None and crews is not self:  # another department's crews start:
+            w.started(case)                      # no summons for this one any more
             w = None
         env = self.env
         if self.plain_key:  # the built-in `queue_key`, inline
@@ -203,7 +213,17 @@ class Department:
         minutes += self.travel()
         pressure = time_pressure(case.deadline - env._now, minutes) if last and self.slip \
             else 0.0
-        yield env.after(case, minutes)
+        end = env._now + minutes
+        while end > pool.off_duty_at():  # past the end of duty (today's overtime included)
+            close = pool.off_duty_at()
+            if end - close <= crews.overtime_left:  # finished as overtime
+                self.m.stretching.stayed_on(end - close)
+                break
+            yield env.after(case, close - env._now)  # stops; resumed first next duty period
+            pool.release(crew)
+            crew = yield pool.seize_first(case)
+            end += env._now - close
+        yield env.after(case, end - env._now)
         pool.release(crew)
         if last:
             self.feedback(case, crew, pressure)
@@ -222,7 +242,7 @@ class Department:
         answers, `decide.extension`); a long one, or one for the season or funds, suspends
         the case (`sim.engine.workplan.wait_request`)."""
         cal = self.m.calendar
-        travel = self.spec.travel_minutes.expected()
+        travel = self.spec.travel_minutes.expected() * self.travel_scale
         extensions = 0
         for i, step in enumerate(plan):
             if isinstance(step, Visit):

@@ -52,7 +52,7 @@ class Stages:
         self.d = department
         m = department.m
         self.index = {n: i for i, n in enumerate(m.department_names)}
-        travel = department.spec.travel_minutes.expected()
+        travel = department.spec.travel_minutes.expected() * department.travel_scale
         factor = 60.0 * m.reaction.handling_factor
         # per subclass: False = one visit (the department's `handling` sampler), None = stages
         # whose table is made on first use, else the table

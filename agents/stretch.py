@@ -6,7 +6,9 @@ mean visit of its subclasses (`sim.engine.workplan.backlog_hours`), per crew. Th
 (`sim.engine.workplan.stretch`) is graded by that backlog and capped by the scenario:
 
 - **overtime**: today's duty window stays open ``overtime_hours`` longer
-  (`StaffPool.extend_window`), so queued work still starts after the usual close;
+  (`StaffPool.extend_window`), so queued work still starts after the usual close; what is
+  left of the day's ``overtime.max_hours`` lets a crew finish a visit that runs past the
+  close (`Department.visit`, counted here by `stayed_on`);
 - **borrowing**: crews come for the day from the named lenders, only from a lender that is
   not stretched itself (its own backlog under its overtime threshold) and at most its
   ``lend_share`` of its crews (`StaffPool.resize`); they go back the next midnight;
@@ -14,7 +16,8 @@ mean visit of its subclasses (`sim.engine.workplan.backlog_hours`), per crew. Th
   (`sim.engine.workplan.queue_key`), since those count late whatever is done.
 
 Nothing here draws a random number. `totals` is what the run reports (``stretch`` in
-summary.json): crew-hours of overtime, crew-days borrowed and department-days under triage.
+summary.json): crew-hours of overtime (windows kept open, visits finished late), crew-days
+borrowed and department-days under triage.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ class Stretching:
             duty = 24.0 if w is None else w.length / 60.0
             s = stretch(backlog, spec, duty)
             d.triage = s.triage
+            d.overtime_left = 60.0 * (spec.overtime.max_hours - s.overtime_hours)
             self.triage_days += s.triage
             if s.overtime_hours > 0 and w is not None:
                 close = w.closes_at(now)
@@ -104,6 +108,10 @@ class Stretching:
             self.loans.append((lender, d, k))
             self.borrowed_crew_days += k
             wanted -= k
+
+    def stayed_on(self, minutes: float) -> None:
+        """A crew finished a visit ``minutes`` past its duty hours (`Department.visit`)."""
+        self.overtime_hours += minutes / 60.0
 
     def totals(self) -> dict[str, float]:
         """What the run reports: crew-hours of overtime, crew-days borrowed, days of triage."""

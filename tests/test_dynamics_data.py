@@ -46,7 +46,7 @@ def located(tmp_path: Path, text: str, name: str = "town.yaml") -> tuple[Path, I
     return path, info.value
 
 
-WATER = "water:       {crews: 1, hours: [\"00:00\", \"24:00\"], name_zh: 水务}"
+WATER = "water:       {crews: 1, hours: [\"00:00\", \"24:00\"], name_zh: 水务, extension_rate: 0}"
 
 
 @pytest.mark.parametrize(

@@ -265,6 +265,12 @@ def test_tables_load_tidy_and_query_with_duckdb(tmp_path: Path) -> None:
                                  "inspectors.count"}
     assert not kpis.duplicated(["point", "rep", "kpi"]).any()
     assert {"closure_rate", "hours_to_close.mean", "cases_filed"} <= set(kpis["kpi"])
+    # each department's own figures, for a lever on its crews (docs/levers.md)
+    assert {"departments.sanitation.hours_to_close", "departments.sanitation.on_time"} <= \
+        set(kpis["kpi"])
+    san = kpis[kpis["kpi"] == "departments.sanitation.hours_to_close"]["value"]
+    assert (san > 0).all() and (san < kpis[kpis["kpi"] == "hours_to_close.p90"]["value"].max()
+                                ).all()
     sql = (f"SELECT point, avg(value) AS v FROM read_parquet('{out}/tasks/*.parquet') "
            "WHERE \"table\" = 'kpi' AND name = 'cases_filed' GROUP BY point ORDER BY point")
     got = duckdb.sql(sql).df()

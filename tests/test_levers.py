@@ -1,7 +1,7 @@
 """Levers a planner can trust (issue 11, docs/levers.md): each lever moves what happens the
-way it would in a city, and by more than noise. Small runs (typical-city, 7 days) on paired
-seeds: the two sides of each comparison see the same problems and draws (common random
-numbers), so a direction that holds on every pair is the lever's, not the luck's. The full
+way it would in a city, and by more than noise. Small runs (typical-city 7 days, dongcheng
+5) on paired seeds: the two sides of each comparison see the same problems and draws (common
+random numbers), so a direction that holds on every pair is the lever's, not the luck's. The full
 curves with their intervals are `gridloop sweep` commands in docs/levers.md."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sim.run import RunResult, simulate
 
 SEEDS = (1, 2)
 DAYS = 7
+DONGCHENG_DAYS = 5
 
 
 @cache
@@ -27,7 +28,11 @@ def kpi(overrides: tuple[str, ...], seed: int) -> dict[str, Any]:
 
 def department_hours(overrides: tuple[str, ...], seed: int, name: str) -> float:
     """Mean hours from report to close of the cases a department handled last."""
-    r = run(*overrides, seed=seed)
+    return hours_of(run(*overrides, seed=seed), name)
+
+
+def hours_of(r: RunResult, name: str) -> float:
+    """Mean hours from report to close of the cases department ``name`` handled last."""
     c = r.cases
     c = c[(c["state"] == "closed") & ~c["suspended"].astype(bool)
           & (c["final_department"] == r.departments.index(name))]
@@ -52,6 +57,26 @@ def test_doubled_crews_shorten_that_departments_time_to_close() -> None:
         few = department_hours(("departments.sanitation.crews=9",), seed, "sanitation")
         more = department_hours(("departments.sanitation.crews=18",), seed, "sanitation")
         assert more < 0.85 * few, (seed, more, few)
+
+
+@cache
+def dongcheng(*overrides: str, seed: int) -> RunResult:
+    return simulate(load_scenario("dongcheng", overrides, days=DONGCHENG_DAYS, seed=seed))
+
+
+def test_dongchengs_crews_answer_both_ways() -> None:
+    """The default city at its calibrated staffing (crews two thirds busy, sized from the
+    workload): doubling sanitation's crews shortens its cases' time to close (nearer crews,
+    square-root law) and halving lengthens it (queues; overtime and borrowing hold it). Issue
+    11 found doubling gave a byte-identical run."""
+    for seed in SEEDS:
+        base, half, double = (dongcheng(*o, seed=seed) for o in (
+            (), ("departments.sanitation.crews=21",), ("departments.sanitation.crews=84",)))
+        assert double.events.tobytes() != base.events.tobytes()
+        hours = [hours_of(r, "sanitation") for r in (double, base, half)]
+        assert hours[0] < hours[1] < 1.1 * hours[1] < hours[2], (seed, hours)
+        assert half.summary()["stretch"]["overtime_crew_hours"] > \
+            base.summary()["stretch"]["overtime_crew_hours"]
 
 
 def test_halved_crews_stretch_before_on_time_handling_collapses() -> None:

@@ -250,7 +250,7 @@ class Session:
         truth = m.truth
         pid = case.problem
         other = truth.case_of(pid) if pid >= 0 else -1
-        open_case = m.cases.open_case(case.grid, case.subclass)
+        open_case = m.cases.duplicate_of(case)
         note = self.notes.get(case.id)
         facts = CardFacts(
             card_id=cid, kind=kind, case_id=case.id, received_at=now, problem=pid,

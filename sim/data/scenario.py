@@ -265,6 +265,12 @@ class DepartmentSpec(_Spec):
     days: Literal["all", "workdays"] = "all"
     priority: Literal["fifo", "deadline"] = "deadline"
     travel_minutes: Dist = Dist(dist="lognormal", mean=15.0, cv=0.5)
+    travel_crews: int | None = Field(
+        default=None, ge=1,
+        description="the crews for which travel_minutes holds: with other crew counts travel "
+                    "scales by sqrt(travel_crews / crews), as the distance to the nearest of "
+                    "n crews spread over a district falls with 1/sqrt(n) (the square-root "
+                    "law, Kolesar and Blum 1973); none: travel does not depend on the crews")
     acknowledge_minutes: Dist = Dist(dist="exponential", mean=10.0)
     quality: Prob = Field(default=0.95, description="chance the work fixes the problem")
     returns_wrong: Prob = Field(default=0.9, description="chance a mis-dispatched case is returned")

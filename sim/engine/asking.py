@@ -115,7 +115,7 @@ class Decisions:
         if mistakes is None:
             mistakes = mistakes_of(city.handbook, city.departments)
         self._alternates, self._alternate_cum = mistakes.alternates, mistakes.alternate_cum
-        self._open = book.open_index  # looked up per report
+        self._duplicate_of = book.duplicate_of  # looked up per report
         self._desk = overridden(policy, "takes")
         viewed_points = set()
         for point in (*DESK_POINTS, *FIELD_POINTS):
@@ -130,10 +130,10 @@ class Decisions:
 
     # -- desk decisions: the built-in rules on plain values --------------------------------
     def verify(self, case: Case, can_verify: bool) -> VerifyAnswer | Pending:
-        return builtin_verify(self._open.get((case.grid, case.subclass), -1), can_verify)
+        return builtin_verify(self._duplicate_of(case), can_verify)
 
     def file(self, case: Case) -> FileAnswer | Pending:
-        return builtin_file(self._open.get((case.grid, case.subclass), -1), case.verified)
+        return builtin_file(self._duplicate_of(case), case.verified)
 
     def dispatch(self, case: Case, u: float, v: float) -> int | Pending:
         sub = case.subclass
@@ -184,12 +184,12 @@ class Decisions:
 
     def _verify_viewed(self, case: Case, can_verify: bool) -> Any:
         view = FilingView(case.id, case.subclass, case.grid, case.channel, None,
-                          self._open.get((case.grid, case.subclass), -1), can_verify)
+                          self._duplicate_of(case), can_verify)
         return self._ask("verify", view, case, self.policy.verify)
 
     def _file_viewed(self, case: Case) -> Any:
         view = FilingView(case.id, case.subclass, case.grid, case.channel, case.verified,
-                          self._open.get((case.grid, case.subclass), -1))
+                          self._duplicate_of(case))
         return self._ask("file", view, case, self.policy.file)
 
     def _dispatch_viewed(self, case: Case, u: float, v: float) -> Any:

@@ -107,6 +107,16 @@ class CaseBook:
         """The open (filed, not closed) case of this grid and subclass, or -1."""
         return self._open.get((grid, subclass), -1)
 
+    def duplicate_of(self, case: Case) -> int:
+        """The open case a new report ``case`` duplicates, or -1: the open case of its grid and
+        subclass, else the open case already tracking its problem under another subclass (an
+        inspector misread it). The acceptor and the shift leader see the same thing at the
+        same spot in the first report's photos, so one problem never has two open cases."""
+        cid = self._open.get((case.grid, case.subclass), -1)
+        if cid < 0 and case.problem >= 0:
+            return self.truth.case_of(case.problem)
+        return cid
+
     def live(self, case_id: int) -> Case | None:
         """Case ``case_id`` if it is filed and not yet closed."""
         return self._live.get(case_id)

@@ -150,6 +150,12 @@ class StaffPool:
         if self._nq and self._free:
             self._dispatch(self.env._now)
 
+    def off_duty_at(self) -> float:
+        """When the servers on duty now go off duty: the end of the window open now, today's
+        overtime included (`extend_window`); ``inf`` without a window. Read while the pool is
+        open, as it is for a process just given a server."""
+        return self._open_until
+
     def resize(self, servers: int) -> None:
         """Change the number of servers to ``servers`` from now (crews lent or borrowed).
         Free servers leave at once; a busy one taken away finishes its job, then leaves. New

@@ -29,7 +29,7 @@ class FilingView(NamedTuple):
     grid: int
     channel: int              # Channel: 1 inspector, 2 public
     verified: bool | None     # None: not verified (yet, or not needed)
-    open_case: int            # an open case for the same grid and subclass, or -1
+    open_case: int            # the open case it duplicates (`CaseBook.duplicate_of`), or -1
     can_verify: bool = True   # an inspector can be sent (there are inspectors; not a direct
                               # hotline work order)
 

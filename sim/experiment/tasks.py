@@ -15,6 +15,7 @@ named stream of that seed (`sim.engine.randomness`).
 from __future__ import annotations
 
 import functools
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,6 +187,24 @@ def grid_counts(result: Any) -> dict[str, np.ndarray]:
     }
 
 
+def department_kpis(result: Any) -> dict[str, float]:
+    """Each department's own figures, for a lever on one department (its crews): over the
+    cases it handled last, ``departments.NAME.hours_to_close`` (mean hours from report to
+    close of those closed and not suspended) and ``departments.NAME.on_time`` (share
+    handled on time); NaN when it handled none."""
+    c = result.cases
+    closed = c[(c["state"] == "closed") & ~c["suspended"].astype(bool)]
+    hours = (closed["t_close"] - closed["t_report"]) / 60.0
+    handled = c[c["t_handle"].notna()]
+    out: dict[str, float] = {}
+    for i, name in enumerate(result.departments):
+        h = hours[closed["final_department"] == i]
+        on = handled["handled_on_time"][handled["final_department"] == i]
+        out[f"departments.{name}.hours_to_close"] = float(h.mean()) if len(h) else math.nan
+        out[f"departments.{name}.on_time"] = float(on.mean()) if len(on) else math.nan
+    return out
+
+
 def task_table(task: Task, result: Any) -> pa.Table:
     """The long table of one task (columns `TASK_SCHEMA`)."""
     t0 = time.perf_counter()
@@ -211,6 +230,8 @@ def task_table(task: Task, result: Any) -> pa.Table:
     grouped = group_cases(result.events)  # once, for the KPIs and the league tables
     result._cases = case_table(grouped)
     for k, v in flat_kpis(result.summary()).items():
+        add("kpi", k, [None], [None], [v])
+    for k, v in department_kpis(result).items():
         add("kpi", k, [None], [None], [v])
     for k, series in daily_series(result).items():
         add("daily", k, [None] * len(series), list(range(1, len(series) + 1)), series)
