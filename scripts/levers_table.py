@@ -1,7 +1,7 @@
 """Print a sweep's response curve as the Markdown table docs/levers.md shows.
 
-    python scripts/levers_table.py runs/levers-crews-dc hours_to_close.mean on_time_handling_rate
-    python scripts/levers_table.py runs/levers-limits closure_rate=closure
+    .venv/bin/python scripts/levers_table.py runs/levers-crews-dc hours_to_close.mean
+    .venv/bin/python scripts/levers_table.py runs/levers-limits closure_rate=closure
 
 One row per design point (the swept value), one column per KPI: the mean over the
 replications and the half-width of its 95 % interval (`sim.experiment.summary.summarize`).
