@@ -78,7 +78,9 @@ class Card(_Frozen):
     check_passed: bool | None = None
     deadline: float | None = Field(default=None, description="handling deadline in force")
     open_case: int | None = Field(default=None,
-                                  description="an open case of the same grid and subclass")
+                                  description="an open case for the same problem: of the same "
+                                  "grid and subclass, or the same spot filed under "
+                                  "another subclass")
     options: tuple[Option, ...]
 
 

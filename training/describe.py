@@ -49,7 +49,8 @@ def describe_card(s: Session, kind: str, case: Any, f: CardFacts, note: InjectNo
     said = (" " + _('The caller says: "{words}"').format(words=words)) if words else ""
     what = _("{name} ({code}) in grid {grid}.").format(
         name=subclass_name(sub), code=sub.code, grid=m.city.codes[case.grid])
-    dup = (" " + _("Case {case} is open for the same grid and subclass.").format(
+    dup = (" " + _("Case {case} is already open for this problem (same grid and subclass, or "
+                   "the same spot filed under another subclass).").format(
         case=f.open_case)) if f.open_case >= 0 else ""
 
     def dept(i: int) -> str:

@@ -67,9 +67,10 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
     fields = d.fields if d is not None else {}
     if kind == "verify":
         # A duplicate is judged by what the platform shows: an open case of the same grid
-        # and subclass (the built-in rule merges into it too).
+        # and subclass, or the one already tracking this spot under another subclass
+        # (`CaseBook.duplicate_of`; the built-in rule merges into it too).
         if f.open_case >= 0:
-            exp = _("merge into case {case} (open for the same grid and subclass)").format(
+            exp = _("merge into case {case} (already open for this problem)").format(
                 case=f.open_case)
             if action == "verify":
                 dev.append(Deviation(
@@ -104,7 +105,7 @@ def judge(f: Any, d: Decision | None, hb: Handbook, rubric: Rubric,
                     message=_('Filed without meeting the criterion ("{criterion}"): the '
                               'inspector found nothing on site.').format(criterion=_filing(sub))))
         elif dup:
-            exp = _("merge into case {case} (open for the same grid and subclass)").format(
+            exp = _("merge into case {case} (already open for this problem)").format(
                 case=f.open_case)
             if action == "file":
                 dev.append(Deviation(
