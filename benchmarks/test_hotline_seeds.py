@@ -1,7 +1,7 @@
 """dongcheng's hotline month by month: the spread of the published pair over eight seeds
 (run with `make bench`, or alone: `.venv/bin/python -m pytest benchmarks/test_hotline_seeds.py
 -s -p no:cacheprovider -o addopts=""`; never part of `make test`: eight 30-day runs take
-2-3 minutes).
+1.5-3 minutes).
 
 A month holds about 15 neighbourhood outages, and nearly all the waiting, so a month's mean
 wait and share answered within 15 s vary with how many came and when. The table printed is
