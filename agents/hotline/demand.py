@@ -172,9 +172,9 @@ def _incidents(spec: HotlineSpec, rng: np.random.Generator, start: float, arriva
             size = r.incident_followers.draw(rng, leaders.size) * awake[hour]
             size = np.floor(size + rng.random(leaders.size)).astype(np.int64)
             of = np.repeat(leaders, size)
-            surge = size >= spec.surge.callers
-            big.append(arrival[leaders[surge]])
-            sizes.append(size[surge])
+            called = size >= spec.surge.callers
+            big.append(arrival[leaders[called]])
+            sizes.append(size[called])
             extra.append((after(arrival[of], r.incident_minutes.draw(rng, of.size)), sub[of]))
     if extra:
         follow_at = np.concatenate([a for a, _ in extra])

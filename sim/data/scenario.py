@@ -363,8 +363,9 @@ class SurveySpec(_Spec):
 class SurgeSpec(_Spec):
     """Reserve call-takers called in for a big incident (a neighbourhood outage): when one
     incident brings at least ``callers`` further callers (`RequestType.incident_followers`),
-    the duty manager calls in ``seats`` reserves (supervisors, back-office staff), on the
-    phones ``after_minutes`` after the incident's first call, for ``for_minutes``."""
+    the duty manager calls in ``seats`` reserves (supervisors, back-office staff), or one for
+    each ``callers_per_seat`` further callers up to ``seats``, on the phones
+    ``after_minutes`` after the incident's first call, for ``for_minutes``."""
 
     callers: int = Field(default=50, ge=1, description="further callers of one incident that "
                                                         "bring in the reserves")
