@@ -56,15 +56,15 @@ def test_ground_truth_is_accounted_for(summary: dict[str, Any]) -> None:
 
 def test_hotline_waits_are_the_published_ones_on_a_months_outages(summary: dict[str, Any]
                                                                     ) -> None:
-    """Mean wait ~12 s with ~98 % connected (a mid-size city's year) and ~95 % of calls
-    answered within 15 s (Beijing's norm), both at once: steady hours answer ~99.5 % at once
-    and outage bursts make the few long waits (docs/calibration.md). A month holds about 13
-    neighbourhood outages, so its figures vary with how many came and when: over eight seeds
-    the mean wait was 4-16 s (10.9 s on average) and 93.4-97.9 % within 15 s (95.3 %)."""
+    """Mean wait ~12 s (a mid-size city's year) and >= 95 % of calls answered within 15 s
+    (Beijing's norm), both at once, with 97-99.5 % connected: steady hours answer ~99.5 % at
+    once and neighbourhood outages make the few long waits (docs/calibration.md). A month
+    holds about 15 neighbourhood outages, so its figures vary with how many came and when;
+    the spread over eight seeds is checked by benchmarks/test_hotline_seeds.py."""
     h = summary["hotline"]
-    assert 0.93 <= h["answered_within_15s"] <= 0.985
+    assert h["answered_within_15s"] >= 0.95
     assert 0.97 <= h["connected_rate"] <= 0.995
-    assert 6.0 <= h["mean_wait_seconds"] <= 17.0
+    assert 10.0 <= h["mean_wait_seconds"] <= 14.0
 
 
 def test_hotline_contact_mix(summary: dict[str, Any]) -> None:

@@ -340,13 +340,41 @@ def test_big_incidents_bring_in_the_reserves() -> None:
     assert all(e0 < b1 for (_, e0, _), (b1, _, _) in zip(big, big[1:], strict=False))
 
 
-def test_surge_keys_are_validated() -> None:
+def test_reserves_scale_with_the_outage() -> None:
+    """hotline.surge.callers_per_seat: one reserve for each that many further callers,
+    rounded up, at most ``seats``; a turn lengthened by a later incident keeps the most any
+    of its incidents called in."""
+    from agents.hotline.demand import _surges
+    from sim.data.scenario import SurgeSpec
+
+    surge = SurgeSpec(callers=50, seats=16, callers_per_seat=10, after_minutes=10,
+                      for_minutes=60)
+    assert _surges(surge, np.array([500.0, 100.0, 900.0]), np.array([51, 150, 400])) == (
+        (110.0, 170.0, 15), (510.0, 570.0, 6), (910.0, 970.0, 16))
+    assert _surges(surge, np.array([100.0, 140.0]), np.array([60, 120])) == (
+        (110.0, 210.0, 12),)
+    flat = SurgeSpec(callers=50, seats=16, after_minutes=10, for_minutes=60)
+    assert _surges(flat, np.array([100.0]), np.array([60])) == ((110.0, 170.0, 16),)
+
+
+def test_surge_keys_are_validated(tmp_path) -> None:  # noqa: ANN001
     from sim.errors import InputError
 
     with pytest.raises(InputError, match=r"hotline\.surge\.seats"):
         load_scenario("dongcheng", ("hotline.surge.seats=-1",))
     with pytest.raises(InputError, match=r"hotline\.surge\.for_minutes"):
         load_scenario("dongcheng", ("hotline.surge.for_minutes=0",))
+    for bad in ("0", "ten"):
+        with pytest.raises(InputError, match=r"hotline\.surge\.callers_per_seat"):
+            load_scenario("dongcheng", (f"hotline.surge.callers_per_seat={bad}",))
+    path = tmp_path / "bad.yaml"
+    path.write_text("base: dongcheng\nname: bad\nhotline:\n"
+                    "  surge: {callers: 50, seats: 16, callers_per_seat: -3}\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_scenario(path)
+    assert str(e.value).startswith(f"{path}:4:"), str(e.value)
+    assert "callers_per_seat" in str(e.value) and "-3" in str(e.value), str(e.value)
 
 
 def test_survey_follows_what_happened_to_the_order() -> None:

@@ -10,6 +10,7 @@ satisfied. Grid problems reported by phone take the same survey when their case 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,32 +90,42 @@ def draw_background(spec: HotlineSpec, rng: np.random.Generator, start: float, w
                      len(resident_share) - 1)
     if has_requests and any(r.incident_callers > 1 or r.incident_followers is not None
                             for r in spec.requests):
-        arrival, kind, rtype, sub, big = _incidents(spec, rng, start, arrival, kind, rtype, sub)
+        arrival, kind, rtype, sub, big, sizes = _incidents(spec, rng, start, arrival, kind,
+                                                           rtype, sub)
         n = len(arrival)
         if spec.surge.seats and big.size:
-            surges = _surges(spec.surge, big)
+            surges = _surges(spec.surge, big, sizes)
     talk = spec.talk_seconds.draw(rng, n, 1 / 60.0)
     patience = spec.patience_seconds.draw(rng, n, 1 / 60.0)
     wrap = np.zeros(n) if wrap_rng is None else wrap_up(spec, wrap_rng, kind == KIND_REQUEST)
     return Contacts(arrival, kind, rtype, sub, talk, patience, wrap, surges)
 
 
-def _surges(surge: SurgeSpec, big: np.ndarray) -> tuple[tuple[float, float, int], ...]:
-    """The reserves' turns for incidents beginning at ``big``: ``after_minutes`` after each,
-    for ``for_minutes``; one team, so a turn that overlaps the last one lengthens it."""
+def _surges(surge: SurgeSpec, big: np.ndarray, sizes: np.ndarray | None = None
+            ) -> tuple[tuple[float, float, int], ...]:
+    """The reserves' turns for incidents beginning at ``big`` with ``sizes`` further callers:
+    ``after_minutes`` after each, for ``for_minutes``; one team, so a turn that overlaps the
+    last one lengthens it. ``seats`` come for each incident, or with ``callers_per_seat`` one
+    for each that many further callers (rounded up, at most ``seats``); a lengthened turn
+    keeps the most any of its incidents called in."""
+    if sizes is None:
+        sizes = np.full(len(big), surge.callers)
     turns: list[list[float]] = []
-    for t in np.sort(big).tolist():
-        begin = t + surge.after_minutes
+    for i in np.argsort(big, kind="stable").tolist():
+        begin = float(big[i]) + surge.after_minutes
+        n = surge.seats if surge.callers_per_seat is None else \
+            min(surge.seats, math.ceil(sizes[i] / surge.callers_per_seat))
         if turns and begin <= turns[-1][1]:
             turns[-1][1] = begin + surge.for_minutes
+            turns[-1][2] = max(turns[-1][2], n)
         else:
-            turns.append([begin, begin + surge.for_minutes])
-    return tuple((b, e, surge.seats) for b, e in turns)
+            turns.append([begin, begin + surge.for_minutes, n])
+    return tuple((b, e, int(n)) for b, e, n in turns)
 
 
 def _incidents(spec: HotlineSpec, rng: np.random.Generator, start: float, arrival: np.ndarray,
                kind: np.ndarray, rtype: np.ndarray, sub: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Outage-type requests come in bursts: one incident (a burst main, a feeder tripped)
     makes residents of the same subdistrict call soon after it starts.
 
@@ -128,12 +139,13 @@ def _incidents(spec: HotlineSpec, rng: np.random.Generator, start: float, arriva
     03:00 few are awake to notice and call) and rounded at random, the mean kept. A call
     that would pass midnight comes as long before the incident instead. The day is
     re-sorted by arrival. Also returns when each incident with at least ``surge.callers``
-    further callers began."""
+    further callers began, and how many it brought."""
     arrival = arrival.copy()
     sub = sub.copy()
     end = start + 1440.0
     extra: list[tuple[np.ndarray, np.ndarray]] = []  # followers: arrival, subdistrict
     big: list[np.ndarray] = []  # start of each incident that brings in the reserves
+    sizes: list[np.ndarray] = []  # and its further callers
     hourly = np.asarray(spec.hourly_profile, dtype=float)
     awake = hourly / hourly.max()  # share of an incident's callers who call at that hour
 
@@ -160,7 +172,9 @@ def _incidents(spec: HotlineSpec, rng: np.random.Generator, start: float, arriva
             size = r.incident_followers.draw(rng, leaders.size) * awake[hour]
             size = np.floor(size + rng.random(leaders.size)).astype(np.int64)
             of = np.repeat(leaders, size)
-            big.append(arrival[leaders[size >= spec.surge.callers]])
+            called = size >= spec.surge.callers
+            big.append(arrival[leaders[called]])
+            sizes.append(size[called])
             extra.append((after(arrival[of], r.incident_minutes.draw(rng, of.size)), sub[of]))
     if extra:
         follow_at = np.concatenate([a for a, _ in extra])
@@ -170,7 +184,8 @@ def _incidents(spec: HotlineSpec, rng: np.random.Generator, start: float, arriva
         sub = np.concatenate([sub, *(s for _, s in extra)])
     order = np.argsort(arrival, kind="stable")
     return (arrival[order], kind[order], rtype[order], sub[order],
-            np.concatenate(big) if big else np.empty(0))
+            np.concatenate(big) if big else np.empty(0),
+            np.concatenate(sizes) if sizes else np.empty(0, dtype=np.int64))
 
 
 def unit_names(spec: HotlineSpec, subdistrict_names: list[str]) -> list[str]:

@@ -363,12 +363,18 @@ class SurveySpec(_Spec):
 class SurgeSpec(_Spec):
     """Reserve call-takers called in for a big incident (a neighbourhood outage): when one
     incident brings at least ``callers`` further callers (`RequestType.incident_followers`),
-    the duty manager calls in ``seats`` reserves (supervisors, back-office staff), on the
-    phones ``after_minutes`` after the incident's first call, for ``for_minutes``."""
+    the duty manager calls in ``seats`` reserves (supervisors, back-office staff), or one for
+    each ``callers_per_seat`` further callers up to ``seats``, on the phones
+    ``after_minutes`` after the incident's first call, for ``for_minutes``."""
 
     callers: int = Field(default=50, ge=1, description="further callers of one incident that "
                                                         "bring in the reserves")
-    seats: int = Field(default=0, ge=0, description="reserve call-takers (0: none)")
+    seats: int = Field(default=0, ge=0, description="reserve call-takers (0: none); with "
+                                                    "`callers_per_seat`, the most called in")
+    callers_per_seat: int | None = Field(
+        default=None, ge=1, description="one reserve for each this many further callers of "
+                                        "the incident, rounded up, at most `seats` (none: "
+                                        "`seats` for every incident)")
     after_minutes: PosFloat = Field(default=20.0, description="from the incident's first call "
                                                               "until the reserves answer")
     for_minutes: float = Field(default=90.0, gt=0, description="how long the reserves stay")
