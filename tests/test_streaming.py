@@ -228,3 +228,28 @@ def test_long_or_large_runs_let_ended_problems_go() -> None:
     year, ten = (estimate(load_scenario("dongcheng", days=d)) for d in (365, 3650))
     assert ten.problems == pytest.approx(10 * year.problems)
     assert ten.memory_bytes <= year.memory_bytes  # ten years hold less than a year's lists
+
+
+def _children() -> set[int]:
+    kids: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        kids |= {int(p) for p in (task / "children").read_text().split()}
+    return kids
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_a_run_stopped_midway_stops_its_recorder_process_and_leaves_no_folder(
+        tmp_path: Path) -> None:
+    """Ctrl-C (here: KeyboardInterrupt from the progress callback on day 3) ends the
+    recorder's process with the run, and nothing half-written is left where the run goes."""
+    before = _children()
+
+    def stop(day: int) -> None:
+        if day == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        record_run(load_scenario("small-town", SETTINGS, days=6, seed=3),
+                   RunFolder.prepare(tmp_path / "run"), progress=stop)
+    assert _children() <= before  # the recorder's process was waited for
+    assert list(tmp_path.iterdir()) == []

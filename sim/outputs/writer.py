@@ -9,8 +9,10 @@ its main thread and hands the rows to a threaded `RunRecorder`, at most two batc
 so a slow disk holds the simulation back instead of filling memory. The files and numbers
 are those of `RunRecorder` in the simulation's process (`tests/test_streaming.py`).
 
-The child ignores Ctrl-C (the terminal sends it to both processes): the simulation's process
-decides; when it stops without `conclude` (an error, Ctrl-C, ``kill -9``) the pipe closes,
+The child is ``python -m sim.outputs.writer`` started afresh (not a fork of a process with
+threads, and not multiprocessing's "spawn", which runs the caller's main script again), in a
+session of its own, so Ctrl-C at the terminal reaches only the simulation's process, which
+decides. When it stops without `conclude` (an error, Ctrl-C, ``kill -9``) the pipe closes,
 and the child stops writing and exits, leaving its half-written files in the run's temporary
 folder, which `sim.outputs.runfolder.RunFolder` removes (never put in place). An error in the
 child (a full disk) comes back at the next batch handed over, or at `conclude`.
@@ -21,9 +23,12 @@ command's own, and the children's CPU time to its own).
 
 from __future__ import annotations
 
-import multiprocessing
-import signal
+import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +64,36 @@ def _send_error(conn: Any, e: BaseException) -> None:
         conn.send(("error", OSError(f"{type(e).__name__}: {e}"), _peak_mb()))
 
 
-def _serve(conn: Any, kwargs: dict[str, Any]) -> None:
-    """The child: build the recorder, take what comes, answer `conclude`."""
+class _Duplex:
+    """Two one-way pipes as one connection (send on one, receive on the other)."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self._in = Connection(read_fd, writable=False)
+        self._out = Connection(write_fd, readable=False)
+
+    def send(self, obj: Any) -> None:
+        self._out.send_bytes(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def recv(self) -> Any:
+        return pickle.loads(self._in.recv_bytes())
+
+    def poll(self) -> bool:
+        return self._in.poll()
+
+    def close(self) -> None:
+        self._in.close()
+        self._out.close()
+
+
+def _serve(conn: Any) -> None:
+    """The child: build the recorder from the first message, take what comes, answer
+    `conclude`."""
     import threading
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    recorder = RunRecorder(**kwargs, threaded=True)
-    threading.Thread(target=_preload, daemon=True).start()
+    recorder: RunRecorder | None = None
     try:
+        recorder = RunRecorder(**conn.recv(), threaded=True)
+        threading.Thread(target=_preload, daemon=True).start()
         while True:
             msg = conn.recv()
             if msg[0] == "conclude":
@@ -76,10 +103,12 @@ def _serve(conn: Any, kwargs: dict[str, Any]) -> None:
                 return
             getattr(recorder, msg[0])(*msg[1:])
     except (EOFError, BrokenPipeError):  # the run stopped without concluding
-        recorder.stop()
+        if recorder is not None:
+            recorder.stop()
         return
     except BaseException as e:  # noqa: BLE001 - handed to the parent, which raises it
-        recorder.stop()
+        if recorder is not None:
+            recorder.stop()
         _send_error(conn, e)
     try:
         while conn.recv():  # until the parent hears of it and closes the pipe
@@ -93,18 +122,30 @@ class RecorderProcess:
     process; the arguments are `RunRecorder`'s (``threaded`` aside)."""
 
     def __init__(self, folder: Path, **kwargs: Any) -> None:
-        ctx = multiprocessing.get_context("spawn")  # no fork of a process with threads
-        self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, args=(child, {"folder": folder, **kwargs}),
-                                    name="gridloop-recorder", daemon=True)
-        self._process.start()
-        child.close()
+        down_r, down_w = os.pipe()  # to the child
+        up_r, up_w = os.pipe()      # from the child
+        env = dict(os.environ)  # the child imports this very `sim`, installed or not
+        here = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "sim.outputs.writer", str(down_r), str(up_w)],
+                pass_fds=(down_r, up_w), env=env, stdin=subprocess.DEVNULL,
+                start_new_session=True)
+        finally:
+            os.close(down_r)
+            os.close(up_w)
+        self._conn = _Duplex(up_r, down_w)
         self._done = False
+        self._send({"folder": folder, **kwargs})
 
-    def _send(self, *msg: Any) -> None:
+    def _send(self, msg: Any) -> None:
         if self._conn.poll():  # the child met an error: raise it here
             self._answer()
-        self._conn.send(msg)
+        try:
+            self._conn.send(msg)
+        except BrokenPipeError:  # the child died: its error, or that it died
+            self._answer()
 
     def _answer(self, say: Callable[[str], None] | None = None) -> Outputs:
         while True:
@@ -126,18 +167,18 @@ class RecorderProcess:
         if not self._done:
             self._done = True
             self._conn.close()
-            self._process.join()
+            self._process.wait()
             if peak is not None:
                 CHILD_PEAKS_MB.append(peak)
 
     def events(self, chunk: np.ndarray) -> None:
-        self._send("events", chunk)
+        self._send(("events", chunk))
 
     def problems(self, rows: np.ndarray) -> None:
-        self._send("problems", rows)
+        self._send(("problems", rows))
 
     def calls(self, calls: dict[str, np.ndarray], unit_names: list[str] | None = None) -> None:
-        self._send("calls", calls, unit_names)
+        self._send(("calls", calls, unit_names))
 
     def conclude(self, days: int, figures: FigureSpec | None,
                  say: Callable[[str], None]) -> Outputs:
@@ -146,7 +187,7 @@ class RecorderProcess:
         Raises:
             OSError: writing failed in the child (a full disk...), or the child died.
         """
-        self._send("conclude", days, figures)
+        self._send(("conclude", days, figures))
         return self._answer(say)
 
     def stop(self) -> None:
@@ -154,7 +195,12 @@ class RecorderProcess:
         if not self._done:
             self._done = True
             self._conn.close()  # the child sees the pipe closed and stops
-            self._process.join(timeout=30)
-            if self._process.is_alive():
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
                 self._process.kill()
-                self._process.join()
+                self._process.wait()
+
+
+if __name__ == "__main__":
+    _serve(_Duplex(int(sys.argv[1]), int(sys.argv[2])))
