@@ -274,9 +274,9 @@ def _figures(sc: Scenario, city: CityMap) -> FigureSpec:
     if city.geometry is not None:  # an imported map: draw its real outlines
         from sim.geo import city_shapes
         shapes = city_shapes(sc.resolve(sc.city.grids_file), city.codes)
+    overview, hotline = (t.format(name=sc.name, days=sc.days, seed=sc.seed) for t in titles)
     return FigureSpec(
-        tuple(t.format(name=sc.name, days=sc.days, seed=sc.seed) for t in titles),  # type: ignore[arg-type]
-        row=city.row, col=city.col, subdistrict=city.subdistrict, days=sc.days,
+        (overview, hotline), row=city.row, col=city.col, subdistrict=city.subdistrict, days=sc.days,
         hotline=sc.hotline.enabled, language=current(), shapes=shapes)
 
 
@@ -284,6 +284,9 @@ def _finish(recorder: Recorder, folder: RunFolder, sc: Scenario, city: CityMap,
             wall_seconds: float, sim_events: int, say: Stage, figure: bool,
             command: Sequence[str] | None, overrides: dict[str, Any] | None) -> RecordedRun:
     """Close the tables, add the summary, figures and scenario, and commit the folder."""
+    # first what needs no recorder (a recorder process meanwhile writes its last batches)
+    write_json(folder.path / "scenario.json", sc.model_dump(mode="json"))
+    made = provenance(command, overrides)
     out = recorder.conclude(sc.days, _figures(sc, city) if figure else None, say)
     summary = _meta(sc)
     summary.update(out.kpis)
@@ -299,8 +302,7 @@ def _finish(recorder: Recorder, folder: RunFolder, sc: Scenario, city: CityMap,
     for stem, png in out.figures.items():
         summary["outputs"] += [png.name, png.with_suffix(".svg").name]
         names[stem] = png.name
-    write_json(folder.path / "scenario.json", sc.model_dump(mode="json"))
-    summary.update(provenance(command, overrides))
+    summary.update(made)
     say("checking and putting the folder in place")
     target = folder.commit(summary, progress=say, digests=out.digests)
     paths = {k: target / v for k, v in names.items()}

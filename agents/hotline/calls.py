@@ -182,8 +182,11 @@ class CallLog:
 
     def put(self, name: str, cids: np.ndarray | list[int] | int, values: object) -> None:
         """Set column ``name`` of rows ``cids`` (one row, or several)."""
-        if type(cids) is int and cids >= self.base:  # one row in the columns: no numpy
-            self.col[name][cids - self.base] = values
+        if type(cids) is int:  # one row: no arrays made
+            if cids >= self.base:
+                self.col[name][cids - self.base] = values
+            else:
+                self._held[name][self._held_ids.searchsorted(cids)] = values
             return
         cids = np.asarray(cids, dtype=np.int64)
         here = cids >= self.base
