@@ -8,10 +8,13 @@ rows are let go. Problems and hotline calls come the same way, a batch at a time
 end, `finish` adds the cases still open and returns the counts; memory is the open cases'
 rows and fixed-size counts, whatever the number of days.
 
-The work runs on a second thread, in the order it came, at most two batches behind the
-simulation: encoding, compressing and sorting are numpy and Arrow calls that let the
-simulation run meanwhile, so on a machine with a free core the outputs cost the run little.
-The files and numbers are the same either way (``threaded=False`` does it all in line).
+The work runs on a second thread, in the order it came, at most two batches behind
+(``threaded=False`` does it all in line). Those numpy and Arrow calls hold the GIL most of
+the time, so beside the simulation in one process the thread overlaps little: `gridloop run`
+puts the whole recorder in a process of its own (`sim.outputs.writer`), where the thread
+lets it receive the next batch while it writes the last. The files and numbers are the same
+every way. `conclude` closes the files and gives what ``summary.json`` needs, the league
+tables and the figures (`Outputs`).
 
 ``cases.parquet`` so lists cases in the order they finished (then the ones open at the end),
 each batch by case id; ``problems.parquet`` and ``calls.parquet`` in the order their batches
