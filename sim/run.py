@@ -159,6 +159,10 @@ def simulate(scenario: Scenario, *, decisions: DecisionPoints | None = None,
 # Bytes a run folder takes, per problem and per hotline call (measured on dongcheng: a year
 # is ~160 MB: ~250 bytes a problem, ~25 a call), doubled to leave room; the figures take a
 # few MB.
+# A run expecting fewer problems than this writes its outputs on a thread: its simulation
+# takes a few seconds, less than a recorder process needs to start and import (~1 s of CPU
+# on the other core) and to hand back at the end (judgement; 20,000 is ~12 days of dongcheng).
+PROCESS_ABOVE_PROBLEMS = 20_000
 _BYTES_PER_PROBLEM = 2 * 250
 _BYTES_PER_CALL = 2 * 25
 _BYTES_FIXED = 8_000_000
@@ -178,7 +182,7 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
                progress: Callable[[int], None] | None = None, writing: Stage | None = None,
                figure: bool = True, command: Sequence[str] | None = None,
                overrides: dict[str, Any] | None = None,
-               recorder_process: bool = True) -> RecordedRun:
+               recorder_process: bool | None = None) -> RecordedRun:
     """Run ``scenario`` and stream it into ``folder`` (from `RunFolder.prepare`), then put
     the folder in place. Rows leave memory as their story is told: the event log a chunk at
     a time, finished cases with it, hotline calls a day at a time, and in a long or large run
@@ -190,9 +194,13 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
         writing: called with what is being written, for each step after the simulation.
         command, overrides: recorded in ``summary.json`` (`sim.outputs.provenance`).
         recorder_process: write the outputs in a second process (`sim.outputs.writer`),
-            else on a thread of this one; the files are the same.
+            else on a thread of this one; the files are the same. None: the process when
+            the run expects more than `PROCESS_ABOVE_PROBLEMS` problems.
     """
     retiring = lets_problems_go(scenario)
+    if recorder_process is None:
+        p = scenario.problems
+        recorder_process = p.per_day * p.rate_scale * scenario.days > PROCESS_ABOVE_PROBLEMS
 
     def new_day(day: int) -> None:  # ended problems leave memory, as rows for the recorder
         if retiring:

@@ -250,6 +250,6 @@ def test_a_run_stopped_midway_stops_its_recorder_process_and_leaves_no_folder(
 
     with pytest.raises(KeyboardInterrupt):
         record_run(load_scenario("small-town", SETTINGS, days=6, seed=3),
-                   RunFolder.prepare(tmp_path / "run"), progress=stop)
+                   RunFolder.prepare(tmp_path / "run"), progress=stop, recorder_process=True)
     assert _children() <= before  # the recorder's process was waited for
     assert list(tmp_path.iterdir()) == []
