@@ -3,8 +3,9 @@
 Each measurement is a fresh process: `benchmarks.measure` times the simulation alone
 (`CityModel(...).run()`, the event log kept in memory), `benchmarks.whole` times the whole
 `gridloop` command as a user types it (imports, the run streamed to its folder, tables,
-figures, digests, the folder swapped in). Measured one after the other in this run and
-compared as ratios; seconds are printed, never asserted (the machine is shared).
+figures, digests, the folder swapped in; its CPU and peak memory include the run's recorder
+process, `sim.outputs.writer`). Measured one after the other in this run and compared as
+ratios; seconds are printed, never asserted (the machine is shared).
 
 Budgets (issue 14): `gridloop run dongcheng --days 365` whole command <= 1.2x the core's
 time and <= 1 GB; `--days 3650` peak <= 1.2x the 365-day peak and time <= 11x; `metropolis`

@@ -33,13 +33,15 @@ from sim.model import CityModel
 from sim.outputs.files import Names, write_json
 from sim.outputs.kpis import hotline_summary, summarize, three_rates
 from sim.outputs.provenance import provenance
-from sim.outputs.recorder import RunRecorder
+from sim.outputs.recorder import FigureSpec, RunRecorder
 from sim.outputs.runfolder import RunFolder, checkpoint
+from sim.outputs.writer import RecorderProcess
 
 __all__ = ["RunResult", "RecordedRun", "simulate", "record_run", "write_run",
            "estimate_bytes"]
 
 Stage = Callable[[str], None]
+Recorder = RunRecorder | RecorderProcess
 _CHUNK = 200_000  # event rows per batch written from memory (the log's own chunk size)
 # A problem's ground-truth row is final once it has ended and no case in the loop names it
 # (`GroundTruth.refer`); it is handed to the recorder a week after it ended, or when its
@@ -157,6 +159,10 @@ def simulate(scenario: Scenario, *, decisions: DecisionPoints | None = None,
 # Bytes a run folder takes, per problem and per hotline call (measured on dongcheng: a year
 # is ~160 MB: ~250 bytes a problem, ~25 a call), doubled to leave room; the figures take a
 # few MB.
+# A run expecting fewer problems than this writes its outputs on a thread: its simulation
+# takes a few seconds, less than a recorder process needs to start and import (~1 s of CPU
+# on the other core) and to hand back at the end (judgement; 20,000 is ~12 days of dongcheng).
+PROCESS_ABOVE_PROBLEMS = 20_000
 _BYTES_PER_PROBLEM = 2 * 250
 _BYTES_PER_CALL = 2 * 25
 _BYTES_FIXED = 8_000_000
@@ -175,7 +181,8 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
                decisions: DecisionPoints | None = None, strict: bool = False,
                progress: Callable[[int], None] | None = None, writing: Stage | None = None,
                figure: bool = True, command: Sequence[str] | None = None,
-               overrides: dict[str, Any] | None = None) -> RecordedRun:
+               overrides: dict[str, Any] | None = None,
+               recorder_process: bool | None = None) -> RecordedRun:
     """Run ``scenario`` and stream it into ``folder`` (from `RunFolder.prepare`), then put
     the folder in place. Rows leave memory as their story is told: the event log a chunk at
     a time, finished cases with it, hotline calls a day at a time, and in a long or large run
@@ -186,8 +193,14 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
         progress: called with the day number at the start of each simulated day.
         writing: called with what is being written, for each step after the simulation.
         command, overrides: recorded in ``summary.json`` (`sim.outputs.provenance`).
+        recorder_process: write the outputs in a second process (`sim.outputs.writer`),
+            else on a thread of this one; the files are the same. None: the process when
+            the run expects more than `PROCESS_ABOVE_PROBLEMS` problems.
     """
     retiring = lets_problems_go(scenario)
+    if recorder_process is None:
+        p = scenario.problems
+        recorder_process = p.per_day * p.rate_scale * scenario.days > PROCESS_ABOVE_PROBLEMS
 
     def new_day(day: int) -> None:  # ended problems leave memory, as rows for the recorder
         if retiring:
@@ -202,7 +215,7 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
         t0 = time.perf_counter()
         model = CityModel(scenario, decisions=decisions, strict=strict, progress=new_day,
                           retiring=retiring)
-        recorder = RunRecorder(
+        recorder = (RecorderProcess if recorder_process else RunRecorder)(
             folder.path, names=Names(model.department_names, model.city.codes,
                                      [s.code for s in model.handbook.subclasses]),
             event_subclasses=_event_subclasses(model.handbook),
@@ -258,55 +271,49 @@ def write_run(result: RunResult, out: str | Path, *, figure: bool = True, force:
                        result.sim_events, lambda _: None, figure, command, overrides).paths
 
 
-def _finish(recorder: RunRecorder, folder: RunFolder, sc: Scenario, city: CityMap,
+def _figures(sc: Scenario, city: CityMap) -> FigureSpec:
+    from sim.i18n import _, current, use
+    from sim.i18n.fonts import drawing_language
+
+    with use(drawing_language()):
+        titles = (_("{name}: {days} days, seed {seed}"),
+                  _("{name} 12345 hotline: {days} days, seed {seed}"))
+    shapes = None
+    if city.geometry is not None:  # an imported map: draw its real outlines
+        from sim.geo import city_shapes
+        shapes = city_shapes(sc.resolve(sc.city.grids_file), city.codes)
+    overview, hotline = (t.format(name=sc.name, days=sc.days, seed=sc.seed) for t in titles)
+    return FigureSpec(
+        (overview, hotline), row=city.row, col=city.col, subdistrict=city.subdistrict, days=sc.days,
+        hotline=sc.hotline.enabled, language=current(), shapes=shapes)
+
+
+def _finish(recorder: Recorder, folder: RunFolder, sc: Scenario, city: CityMap,
             wall_seconds: float, sim_events: int, say: Stage, figure: bool,
             command: Sequence[str] | None, overrides: dict[str, Any] | None) -> RecordedRun:
     """Close the tables, add the summary, figures and scenario, and commit the folder."""
-    say("cases.parquet (the cases still open)")
-    written = recorder.finish()
-    say("summary")
+    # first what needs no recorder (a recorder process meanwhile writes its last batches)
+    write_json(folder.path / "scenario.json", sc.model_dump(mode="json"))
+    made = provenance(command, overrides)
+    out = recorder.conclude(sc.days, _figures(sc, city) if figure else None, say)
     summary = _meta(sc)
-    summary.update(recorder.summary(sc.days))
+    summary.update(out.kpis)
     if sc.whistle.enabled:  # whistle-and-report: how often it was blown
-        summary["summons"] = recorder.summons
+        summary["summons"] = out.summons
     if sc.hotline.enabled:
-        summary["hotline"] = recorder.call_totals.service()
-        summary["three_rates"] = recorder.call_totals.three_rates()
+        summary["hotline"] = out.hotline
+        summary["three_rates"] = out.three_rates
     summary["sim_events"] = sim_events
     summary["wall_seconds"] = round(wall_seconds, 3)
-    summary["outputs"] = sorted(p.name for p in written)
-    names = {p.stem: p.name for p in written}
-    if figure:
-        from sim.i18n import _, use
-        from sim.i18n.fonts import drawing_language
-        from sim.outputs.figures import draw_hotline, draw_overview
-
-        with use(drawing_language()):
-            titles = (_("{name}: {days} days, seed {seed}"),
-                      _("{name} 12345 hotline: {days} days, seed {seed}"))
-        titles = tuple(t.format(name=sc.name, days=sc.days, seed=sc.seed) for t in titles)
-        say("overview.png")
-        shapes = None
-        if city.geometry is not None:  # an imported map: draw its real outlines
-            from sim.geo import city_shapes
-            shapes = city_shapes(sc.resolve(sc.city.grids_file), city.codes)
-        draw_overview(recorder.overview, row=city.row, col=city.col,
-                      subdistrict=city.subdistrict,
-                      title=titles[0], path=folder.path / "overview.png", shapes=shapes)
-        summary["outputs"] += ["overview.png", "overview.svg"]
-        names["overview"] = "overview.png"
-        if sc.hotline.enabled:
-            say("hotline.png")
-            draw_hotline(recorder.hotline, days=sc.days, title=titles[1],
-                         path=folder.path / "hotline.png")
-            summary["outputs"] += ["hotline.png", "hotline.svg"]
-            names["hotline"] = "hotline.png"
-    write_json(folder.path / "scenario.json", sc.model_dump(mode="json"))
-    summary.update(provenance(command, overrides))
+    summary["outputs"] = sorted(p.name for p in out.written)
+    names = {p.stem: p.name for p in out.written}
+    for stem, png in out.figures.items():
+        summary["outputs"] += [png.name, png.with_suffix(".svg").name]
+        names[stem] = png.name
+    summary.update(made)
     say("checking and putting the folder in place")
-    target = folder.commit(summary, progress=say, digests=recorder.digests)
+    target = folder.commit(summary, progress=say, digests=out.digests)
     paths = {k: target / v for k, v in names.items()}
     paths["summary"] = target / "summary.json"
     paths["scenario"] = target / "scenario.json"
-    return RecordedRun(target, summary, recorder.evaluation(), paths, sim_events,
-                       wall_seconds)
+    return RecordedRun(target, summary, out.evaluation, paths, sim_events, wall_seconds)

@@ -9,7 +9,6 @@ do not match the list in its ``summary.json``.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import shutil
@@ -104,17 +103,38 @@ def test_a_disk_too_full_for_the_run_is_refused_before_it(tmp_path: Path,
     assert list(tmp_path.iterdir()) == []  # the temporary folder went too
 
 
+_NO_SPACE = """
+import errno, os
+from sim.outputs import files
+
+def no_space(self, table):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+files.TableWriter.write = no_space
+"""
+
+
+@pytest.mark.parametrize("where", ["recorder process", "recorder thread"])
 def test_a_disk_that_fills_up_during_the_run_leaves_the_old_folder(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        where: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "run"
     before = small_run(capsys, out, 1)
-    from sim.outputs import files
+    if where == "recorder process":  # the disk fills up under the recorder's process
+        hook = tmp_path_factory.mktemp("hook")
+        (hook / "sitecustomize.py").write_text(_NO_SPACE)
+        monkeypatch.setenv("PYTHONPATH", str(hook))
+        from sim import run
 
-    def no_space(self: object, table: object) -> None:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        monkeypatch.setattr(run, "PROCESS_ABOVE_PROBLEMS", 0)  # a small run in one too
+    else:
+        from sim import run
+        from sim.outputs import files
+        from sim.outputs.recorder import RunRecorder
 
-    monkeypatch.setattr(files.TableWriter, "write", no_space)
+        monkeypatch.setattr(files.TableWriter, "write", files.TableWriter.write)  # undone after
+        exec(_NO_SPACE, {})  # noqa: S102 - the same fault, in this process
+        monkeypatch.setattr(run, "RecorderProcess", RunRecorder)
     code, _, err = run_cli(capsys, "run", "small-town", "--days", "2", "--out", str(out),
                            "--force", "--quiet", "--no-figure")
     assert code == 2 and "Traceback" not in err

@@ -136,20 +136,21 @@ def _tables(folder: Path) -> dict[str, pd.DataFrame]:
 _RUN_SPECIFIC = {"wall_seconds", "command", "argv", "files", "git_dirty"}
 
 
-@pytest.mark.parametrize("threaded", [True, False])
+@pytest.mark.parametrize("where", ["process", "thread", "in line"])
 def test_a_streamed_run_writes_what_the_in_memory_run_writes(
-        result: RunResult, tmp_path: Path, threaded: bool,
+        result: RunResult, tmp_path: Path, where: str,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """... with the log cut into 997-row chunks, on the recorder's thread or in line,
-    problems retired from memory a day after they ended, and calls a day at a time."""
+    """... with the log cut into 997-row chunks, in the recorder's process, on the
+    recorder's thread or in line, problems retired from memory a day after they ended, and
+    calls a day at a time."""
     from sim import run
     from sim.data import resources
     from sim.engine import eventlog
-    from sim.outputs import recorder
+    from sim.outputs import recorder, writer
 
     real = recorder.RunRecorder.__init__
-    monkeypatch.setattr(recorder.RunRecorder, "__init__",
-                        lambda self, *a, **k: real(self, *a, **{**k, "threaded": threaded}))
+    monkeypatch.setattr(recorder.RunRecorder, "__init__", lambda self, *a, **k: real(
+        self, *a, **{**k, "threaded": k.get("threaded", True) and where != "in line"}))
     log_init = eventlog.EventLog.__init__
     monkeypatch.setattr(eventlog.EventLog, "__init__",
                         lambda self, chunk=997, sink=None: log_init(self, chunk, sink))
@@ -157,19 +158,19 @@ def test_a_streamed_run_writes_what_the_in_memory_run_writes(
     monkeypatch.setattr(run, "RETIRE_AFTER_DAYS", 1)
     monkeypatch.setattr(resources, "RETIRE_ABOVE_PROBLEMS", 0)  # let ended problems go here too
     chunks, problems, calls = [], [], []
-    sink, truth, call = (recorder.RunRecorder.events, recorder.RunRecorder.problems,
-                         recorder.RunRecorder.calls)
-    monkeypatch.setattr(recorder.RunRecorder, "calls",
-                        lambda self, rows, names=None: (calls.append(len(rows["call"])
-                                                                     if isinstance(rows, dict)
-                                                                     else -1),
-                                                        call(self, rows, names))[1])
-    monkeypatch.setattr(recorder.RunRecorder, "events",
-                        lambda self, c: (chunks.append(len(c)), sink(self, c))[1])
-    monkeypatch.setattr(recorder.RunRecorder, "problems",
-                        lambda self, rows: (problems.append(len(rows)), truth(self, rows))[1])
+    # counted where they are handed over: the process's proxy, or the recorder itself
+    for cls in (recorder.RunRecorder, writer.RecorderProcess):
+        sink, truth, call = cls.events, cls.problems, cls.calls
+        monkeypatch.setattr(cls, "calls",
+                            lambda self, rows, names=None, call=call: (
+                                calls.append(len(rows["call"]) if isinstance(rows, dict)
+                                             else -1), call(self, rows, names))[1])
+        monkeypatch.setattr(cls, "events",
+                            lambda self, c, sink=sink: (chunks.append(len(c)), sink(self, c))[1])
+        monkeypatch.setattr(cls, "problems", lambda self, rows, truth=truth: (
+            problems.append(len(rows)), truth(self, rows))[1])
     streamed = record_run(result.scenario, RunFolder.prepare(tmp_path / "streamed"),
-                          figure=False)
+                          figure=False, recorder_process=where == "process")
     write_run(result, tmp_path / "memory", figure=False)
     assert len(chunks) > 2 * (len(result.events) // 997) - 2  # both ways came in chunks
     # streamed: the problems ended by day 10 were handed on during the run (then the rest,
@@ -227,3 +228,28 @@ def test_long_or_large_runs_let_ended_problems_go() -> None:
     year, ten = (estimate(load_scenario("dongcheng", days=d)) for d in (365, 3650))
     assert ten.problems == pytest.approx(10 * year.problems)
     assert ten.memory_bytes <= year.memory_bytes  # ten years hold less than a year's lists
+
+
+def _children() -> set[int]:
+    kids: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        kids |= {int(p) for p in (task / "children").read_text().split()}
+    return kids
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_a_run_stopped_midway_stops_its_recorder_process_and_leaves_no_folder(
+        tmp_path: Path) -> None:
+    """Ctrl-C (here: KeyboardInterrupt from the progress callback on day 3) ends the
+    recorder's process with the run, and nothing half-written is left where the run goes."""
+    before = _children()
+
+    def stop(day: int) -> None:
+        if day == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        record_run(load_scenario("small-town", SETTINGS, days=6, seed=3),
+                   RunFolder.prepare(tmp_path / "run"), progress=stop, recorder_process=True)
+    assert _children() <= before  # the recorder's process was waited for
+    assert list(tmp_path.iterdir()) == []

@@ -69,15 +69,18 @@ class CallLog:
 
     With a ``sink``, the rows whose story is told go to it a day at a time (`release`) and
     leave the columns, which then hold rows ``base ..`` only; a grid work order still open
-    then waits in ``_held`` until its case ends. Columns are read and written by row id
-    through `get` and `put`, wherever the row is.
+    then waits in the held columns (``_held``, row ids ``_held_ids``, ascending) until its
+    case ends. Columns are read and written by row id through `get` and `put`, wherever the
+    row is.
     """
 
     def __init__(self, capacity: int = 65536) -> None:
         self.n = 0
         self.base = 0                    # the row id of the columns' first row
         self.sink: Callable[[dict[str, np.ndarray]], None] | None = None
-        self._held: dict[int, dict[str, object]] = {}  # open work orders below base
+        # open work orders below base: their row ids (ascending) and columns
+        self._held_ids = np.zeros(0, dtype=np.int64)
+        self._held = {k: np.zeros(0, dtype=dt) for k, (dt, _) in _COLUMNS.items()}
         self.col = {k: np.full(capacity, fill, dtype=dt) for k, (dt, fill) in _COLUMNS.items()}
         self.units: list[str] = []
         self._unit_index: dict[str, int] = {}
@@ -172,14 +175,18 @@ class CallLog:
         """Column ``name`` of rows ``cids`` (synced)."""
         cids = np.asarray(cids, dtype=np.int64)
         out = self.col[name][np.maximum(cids - self.base, 0)]
-        for i in np.flatnonzero(cids < self.base).tolist():
-            out[i] = self._held[int(cids[i])][name]
+        held = cids < self.base
+        if held.any():
+            out[held] = self._held[name][np.searchsorted(self._held_ids, cids[held])]
         return out
 
     def put(self, name: str, cids: np.ndarray | list[int] | int, values: object) -> None:
         """Set column ``name`` of rows ``cids`` (one row, or several)."""
-        if type(cids) is int and cids >= self.base:  # one row in the columns: no numpy
-            self.col[name][cids - self.base] = values
+        if type(cids) is int:  # one row: no arrays made
+            if cids >= self.base:
+                self.col[name][cids - self.base] = values
+            else:
+                self._held[name][self._held_ids.searchsorted(cids)] = values
             return
         cids = np.asarray(cids, dtype=np.int64)
         here = cids >= self.base
@@ -188,8 +195,7 @@ class CallLog:
             return
         values = np.broadcast_to(np.asarray(values), cids.shape)
         self.col[name][cids[here] - self.base] = values[here]
-        for cid, value in zip(cids[~here].tolist(), values[~here].tolist(), strict=True):
-            self._held[cid][name] = value
+        self._held[name][np.searchsorted(self._held_ids, cids[~here])] = values[~here]
 
     def release(self, upto: int, horizon: float, everything: bool = False) -> None:
         """Hand the sink every row before ``upto`` whose story is told (all of them with
@@ -199,24 +205,26 @@ class CallLog:
         c, base = self.col, self.base
         span = slice(0, upto - base)
         done = ~(c["work_order"][span] & np.isnan(c["feedback_at"][span])) | everything
-        ids = base + np.flatnonzero(~done)
-        if ids.size:  # grid work orders whose cases are still open: kept aside
-            self._held.update(zip(ids.tolist(), ({k: c[k][i - base].item() for k in c}
-                                                 for i in ids.tolist()), strict=True))
-        told = [cid for cid, row in self._held.items()
-                if everything or row["feedback_at"] == row["feedback_at"]]
-        rows = {"call": np.concatenate([np.asarray(told, dtype=np.int64),
-                                        base + np.flatnonzero(done)])}
-        for k, (dt, _) in _COLUMNS.items():
-            rows[k] = np.concatenate([np.array([self._held[i][k] for i in told], dtype=dt),
-                                      c[k][span][done]])
-        for cid in told:
-            del self._held[cid]
+        held = self._held
+        wait = np.flatnonzero(~done)  # grid work orders whose cases are still open: kept aside
+        if wait.size:
+            self._held_ids = np.concatenate([self._held_ids, base + wait])
+            for k in held:
+                held[k] = np.concatenate([held[k], c[k][wait]])
+        told = np.ones(len(self._held_ids), dtype=bool) if everything else \
+            ~np.isnan(held["feedback_at"])  # the held ones whose case has ended: first
+        rows = {"call": np.concatenate([self._held_ids[told], base + np.flatnonzero(done)])}
+        for k in _COLUMNS:
+            rows[k] = np.concatenate([held[k][told], c[k][span][done]])
+        if told.any():
+            self._held_ids = self._held_ids[~told]
+            for k in held:
+                held[k] = held[k][~told]
         keep = slice(upto - base, self.n - base)   # rows after ``upto``: moved to the front
-        for k, v in c.items():
+        for k, v in c.items():  # (rows from ``n`` on were never written: still the fill)
             kept = v[keep].copy()
-            v[:] = _COLUMNS[k][1]
             v[: len(kept)] = kept
+            v[len(kept): self.n - base] = _COLUMNS[k][1]
         self.base = upto
         if len(rows["call"]) or everything:
             self.sink(finished(rows, horizon))

@@ -1,0 +1,206 @@
+"""A run's recorder in a second process, so that writing its outputs overlaps the simulation.
+
+`RunRecorder`'s work (encoding, compressing, grouping cases, counting, drawing) is numpy,
+Arrow and matplotlib calls that mostly hold the GIL: on a thread it barely overlaps the
+simulation (measured: CPU time = wall time). `RecorderProcess` runs the recorder in a child
+process instead, on the machine's other core: the simulation's process only pickles each
+chunk of rows into a pipe (a few milliseconds for 200,000 event rows). The child receives on
+its main thread and hands the rows to a threaded `RunRecorder`, at most two batches behind,
+so a slow disk holds the simulation back instead of filling memory. The files and numbers
+are those of `RunRecorder` in the simulation's process (`tests/test_streaming.py`).
+
+The child is ``python -m sim.outputs.writer`` started afresh (not a fork of a process with
+threads, and not multiprocessing's "spawn", which runs the caller's main script again), in a
+session of its own, so Ctrl-C at the terminal reaches only the simulation's process, which
+decides. When it stops without `conclude` (an error, Ctrl-C, ``kill -9``) the pipe closes,
+and the child stops writing and exits, leaving its half-written files in the run's temporary
+folder, which `sim.outputs.runfolder.RunFolder` removes (never put in place). An error in the
+child (a full disk) comes back at the next batch handed over, or at `conclude`.
+
+The child's peak memory is kept in `CHILD_PEAKS_MB` (`benchmarks.whole` adds it to the
+command's own, and the children's CPU time to its own).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.outputs.recorder import FigureSpec, Outputs, RunRecorder
+
+__all__ = ["RecorderProcess", "CHILD_PEAKS_MB"]
+
+CHILD_PEAKS_MB: list[float] = []  # peak resident memory of each recorder process that ended
+
+
+def _peak_mb() -> float | None:
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def _preload() -> None:  # the figures' imports (~1 s), while the simulation runs
+    try:
+        import sim.outputs.figures  # noqa: F401
+    except Exception:  # noqa: BLE001 - drawing imports it again and says what failed
+        pass
+
+
+def _send_error(conn: Any, e: BaseException) -> None:
+    try:
+        conn.send(("error", e, _peak_mb()))
+    except Exception:  # noqa: BLE001 - an error that does not pickle: its words
+        conn.send(("error", OSError(f"{type(e).__name__}: {e}"), _peak_mb()))
+
+
+class _Duplex:
+    """Two one-way pipes as one connection (send on one, receive on the other)."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self._in = Connection(read_fd, writable=False)
+        self._out = Connection(write_fd, readable=False)
+
+    def send(self, obj: Any) -> None:
+        self._out.send_bytes(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def recv(self) -> Any:
+        return pickle.loads(self._in.recv_bytes())
+
+    def poll(self) -> bool:
+        return self._in.poll()
+
+    def close(self) -> None:
+        self._in.close()
+        self._out.close()
+
+
+def _serve(conn: Any) -> None:
+    """The child: build the recorder from the first message, take what comes, answer
+    `conclude`."""
+    import threading
+
+    recorder: RunRecorder | None = None
+    try:
+        recorder = RunRecorder(**conn.recv(), threaded=True)
+        threading.Thread(target=_preload, daemon=True).start()
+        while True:
+            msg = conn.recv()
+            if msg[0] == "conclude":
+                out = recorder.conclude(msg[1], msg[2],
+                                        lambda what: conn.send(("say", what)))
+                conn.send(("done", out, _peak_mb()))
+                return
+            getattr(recorder, msg[0])(*msg[1:])
+    except (EOFError, BrokenPipeError):  # the run stopped without concluding
+        if recorder is not None:
+            recorder.stop()
+        return
+    except BaseException as e:  # noqa: BLE001 - handed to the parent, which raises it
+        if recorder is not None:
+            recorder.stop()
+        _send_error(conn, e)
+    try:
+        while conn.recv():  # until the parent hears of it and closes the pipe
+            pass
+    except (EOFError, OSError):
+        return
+
+
+class RecorderProcess:
+    """`RunRecorder`'s methods for the rows as they come, and `conclude`, run in a child
+    process; the arguments are `RunRecorder`'s (``threaded`` aside)."""
+
+    def __init__(self, folder: Path, **kwargs: Any) -> None:
+        down_r, down_w = os.pipe()  # to the child
+        up_r, up_w = os.pipe()      # from the child
+        env = dict(os.environ)  # the child imports this very `sim`, installed or not
+        here = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "sim.outputs.writer", str(down_r), str(up_w)],
+                pass_fds=(down_r, up_w), env=env, stdin=subprocess.DEVNULL,
+                start_new_session=True)
+        finally:
+            os.close(down_r)
+            os.close(up_w)
+        self._conn = _Duplex(up_r, down_w)
+        self._done = False
+        self._send({"folder": folder, **kwargs})
+
+    def _send(self, msg: Any) -> None:
+        if self._conn.poll():  # the child met an error: raise it here
+            self._answer()
+        try:
+            self._conn.send(msg)
+        except BrokenPipeError:  # the child died: its error, or that it died
+            self._answer()
+
+    def _answer(self, say: Callable[[str], None] | None = None) -> Outputs:
+        while True:
+            try:
+                msg = self._conn.recv()
+            except EOFError:
+                self._end()
+                raise OSError("the run's recorder process ended unexpectedly") from None
+            if msg[0] == "say":
+                if say is not None:
+                    say(msg[1])
+                continue
+            self._end(msg[2])
+            if msg[0] == "error":
+                raise msg[1]
+            return msg[1]
+
+    def _end(self, peak: float | None = None) -> None:
+        if not self._done:
+            self._done = True
+            self._conn.close()
+            self._process.wait()
+            if peak is not None:
+                CHILD_PEAKS_MB.append(peak)
+
+    def events(self, chunk: np.ndarray) -> None:
+        self._send(("events", chunk))
+
+    def problems(self, rows: np.ndarray) -> None:
+        self._send(("problems", rows))
+
+    def calls(self, calls: dict[str, np.ndarray], unit_names: list[str] | None = None) -> None:
+        self._send(("calls", calls, unit_names))
+
+    def conclude(self, days: int, figures: FigureSpec | None,
+                 say: Callable[[str], None]) -> Outputs:
+        """`RunRecorder.conclude` in the child; ``say`` is told each step as it starts.
+
+        Raises:
+            OSError: writing failed in the child (a full disk...), or the child died.
+        """
+        self._send(("conclude", days, figures))
+        return self._answer(say)
+
+    def stop(self) -> None:
+        """Stop the child without concluding (the run failed or was stopped)."""
+        if not self._done:
+            self._done = True
+            self._conn.close()  # the child sees the pipe closed and stops
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+
+if __name__ == "__main__":
+    _serve(_Duplex(int(sys.argv[1]), int(sys.argv[2])))
