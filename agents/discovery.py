@@ -215,7 +215,10 @@ class Discovery:
         self.armed[pid] = t
         entry = (t, NORMAL, next(self._eid), self._happen_cb, pid)  # `Clock.call`'s entry
         if t < self._tonight:
-            heappush(self._queue, entry)
+            if t < self._env.later_from:
+                heappush(self._queue, entry)
+            else:
+                self._env.hold(entry)
         else:  # after tonight: waits for its day
             ahead = self._ahead.get(int(t // 1440.0))
             if ahead is None:
@@ -264,29 +267,36 @@ class Discovery:
         """`Clock.call_each` of `_happen` for ``ids`` at ``times``, those after tonight
         waiting for their day (as `_arm` does one at a time)."""
         queue, tonight, ahead = self._queue, self._tonight, self._ahead
+        later, hold = self._env.later_from, self._env.hold
         for entry in zip(times, repeat(NORMAL), self._eid, repeat(self._happen_cb), ids,
                          strict=False):
             t = entry[0]
-            if t < tonight:
+            if t < later:
                 heappush(queue, entry)
+            elif t < tonight:
+                hold(entry)
             else:
-                later = ahead.get(int(t // 1440.0))
-                if later is None:
+                waiting = ahead.get(int(t // 1440.0))
+                if waiting is None:
                     ahead[int(t // 1440.0)] = [entry]
                 else:
-                    later.append(entry)
+                    waiting.append(entry)
 
     def _enter(self, entries: list[tuple]) -> None:
         """A day starts: its happenings enter the clock's queue, but for those of problems
         that have ended since they were armed (`_happen` would find them stale)."""
         fate, queue = self._fate, self._queue
+        later, hold = self._env.later_from, self._env.hold
         for entry in entries:
             try:
                 ended = fate[entry[4]]
             except KeyError:  # let go of (`GroundTruth.retire`): it ended long ago
                 continue
             if not ended:
-                heappush(queue, entry)
+                if entry[0] < later:
+                    heappush(queue, entry)
+                else:
+                    hold(entry)
 
     def _unpark(self, day: int) -> None:
         """Midnight: arm the parked repeat reports due today (park the later ones again);

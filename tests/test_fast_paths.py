@@ -33,7 +33,7 @@ def _twins(overrides: tuple[str, ...], until: float) -> tuple[CityModel, CityMod
 
 def _state(m: CityModel) -> tuple:
     d, t = m.discovery, m.truth
-    queue = sorted((e[0], e[2]) for e in m.env._queue)  # type: ignore[attr-defined]
+    queue = sorted((e[0], e[2]) for e in m.env.entries())
     return (d.t_detect, d.t_citizen, d.t_vanish, d.armed, d.reported, t.grid, t.subclass,
             t.created, t.fate, t.recurrence_of, m.inspectors.waiting(), queue)
 
@@ -161,7 +161,7 @@ def test_arming_in_bulk_equals_one_at_a_time() -> None:
         single.discovery._arm(pid)
     assert _state(bulk) == _state(single)
     def calls(m: CityModel) -> list:
-        return sorted((e[0], e[2], e[4]) for e in m.env._queue  # type: ignore[attr-defined]
+        return sorted((e[0], e[2], e[4]) for e in m.env.entries()
                       if len(e) == 5 and e[3].__name__ == "_happen")
 
     assert calls(bulk) == calls(single)

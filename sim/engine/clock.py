@@ -30,6 +30,15 @@ from simpy.events import Event, EventPriority
 
 __all__ = ["Clock", "Owner", "PENDING", "Pending", "call_at", "now", "resume", "start"]
 
+INF = float("inf")
+SLOT_MINUTES = 10.0
+"""The queue holds the entries due in the current slot of this many minutes (and those
+queued before the clock ran); later ones wait in their slot's list (`Clock.hold`). An
+engine setting, not a model number: it changes no result, only how deep the heap is."""
+TICK = -2
+"""The priority of a slot's start (`Clock._tick`): below every SimPy priority, so a slot
+starts before anything else due at its first minute."""
+
 
 class Pending:
     """The type of `PENDING`."""
@@ -81,20 +90,70 @@ class Clock(simpy.Environment):
     def __init__(self, initial_time: float = 0) -> None:
         super().__init__(initial_time)
         self._chains: list[_Chain] = []
+        # Entries due in a later slot than the current one wait in ``_ahead[slot]``; the
+        # slot's start (a tick, queued while there is anything to run) moves them into the
+        # queue. Their keys are the ones they were made with, so they run in the same order
+        # as if queued at once; the heap only holds the current slot (fewer comparisons a
+        # push and a pop). ``later_from``: an entry due from then on may wait (INF: the clock
+        # is not ticking). Hot code writes ``if t < clock.later_from: heappush(queue, entry)
+        # else: clock.hold(entry)``.
+        self._ahead: dict[int, list[tuple]] = {}
+        self.later_from = INF
+        self._ticking = False
+        self._tick_cb = self._tick
 
     # -- scheduling ----------------------------------------------------------------------------
     def call(self, t: float, callback: Callable[[Any], None], value: Any) -> None:
         """Call ``callback(value)`` at time ``t`` (not before now). (A staff pool pushes the
         same entry itself for the end of a job, the engine's most frequent entry.)"""
-        heappush(self._queue, (t, NORMAL, next(self._eid), callback, value))  # type: ignore
+        entry = (t, NORMAL, next(self._eid), callback, value)  # type: ignore[attr-defined]
+        if t < self.later_from:
+            heappush(self._queue, entry)  # type: ignore[attr-defined]
+        else:
+            self.hold(entry)
 
     def call_each(self, times: Iterable[float], callback: Callable[[Any], None],
                   values: Iterable[Any]) -> None:
         """`call` for each time and value, in order (the pushes done by C loops)."""
-        queue, push = self._queue, heappush  # type: ignore[attr-defined]
+        queue, later = self._queue, self.later_from  # type: ignore[attr-defined]
         for entry in zip(times, repeat(NORMAL), self._eid, repeat(callback),  # type: ignore
                          values, strict=False):
-            push(queue, entry)
+            if entry[0] < later:
+                heappush(queue, entry)
+            else:
+                self.hold(entry)
+
+    def hold(self, entry: tuple) -> None:
+        """Keep ``entry`` (made now, due in a later slot) until its slot starts."""
+        slot = int(entry[0] // SLOT_MINUTES)
+        waiting = self._ahead.get(slot)
+        if waiting is None:
+            self._ahead[slot] = [entry]
+        else:
+            waiting.append(entry)
+
+    def _tick(self, slot: int) -> None:
+        """Slot ``slot`` starts: its entries enter the queue, and the next slot's start is
+        queued while anything is left to run."""
+        self.later_from = (slot + 1) * SLOT_MINUTES
+        queue = self._queue  # type: ignore[attr-defined]
+        waiting = self._ahead.pop(slot, None)
+        if waiting is not None:
+            for entry in waiting:
+                heappush(queue, entry)
+        if queue or self._ahead:
+            heappush(queue, (self.later_from, TICK, -1, self._tick_cb, slot + 1))
+        else:
+            self.later_from = INF
+            self._ticking = False
+
+    def _start_ticking(self) -> None:
+        if not self._ticking and self._queue:  # type: ignore[attr-defined]
+            slot = int(self._now // SLOT_MINUTES) + 1  # type: ignore[attr-defined]
+            self.later_from = slot * SLOT_MINUTES
+            self._ticking = True
+            heappush(self._queue, (self.later_from, TICK, -1,  # type: ignore[attr-defined]
+                                   self._tick_cb, slot))
 
     def call_chain(self, times: Iterable[float], callback: Callable[[Any], None],
                    values: Iterable[Any]) -> None:
@@ -112,8 +171,12 @@ class Clock(simpy.Environment):
 
     def after(self, owner: Owner, minutes: float) -> Pending:
         """``yield clock.after(owner, minutes)``: resume ``owner``'s process after that long."""
-        heappush(self._queue, (self._now + minutes, NORMAL,  # type: ignore[attr-defined]
-                               next(self._eid), resume, owner))  # type: ignore[attr-defined]
+        t = self._now + minutes  # type: ignore[attr-defined]
+        entry = (t, NORMAL, next(self._eid), resume, owner)  # type: ignore[attr-defined]
+        if t < self.later_from:
+            heappush(self._queue, entry)  # type: ignore[attr-defined]
+        else:
+            self.hold(entry)
         return PENDING
 
     def scheduled(self) -> int:
@@ -122,19 +185,32 @@ class Clock(simpy.Environment):
         return next(self._eid)  # type: ignore[attr-defined,no-any-return]
 
     def pending(self) -> int:
-        """How many entries wait in the queue, or in a chain to enter it (`call_chain`)."""
-        return len(self._queue) + sum(len(c.entries) - c.i  # type: ignore[attr-defined]
-                                      for c in self._chains)
+        """How many entries wait in the queue, or to enter it (in a later slot, or in a
+        chain, `call_chain`); a slot's start is none of them."""
+        return (len(self._queue) - self._ticking  # type: ignore[attr-defined]
+                + sum(map(len, self._ahead.values()))
+                + sum(len(c.entries) - c.i for c in self._chains))
+
+    def entries(self) -> list[tuple]:
+        """Every entry waiting, in the queue or to enter it (tests compare them)."""
+        return [e for e in self._queue if e[1] != TICK] + [  # type: ignore[attr-defined]
+            e for waiting in self._ahead.values() for e in waiting] + [
+            e for c in self._chains for e in c.entries[c.i:]]
 
     def next_time(self) -> float:
         """When the next scheduled thing happens (inf: nothing left). Drops the stop events
         `run(until=...)` leaves behind with no callbacks (SimPy keeps them, at priority -1,
         at the time it stopped), so that they are not taken for the next happening."""
         queue = self._queue  # type: ignore[attr-defined]
-        while queue and queue[0][1] < NORMAL and len(queue[0]) == 4 \
-                and not queue[0][3].callbacks:
-            heappop(queue)
-        return queue[0][0] if queue else float("inf")
+        while queue and queue[0][1] < NORMAL:
+            if queue[0][1] == TICK:  # a slot starts: its entries enter the queue
+                entry = heappop(queue)
+                entry[3](entry[4])
+            elif len(queue[0]) == 4 and not queue[0][3].callbacks:
+                heappop(queue)
+            else:
+                break
+        return queue[0][0] if queue else INF
 
     # -- running -------------------------------------------------------------------------------
     def step(self) -> None:
@@ -181,6 +257,7 @@ class Clock(simpy.Environment):
             until.callbacks.append(StopSimulation.callback)  # type: ignore[union-attr]
         queue = self._queue  # type: ignore[attr-defined]
         process = self._process
+        self._start_ticking()
         try:
             while queue:
                 entry = heappop(queue)

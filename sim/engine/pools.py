@@ -226,8 +226,12 @@ class StaffPool:
                 raise ValueError(f"{self.name}: negative service time {minutes}")
             server = free.pop()
             self._since[server] = now
-            heappush(self._queue, (now + minutes, NORMAL, next(self._eid), self._finish_cb,
-                                   (owner, server)))
+            t = now + minutes
+            entry = (t, NORMAL, next(self._eid), self._finish_cb, (owner, server))
+            if t < self.env.later_from:  # due in the clock's current slot (`Clock.hold`)
+                heappush(self._queue, entry)
+            else:
+                self.env.hold(entry)
             return PENDING
         self._enqueue(owner, minutes, key, now)
         return PENDING
@@ -334,8 +338,12 @@ class StaffPool:
             elif minutes < 0:
                 raise ValueError(f"{self.name}: negative service time {minutes}")
             else:
-                heappush(self._queue, (now + minutes, NORMAL, next(self._eid),
-                                       self._finish_cb, (owner, server)))
+                t = now + minutes
+                entry = (t, NORMAL, next(self._eid), self._finish_cb, (owner, server))
+                if t < self.env.later_from:
+                    heappush(self._queue, entry)
+                else:
+                    self.env.hold(entry)
 
     def _wake(self, _: None) -> None:
         self._wake_pending = False
