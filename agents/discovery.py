@@ -23,7 +23,7 @@ import numpy as np
 
 from agents.citizens import CitizenReporting
 from sim.engine.casebook import Case
-from sim.engine.clock import NORMAL
+from sim.engine.clock import NORMAL, SLOT_MINUTES
 from sim.engine.eventlog import Channel
 from sim.engine.mistakes import misclassify
 from sim.engine.problems import ArrivalModel, Fate, gather, put_new
@@ -217,8 +217,8 @@ class Discovery:
         if t < self._tonight:
             if t < self._env.later_from:
                 heappush(self._queue, entry)
-            else:
-                self._env.hold(entry)
+            else:  # `Clock.hold`, inlined
+                self._env._ahead[t // SLOT_MINUTES].append(entry)  # type: ignore[attr-defined]
         else:  # after tonight: waits for its day
             ahead = self._ahead.get(int(t // 1440.0))
             if ahead is None:

@@ -18,6 +18,7 @@ is a generator round trip.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable
 from heapq import heappop, heappush
 from itertools import repeat
@@ -95,9 +96,9 @@ class Clock(simpy.Environment):
         # queue. Their keys are the ones they were made with, so they run in the same order
         # as if queued at once; the heap only holds the current slot (fewer comparisons a
         # push and a pop). ``later_from``: an entry due from then on may wait (INF: the clock
-        # is not ticking). Hot code writes ``if t < clock.later_from: heappush(queue, entry)
-        # else: clock.hold(entry)``.
-        self._ahead: dict[int, list[tuple]] = {}
+        # is not ticking). Slots are keyed by ``t // SLOT_MINUTES`` (a float). Hot code writes
+        # ``if t < clock.later_from: heappush(queue, entry)`` else `hold`'s one line.
+        self._ahead: defaultdict[float, list[tuple]] = defaultdict(list)
         self.later_from = INF
         self._ticking = False
         self._tick_cb = self._tick
@@ -125,14 +126,9 @@ class Clock(simpy.Environment):
 
     def hold(self, entry: tuple) -> None:
         """Keep ``entry`` (made now, due in a later slot) until its slot starts."""
-        slot = int(entry[0] // SLOT_MINUTES)
-        waiting = self._ahead.get(slot)
-        if waiting is None:
-            self._ahead[slot] = [entry]
-        else:
-            waiting.append(entry)
+        self._ahead[entry[0] // SLOT_MINUTES].append(entry)
 
-    def _tick(self, slot: int) -> None:
+    def _tick(self, slot: float) -> None:
         """Slot ``slot`` starts: its entries enter the queue, and the next slot's start is
         queued while anything is left to run."""
         self.later_from = (slot + 1) * SLOT_MINUTES
@@ -142,14 +138,14 @@ class Clock(simpy.Environment):
             for entry in waiting:
                 heappush(queue, entry)
         if queue or self._ahead:
-            heappush(queue, (self.later_from, TICK, -1, self._tick_cb, slot + 1))
+            heappush(queue, (self.later_from, TICK, -1, self._tick_cb, slot + 1.0))
         else:
             self.later_from = INF
             self._ticking = False
 
     def _start_ticking(self) -> None:
         if not self._ticking and self._queue:  # type: ignore[attr-defined]
-            slot = int(self._now // SLOT_MINUTES) + 1  # type: ignore[attr-defined]
+            slot = self._now // SLOT_MINUTES + 1.0  # type: ignore[attr-defined]
             self.later_from = slot * SLOT_MINUTES
             self._ticking = True
             heappush(self._queue, (self.later_from, TICK, -1,  # type: ignore[attr-defined]
@@ -175,8 +171,8 @@ class Clock(simpy.Environment):
         entry = (t, NORMAL, next(self._eid), resume, owner)  # type: ignore[attr-defined]
         if t < self.later_from:
             heappush(self._queue, entry)  # type: ignore[attr-defined]
-        else:
-            self.hold(entry)
+        else:  # `hold`, inlined
+            self._ahead[t // SLOT_MINUTES].append(entry)
         return PENDING
 
     def scheduled(self) -> int:
