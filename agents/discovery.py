@@ -110,10 +110,12 @@ class Discovery:
     def start(self) -> None:
         days = range(self.m.days)  # each queued when the day before starts
         self.m.env.call_chain([day * 1440.0 for day in days], self._new_day, days)
-        self._tonight = 0.0
+        if self.m.env.holds_ahead:  # (a plain clock queues every happening at once)
+            self._tonight = 0.0
 
     def _new_day(self, day: int) -> None:
-        self._tonight = (day + 1) * 1440.0
+        if self._tonight < INF:
+            self._tonight = (day + 1) * 1440.0
         ahead = self._ahead.pop(day, None)
         if ahead is not None:  # today's happenings enter the queue
             self._enter(ahead)

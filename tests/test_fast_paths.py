@@ -262,3 +262,26 @@ def test_handling_deadlines_equal_the_calendars() -> None:
         for sub, lim in enumerate(m.sub_limit):
             case.subclass = sub
             assert life.handling_deadline(case) == m.calendar.deadline(t, lim, 1.3)  # type: ignore[arg-type]
+
+
+# -- the clock's held entries, against a clock that queues every entry at once ------------
+
+@pytest.mark.parametrize(("scenario", "days", "seed"), [("small-town", 30, 11),
+                                                        ("dongcheng", 8, 7)])
+def test_holding_later_entries_out_of_the_queue_leaves_the_event_log(
+        monkeypatch: pytest.MonkeyPatch, scenario: str, days: int, seed: int) -> None:
+    """Day and shift starts queued one after another, happenings due after tonight kept by
+    day (and dropped once their problem has ended), entries due after the clock's current
+    slot kept by slot: the same event log, problems and count of queue entries, byte for
+    byte, as a clock that queues every entry at once."""
+    from sim.engine.clock import Clock
+    runs = []
+    for holds in (False, True):
+        monkeypatch.setattr(Clock, "holds_ahead", holds)
+        m = CityModel(load_scenario(scenario, days=days, seed=seed)).run()
+        runs.append((m.events().tobytes(), m.problems().tobytes(), m.sim_events,
+                     m.env.later_from < math.inf))
+    plain, held = runs
+    assert held[:3] == plain[:3]
+    assert held[3] and not plain[3]  # the fast clock did hold entries
+    assert len(plain[0]) > 10_000
