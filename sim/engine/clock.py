@@ -18,7 +18,7 @@ is a generator round trip.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Generator, Iterable
 from heapq import heappop, heappush
 from itertools import repeat
@@ -141,9 +141,8 @@ class Clock(simpy.Environment):
         self.later_from = (slot + 1) * SLOT_MINUTES
         queue = self._queue  # type: ignore[attr-defined]
         waiting = self._ahead.pop(slot, None)
-        if waiting is not None:
-            for entry in waiting:
-                heappush(queue, entry)
+        if waiting is not None:  # (the pushes done by a C loop)
+            deque(map(heappush, repeat(queue), waiting), maxlen=0)
         if queue or self._ahead:
             heappush(queue, (self.later_from, TICK, -1, self._tick_cb, slot + 1.0))
         else:
