@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from heapq import heappush
 from itertools import repeat
 from math import isnan
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ import numpy as np
 
 from agents.citizens import CitizenReporting
 from sim.engine.casebook import Case
+from sim.engine.clock import NORMAL, SLOT_MINUTES
 from sim.engine.eventlog import Channel
 from sim.engine.mistakes import misclassify
 from sim.engine.problems import ArrivalModel, Fate, gather, put_new
@@ -83,6 +85,14 @@ class Discovery:
         self._parked: list[int] = []
         self._fate = model.truth.fate
         self._beat_of = model.inspectors.beat_of
+        # Happenings due after tonight wait outside the clock's queue, by day, as the entries
+        # `Clock.call` would push (their ids taken when armed, so they run in the same
+        # order), until their day starts (`_new_day`): the queue holds the near future only
+        # (fewer comparisons a push and a pop), and those whose problem has ended by then
+        # never enter it. ``_tonight``: from when on a happening waits (none before `start`).
+        self._tonight = INF
+        self._ahead: dict[int, list[tuple]] = {}
+        self._queue, self._eid = model.env._queue, model.env._eid  # type: ignore[attr-defined]
         # per-problem pending times
         self._happen_cb = self._happen
         # (lists, or dicts by problem id when the ground truth lets ended problems go)
@@ -98,11 +108,17 @@ class Discovery:
 
     # -- arrivals ----------------------------------------------------------------------------
     def start(self) -> None:
-        env = self.m.env
-        for day in range(self.m.days):
-            env.call(day * 1440.0, self._new_day, day)
+        days = range(self.m.days)  # each queued when the day before starts
+        self.m.env.call_chain([day * 1440.0 for day in days], self._new_day, days)
+        if self.m.env.holds_ahead:  # (a plain clock queues every happening at once)
+            self._tonight = 0.0
 
     def _new_day(self, day: int) -> None:
+        if self._tonight < INF:
+            self._tonight = (day + 1) * 1440.0
+        ahead = self._ahead.pop(day, None)
+        if ahead is not None:  # today's happenings enter the queue
+            self._enter(ahead)
         if self._park_from < INF:  # whole-life repeats: a new night
             self._unpark(day)
         self._recur()
@@ -199,7 +215,18 @@ class Discovery:
         if t < now:
             t = now
         self.armed[pid] = t
-        self._env.call(t, self._happen_cb, pid)
+        entry = (t, NORMAL, next(self._eid), self._happen_cb, pid)  # `Clock.call`'s entry
+        if t < self._tonight:
+            if t < self._env.later_from:
+                heappush(self._queue, entry)
+            else:  # `Clock.hold`, inlined
+                self._env._ahead[t // SLOT_MINUTES].append(entry)  # type: ignore[attr-defined]
+        else:  # after tonight: waits for its day
+            ahead = self._ahead.get(int(t // 1440.0))
+            if ahead is None:
+                self._ahead[int(t // 1440.0)] = [entry]
+            else:
+                ahead.append(entry)
 
     def _arm_many(self, ids: list[int], detect: np.ndarray | None = None,
                   vanish: np.ndarray | None = None) -> None:
@@ -233,7 +260,45 @@ class Discovery:
             ids, t = np.asarray(ids)[keep].tolist(), t[keep]
         else:
             deque(map(armed.__setitem__, ids, t.tolist()), maxlen=0)
-        self._env.call_each(t.tolist(), self._happen_cb, ids)
+        if ids and t.max() >= self._tonight:  # some wait for their day
+            self._queue_each(t.tolist(), ids)
+        else:
+            self._env.call_each(t.tolist(), self._happen_cb, ids)
+
+    def _queue_each(self, times: list[float], ids: list[int]) -> None:
+        """`Clock.call_each` of `_happen` for ``ids`` at ``times``, those after tonight
+        waiting for their day (as `_arm` does one at a time)."""
+        queue, tonight, ahead = self._queue, self._tonight, self._ahead
+        later, hold = self._env.later_from, self._env.hold
+        for entry in zip(times, repeat(NORMAL), self._eid, repeat(self._happen_cb), ids,
+                         strict=False):
+            t = entry[0]
+            if t < later:
+                heappush(queue, entry)
+            elif t < tonight:
+                hold(entry)
+            else:
+                waiting = ahead.get(int(t // 1440.0))
+                if waiting is None:
+                    ahead[int(t // 1440.0)] = [entry]
+                else:
+                    waiting.append(entry)
+
+    def _enter(self, entries: list[tuple]) -> None:
+        """A day starts: its happenings enter the clock's queue, but for those of problems
+        that have ended since they were armed (`_happen` would find them stale)."""
+        fate, queue = self._fate, self._queue
+        later, hold = self._env.later_from, self._env.hold
+        for entry in entries:
+            try:
+                ended = fate[entry[4]]
+            except KeyError:  # let go of (`GroundTruth.retire`): it ended long ago
+                continue
+            if not ended:
+                if entry[0] < later:
+                    heappush(queue, entry)
+                else:
+                    hold(entry)
 
     def _unpark(self, day: int) -> None:
         """Midnight: arm the parked repeat reports due today (park the later ones again);

@@ -126,18 +126,16 @@ class InspectorCorps:
 
     # -- shifts ------------------------------------------------------------------------------
     def start(self) -> None:
-        """Schedule every shift start over the horizon (one event per shift, all beats)."""
+        """Schedule every shift start over the horizon (one event per shift, all beats; each
+        queued when the one before starts)."""
         if not self.beats:
             return
-        env, cal = self.m.env, self.m.calendar
-        for day in range(-1, self.m.days + 1):
-            if self.spec.days == "workdays" and not cal.is_workday(day):
-                continue
-            for s0 in self.shift_starts:
-                t = day * 1440 + s0
-                if t + self.shift_len <= 0 or t >= self.m.horizon:
-                    continue
-                env.call(max(t, 0.0), self._shift_start, t)
+        cal = self.m.calendar
+        starts = [day * 1440 + s0 for day in range(-1, self.m.days + 1)
+                  if self.spec.days != "workdays" or cal.is_workday(day)
+                  for s0 in self.shift_starts]
+        starts = [t for t in starts if t + self.shift_len > 0 and t < self.m.horizon]
+        self.m.env.call_chain([max(t, 0.0) for t in starts], self._shift_start, starts)
 
     def _shift_start(self, t0: float) -> None:
         """New patrol plans for every beat: routes from the decision point, dwell per grid

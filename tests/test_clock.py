@@ -123,3 +123,46 @@ def test_next_time_skips_the_stop_events_run_leaves_behind() -> None:
     assert env.next_time() == 5.0
     env.run(until=7.0)
     assert env.next_time() == float("inf")
+
+
+def test_entries_held_for_a_later_slot_run_in_the_order_of_a_plain_queue(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clock that keeps entries due after the current slot (and chained ones) out of the
+    queue runs the same calls at the same times in the same order as one that queues every
+    entry at once, through `run(until=...)`, `step` and `peek`, with SimPy timeouts among
+    them and many ties (and the count of entries waiting is the same)."""
+
+    def trace(holds: bool) -> tuple[list[tuple[float, object]], list[int]]:
+        monkeypatch.setattr(Clock, "holds_ahead", holds)
+        env = Clock()
+        rng = np.random.default_rng(11)
+        log: list[tuple[float, object]] = []
+        pending: list[int] = []
+        rng_k = np.random.default_rng(3)
+
+        def note(v: object) -> None:
+            log.append((env.now, v))
+            if len(log) < 3000:  # calls made while running, near and far, some at once
+                d = float(rng_k.choice([0.0, 0.5, 7.0, 30.0, 600.0]) * rng_k.integers(0, 3))
+                env.call(env.now + d, note, ("again", v))
+                if len(log) % 7 == 0:
+                    env.timeout(d, ("timeout", v)).callbacks.append(
+                        lambda ev: log.append((env.now, ev.value)))
+
+        env.call_chain([60.0 * k for k in range(50)], note, [("day", k) for k in range(50)])
+        for i, d in enumerate(np.round(rng.random(300) * 400, 0).tolist()):
+            env.call(d, note, i)
+        env.run(until=500.0)
+        pending.append(env.pending())
+        env.step()
+        pending.append(env.pending())
+        log.append((env.peek(), "peek"))
+        env.run(until=2000.0)
+        pending.append(env.pending())
+        env.run()
+        pending.append(env.pending())
+        return log, pending
+
+    held, plain = trace(True), trace(False)
+    assert held == plain
+    assert len(held[0]) > 3000 and held[1][0] > 0

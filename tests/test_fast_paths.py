@@ -33,7 +33,7 @@ def _twins(overrides: tuple[str, ...], until: float) -> tuple[CityModel, CityMod
 
 def _state(m: CityModel) -> tuple:
     d, t = m.discovery, m.truth
-    queue = sorted((e[0], e[2]) for e in m.env._queue)  # type: ignore[attr-defined]
+    queue = sorted((e[0], e[2]) for e in m.env.entries())
     return (d.t_detect, d.t_citizen, d.t_vanish, d.armed, d.reported, t.grid, t.subclass,
             t.created, t.fate, t.recurrence_of, m.inspectors.waiting(), queue)
 
@@ -161,7 +161,7 @@ def test_arming_in_bulk_equals_one_at_a_time() -> None:
         single.discovery._arm(pid)
     assert _state(bulk) == _state(single)
     def calls(m: CityModel) -> list:
-        return sorted((e[0], e[2], e[4]) for e in m.env._queue  # type: ignore[attr-defined]
+        return sorted((e[0], e[2], e[4]) for e in m.env.entries()
                       if len(e) == 5 and e[3].__name__ == "_happen")
 
     assert calls(bulk) == calls(single)
@@ -262,3 +262,26 @@ def test_handling_deadlines_equal_the_calendars() -> None:
         for sub, lim in enumerate(m.sub_limit):
             case.subclass = sub
             assert life.handling_deadline(case) == m.calendar.deadline(t, lim, 1.3)  # type: ignore[arg-type]
+
+
+# -- the clock's held entries, against a clock that queues every entry at once ------------
+
+@pytest.mark.parametrize(("scenario", "days", "seed"), [("small-town", 30, 11),
+                                                        ("dongcheng", 8, 7)])
+def test_holding_later_entries_out_of_the_queue_leaves_the_event_log(
+        monkeypatch: pytest.MonkeyPatch, scenario: str, days: int, seed: int) -> None:
+    """Day and shift starts queued one after another, happenings due after tonight kept by
+    day (and dropped once their problem has ended), entries due after the clock's current
+    slot kept by slot: the same event log, problems and count of queue entries, byte for
+    byte, as a clock that queues every entry at once."""
+    from sim.engine.clock import Clock
+    runs = []
+    for holds in (False, True):
+        monkeypatch.setattr(Clock, "holds_ahead", holds)
+        m = CityModel(load_scenario(scenario, days=days, seed=seed)).run()
+        runs.append((m.events().tobytes(), m.problems().tobytes(), m.sim_events,
+                     m.env.later_from < math.inf))
+    plain, held = runs
+    assert held[:3] == plain[:3]
+    assert held[3] and not plain[3]  # the fast clock did hold entries
+    assert len(plain[0]) > 10_000

@@ -181,7 +181,7 @@ def test_replay_refuses_a_record_that_does_not_fit() -> None:
 def _schedule(model: CityModel) -> list[tuple[float, int, str]]:
     """What the model's clock has scheduled: (time, order, what), stop events left out."""
     out = []
-    for entry in model.env._queue:  # type: ignore[attr-defined]
+    for entry in model.env.entries():  # in the heap, or held for later (`Clock.hold`)
         if len(entry) == 5:
             out.append((entry[0], entry[2], entry[3].__qualname__))
         elif entry[3].callbacks:

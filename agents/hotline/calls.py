@@ -309,8 +309,8 @@ class Hotline:
 
     # -- background demand -------------------------------------------------------------------
     def start(self) -> None:
-        for day in range(self.m.days):
-            call_at(self.m.env, day * 1440.0, self._new_day, day)
+        days = range(self.m.days)  # each queued when the day before starts
+        self.m.env.call_chain([day * 1440.0 for day in days], self._new_day, days)
 
     def _new_day(self, day: int) -> None:
         t = day * 1440.0

@@ -18,9 +18,11 @@ is a generator round trip.
 
 from __future__ import annotations
 
+from collections import defaultdict, deque
 from collections.abc import Callable, Generator, Iterable
 from heapq import heappop, heappush
 from itertools import repeat
+from operator import itemgetter
 from typing import Any, Final, Protocol
 
 import simpy
@@ -28,6 +30,15 @@ from simpy.core import NORMAL, URGENT, EmptySchedule, StopSimulation
 from simpy.events import Event, EventPriority
 
 __all__ = ["Clock", "Owner", "PENDING", "Pending", "call_at", "now", "resume", "start"]
+
+INF = float("inf")
+SLOT_MINUTES = 10.0
+"""The queue holds the entries due in the current slot of this many minutes (and those
+queued before the clock ran); later ones wait in their slot's list (`Clock.hold`). An
+engine setting, not a model number: it changes no result, only how deep the heap is."""
+TICK = -2
+"""The priority of a slot's start (`Clock._tick`): below every SimPy priority, so a slot
+starts before anything else due at its first minute."""
 
 
 class Pending:
@@ -75,26 +86,102 @@ class Clock(simpy.Environment):
     Everything SimPy offers works unchanged (processes, timeouts, events, ``run(until=...)``,
     ``step``, ``peek``); only the loop that pops the queue is this module's, so that a
     plain call costs a heap pop and a function call.
+
+    ``holds_ahead``: entries due after the current slot wait outside the queue until their
+    slot starts, and entries queued long ahead (`call_chain`) until the one before them
+    runs; False queues every entry at once (the plain clock the tests pin this one to: the
+    same entries run in the same order either way).
     """
+
+    holds_ahead = True
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        self._chains: list[_Chain] = []
+        # Entries due in a later slot than the current one wait in ``_ahead[slot]``; the
+        # slot's start (a tick, queued while there is anything to run) moves them into the
+        # queue. Their keys are the ones they were made with, so they run in the same order
+        # as if queued at once; the heap only holds the current slot (fewer comparisons a
+        # push and a pop). ``later_from``: an entry due from then on may wait (INF: the clock
+        # is not ticking). Slots are keyed by ``t // SLOT_MINUTES`` (a float). Hot code writes
+        # ``if t < clock.later_from: heappush(queue, entry)`` else `hold`'s one line.
+        self._ahead: defaultdict[float, list[tuple]] = defaultdict(list)
+        self.later_from = INF
+        self._ticking = False
+        self._tick_cb = self._tick
 
     # -- scheduling ----------------------------------------------------------------------------
     def call(self, t: float, callback: Callable[[Any], None], value: Any) -> None:
         """Call ``callback(value)`` at time ``t`` (not before now). (A staff pool pushes the
         same entry itself for the end of a job, the engine's most frequent entry.)"""
-        heappush(self._queue, (t, NORMAL, next(self._eid), callback, value))  # type: ignore
+        entry = (t, NORMAL, next(self._eid), callback, value)  # type: ignore[attr-defined]
+        if t < self.later_from:
+            heappush(self._queue, entry)  # type: ignore[attr-defined]
+        else:
+            self.hold(entry)
 
     def call_each(self, times: Iterable[float], callback: Callable[[Any], None],
                   values: Iterable[Any]) -> None:
         """`call` for each time and value, in order (the pushes done by C loops)."""
-        queue, push = self._queue, heappush  # type: ignore[attr-defined]
+        queue, later = self._queue, self.later_from  # type: ignore[attr-defined]
         for entry in zip(times, repeat(NORMAL), self._eid, repeat(callback),  # type: ignore
                          values, strict=False):
-            push(queue, entry)
+            if entry[0] < later:
+                heappush(queue, entry)
+            else:
+                self.hold(entry)
+
+    def hold(self, entry: tuple) -> None:
+        """Keep ``entry`` (made now, due in a later slot) until its slot starts."""
+        self._ahead[entry[0] // SLOT_MINUTES].append(entry)
+
+    def _tick(self, slot: float) -> None:
+        """Slot ``slot`` starts: its entries enter the queue, and the next slot's start is
+        queued while anything is left to run."""
+        self.later_from = (slot + 1) * SLOT_MINUTES
+        queue = self._queue  # type: ignore[attr-defined]
+        waiting = self._ahead.pop(slot, None)
+        if waiting is not None:  # (the pushes done by a C loop)
+            deque(map(heappush, repeat(queue), waiting), maxlen=0)
+        if queue or self._ahead:
+            heappush(queue, (self.later_from, TICK, -1, self._tick_cb, slot + 1.0))
+        else:
+            self.later_from = INF
+            self._ticking = False
+
+    def _start_ticking(self) -> None:
+        if self.holds_ahead and not self._ticking and self._queue:  # type: ignore
+            slot = self._now // SLOT_MINUTES + 1.0  # type: ignore[attr-defined]
+            self.later_from = slot * SLOT_MINUTES
+            self._ticking = True
+            heappush(self._queue, (self.later_from, TICK, -1,  # type: ignore[attr-defined]
+                                   self._tick_cb, slot))
+
+    def call_chain(self, times: Iterable[float], callback: Callable[[Any], None],
+                   values: Iterable[Any]) -> None:
+        """`call_each`, for calls queued long ahead (every day start or shift start of the
+        horizon): each entry takes its id now, as `call_each` gives it, so it runs in the
+        same order among the other entries, but it enters the queue only when the one before
+        it runs. The queue stays as short as the near future, and every push and pop does
+        fewer comparisons."""
+        if not self.holds_ahead:
+            self.call_each(times, callback, values)
+            return
+        entries = sorted(zip(times, repeat(NORMAL), self._eid,  # type: ignore[attr-defined]
+                             repeat(callback), values, strict=False), key=itemgetter(0, 2))
+        if entries:
+            chain = _Chain(self._queue, entries)  # type: ignore[attr-defined]
+            self._chains.append(chain)
+            chain.next()
 
     def after(self, owner: Owner, minutes: float) -> Pending:
         """``yield clock.after(owner, minutes)``: resume ``owner``'s process after that long."""
-        heappush(self._queue, (self._now + minutes, NORMAL,  # type: ignore[attr-defined]
-                               next(self._eid), resume, owner))  # type: ignore[attr-defined]
+        t = self._now + minutes  # type: ignore[attr-defined]
+        entry = (t, NORMAL, next(self._eid), resume, owner)  # type: ignore[attr-defined]
+        if t < self.later_from:
+            heappush(self._queue, entry)  # type: ignore[attr-defined]
+        else:  # `hold`, inlined
+            self._ahead[t // SLOT_MINUTES].append(entry)
         return PENDING
 
     def scheduled(self) -> int:
@@ -103,24 +190,53 @@ class Clock(simpy.Environment):
         return next(self._eid)  # type: ignore[attr-defined,no-any-return]
 
     def pending(self) -> int:
-        """How many entries wait in the queue."""
-        return len(self._queue)  # type: ignore[attr-defined]
+        """How many entries wait in the queue, or to enter it (in a later slot, or in a
+        chain, `call_chain`); a slot's start is none of them."""
+        return (len(self._queue) - self._ticking  # type: ignore[attr-defined]
+                + sum(map(len, self._ahead.values()))
+                + sum(len(c.entries) - c.i for c in self._chains))
+
+    def entries(self) -> list[tuple]:
+        """Every entry waiting, in the queue or to enter it, as it was made (a chained one
+        with its own callback; slot starts left out): what tests compare."""
+        queued = [e[3].__self__.entries[e[4]] if isinstance(  # a chain's next entry
+            getattr(e[3], "__self__", None), _Chain) else e
+            for e in self._queue if e[1] != TICK]  # type: ignore[attr-defined]
+        return queued + [e for waiting in self._ahead.values() for e in waiting] + [
+            e for c in self._chains for e in c.entries[c.i:]]
+
+    def peek(self) -> float:
+        """When the next entry is due (inf: none), as SimPy's `peek` (slot starts skipped)."""
+        queue = self._queue  # type: ignore[attr-defined]
+        while queue and queue[0][1] == TICK:
+            entry = heappop(queue)
+            entry[3](entry[4])
+        return queue[0][0] if queue else INF
 
     def next_time(self) -> float:
         """When the next scheduled thing happens (inf: nothing left). Drops the stop events
         `run(until=...)` leaves behind with no callbacks (SimPy keeps them, at priority -1,
         at the time it stopped), so that they are not taken for the next happening."""
         queue = self._queue  # type: ignore[attr-defined]
-        while queue and queue[0][1] < NORMAL and len(queue[0]) == 4 \
-                and not queue[0][3].callbacks:
-            heappop(queue)
-        return queue[0][0] if queue else float("inf")
+        while queue and queue[0][1] < NORMAL:
+            if queue[0][1] == TICK:  # a slot starts: its entries enter the queue
+                entry = heappop(queue)
+                entry[3](entry[4])
+            elif len(queue[0]) == 4 and not queue[0][3].callbacks:
+                heappop(queue)
+            else:
+                break
+        return queue[0][0] if queue else INF
 
     # -- running -------------------------------------------------------------------------------
     def step(self) -> None:
-        """Process the next entry: a plain call, or a SimPy event as SimPy does."""
+        """Process the next entry: a plain call, or a SimPy event as SimPy does (a slot's
+        start on the way is no entry: it is taken care of on the way)."""
         try:
             entry = heappop(self._queue)  # type: ignore[attr-defined]
+            while entry[1] == TICK:
+                entry[3](entry[4])
+                entry = heappop(self._queue)  # type: ignore[attr-defined]
         except IndexError:
             raise EmptySchedule from None
         self._now = entry[0]
@@ -161,6 +277,7 @@ class Clock(simpy.Environment):
             until.callbacks.append(StopSimulation.callback)  # type: ignore[union-attr]
         queue = self._queue  # type: ignore[attr-defined]
         process = self._process
+        self._start_ticking()
         try:
             while queue:
                 entry = heappop(queue)
@@ -176,6 +293,28 @@ class Clock(simpy.Environment):
             raise RuntimeError(f'No scheduled events left but "until" event was not '
                                f"triggered: {until}")
         return None
+
+
+class _Chain:
+    """Entries of one `Clock.call_chain`, in queue order: the next one waits outside the
+    queue until the one before it runs (its entry in the queue calls `fire`)."""
+
+    __slots__ = ("queue", "entries", "i")
+
+    def __init__(self, queue: list, entries: list[tuple]) -> None:
+        self.queue, self.entries, self.i = queue, entries, 0
+
+    def next(self) -> None:
+        """Queue the next entry, as the same key with `fire` in place of its callback."""
+        t, priority, eid, _, _ = self.entries[self.i]
+        heappush(self.queue, (t, priority, eid, self.fire, self.i))
+        self.i += 1
+
+    def fire(self, i: int) -> None:
+        _, _, _, callback, value = self.entries[i]
+        if self.i < len(self.entries):
+            self.next()
+        callback(value)
 
 
 def call_at(env: Clock, delay: float, callback: Callable[[Any], None], value: Any) -> None:

@@ -21,7 +21,7 @@ from collections import deque
 from heapq import heappush
 from typing import Any, Literal
 
-from sim.engine.clock import NORMAL, PENDING, Clock, Owner, Pending, resume
+from sim.engine.clock import NORMAL, PENDING, SLOT_MINUTES, Clock, Owner, Pending, resume
 
 __all__ = ["StaffPool", "PoolStats"]
 
@@ -63,7 +63,7 @@ class StaffPool:
     __slots__ = ("env", "name", "servers", "window", "rule", "_free", "_fifo", "_heap", "_seq",
                  "_nq", "_wake_pending", "_finish_cb", "_open_until", "_arrivals",
                  "_withdrawn", "_wait_sum", "_area_q", "_last", "_service_sum", "_since",
-                 "_ot_close", "_ot_until", "_leaving", "_queue", "_eid")
+                 "_ot_close", "_ot_until", "_leaving", "_queue", "_eid", "_ahead")
 
     def __init__(self, env: Clock, name: str, servers: int, window: Any = None,
                  rule: Literal["fifo", "deadline"] = "fifo") -> None:
@@ -83,6 +83,7 @@ class StaffPool:
         # the clock's queue and entry counter: a job's end is pushed as `Clock.call` pushes it,
         # without the call (both live as long as the clock)
         self._queue, self._eid = env._queue, env._eid  # type: ignore[attr-defined]
+        self._ahead = env._ahead  # the clock's later slots (`Clock.hold`)
         # the window is known open until this time (time only moves forward)
         self._open_until = math.inf if self.window is None else -math.inf
         self._arrivals = self._withdrawn = 0
@@ -226,8 +227,12 @@ class StaffPool:
                 raise ValueError(f"{self.name}: negative service time {minutes}")
             server = free.pop()
             self._since[server] = now
-            heappush(self._queue, (now + minutes, NORMAL, next(self._eid), self._finish_cb,
-                                   (owner, server)))
+            t = now + minutes
+            entry = (t, NORMAL, next(self._eid), self._finish_cb, (owner, server))
+            if t < self.env.later_from:  # due in the clock's current slot
+                heappush(self._queue, entry)
+            else:  # `Clock.hold`, inlined
+                self._ahead[t // SLOT_MINUTES].append(entry)
             return PENDING
         self._enqueue(owner, minutes, key, now)
         return PENDING
@@ -334,8 +339,12 @@ class StaffPool:
             elif minutes < 0:
                 raise ValueError(f"{self.name}: negative service time {minutes}")
             else:
-                heappush(self._queue, (now + minutes, NORMAL, next(self._eid),
-                                       self._finish_cb, (owner, server)))
+                t = now + minutes
+                entry = (t, NORMAL, next(self._eid), self._finish_cb, (owner, server))
+                if t < self.env.later_from:
+                    heappush(self._queue, entry)
+                else:
+                    self._ahead[t // SLOT_MINUTES].append(entry)
 
     def _wake(self, _: None) -> None:
         self._wake_pending = False
