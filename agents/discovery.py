@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from itertools import repeat
+from itertools import compress, repeat
 from math import isnan
 from typing import TYPE_CHECKING
 
@@ -124,31 +124,35 @@ class Discovery:
         first = m.truth.add_many(grids, subs, times, recurrence_of)
         if n == 0:
             return first
+        # the ids as the dict columns' own key objects when retiring (`GroundTruth.new_ids`):
+        # a happening that carries its key is found by identity, not by comparing ints
+        ids = m.truth.ids_from(first)
         pids = np.arange(first, first + n)
+        keys = ids if type(ids) is list else pids.tolist()
         citizen = self.citizens.first_reports(subs, grids, times)
-        put_new(self.t_citizen, first, citizen.tolist())
+        put_new(self.t_citizen, ids, citizen.tolist())
         vanish = np.full(n, INF)
         for s in np.unique(subs).tolist():
             dist = self.vanish_dist[s]
             if dist is not None:
                 mask = subs == s
                 vanish[mask] = times[mask] + dist.draw(self.vanish_rng[s], int(mask.sum()), 60.0)
-        put_new(self.t_vanish, first, vanish.tolist())
-        put_new(self.armed, first, [INF] * n)
-        put_new(self.reported, first, [False] * n)
+        put_new(self.t_vanish, ids, vanish.tolist())
+        put_new(self.armed, ids, [INF] * n)
+        put_new(self.reported, ids, [False] * n)
         corps = m.inspectors
         if not corps.active:
-            put_new(self.t_detect, first, [INF] * n)
-            self._arm_many(pids.tolist())
+            put_new(self.t_detect, ids, [INF] * n)
+            self._arm_many(list(keys))
             return first
         detect = corps.watch_many(pids, grids, times, self.detect_arr[subs])
-        put_new(self.t_detect, first, detect.tolist())
+        put_new(self.t_detect, ids, detect.tolist())
         waiting = (detect == INF) & (corps.grid_beat[grids] >= 0)
         until = np.full(n, INF)
         until[waiting] = corps.next_shift_starts(np.maximum(times[waiting], m.env._now))
         soonest = np.minimum(np.minimum(detect, vanish), citizen)
         arm = ~waiting | (soonest < until)  # the rest are armed by the beat's rescan
-        self._arm_many(pids[arm].tolist())
+        self._arm_many(list(compress(keys, arm.tolist())))
         return first
 
     def new_problem(self, grid: int, subclass: int, t: float) -> int:
@@ -230,7 +234,7 @@ class Discovery:
         if drop.any():
             deque(map(armed.__setitem__, ids, value.tolist()), maxlen=0)
             keep = ~drop
-            ids, t = np.asarray(ids)[keep].tolist(), t[keep]
+            ids, t = list(compress(ids, keep.tolist())), t[keep]
         else:
             deque(map(armed.__setitem__, ids, t.tolist()), maxlen=0)
         self._env.call_each(t.tolist(), self._happen_cb, ids)
