@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from itertools import compress, repeat
+from itertools import repeat
 from math import isnan
 from typing import TYPE_CHECKING
 
@@ -124,11 +124,8 @@ class Discovery:
         first = m.truth.add_many(grids, subs, times, recurrence_of)
         if n == 0:
             return first
-        # the ids as the dict columns' own key objects when retiring (`GroundTruth.new_ids`):
-        # a happening that carries its key is found by identity, not by comparing ints
-        ids = m.truth.ids_from(first)
+        ids = m.truth.ids_from(first)  # (the dict columns' shared keys, when retiring)
         pids = np.arange(first, first + n)
-        keys = ids if type(ids) is list else pids.tolist()
         citizen = self.citizens.first_reports(subs, grids, times)
         put_new(self.t_citizen, ids, citizen.tolist())
         vanish = np.full(n, INF)
@@ -143,7 +140,7 @@ class Discovery:
         corps = m.inspectors
         if not corps.active:
             put_new(self.t_detect, ids, [INF] * n)
-            self._arm_many(list(keys))
+            self._arm_many(pids.tolist())
             return first
         detect = corps.watch_many(pids, grids, times, self.detect_arr[subs])
         put_new(self.t_detect, ids, detect.tolist())
@@ -152,7 +149,7 @@ class Discovery:
         until[waiting] = corps.next_shift_starts(np.maximum(times[waiting], m.env._now))
         soonest = np.minimum(np.minimum(detect, vanish), citizen)
         arm = ~waiting | (soonest < until)  # the rest are armed by the beat's rescan
-        self._arm_many(list(compress(keys, arm.tolist())))
+        self._arm_many(pids[arm].tolist())
         return first
 
     def new_problem(self, grid: int, subclass: int, t: float) -> int:
@@ -234,7 +231,7 @@ class Discovery:
         if drop.any():
             deque(map(armed.__setitem__, ids, value.tolist()), maxlen=0)
             keep = ~drop
-            ids, t = list(compress(ids, keep.tolist())), t[keep]
+            ids, t = np.asarray(ids)[keep].tolist(), t[keep]
         else:
             deque(map(armed.__setitem__, ids, t.tolist()), maxlen=0)
         self._env.call_each(t.tolist(), self._happen_cb, ids)

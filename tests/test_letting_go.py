@@ -108,8 +108,7 @@ def test_proactive_counts_hold_the_window_not_the_horizon() -> None:
 
 def test_a_retiring_ground_truth_keys_every_column_with_one_id_object() -> None:
     """The dict columns of a run that lets problems go share one key object per problem
-    (`GroundTruth.new_ids`), and the happenings Discovery arms carry it: reads then find
-    their entry by identity (16 ints a problem were made, hashed and compared before)."""
+    (`GroundTruth.new_ids`): 16 ints a problem were made, hashed and freed before."""
     model = CityModel(load_scenario("small-town", [], days=3, seed=7), retiring=True)
     model.run()
     truth, disc = model.truth, model.discovery
