@@ -140,25 +140,26 @@ class Discovery:
         first = m.truth.add_many(grids, subs, times, recurrence_of)
         if n == 0:
             return first
+        ids = m.truth.ids_from(first)  # (the dict columns' shared keys, when retiring)
         pids = np.arange(first, first + n)
         citizen = self.citizens.first_reports(subs, grids, times)
-        put_new(self.t_citizen, first, citizen.tolist())
+        put_new(self.t_citizen, ids, citizen.tolist())
         vanish = np.full(n, INF)
         for s in np.unique(subs).tolist():
             dist = self.vanish_dist[s]
             if dist is not None:
                 mask = subs == s
                 vanish[mask] = times[mask] + dist.draw(self.vanish_rng[s], int(mask.sum()), 60.0)
-        put_new(self.t_vanish, first, vanish.tolist())
-        put_new(self.armed, first, [INF] * n)
-        put_new(self.reported, first, [False] * n)
+        put_new(self.t_vanish, ids, vanish.tolist())
+        put_new(self.armed, ids, [INF] * n)
+        put_new(self.reported, ids, [False] * n)
         corps = m.inspectors
         if not corps.active:
-            put_new(self.t_detect, first, [INF] * n)
+            put_new(self.t_detect, ids, [INF] * n)
             self._arm_many(pids.tolist())
             return first
         detect = corps.watch_many(pids, grids, times, self.detect_arr[subs])
-        put_new(self.t_detect, first, detect.tolist())
+        put_new(self.t_detect, ids, detect.tolist())
         waiting = (detect == INF) & (corps.grid_beat[grids] >= 0)
         until = np.full(n, INF)
         until[waiting] = corps.next_shift_starts(np.maximum(times[waiting], m.env._now))

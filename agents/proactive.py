@@ -30,9 +30,14 @@ class Proactive:
         spec = model.spec.proactive
         self.spec = spec
         self.hot_share = spec.hot_share
-        n_days = model.days + 1
-        self.by_grid = np.zeros((n_days, model.city.n_grids), dtype=np.float64)
-        self.by_subclass = np.zeros((n_days, len(model.handbook.subclasses)), dtype=np.float64)
+        self._days = model.days + 1
+        # the counts of the days a window may still read, in rows reused day after day
+        # (row ``day % len``, `_row`): a fixed size whatever the horizon (ten years of
+        # dongcheng's grids, one row a day, were 67 MB)
+        n_rows = min(self._days, int(round(spec.lag_days)) + int(round(spec.window_days)) + 1)
+        self.by_grid = np.zeros((n_rows, model.city.n_grids), dtype=np.float64)
+        self.by_subclass = np.zeros((n_rows, len(model.handbook.subclasses)), dtype=np.float64)
+        self._row_day = [-1] * n_rows  # the day each row counts (-1: none yet)
         disc = model.discovery
         self.detect = disc.detect_arr            # patrols' detection, adjusted in place
         self.base_detect = disc.detect_arr.copy()
@@ -44,16 +49,30 @@ class Proactive:
     def complaint(self, pid: int, now: float) -> None:
         """A resident reported problem ``pid`` (Discovery's public-report seam)."""
         truth = self.m.truth
-        day = min(int(now // 1440), self.by_grid.shape[0] - 1)
-        self.by_grid[day, truth.grid[pid]] += 1.0
-        self.by_subclass[day, truth.subclass[pid]] += 1.0
+        row = self._row(min(int(now // 1440), self._days - 1))
+        self.by_grid[row, truth.grid[pid]] += 1.0
+        self.by_subclass[row, truth.subclass[pid]] += 1.0
+
+    def _row(self, day: int) -> int:
+        """The row that counts ``day``, emptied of the older day it counted."""
+        row = day % len(self._row_day)
+        if self._row_day[row] != day:
+            self._row_day[row] = day
+            self.by_grid[row] = 0.0
+            self.by_subclass[row] = 0.0
+        return row
 
     def window(self, day: int) -> tuple[int, int]:
         """Days whose complaints steer patrols on ``day``: ``window_days`` ending
         ``lag_days`` before it (clipped to the run)."""
-        hi = min(max(day - int(round(self.spec.lag_days)) + 1, 0), self.by_grid.shape[0])
+        hi = min(max(day - int(round(self.spec.lag_days)) + 1, 0), self._days)
         lo = max(hi - int(round(self.spec.window_days)), 0)
         return lo, hi
+
+    def _rows(self, lo: int, hi: int) -> list[int]:
+        """The rows of days ``lo`` .. ``hi - 1`` that counted any complaint, in day order."""
+        n, row_day = len(self._row_day), self._row_day
+        return [d % n for d in range(lo, hi) if row_day[d % n] == d]
 
     def grid_weights(self, t: float) -> np.ndarray:
         """Complaints per grid in the window that steers patrols at time ``t`` (minutes);
@@ -62,8 +81,9 @@ class Proactive:
         if day != self._day:
             self._day = day
             lo, hi = self.window(day)
-            self._weights = self.by_grid[lo:hi].sum(axis=0)
-            self._renew_themes(self.by_subclass[lo:hi].sum(axis=0))
+            rows = self._rows(lo, hi)
+            self._weights = self.by_grid[rows].sum(axis=0)
+            self._renew_themes(self.by_subclass[rows].sum(axis=0))
         return self._weights
 
     def _renew_themes(self, per_subclass: np.ndarray) -> None:

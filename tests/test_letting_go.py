@@ -71,3 +71,49 @@ def test_the_whistle_forgets_the_returns_of_closed_cases() -> None:
     live = sum(1 for cid in w.returns if model.cases.live(cid) is not None)
     assert sent_back > 4 * 64  # many more than the first clean-up's size
     assert len(w.returns) <= max(64, 2 * live) < sent_back / 2
+
+
+def test_proactive_counts_hold_the_window_not_the_horizon() -> None:
+    """Proactive governance counts complaints a day at a time, in rows reused day after day:
+    as many as its lag and window can read (it held one row per day of the horizon: 67 MB
+    for ten years of dongcheng), and every day's weights are still the complaints of exactly
+    its window's days."""
+    sets = ["proactive.enabled=true", "proactive.window_days=5", "proactive.lag_days=2"]
+    model = CityModel(load_scenario("small-town", sets, days=30, seed=7))
+    pro = model.proactive
+    assert pro is not None
+    tally: dict[int, np.ndarray] = {}
+    weights: dict[int, np.ndarray] = {}
+    count, steer = pro.complaint, pro.grid_weights
+
+    def complaint(pid: int, now: float) -> None:
+        day = tally.setdefault(int(now // 1440), np.zeros(model.city.n_grids))
+        day[model.truth.grid[pid]] += 1.0
+        count(pid, now)
+
+    def grid_weights(t: float) -> np.ndarray:
+        weights[int(t // 1440)] = w = steer(t).copy()
+        return w
+
+    model.discovery.complaint_hook = complaint
+    pro.grid_weights = grid_weights  # type: ignore[method-assign]
+    model.run()
+    assert pro.by_grid.shape[0] == 2 + 5 + 1
+    assert len(weights) > 20 and sum(w.sum() for w in weights.values()) > 0
+    for day, w in weights.items():
+        lo, hi = pro.window(day)
+        expected = sum((tally.get(d, 0.0) for d in range(lo, hi)), np.zeros_like(w))
+        assert np.array_equal(w, expected), day
+
+
+def test_a_retiring_ground_truth_keys_every_column_with_one_id_object() -> None:
+    """The dict columns of a run that lets problems go share one key object per problem
+    (`GroundTruth.new_ids`): 16 ints a problem were made, hashed and freed before."""
+    model = CityModel(load_scenario("small-town", [], days=3, seed=7), retiring=True)
+    model.run()
+    truth, disc = model.truth, model.discovery
+    columns = [truth.grid, truth.fate, truth.refs, disc.t_citizen, disc.armed]
+    first = [next(iter(c)) for c in columns]
+    assert len(truth.grid) > 100 and all(k is first[0] for k in first)
+    last = [next(reversed(c)) for c in columns]
+    assert all(k is last[0] for k in last) and last[0] is truth.new_ids[-1]

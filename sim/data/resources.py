@@ -41,7 +41,7 @@ _SECONDS_PER_CONTACT = 25e-6
 _SECONDS_PER_STAFF_DAY = 2e-6
 
 # A streamed run that makes more problems than this lets ended ones go (dicts by problem id,
-# ~1/3 slower than lists: docs/speed.md); fewer are all kept (a year of dongcheng makes
+# ~1.15x the CPU of lists: docs/speed.md); fewer are all kept (a year of dongcheng makes
 # ~630,000, ~0.3 GB of lists). `sim.run.lets_problems_go` decides with it.
 RETIRE_ABOVE_PROBLEMS = 1_500_000
 # Days of problems and hotline contacts a run that lets them go holds at once: the week

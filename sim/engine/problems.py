@@ -117,12 +117,15 @@ class ArrivalModel:
         return grids
 
 
-def put_new(column: list | dict, first: int, values: list) -> None:
+def put_new(column: list | dict, first: int | list[int], values: list) -> None:
     """Add the values of problems ``first``, ``first + 1``... to a per-problem column: a list
     (every problem kept), or a dict by problem id (a run that lets ended problems go,
-    ``GroundTruth(retiring=True)``)."""
+    ``GroundTruth(retiring=True)``). ``first`` may be the new ids themselves
+    (`GroundTruth.new_ids`): every dict column then shares one key object per problem."""
     if type(column) is list:
         column.extend(values)
+    elif type(first) is list:
+        column.update(zip(first, values, strict=True))
     else:
         column.update(zip(range(first, first + len(values)), values, strict=True))
 
@@ -155,6 +158,10 @@ class GroundTruth:
         self.case = self.column()      # open case tracking this problem (-1 none)
         self.refs = self.column()      # cases in the loop that name it (its own or merged)
         self.n = 0                     # problems so far (ids 0 .. n - 1)
+        # the ids of the last `add_many`, when retiring: one int object per problem, the key
+        # of every dict column (16 columns with a key each cost 15 more ints a problem to
+        # make, hash, compare and free)
+        self.new_ids: list[int] = []
         self._ended: deque[int] = deque()  # ended problems in order, when retiring
         self._held: list[int] = []         # ended, but a case in the loop still names them
 
@@ -172,18 +179,26 @@ class GroundTruth:
         first = self.n
         n = len(times)
         self.n += n
-        put_new(self.grid, first, grids.tolist())
-        put_new(self.subclass, first, subclasses.tolist())
-        put_new(self.created, first, times.tolist())
+        ids: int | list[int] = first
+        if self.retiring:
+            ids = self.new_ids = list(range(first, first + n))
+        put_new(self.grid, ids, grids.tolist())
+        put_new(self.subclass, ids, subclasses.tolist())
+        put_new(self.created, ids, times.tolist())
         if isinstance(recurrence_of, np.ndarray):
-            put_new(self.recurrence_of, first, recurrence_of.tolist())
+            put_new(self.recurrence_of, ids, recurrence_of.tolist())
         else:
-            put_new(self.recurrence_of, first, [recurrence_of] * n)
+            put_new(self.recurrence_of, ids, [recurrence_of] * n)
         for col, fill in ((self.found, np.nan), (self.ended, np.nan), (self.fate, Fate.OPEN),
                           (self.first_case, -1), (self.found_by, 0), (self.case, -1),
                           (self.refs, 0)):
-            put_new(col, first, [fill] * n)
+            put_new(col, ids, [fill] * n)
         return first
+
+    def ids_from(self, first: int) -> int | list[int]:
+        """What `put_new` takes for the problems ``first``... just added: their shared ids
+        when retiring (`new_ids`), else ``first``."""
+        return self.new_ids if self.retiring and self.new_ids[:1] == [first] else first
 
     def is_open(self, pid: int) -> bool:
         """Whether ``pid`` is still there (False once it ended, or was let go of)."""
