@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.data.citymap import CityMap
-from sim.data.resources import lets_problems_go
+from sim.data.resources import expected_problems, lets_problems_go
 from sim.data.scenario import Scenario
 from sim.data.taxonomy import Handbook
 from sim.engine.decisions import DecisionPoints
@@ -199,8 +199,7 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
     """
     retiring = lets_problems_go(scenario)
     if recorder_process is None:
-        p = scenario.problems
-        recorder_process = p.per_day * p.rate_scale * scenario.days > PROCESS_ABOVE_PROBLEMS
+        recorder_process = expected_problems(scenario) > PROCESS_ABOVE_PROBLEMS
 
     def new_day(day: int) -> None:  # ended problems leave memory, as rows for the recorder
         if retiring:

@@ -25,7 +25,7 @@ from sim.errors import GridLoopError
 
 __all__ = ["Estimate", "estimate", "check_resources", "machine_memory", "WARN_BYTES",
            "WARN_SECONDS", "REFUSE_SECONDS", "RETIRE_ABOVE_PROBLEMS", "HELD_DAYS",
-           "lets_problems_go"]
+           "expected_problems", "lets_problems_go"]
 
 GiB = 2**30
 # Prices measured on `gridloop run` (dongcheng and small-town, loads from 1 to 12 times
@@ -94,11 +94,16 @@ def machine_memory() -> int:
         return 16 * GiB
 
 
+def expected_problems(scenario: Any) -> float:
+    """How many problems a run of ``scenario`` is expected to make (recurrences aside)."""
+    p = scenario.problems
+    return p.per_day * p.rate_scale * scenario.days
+
+
 def lets_problems_go(scenario: Any) -> bool:
     """Whether a streamed run of ``scenario`` lets ended problems go: it is expected to make
-    more than `RETIRE_ABOVE_PROBLEMS` (recurrences aside)."""
-    p = scenario.problems
-    return p.per_day * p.rate_scale * scenario.days > RETIRE_ABOVE_PROBLEMS
+    more than `RETIRE_ABOVE_PROBLEMS`."""
+    return expected_problems(scenario) > RETIRE_ABOVE_PROBLEMS
 
 
 def estimate(scenario: Any) -> Estimate:
