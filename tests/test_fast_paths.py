@@ -398,3 +398,56 @@ def test_grid_work_order_columns_in_bulk_equal_one_at_a_time(streamed: bool) -> 
     cols = out[0][0]
     grid_orders = np.frombuffer(cols["case"], dtype=np.int32)
     assert (grid_orders >= 0).sum() > 200  # many grid work orders, their cases written
+
+
+# -- working time: `_before` inline in `add_working` ------------------------------------------
+
+def _add_working_plain(c, t: float, minutes: float) -> float:  # noqa: ANN001
+    """`WorkingCalendar.add_working` as it was: the working minutes before ``t`` from
+    `_before`, wherever ``t`` falls."""
+    if minutes <= 0.0:
+        return t
+    if t == math.inf or minutes == math.inf:
+        return math.inf
+    f = c._before(t)
+    cc = f + minutes
+    if cc <= f:
+        return t
+    d0 = int(t // 1440.0)
+    if d0 >= 0 and cc <= c._cum[-1]:
+        from bisect import bisect_left
+        d = bisect_left(c._cum, cc, d0) - 1
+        base = c._cum[d]
+    else:
+        found = c._find_far(cc, d0)
+        if found is None:
+            return math.inf
+        d, base = found, c._count(found) * c._w
+    x = min(cc - base, c._w)
+    end = d * 1440.0 + c._ds + x
+    return end if end > t else t
+
+
+def test_adding_working_time_inline_equals_the_plain_sum() -> None:
+    """`add_working` (the minutes before ``t`` worked out inline within the calendar's table)
+    gives what `_before` gives, on workdays, days off, holidays and their edges, before the
+    start and past the table."""
+    import datetime as dt
+
+    from sim.data.scenario import CalendarSpec
+    from sim.engine.calendar import WorkingCalendar
+    specs = [CalendarSpec(), CalendarSpec(day_start="07:45", working_hours=7.3,
+                                          workdays=("tue", "thu", "sat", "sun"),
+                                          holidays=(dt.date(2026, 3, 7),),
+                                          extra_workdays=(dt.date(2026, 3, 9),))]
+    rng = np.random.default_rng(9)
+    for spec in specs:
+        c = WorkingCalendar(spec, dt.date(2026, 3, 2), 40)
+        edges = [d * 1440.0 + c._ds + e for d in range(-3, 60)
+                 for e in (0.0, c._w, -1440.0 + 1e-7)]
+        times = [*edges, *(e + 1e-9 for e in edges), *(e - 1e-9 for e in edges),
+                 *rng.uniform(-5 * 1440.0, 70 * 1440.0, 2000).tolist()]
+        for t in times:
+            for minutes in (0.0, 1e-12, 1.0, c._w, 3 * c._w + 17.5,
+                            float(rng.uniform(0, 20 * c._w))):
+                assert c.add_working(t, minutes) == _add_working_plain(c, t, minutes), (t, minutes)

@@ -175,12 +175,20 @@ class WorkingCalendar:
             raise ValueError(f"add_working needs minutes >= 0, got {minutes}")
         if t == math.inf or minutes == math.inf:
             return math.inf
-        f = self._before(t)
+        d0 = int(t // _DAY)
+        cum = self._cum
+        if 0 <= d0 < self._n:  # `_before(t)` inline, within the table (a call less)
+            f = cum[d0]
+            if self._flags[d0]:
+                x = t - d0 * _DAY - self._ds
+                if x > 0.0:
+                    v, hi = f + x, cum[d0 + 1]
+                    f = v if v < hi else hi
+        else:
+            f = self._before(t)
         c = f + minutes
         if c <= f:  # minutes below float resolution at this time
             return t
-        d0 = int(t // _DAY)
-        cum = self._cum
         if d0 >= 0 and c <= cum[-1]:
             d = bisect_left(cum, c, d0) - 1  # cum[d] < c <= cum[d + 1], so d is a workday
             base = cum[d]
