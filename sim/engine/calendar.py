@@ -299,10 +299,13 @@ class DailyWindow:
         d = int(t // _DAY)
         off = t - d * _DAY
         if not self.crosses_midnight:
-            return self.start_min <= off < self.end_min and self._on(d)
-        if off >= self.start_min:
-            return self._on(d)
-        return off < self.end_min and self._on(d - 1)
+            if not self.start_min <= off < self.end_min:
+                return False
+        elif off < self.start_min:  # the small hours: in the window opened the day before?
+            if off >= self.end_min:
+                return False
+            d -= 1
+        return self._all or self.calendar.is_workday(d)  # (`_on` inline)
 
     def next_open(self, t: float) -> float:
         """``t`` if open, else the next opening time (``math.inf`` if there is none)."""
