@@ -89,6 +89,12 @@ class InspectorCorps:
         self._new_beat: list[int] = []
         self.beat_of: list[int] = self.grid_beat.tolist()  # the same, one grid at a time
         self._tasks: list[StaffPool] = []
+        # `task_deadline`'s answer over a stretch of time [from, until): the next opening of
+        # the duty window (None: open, the answer is the time itself)
+        self._known_from = self._known_until = 0.0
+        self._opening: float | None = None
+        self.active = False
+        """Whether the city has inspectors (beats) at all: an attribute, read once a case."""
         if n_beats == 0:
             return
         start = clock_minutes(spec.first_shift_start)
@@ -103,6 +109,7 @@ class InspectorCorps:
             self._tasks.append(pool)
             self.grid_beat[grids] = b
         self.beat_of = self.grid_beat.tolist()
+        self.active = bool(self.beats)
         self.patrol_rng = model.streams["patrol"]
         self._plan_key = b""
         self._cycle_arr = np.zeros(0)
@@ -119,10 +126,12 @@ class InspectorCorps:
         self.u_detect = model.streams["detection"]
         self.shift_starts = [start + s * spec.shift_hours * 60 for s in range(spec.shifts)]
         self.shift_len = spec.shift_hours * 60
-
-    @property
-    def active(self) -> bool:
-        return bool(self.beats)
+        # `next_shift_starts` reads a table of every shift start of days 0 ..
+        # ``_table_days - 1``, made once (and again, longer, if asked beyond it), when each
+        # day's starts fall within that day
+        self._starts_in_day = all(0 <= s0 < 1440 for s0 in self.shift_starts)
+        self._table_days = 0
+        self._table = np.zeros(0)
 
     # -- shifts ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -211,13 +220,19 @@ class InspectorCorps:
 
     def reported(self, grid: int) -> None:
         """An inspector photographed, classified and located a problem in ``grid``."""
-        if self.report_minutes is not None:
-            self.off_patrol(grid, self.report_minutes())
+        if self.report_minutes is not None:  # (`off_patrol` inline: a call less a find)
+            minutes = self.report_minutes()
+            beat = self.beat_of[grid]
+            if beat >= 0:
+                self._off[beat] += minutes
 
     def fixed(self, grid: int) -> None:
         """An inspector fixed a trivial problem in ``grid`` on the spot."""
-        if self.fix_minutes is not None:
-            self.off_patrol(grid, self.fix_minutes())
+        if self.fix_minutes is not None:  # (`off_patrol` inline)
+            minutes = self.fix_minutes()
+            beat = self.beat_of[grid]
+            if beat >= 0:
+                self._off[beat] += minutes
 
     def _rescan_all(self, t0: float) -> None:
         """Give every problem no beat has seen yet a chance in the new shift (vectorised over
@@ -315,20 +330,42 @@ class InspectorCorps:
             return t
         lo = int(t.min() // 1440)
         hi = int(t.max() // 1440) + 16
-        cal = self.m.calendar
-        starts = np.array([d * 1440 + s0 for d in range(lo, hi)
-                           if self.spec.days == "all" or cal.is_workday(d)
-                           for s0 in self.shift_starts] + [INF])
+        if lo >= 0 and self._starts_in_day:  # from the table of the days 0 .. hi - 1
+            if hi > self._table_days:
+                self._table_days = max(hi, 2 * self._table_days, self.m.days + 16)
+                self._table = self._shift_starts_of(0, self._table_days)
+            table = self._table
+            out = table[np.searchsorted(table, t, side="right")]
+            out[out >= hi * 1440] = INF  # not within two weeks
+            return out
+        starts = self._shift_starts_of(lo, hi)
         return starts[np.searchsorted(starts, t, side="right")]
+
+    def _shift_starts_of(self, lo: int, hi: int) -> np.ndarray:
+        """The shift starts of days ``lo .. hi - 1`` in order, then INF."""
+        cal = self.m.calendar
+        return np.array([d * 1440 + s0 for d in range(lo, hi)
+                         if self.spec.days == "all" or cal.is_workday(d)
+                         for s0 in self.shift_starts] + [INF])
 
     # -- tasks -------------------------------------------------------------------------------
     def task_deadline(self, limit_minutes: float) -> float:
         """When a verify or check task sent now is due: ``limit_minutes`` from the next
-        opening of the inspectors' duty window."""
+        opening of the inspectors' duty window (now, when it is open). That opening is
+        worked out once for each stretch the window is open or shut, not for every task
+        (`tests/test_fast_paths.py` pins it against `DailyWindow.next_open`)."""
         now = self.m.env._now  # the attribute, not the property (a call per task sent)
-        if self.window.always_open:  # shifts round the clock: open now
-            return now + limit_minutes
-        return self.window.next_open(now) + limit_minutes
+        if not self._known_from <= now < self._known_until:  # a new stretch: open or shut
+            window = self.window
+            if window.is_open(now):  # open until it closes (never, round the clock)
+                self._known_from, self._known_until = now, window.closes_at(now)
+                self._opening = None
+            else:  # shut until it opens, which every task sent till then waits for
+                opening = window.next_open(now)
+                self._known_from, self._known_until = now, opening
+                self._opening = opening
+        opening = self._opening
+        return (now if opening is None else opening) + limit_minutes
 
     def task(self, case: Case) -> Pending:
         """``yield corps.task(case)``: a verify or check task on site, for the inspector on

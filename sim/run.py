@@ -44,7 +44,7 @@ Stage = Callable[[str], None]
 Recorder = RunRecorder | RecorderProcess
 _CHUNK = 200_000  # event rows per batch written from memory (the log's own chunk size)
 # A problem's ground-truth row is final once it has ended and no case in the loop names it
-# (`GroundTruth.refer`); it is handed to the recorder a week after it ended, or when its
+# (`GroundTruth.refs`); it is handed to the recorder a week after it ended, or when its
 # last case ends if that is later (tests/test_letting_go.py: the log is the same either way).
 RETIRE_AFTER_DAYS = 7
 

@@ -285,3 +285,169 @@ def test_holding_later_entries_out_of_the_queue_leaves_the_event_log(
     assert held[:3] == plain[:3]
     assert held[3] and not plain[3]  # the fast clock did hold entries
     assert len(plain[0]) > 10_000
+
+
+# -- the inspectors' duty window and shift starts, worked out once --------------------------
+
+@pytest.mark.parametrize("overrides", [(), ("inspectors.days=workdays",),
+                                       ("inspectors.shifts=1",),
+                                       ("inspectors.shifts=3",),
+                                       ("inspectors.first_shift_start='22:00'",),
+                                       ("inspectors.first_shift_start='22:00'",
+                                        "inspectors.days=workdays")])
+def test_task_deadlines_and_shift_starts_equal_the_windows(overrides: tuple[str, ...]) -> None:
+    """`InspectorCorps.task_deadline` (the next opening kept for a stretch of time) gives what
+    `DailyWindow.next_open` gives, at times running on (on each edge of the window, just
+    before and after it) and jumping back; `next_shift_starts` (a table made once) what the
+    shift starts of the batch's own days give."""
+    m = CityModel(load_scenario("small-town", overrides, days=30, seed=3))
+    corps, window = m.inspectors, m.inspectors.window
+    edges = [d * 1440.0 + s0 + e for d in range(-1, 32) for s0 in corps.shift_starts
+             for e in (0.0, corps.shift_len)]
+    times = sorted({max(0.0, t + dt) for t in edges for dt in (-1e-9, 0.0, 1e-9, 0.5)})
+    rng = np.random.default_rng(5)
+    later = np.sort(rng.uniform(0.0, 45 * 1440.0, 400)).tolist()
+    shut = 0
+    for t in [*times, *later, *rng.uniform(0.0, 45 * 1440.0, 200).tolist()]:
+        m.env._now = t  # type: ignore[attr-defined]
+        assert corps.task_deadline(30.0) == window.next_open(t) + 30.0, t
+        shut += not window.is_open(t)
+    assert shut > 50 or window.always_open
+
+    def plain(t: np.ndarray) -> np.ndarray:  # the starts of the batch's days, then INF
+        starts = corps._shift_starts_of(int(t.min() // 1440), int(t.max() // 1440) + 16)
+        return starts[np.searchsorted(starts, t, side="right")]
+
+    for n in (1, 3, 50):
+        for _ in range(30):
+            t = rng.uniform(0.0, rng.choice([1.0, 60.0, 400.0]) * 1440.0, n)
+            t[: n // 3] = rng.choice(times, n // 3)
+            assert corps.next_shift_starts(t).tobytes() == plain(t).tobytes()
+    # the table grew past the run (a night shift starting the next day: the batch's days)
+    assert corps._table_days >= 400 if corps._starts_in_day else corps._table_days == 0
+    far = np.array([0.0, 5000 * 1440.0])  # two weeks from the first: beyond, INF
+    assert corps.next_shift_starts(far).tobytes() == plain(far).tobytes()
+
+
+# -- the hotline's grid work orders, their columns written in bulk ------------------------
+
+def _plain_work_order(self, value: tuple[int, int]) -> None:  # noqa: ANN001
+    """`Hotline._work_order` as it was: the deadline put in the call log at once."""
+    pid, cid = value
+    m = self.m
+    sub = m.truth.subclass[pid]
+    self.log.put("deadline_hours", cid, self.spec.urgent_deadline_hours
+                 if self.urgent[sub] else self.spec.grid_deadline_hours)
+    if m.truth.fate[pid] != Fate.OPEN:
+        self._grid_ended.append((cid, m.env._now, True, 0, 0))
+        return
+    self._order_problem[cid] = pid
+    m.discovery.hotline_report(pid, cid, direct=self.spec.direct_dispatch)
+
+
+def _plain_case_ended(self, case) -> None:  # noqa: ANN001
+    """`Hotline.case_ended` as it was: unit and case put in the call log call by call."""
+    calls = case.calls
+    if not calls:
+        return
+    m = self.m
+    unit = self.log.unit(
+        m.department_names[case.department] if case.department >= 0 else
+        f"subdistrict:{self.subdistrict_names[int(m.city.subdistrict[case.grid])]}")
+    for cid in calls:
+        self.log.put("unit", cid, unit)
+        self.log.put("case", cid, case.id)
+        pid = self._order_problem.pop(cid, case.problem)
+        try:
+            gone = pid >= 0 and m.truth.fate[pid] != Fate.OPEN
+        except KeyError:
+            gone = True
+        self._grid_ended.append((cid, m.env._now, gone, case.reworks, len(calls) - 1))
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_grid_work_order_columns_in_bulk_equal_one_at_a_time(streamed: bool) -> None:
+    """A grid work order's deadline, unit and case, kept aside and written at the call log's
+    next sync, leave the calls table (and the event log) that writing each at once leaves,
+    with every row in memory and with rows handed to a sink a day at a time (work orders
+    still open held aside)."""
+    from agents.hotline import Hotline
+    out = []
+    for plain in (False, True):
+        m = CityModel(load_scenario("typical-city", days=12, seed=5))
+        hotline = m.hotline
+        assert hotline is not None
+        if plain:
+            hotline._work_order = types.MethodType(_plain_work_order, hotline)  # type: ignore
+            hotline.case_ended = types.MethodType(_plain_case_ended, hotline)  # type: ignore
+            m.cases.ended = hotline.case_ended
+        assert isinstance(hotline, Hotline)
+        parts: list[dict] = []
+        if streamed:
+            hotline.log.sink = parts.append
+        m.run()
+        if streamed:
+            calls = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+            order = np.argsort(calls["call"])
+            cols = {k: v[order] for k, v in calls.items()}
+        else:
+            cols = {k: m.calls[k].to_numpy() for k in m.calls.columns}
+        out.append(({k: v.tobytes() for k, v in cols.items() if v.dtype != object},
+                    cols["unit"].tolist(), m.events().tobytes()))
+    assert out[0] == out[1]
+    cols = out[0][0]
+    grid_orders = np.frombuffer(cols["case"], dtype=np.int32)
+    assert (grid_orders >= 0).sum() > 200  # many grid work orders, their cases written
+
+
+# -- working time: `_before` inline in `add_working` ------------------------------------------
+
+def _add_working_plain(c, t: float, minutes: float) -> float:  # noqa: ANN001
+    """`WorkingCalendar.add_working` as it was: the working minutes before ``t`` from
+    `_before`, wherever ``t`` falls."""
+    if minutes <= 0.0:
+        return t
+    if t == math.inf or minutes == math.inf:
+        return math.inf
+    f = c._before(t)
+    cc = f + minutes
+    if cc <= f:
+        return t
+    d0 = int(t // 1440.0)
+    if d0 >= 0 and cc <= c._cum[-1]:
+        from bisect import bisect_left
+        d = bisect_left(c._cum, cc, d0) - 1
+        base = c._cum[d]
+    else:
+        found = c._find_far(cc, d0)
+        if found is None:
+            return math.inf
+        d, base = found, c._count(found) * c._w
+    x = min(cc - base, c._w)
+    end = d * 1440.0 + c._ds + x
+    return end if end > t else t
+
+
+def test_adding_working_time_inline_equals_the_plain_sum() -> None:
+    """`add_working` (the minutes before ``t`` worked out inline within the calendar's table)
+    gives what `_before` gives, on workdays, days off, holidays and their edges, before the
+    start and past the table."""
+    import datetime as dt
+
+    from sim.data.scenario import CalendarSpec
+    from sim.engine.calendar import WorkingCalendar
+    specs = [CalendarSpec(), CalendarSpec(day_start="07:45", working_hours=7.3,
+                                          workdays=("tue", "thu", "sat", "sun"),
+                                          holidays=(dt.date(2026, 3, 7),),
+                                          extra_workdays=(dt.date(2026, 3, 9),))]
+    rng = np.random.default_rng(9)
+    for spec in specs:
+        c = WorkingCalendar(spec, dt.date(2026, 3, 2), 40)
+        edges = [d * 1440.0 + c._ds + e for d in range(-3, 60)
+                 for e in (0.0, c._w, -1440.0 + 1e-7)]
+        times = [*edges, *(e + 1e-9 for e in edges), *(e - 1e-9 for e in edges),
+                 *rng.uniform(-5 * 1440.0, 70 * 1440.0, 2000).tolist()]
+        for t in times:
+            for minutes in (0.0, 1e-12, 1.0, c._w, 3 * c._w + 17.5,
+                            float(rng.uniform(0, 20 * c._w))):
+                assert c.add_working(t, minutes) == _add_working_plain(c, t, minutes), (t, minutes)

@@ -66,6 +66,8 @@ class CallLog:
     a tuple, and the call queue appends every call's answer time to `answers` (NaN: hung
     up). Row ids are given in offer order; the numpy columns always have room for every id
     given, so the columns filled later (unit, deadline, survey...) can be written before.
+    A grid work order's deadline (when the order goes out) and its unit and case (when the
+    case ends) wait in `later` too, as row ids and values, and reach the columns at `sync`.
 
     With a ``sink``, the rows whose story is told go to it a day at a time (`release`) and
     leave the columns, which then hold rows ``base ..`` only; a grid work order still open
@@ -89,6 +91,9 @@ class CallLog:
         self._singles: list[tuple] = []  # the -1 rows: `_SINGLE` columns, talk, wrap-up
         self._contacts: Contacts | None = None
         self._first_pending = 0
+        # column: (row ids, values) set since the last `sync`, written then in one go
+        self.later: dict[str, tuple[list[int], list]] = {
+            name: ([], []) for name in ("deadline_hours", "unit", "case")}
 
     def reserve(self, n: int) -> None:
         """Room in the numpy columns for rows ``base .. n - 1``."""
@@ -128,6 +133,11 @@ class CallLog:
 
     def sync(self) -> None:
         """Write the pending columns (before reading them)."""
+        for name, (cids, values) in self.later.items():
+            if cids:
+                self.put(name, np.array(cids, dtype=np.int64), values)
+                cids.clear()
+                values.clear()
         k = len(self._sources)
         if not k:
             return
@@ -288,6 +298,10 @@ class Hotline:
         # cid, when, resolved, reworks, further calls about the same problem
         self._grid_ended: list[tuple[int, float, bool, int, int]] = []
         self.urgent = [s.urgency == "urgent" for s in model.handbook.subclasses]
+        # a grid work order's deadline, unit and case: set in the log at its next `sync`
+        self._later_deadline = self.log.later["deadline_hours"]
+        self._later_unit = self.log.later["unit"]
+        self._later_case = self.log.later["case"]
 
     # -- records -----------------------------------------------------------------------------
     def _offer(self, arrival: float, kind: int, rtype: int, sub: int, problem: int,
@@ -446,8 +460,10 @@ class Hotline:
         pid, cid = value
         m = self.m
         sub = m.truth.subclass[pid]
-        self.log.put("deadline_hours", cid, self.spec.urgent_deadline_hours
-                     if self.urgent[sub] else self.spec.grid_deadline_hours)
+        cids, hours = self._later_deadline
+        cids.append(cid)
+        hours.append(self.spec.urgent_deadline_hours if self.urgent[sub] else
+                     self.spec.grid_deadline_hours)
         if m.truth.fate[pid] != Fate.OPEN:  # gone before the order went out
             self._grid_ended.append((cid, m.env._now, True, 0, 0))
             return
@@ -467,10 +483,16 @@ class Hotline:
         now = m.env._now
         repeats = len(calls) - 1  # every caller hears of the others' calls as its own repeats
         about = self._order_problem
-        put = self.log.put
-        for cid in calls:  # resolved: the caller's own problem is gone (it may have ridden
-            put("unit", cid, unit)  # on a case about another one after that one's visit)
-            put("case", cid, case.id)
+        n = len(calls)
+        cids, units = self._later_unit
+        cids += calls
+        units += [unit] * n
+        cids, cases = self._later_case
+        cids += calls
+        cases += [case.id] * n
+        # resolved: the caller's own problem is gone (it may have ridden on a case about
+        # another one after that one's visit)
+        for cid in calls:
             pid = about.pop(cid, case.problem)
             try:
                 gone = pid >= 0 and fate[pid] != Fate.OPEN

@@ -175,12 +175,20 @@ class WorkingCalendar:
             raise ValueError(f"add_working needs minutes >= 0, got {minutes}")
         if t == math.inf or minutes == math.inf:
             return math.inf
-        f = self._before(t)
+        d0 = int(t // _DAY)
+        cum = self._cum
+        if 0 <= d0 < self._n:  # `_before(t)` inline, within the table (a call less)
+            f = cum[d0]
+            if self._flags[d0]:
+                x = t - d0 * _DAY - self._ds
+                if x > 0.0:
+                    v, hi = f + x, cum[d0 + 1]
+                    f = v if v < hi else hi
+        else:
+            f = self._before(t)
         c = f + minutes
         if c <= f:  # minutes below float resolution at this time
             return t
-        d0 = int(t // _DAY)
-        cum = self._cum
         if d0 >= 0 and c <= cum[-1]:
             d = bisect_left(cum, c, d0) - 1  # cum[d] < c <= cum[d + 1], so d is a workday
             base = cum[d]
@@ -291,10 +299,13 @@ class DailyWindow:
         d = int(t // _DAY)
         off = t - d * _DAY
         if not self.crosses_midnight:
-            return self.start_min <= off < self.end_min and self._on(d)
-        if off >= self.start_min:
-            return self._on(d)
-        return off < self.end_min and self._on(d - 1)
+            if not self.start_min <= off < self.end_min:
+                return False
+        elif off < self.start_min:  # the small hours: in the window opened the day before?
+            if off >= self.end_min:
+                return False
+            d -= 1
+        return self._all or self.calendar.is_workday(d)  # (`_on` inline)
 
     def next_open(self, t: float) -> float:
         """``t`` if open, else the next opening time (``math.inf`` if there is none)."""

@@ -43,6 +43,7 @@ _BY_INSPECTOR = 1  # Channel.INSPECTOR: also the REPORT row's outcome
 # outcome codes (`Outcome`)
 _CONFIRMED, _NOT_FOUND, _PASS, _FAIL, _ON_TIME, _OVERDUE, _WRONG = 3, 4, 7, 8, 9, 10, 11
 _NO_PROBLEMS: tuple[int, ...] = ()
+_OPEN = 0  # Fate.OPEN
 
 
 class IllegalTransition(GridLoopError):
@@ -101,6 +102,12 @@ class CaseBook:
         self.open_index: Mapping[tuple[int, int], int] = MappingProxyType(self._open)
         """(grid, subclass) -> the open case, read-only (`open_case` one at a time)."""
         self._limit = log.limit
+        # the problem <-> case links this book writes inline (`file`, `open`): the ground
+        # truth's columns themselves, held here to spare a call a case
+        self._refs = truth.refs
+        self._case = truth.case
+        self._first_case = truth.first_case
+        self._fate = truth.fate
 
     # -- reading ---------------------------------------------------------------------------
     def open_case(self, grid: int, subclass: int) -> int:
@@ -114,7 +121,7 @@ class CaseBook:
         same spot in the first report's photos, so one problem never has two open cases."""
         cid = self._open.get((case.grid, case.subclass), -1)
         if cid < 0 and case.problem >= 0:
-            return self.truth.case_of(case.problem)
+            return self._case[case.problem]  # (`GroundTruth.case_of`)
         return cid
 
     def live(self, case_id: int) -> Case | None:
@@ -162,8 +169,8 @@ class CaseBook:
         case = Case(self.count, problem, grid, subclass, true_subclass, channel, beat,
                     self.env._now)  # type: ignore[attr-defined]
         self.count += 1
-        if problem >= 0:
-            self.truth.refer(problem)
+        if problem >= 0:  # the case names its problem until it ends
+            self._refs[problem] += 1
         if verified is not None:
             case.verified = verified
         if call >= 0:
@@ -187,10 +194,20 @@ class CaseBook:
 
     def self_handled(self, case: Case) -> None:
         """The inspector fixed it on the spot: reported and ended at once (SELF_HANDLE)."""
-        self.record(case, _REPORT, _INSPECTOR, case.beat, NAN, _BY_INSPECTOR)
-        self.record(case, _SELF_HANDLE, _INSPECTOR, case.beat)
-        self.truth.set_first_case(case.problem, case.id)
-        self.truth.release(case.problem)
+        log, now, beat = self.log, self.env._now, case.beat
+        for step, outcome in ((_REPORT, _BY_INSPECTOR), (_SELF_HANDLE, 0)):  # as `record`
+            if self.strict:
+                self._check(case, step, _INSPECTOR)
+            buf = log.buf
+            buf += _pack(case.id, case.problem, now, step, _INSPECTOR, beat, case.department,
+                         NAN, outcome, case.grid, case.subclass)
+            if len(buf) >= self._limit:
+                log.flush()
+        pid = case.problem  # it dealt with its problem (unless an earlier case did) and ends
+        first = self._first_case
+        if first[pid] < 0:
+            first[pid] = case.id
+        self._refs[pid] -= 1
 
     def verified(self, case: Case, there: bool, deadline: float) -> None:
         """The inspector's verification on site found the problem, or nothing (VERIFY)."""
@@ -208,7 +225,13 @@ class CaseBook:
         """A duplicate joins open case ``into`` and ends (MERGE). The problem it reports, if
         another one, rides on that case: its work covers both; its callers are answered
         when that case ends."""
-        self.record(case, _MERGE, actor_kind, actor)
+        if self.strict:  # the row, as `record` writes it
+            self._check(case, _MERGE, actor_kind)
+        buf = self.log.buf
+        buf += _pack(case.id, case.problem, self.env._now, _MERGE, actor_kind, actor,
+                     case.department, NAN, 0, case.grid, case.subclass)
+        if len(buf) >= self._limit:
+            self.log.flush()
         target = self._live.get(into)
         if case.calls:
             if target is not None:
@@ -217,7 +240,7 @@ class CaseBook:
                 self.ended(case)
         pid = case.problem
         if pid >= 0:
-            self.truth.release(pid)
+            self._refs[pid] -= 1  # it no longer names its problem
         if target is None or pid < 0 or target.problem == pid:
             return
         if self.truth.ride_on(pid, into):
@@ -229,7 +252,7 @@ class CaseBook:
         """The report is voided and ends (VOID)."""
         self.record(case, _VOID, actor_kind, actor)
         if case.problem >= 0:
-            self.truth.release(case.problem)
+            self._refs[case.problem] -= 1  # it no longer names its problem
         if case.calls and self.ended is not None:
             self.ended(case)
 
@@ -245,8 +268,12 @@ class CaseBook:
             self.log.flush()
         self._open[(case.grid, case.subclass)] = case.id
         self._live[case.id] = case
-        if case.problem >= 0:
-            self.truth.track(case.problem, case.id)
+        pid = case.problem
+        if pid >= 0:  # the case tracks its problem; the first case filed for it is kept
+            self._case[pid] = case.id
+            first = self._first_case
+            if first[pid] < 0:
+                first[pid] = case.id
 
     def reclassify(self, case: Case, subclass: int) -> None:
         """The platform corrects the case's subclass; the open-case index follows."""
@@ -345,9 +372,16 @@ class CaseBook:
         self._live.pop(case.id, None)
         if case.calls and self.ended is not None:
             self.ended(case)
-        truth = self.truth
-        if case.merged is None:
+        if case.merged is None:  # (`GroundTruth.untrack` inline: a call less a case)
             pid = case.problem
-            return (pid,) if pid >= 0 and truth.untrack(pid, case.id) else _NO_PROBLEMS
+            if pid < 0:
+                return _NO_PROBLEMS
+            self._refs[pid] -= 1
+            tracking = self._case
+            if tracking[pid] != case.id:
+                return _NO_PROBLEMS
+            tracking[pid] = -1
+            return (pid,) if self._fate[pid] == _OPEN else _NO_PROBLEMS
+        truth = self.truth
         return tuple(p for p in (case.problem, *case.merged)
                      if p >= 0 and truth.untrack(p, case.id))

@@ -208,29 +208,16 @@ class GroundTruth:
             return False
 
     # -- links to the platform's cases (written by `sim.engine.casebook.CaseBook` only) -----
-    def refer(self, pid: int) -> None:
-        """A case in the loop names ``pid`` (opened for it, or it rode on the case): its row
-        stays until every such case has ended (`release`), whatever `retire` is asked."""
-        self.refs[pid] += 1
-
-    def release(self, pid: int) -> None:
-        """A case that named ``pid`` has ended (closed, voided, merged, fixed on the spot)."""
-        self.refs[pid] -= 1
-
+    # ``refs[pid]``: the cases in the loop that name ``pid`` (opened for it, or it rode on the
+    # case); its row stays until every such case has ended (closed, voided, merged, fixed on
+    # the spot), whatever `retire` is asked. ``case[pid]``: the open case tracking it;
+    # ``first_case[pid]``: the first case filed for it, or that fixed it on the spot.
+    # `CaseBook` writes these columns inline as its cases open, file and end (a call less a
+    # case step); a merged report riding on a case (`ride_on`) and a case that carried
+    # merged problems closing (`untrack`) go through the methods here.
     def case_of(self, pid: int) -> int:
         """The open case tracking problem ``pid`` (-1: none)."""
         return self.case[pid]
-
-    def track(self, pid: int, case_id: int) -> None:
-        """Case ``case_id`` is filed for ``pid``: it tracks it; the first filed is kept."""
-        self.case[pid] = case_id
-        if self.first_case[pid] < 0:
-            self.first_case[pid] = case_id
-
-    def set_first_case(self, pid: int, case_id: int) -> None:
-        """``case_id`` dealt with ``pid`` (fixed on the spot), unless an earlier one did."""
-        if self.first_case[pid] < 0:
-            self.first_case[pid] = case_id
 
     def ride_on(self, pid: int, case_id: int) -> bool:
         """A merged report of ``pid``, still open and tracked by no case, rides on open case
@@ -271,7 +258,7 @@ class GroundTruth:
         """The rows of the problems that ended before ``before``, which leave every column.
 
         A problem that ended long enough ago (the caller's choice) and that no case in the
-        loop names (`refer`: its own cases, before or after filing, and those it rode on) has
+        loop names (``refs``: its own cases, before or after filing, and those it rode on) has
         its final row: nothing writes it again, and what still reads it (events already
         queued for it, a hotline caller's survey, a patrol's waiting list) finds it gone and
         ended (`agents.discovery.Discovery.forget`, `agents.inspector`). Returns
