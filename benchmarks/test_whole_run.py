@@ -66,7 +66,9 @@ def test_a_year_and_ten_years_of_dongcheng_whole_command_against_the_core(
             c2, w2 = _year("dongcheng", days, Path(tmp) / "year2")  # twice: the best pair
             long = whole("run", "dongcheng", "--days", str(10 * days), "--out",
                          str(Path(tmp) / "ten"), "--quiet")
-        return {"core": min((c, c2), key=lambda r: r["wall_seconds"]),
+        pairs = [[round(w_["wall_seconds"] / c_["wall_seconds"], 3),
+                  round(w_["cpu_seconds"] / c_["cpu_seconds"], 3)] for c_, w_ in ((c, w), (c2, w2))]
+        return {"pairs": pairs, "core": min((c, c2), key=lambda r: r["wall_seconds"]),
                 "whole": min((w, w2), key=lambda r: r["wall_seconds"]), "ten_years": long,
                 "load": _load()}
 
@@ -83,6 +85,8 @@ def test_a_year_and_ten_years_of_dongcheng_whole_command_against_the_core(
           f"{w['peak_rss_mb']:.0f} MB peak; {r['load']}")
     print(f"  whole / core: {wall_ratio:.2f}x wall (bar <= 1.2), {cpu_ratio:.2f}x CPU; "
           f"peak {w['peak_rss_mb']:.0f} MB (bar <= 1024)")
+    print("  each pair (core then whole, one after the other): " + ", ".join(
+        f"{wr:.2f}x wall, {cr:.2f}x CPU" for wr, cr in r["pairs"]))
     print(f"{10 * days} days: {long['wall_seconds']:.1f} s wall ({long['cpu_seconds']:.1f} s "
           f"CPU), {long['peak_rss_mb']:.0f} MB peak: {peak_ratio:.2f}x the {days}-day peak "
           f"(bar <= 1.2), {time_ratio:.2f}x its time (bar <= 11; "

@@ -4,8 +4,9 @@
 
 Runs the command as `gridloop` would (imports included: the clock starts before GridLoop is
 imported) and prints one JSON line: ``cpu_seconds`` (every thread of this process and of the
-child processes it waited for: the run's recorder process, `sim.outputs.writer`),
-``wall_seconds``, ``peak_rss_mb`` (this process's peak plus each recorder process's peak:
+child processes it waited for: the run's recorder process, `sim.outputs.writer`, and the
+drawer process that one waits for, `sim.outputs.drawer`),
+``wall_seconds``, ``peak_rss_mb`` (this process's peak plus each helper process's peak:
 the sum, though the two peaks need not come at once) and the exit code.
 `benchmarks/test_whole_run.py` runs it next to `benchmarks.measure` (the simulation alone)
 to get the whole command's cost as a ratio.

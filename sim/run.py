@@ -214,8 +214,9 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
         t0 = time.perf_counter()
         model = CityModel(scenario, decisions=decisions, strict=strict, progress=new_day,
                           retiring=retiring)
+        extra = {"drawer": figure and model.hotline is not None} if recorder_process else {}
         recorder = (RecorderProcess if recorder_process else RunRecorder)(
-            folder.path, names=Names(model.department_names, model.city.codes,
+            folder.path, **extra, names=Names(model.department_names, model.city.codes,
                                      [s.code for s in model.handbook.subclasses]),
             event_subclasses=_event_subclasses(model.handbook),
             roster=_roster(scenario, model.city, model.department_names,
@@ -227,14 +228,16 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
                 calls = model.hotline.log
                 calls.sink = lambda rows: recorder.calls(rows, list(calls.units))
             model.run()
+            spec = _figures(scenario, model.city) if figure else None
+            recorder.calls_done(spec)  # the hotline figure may be drawn from now on
             model.log.flush()
             wall = time.perf_counter() - t0
             checkpoint("streaming")
             say = writing or (lambda _: None)
             say("problems.parquet")
             recorder.problems(model.problems())
-            return _finish(recorder, folder, scenario, model.city, wall, model.sim_events,
-                           say, figure, command, overrides)
+            return _finish(recorder, folder, scenario, wall, model.sim_events,
+                           say, spec, command, overrides)
         except OSError as e:  # a full disk, a folder removed under the run...
             raise GridLoopError(f"{folder.target}: could not write the run ({e.strerror or e})"
                                 f"; the folder is as it was") from None
@@ -266,8 +269,9 @@ def write_run(result: RunResult, out: str | Path, *, figure: bool = True, force:
         recorder.problems(result.problems)
         if result.calls is not None:
             recorder.calls(result.calls)
-        return _finish(recorder, folder, sc, result.city, result.wall_seconds,
-                       result.sim_events, lambda _: None, figure, command, overrides).paths
+        return _finish(recorder, folder, sc, result.wall_seconds, result.sim_events,
+                       lambda _: None, _figures(sc, result.city) if figure else None, command,
+                       overrides).paths
 
 
 def _figures(sc: Scenario, city: CityMap) -> FigureSpec:
@@ -287,14 +291,15 @@ def _figures(sc: Scenario, city: CityMap) -> FigureSpec:
         hotline=sc.hotline.enabled, language=current(), shapes=shapes)
 
 
-def _finish(recorder: Recorder, folder: RunFolder, sc: Scenario, city: CityMap,
-            wall_seconds: float, sim_events: int, say: Stage, figure: bool,
+def _finish(recorder: Recorder, folder: RunFolder, sc: Scenario, wall_seconds: float,
+            sim_events: int, say: Stage, figures: FigureSpec | None,
             command: Sequence[str] | None, overrides: dict[str, Any] | None) -> RecordedRun:
-    """Close the tables, add the summary, figures and scenario, and commit the folder."""
+    """Close the tables, add the summary, the figures (when ``figures`` says how) and the
+    scenario, and commit the folder."""
     # first what needs no recorder (a recorder process meanwhile writes its last batches)
     write_json(folder.path / "scenario.json", sc.model_dump(mode="json"))
     made = provenance(command, overrides)
-    out = recorder.conclude(sc.days, _figures(sc, city) if figure else None, say)
+    out = recorder.conclude(sc.days, figures, say)
     summary = _meta(sc)
     summary.update(out.kpis)
     if sc.whistle.enabled:  # whistle-and-report: how often it was blown

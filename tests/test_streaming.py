@@ -253,3 +253,22 @@ def test_a_run_stopped_midway_stops_its_recorder_process_and_leaves_no_folder(
                    RunFolder.prepare(tmp_path / "run"), progress=stop, recorder_process=True)
     assert _children() <= before  # the recorder's process was waited for
     assert list(tmp_path.iterdir()) == []
+
+
+def test_figures_drawn_beside_the_recorder_are_the_ones_drawn_in_line(
+        result: RunResult, tmp_path: Path) -> None:
+    """The recorder's process hands the hotline figure to a drawer process
+    (`sim.outputs.drawer`) as soon as the calls are in, and draws the overview itself: the
+    PNGs are byte for byte those of the in-memory run, drawn one after the other in line."""
+    from sim.outputs import writer
+
+    peaks = len(writer.CHILD_PEAKS_MB)
+    record_run(result.scenario, RunFolder.prepare(tmp_path / "streamed"),
+               recorder_process=True)
+    write_run(result, tmp_path / "memory")
+    assert len(writer.CHILD_PEAKS_MB) == peaks + 2  # the recorder's and the drawer's
+    for png in ("overview.png", "hotline.png"):
+        assert (tmp_path / "streamed" / png).read_bytes() == \
+            (tmp_path / "memory" / png).read_bytes()
+    assert read_run_summary(tmp_path / "streamed")["outputs"] == \
+        read_run_summary(tmp_path / "memory")["outputs"]

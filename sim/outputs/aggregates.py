@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sim.engine.eventlog import Step
 from sim.errors import GridLoopError
@@ -121,6 +120,8 @@ class HotlineCounts:
         done = (np.asarray(calls["work_order"], dtype=bool)
                 & ~np.isnan(np.asarray(calls["feedback_at"], dtype=np.float64)))
         if unit_names is None:                       # names: factorised (pandas, in C)
+            import pandas as pd  # only for a frame's names: drawing needs no pandas
+
             unit = pd.Series(np.asarray(calls["unit"], dtype=object))
             done &= (unit.notna() & (unit != "")).to_numpy()
             codes, names = pd.factorize(unit[done])

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 import matplotlib
 import numpy as np
-import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
@@ -42,6 +41,8 @@ from sim.outputs.aggregates import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.geo.geometry import Shape
 
 __all__ = ["backlog_series", "overview_figure", "hotline_figure", "draw_overview",
@@ -375,7 +376,7 @@ def draw_hotline(counts: HotlineCounts, *, days: int, title: str, path: str | Pa
     if not days > 0:
         raise GridLoopError(f"hotline_figure needs days > 0 (got {days!r})")
     hourly = counts.hourly
-    league = _unit_rates(counts, min_orders)
+    league = _league(counts, min_orders)
 
     fig = Figure(figsize=(14.0, 10.0), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
@@ -412,31 +413,42 @@ def _unit_rates(calls: pd.DataFrame | HotlineCounts, min_orders: int = 20) -> pd
         ``surveyed`` (int64) and ``response``, ``resolution``, ``satisfaction``,
         ``composite`` (float64, unrounded). Ties rank by more closed orders, then by name.
     """
-    if min_orders < 0:
-        raise GridLoopError(f"min_orders must be >= 0 (got {min_orders!r})")
+    import pandas as pd
+
     if not isinstance(calls, HotlineCounts):
         counts = HotlineCounts()
         counts.add(calls)
         calls = counts
-    names, per_unit = calls.unit_counts()
-    closed, surveyed, responded, resolved, satisfied = per_unit.T.astype(np.int64)
-    keep = closed >= max(min_orders, 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        table = pd.DataFrame({
-            "unit": np.asarray(names, dtype=object)[keep],
-            "closed": closed[keep], "surveyed": surveyed[keep],
-            "response": responded[keep] / closed[keep],
-            "resolution": np.where(surveyed[keep] > 0, resolved[keep] / surveyed[keep], np.nan),
-            "satisfaction": np.where(surveyed[keep] > 0, satisfied[keep] / surveyed[keep],
-                                     np.nan),
-        })
-    table["composite"] = (RATE_WEIGHTS["response"] * table["response"]
-                          + RATE_WEIGHTS["resolution"] * table["resolution"]
-                          + RATE_WEIGHTS["satisfaction"] * table["satisfaction"])
-    table = table.sort_values(["composite", "closed", "unit"], ascending=[False, False, True],
-                              na_position="last", kind="stable", ignore_index=True)
+    league = _league(calls, min_orders)
+    table = pd.DataFrame({k: v for k, v in league.items() if k != "rank"})
     table.index = pd.RangeIndex(1, len(table) + 1, name="rank")
     return table
+
+
+def _league(counts: HotlineCounts, min_orders: int = 20) -> dict[str, np.ndarray]:
+    """`_unit_rates`' columns as numpy arrays, best first (``rank`` from 1): the hotline
+    figure is drawn from these, so drawing it needs no pandas (`sim.outputs.drawer`)."""
+    if min_orders < 0:
+        raise GridLoopError(f"min_orders must be >= 0 (got {min_orders!r})")
+    names, per_unit = counts.unit_counts()
+    closed, surveyed, responded, resolved, satisfied = per_unit.T.astype(np.int64)
+    keep = closed >= max(min_orders, 1)
+    closed, surveyed = closed[keep], surveyed[keep]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        response = responded[keep] / closed
+        resolution = np.where(surveyed > 0, resolved[keep] / surveyed, np.nan)
+        satisfaction = np.where(surveyed > 0, satisfied[keep] / surveyed, np.nan)
+    composite = (RATE_WEIGHTS["response"] * response
+                 + RATE_WEIGHTS["resolution"] * resolution
+                 + RATE_WEIGHTS["satisfaction"] * satisfaction)
+    units = np.asarray(names, dtype=object)[keep]
+    # best composite first (a NaN last), then more closed orders, then by name
+    order = np.lexsort((units.astype(str) if len(units) else np.zeros(0, str), -closed,
+                        np.where(np.isnan(composite), np.inf, -composite)))
+    return {"rank": np.arange(1, len(order) + 1), "unit": units[order],
+            "closed": closed[order], "surveyed": surveyed[order],
+            "response": response[order], "resolution": resolution[order],
+            "satisfaction": satisfaction[order], "composite": composite[order]}
 
 
 def _hour_axis(ax: Axes) -> None:
@@ -527,7 +539,7 @@ _LEAGUE_COLUMNS = (  # header, width (share of the panel), alignment
 _LEAGUE_RATES = ("response", "resolution", "satisfaction", "composite")
 
 
-def _draw_league(ax: Axes, league: pd.DataFrame, min_orders: int) -> None:
+def _draw_league(ax: Axes, league: dict[str, np.ndarray], min_orders: int) -> None:
     """The three-rate league table: top and bottom units, rate cells tinted by value.
 
     Drawn as one collection of cells and plain texts in data coordinates (a column is its
@@ -535,7 +547,7 @@ def _draw_league(ax: Axes, league: pd.DataFrame, min_orders: int) -> None:
     `matplotlib.table`.
     """
     ax.set_axis_off()
-    n = len(league)
+    n = len(league["rank"])
     half = LEAGUE_ROWS // 2
     w = RATE_WEIGHTS
     ax.set_title(
@@ -553,8 +565,9 @@ def _draw_league(ax: Axes, league: pd.DataFrame, min_orders: int) -> None:
                 transform=ax.transAxes, ha="center", va="center", color="0.4")
         return
     split = n > LEAGUE_ROWS
-    shown = pd.concat([league.iloc[:half], league.iloc[-half:]]) if split else league
-    values = shown[list(_LEAGUE_RATES)].to_numpy(np.float64)
+    rows_shown = np.r_[0:half, n - half:n] if split else np.arange(n)
+    shown = {k: v[rows_shown] for k, v in league.items()}
+    values = np.stack([shown[k] for k in _LEAGUE_RATES], 1).astype(np.float64)
     finite = values[np.isfinite(values)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     tint = Normalize(lo, hi) if hi > lo else Normalize(lo - 0.5, hi + 0.5)
@@ -564,10 +577,10 @@ def _draw_league(ax: Axes, league: pd.DataFrame, min_orders: int) -> None:
 
     rows: list[list[str]] = [[_(h) for h, _w, _a in _LEAGUE_COLUMNS]]
     fills: list[list[object]] = [["0.9"] * len(_LEAGUE_COLUMNS)]
-    for i, (rank, unit) in enumerate(zip(shown.index, shown["unit"], strict=True)):
+    for i, (rank, unit) in enumerate(zip(shown["rank"].tolist(), shown["unit"], strict=True)):
         rates = values[i]
-        rows.append([str(rank), str(unit), f"{shown['closed'].iat[i]:,}",
-                     f"{shown['surveyed'].iat[i]:,}", *(pct(x) for x in rates)])
+        rows.append([str(rank), str(unit), f"{int(shown['closed'][i]):,}",
+                     f"{int(shown['surveyed'][i]):,}", *(pct(x) for x in rates)])
         fills.append(["white"] * 4 + [_RATE_CMAP(tint(x), alpha=0.55) if np.isfinite(x)
                                       else "white" for x in rates])
         if split and i == half - 1:

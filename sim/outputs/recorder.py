@@ -280,10 +280,24 @@ class RunRecorder:
         return headline(self.case_totals, self.problem_totals, days,
                         hours_stats_of(lambda: iter(self._close)))
 
+    def calls_done(self, figures: FigureSpec | None, drawer: Any = None) -> None:
+        """Every call has come: hand the hotline figure's counts to ``drawer`` (a
+        `sim.outputs.drawer.Drawer`), after the batches already handed over. Without a
+        drawer (a recorder on a thread) nothing happens: `conclude` draws it."""
+        if drawer is not None and figures is not None and figures.hotline \
+                and self._calls is not None:
+            self._do(lambda: drawer.hotline(self.hotline, days=figures.days,
+                                            title=figures.titles[1],
+                                            path=self.folder / "hotline.png",
+                                            language=figures.language))
+
     def conclude(self, days: int, figures: FigureSpec | None,
-                 say: Callable[[str], None]) -> Outputs:
+                 say: Callable[[str], None], hotline: Callable[[], Path] | None = None
+                 ) -> Outputs:
         """`finish` the files, count the summary's numbers and the league tables, and draw
-        the figures (when ``figures`` says how) into the folder; ``say`` is told each step."""
+        the figures (when ``figures`` says how) into the folder; ``say`` is told each step.
+        ``hotline``: the hotline figure is being drawn elsewhere (`calls_done`); it gives
+        its path once drawn."""
         say("cases.parquet (the cases still open)")
         written = self.finish()
         say("summary")
@@ -304,7 +318,7 @@ class RunRecorder:
                     path=self.folder / "overview.png", shapes=figures.shapes)
                 if figures.hotline and hot:
                     say("hotline.png")
-                    out.figures["hotline"] = draw_hotline(
+                    out.figures["hotline"] = hotline() if hotline is not None else draw_hotline(
                         self.hotline, days=figures.days, title=figures.titles[1],
                         path=self.folder / "hotline.png")
         return out

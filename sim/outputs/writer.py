@@ -23,31 +23,23 @@ command's own, and the children's CPU time to its own).
 
 from __future__ import annotations
 
-import os
 import pickle
+import queue
 import subprocess
-import sys
+import threading
 from collections.abc import Callable
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim.outputs.child import peak_mb as _peak_mb
+from sim.outputs.child import serve, start
 from sim.outputs.recorder import FigureSpec, Outputs, RunRecorder
 
 __all__ = ["RecorderProcess", "CHILD_PEAKS_MB"]
 
 CHILD_PEAKS_MB: list[float] = []  # peak resident memory of each recorder process that ended
-
-
-def _peak_mb() -> float | None:
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return None
 
 
 def _preload() -> None:  # the figures' imports (~1 s), while the simulation runs
@@ -59,30 +51,9 @@ def _preload() -> None:  # the figures' imports (~1 s), while the simulation run
 
 def _send_error(conn: Any, e: BaseException) -> None:
     try:
-        conn.send(("error", e, _peak_mb()))
+        conn.send(("error", e, [_peak_mb()]))
     except Exception:  # noqa: BLE001 - an error that does not pickle: its words
-        conn.send(("error", OSError(f"{type(e).__name__}: {e}"), _peak_mb()))
-
-
-class _Duplex:
-    """Two one-way pipes as one connection (send on one, receive on the other)."""
-
-    def __init__(self, read_fd: int, write_fd: int) -> None:
-        self._in = Connection(read_fd, writable=False)
-        self._out = Connection(write_fd, readable=False)
-
-    def send(self, obj: Any) -> None:
-        self._out.send_bytes(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
-
-    def recv(self) -> Any:
-        return pickle.loads(self._in.recv_bytes())
-
-    def poll(self) -> bool:
-        return self._in.poll()
-
-    def close(self) -> None:
-        self._in.close()
-        self._out.close()
+        conn.send(("error", OSError(f"{type(e).__name__}: {e}"), [_peak_mb()]))
 
 
 def _serve(conn: Any) -> None:
@@ -91,16 +62,30 @@ def _serve(conn: Any) -> None:
     import threading
 
     recorder: RunRecorder | None = None
+    drawer = None
     try:
-        recorder = RunRecorder(**conn.recv(), threaded=True)
+        kwargs = conn.recv()
+        if kwargs.pop("drawer", False):  # the hotline figure is drawn by a third process
+            from sim.outputs.drawer import Drawer
+            drawer = Drawer()
+        recorder = RunRecorder(**kwargs, threaded=True)
         threading.Thread(target=_preload, daemon=True).start()
         while True:
             msg = conn.recv()
             if msg[0] == "conclude":
+                hotline = drawer.result if drawer is not None and drawer.asked else None
                 out = recorder.conclude(msg[1], msg[2],
-                                        lambda what: conn.send(("say", what)))
-                conn.send(("done", out, _peak_mb()))
+                                        lambda what: conn.send(("say", what)), hotline=hotline)
+                peaks = [_peak_mb()]
+                if drawer is not None:
+                    drawer.close()
+                    peaks.append(drawer.peak)
+                conn.send(("done", out, peaks))
                 return
+            if msg[0] == "calls_done":
+                if drawer is not None:
+                    recorder.calls_done(msg[1], drawer)
+                continue
             getattr(recorder, msg[0])(*msg[1:])
     except (EOFError, BrokenPipeError):  # the run stopped without concluding
         if recorder is not None:
@@ -110,6 +95,9 @@ def _serve(conn: Any) -> None:
         if recorder is not None:
             recorder.stop()
         _send_error(conn, e)
+    finally:
+        if drawer is not None:
+            drawer.close()
     try:
         while conn.recv():  # until the parent hears of it and closes the pipe
             pass
@@ -122,30 +110,42 @@ class RecorderProcess:
     process; the arguments are `RunRecorder`'s (``threaded`` aside)."""
 
     def __init__(self, folder: Path, **kwargs: Any) -> None:
-        down_r, down_w = os.pipe()  # to the child
-        up_r, up_w = os.pipe()      # from the child
-        env = dict(os.environ)  # the child imports this very `sim`, installed or not
-        here = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "sim.outputs.writer", str(down_r), str(up_w)],
-                pass_fds=(down_r, up_w), env=env, stdin=subprocess.DEVNULL,
-                start_new_session=True)
-        finally:
-            os.close(down_r)
-            os.close(up_w)
-        self._conn = _Duplex(up_r, down_w)
+        self._process, self._conn = start("sim.outputs.writer", new_session=True)
         self._done = False
+        # Messages are pickled here and written to the pipe by a thread of their own: the
+        # child's receiving thread must win its GIL back from its busy recorder thread at
+        # each pipe-full, and the simulation's thread would wait on every one of them
+        # (measured: 5 s of a 60-day run's 79 s wall, on a loaded machine). At most two
+        # messages wait, so a slow disk still holds the simulation back.
+        self._outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        self._broken = False
+        self._sender = threading.Thread(target=self._send_loop, name="gridloop-sender",
+                                        daemon=True)
+        self._sender.start()
         self._send({"folder": folder, **kwargs})
 
+    def _send_loop(self) -> None:
+        while (data := self._outbox.get()) is not None:
+            if not self._broken:
+                try:
+                    self._conn.send_bytes(data)
+                except OSError:  # the child died: `_send` and `conclude` say why
+                    self._broken = True
+
     def _send(self, msg: Any) -> None:
-        if self._conn.poll():  # the child met an error: raise it here
+        if self._conn.poll() or self._broken:  # the child met an error, or died: raise it
             self._answer()
-        try:
-            self._conn.send(msg)
-        except BrokenPipeError:  # the child died: its error, or that it died
-            self._answer()
+        # pickled now: the caller may reuse the arrays once this returns
+        self._outbox.put(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _quiet(self) -> None:
+        """Stop the sender once what it holds is written (or cannot be)."""
+        if self._sender.is_alive():
+            try:
+                self._outbox.put(None, timeout=30)
+            except queue.Full:  # a child that reads nothing more: left to its fate
+                return
+            self._sender.join(timeout=30)
 
     def _answer(self, say: Callable[[str], None] | None = None) -> Outputs:
         while True:
@@ -163,13 +163,13 @@ class RecorderProcess:
                 raise msg[1]
             return msg[1]
 
-    def _end(self, peak: float | None = None) -> None:
+    def _end(self, peaks: list[float | None] | None = None) -> None:
         if not self._done:
             self._done = True
+            self._quiet()
             self._conn.close()
             self._process.wait()
-            if peak is not None:
-                CHILD_PEAKS_MB.append(peak)
+            CHILD_PEAKS_MB.extend(p for p in peaks or () if p is not None)
 
     def events(self, chunk: np.ndarray) -> None:
         self._send(("events", chunk))
@@ -179,6 +179,12 @@ class RecorderProcess:
 
     def calls(self, calls: dict[str, np.ndarray], unit_names: list[str] | None = None) -> None:
         self._send(("calls", calls, unit_names))
+
+    def calls_done(self, figures: FigureSpec | None) -> None:
+        """Every call has been handed over: the hotline figure can be drawn (by the drawer
+        process, `sim.outputs.drawer`) while the rest is finished."""
+        if figures is not None:
+            self._send(("calls_done", figures))
 
     def conclude(self, days: int, figures: FigureSpec | None,
                  say: Callable[[str], None]) -> Outputs:
@@ -194,6 +200,8 @@ class RecorderProcess:
         """Stop the child without concluding (the run failed or was stopped)."""
         if not self._done:
             self._done = True
+            self._broken = True  # what is still waiting is not written
+            self._quiet()
             self._conn.close()  # the child sees the pipe closed and stops
             try:
                 self._process.wait(timeout=30)
@@ -203,4 +211,4 @@ class RecorderProcess:
 
 
 if __name__ == "__main__":
-    _serve(_Duplex(int(sys.argv[1]), int(sys.argv[2])))
+    serve(_serve)
