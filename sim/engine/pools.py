@@ -281,6 +281,20 @@ class StaffPool:
         if self._nq:
             self._dispatch(self.env._now)
 
+    def work(self, owner: Owner, server: int, minutes: float) -> Pending:
+        """``yield pool.work(case, crew, minutes)``: server ``server`` (got from `seize`)
+        works ``minutes`` more for ``owner``, then is released and the process resumes with
+        it. The same as ``yield env.after(case, minutes)`` then ``pool.release(crew)``, in
+        one queue entry, the end of a `job` (`_finish`: the server is freed and the queue
+        served before the process goes on)."""
+        t = self.env._now + minutes
+        entry = (t, NORMAL, next(self._eid), self._finish_cb, (owner, server))
+        if t < self.env.later_from:
+            heappush(self._queue, entry)
+        else:  # `Clock.hold`, inlined
+            self._ahead[t // SLOT_MINUTES].append(entry)
+        return PENDING
+
     # -- inside ----------------------------------------------------------------------------
     def _enqueue(self, owner: Owner, minutes: float, key: float, now: float) -> None:
         dt = now - self._last
