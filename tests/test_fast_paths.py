@@ -285,3 +285,42 @@ def test_holding_later_entries_out_of_the_queue_leaves_the_event_log(
     assert held[:3] == plain[:3]
     assert held[3] and not plain[3]  # the fast clock did hold entries
     assert len(plain[0]) > 10_000
+
+
+def test_happenings_kept_by_slot_leave_out_only_stale_ones(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Discovery keeps tonight's later happenings by slot and hands the clock, at each slot's
+    start (one entry a slot), those whose problem is still open: the same happenings run
+    live at the same times in the same order as on a clock that queues each one, the same
+    event log comes out, and only stale ones (problem ended) are left out."""
+    from agents.discovery import Discovery
+    from sim.engine.clock import Clock
+    plain_happen = Discovery._happen
+    runs = []
+    for holds in (False, True):
+        monkeypatch.setattr(Clock, "holds_ahead", holds)
+        seen: list[tuple[float, int, bool]] = []
+
+        def happen(self: Discovery, pid: int, seen: list = seen) -> None:
+            now = self._env._now
+            live = pid in self.armed and self.armed[pid] == now and not self._fate[pid] \
+                if isinstance(self.armed, dict) else \
+                self.armed[pid] == now and not self._fate[pid]
+            seen.append((now, pid, live))
+            plain_happen(self, pid)
+
+        monkeypatch.setattr(Discovery, "_happen", happen)
+        m = CityModel(load_scenario("dongcheng", days=6, seed=7))
+        slots: list[float] = []
+        monkeypatch.setattr(m.discovery, "_slot_starts",
+                            lambda s, d=m.discovery, slots=slots: (
+                                slots.append(s), Discovery._slot_starts(d, s)))
+        m.discovery._slot_cb = m.discovery._slot_starts
+        m.run()
+        runs.append((m.events().tobytes(), m.problems().tobytes(), m.sim_events, seen, slots))
+    (ev0, pr0, n0, seen0, slots0), (ev1, pr1, n1, seen1, slots1) = runs
+    assert (ev1, pr1, n1) == (ev0, pr0, n0)
+    assert [s for s in seen1 if s[2]] == [s for s in seen0 if s[2]]  # live: same order
+    assert len(seen1) < len(seen0) - 100  # stale ones left out ...
+    assert {(t, p) for t, p, _ in seen1} <= {(t, p) for t, p, _ in seen0}  # ... and no more
+    assert len(slots1) > 500 and len(set(slots1)) == len(slots1) and not slots0
