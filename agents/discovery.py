@@ -23,7 +23,7 @@ import numpy as np
 
 from agents.citizens import CitizenReporting
 from sim.engine.casebook import Case
-from sim.engine.clock import NORMAL, SLOT_MINUTES, TICK
+from sim.engine.clock import NORMAL, SLOT_MINUTES
 from sim.engine.eventlog import Channel
 from sim.engine.mistakes import misclassify
 from sim.engine.problems import ArrivalModel, Fate, gather, put_new
@@ -93,15 +93,6 @@ class Discovery:
         self._tonight = INF
         self._ahead: dict[int, list[tuple]] = {}
         self._queue, self._eid = model.env._queue, model.env._eid  # type: ignore[attr-defined]
-        # Happenings due tonight after the clock's current slot wait here by slot (keyed as
-        # the clock keys its slots), not in the clock's lists: the first one of a slot puts
-        # one slot start of ours in the clock's (`Clock.keepers`), which at the slot's start
-        # hands the clock those whose problem is still open (`_slot_starts`): one entry a
-        # slot, and a happening whose problem ended meanwhile is never sorted, taken or run.
-        self._slots: dict[float, list[tuple]] = {}
-        self._clock_ahead = model.env._ahead  # type: ignore[attr-defined]
-        self._slot_cb = self._slot_starts
-        model.env.keepers.append(self)
         # per-problem pending times
         self._happen_cb = self._happen
         # (lists, or dicts by problem id when the ground truth lets ended problems go)
@@ -229,15 +220,8 @@ class Discovery:
         if t < self._tonight:
             if t < self._env.later_from:
                 heappush(self._queue, entry)
-            else:  # `_hold`, inlined
-                slot = t // SLOT_MINUTES
-                waiting = self._slots.get(slot)
-                if waiting is None:
-                    self._slots[slot] = [entry]
-                    self._clock_ahead[slot].append(
-                        (slot * SLOT_MINUTES, TICK, 0, self._slot_cb, slot))
-                else:
-                    waiting.append(entry)
+            else:  # `Clock.hold`, inlined
+                self._env._ahead[t // SLOT_MINUTES].append(entry)  # type: ignore[attr-defined]
         else:  # after tonight: waits for its day
             ahead = self._ahead.get(int(t // 1440.0))
             if ahead is None:
@@ -286,7 +270,7 @@ class Discovery:
         """`Clock.call_each` of `_happen` for ``ids`` at ``times``, those after tonight
         waiting for their day (as `_arm` does one at a time)."""
         queue, tonight, ahead = self._queue, self._tonight, self._ahead
-        later, hold = self._env.later_from, self._hold
+        later, hold = self._env.later_from, self._env.hold
         for entry in zip(times, repeat(NORMAL), self._eid, repeat(self._happen_cb), ids,
                          strict=False):
             t = entry[0]
@@ -305,7 +289,7 @@ class Discovery:
         """A day starts: its happenings enter the clock's queue, but for those of problems
         that have ended since they were armed (`_happen` would find them stale)."""
         fate, queue = self._fate, self._queue
-        later, hold = self._env.later_from, self._hold
+        later, hold = self._env.later_from, self._env.hold
         for entry in entries:
             try:
                 ended = fate[entry[4]]
@@ -316,33 +300,6 @@ class Discovery:
                     heappush(queue, entry)
                 else:
                     hold(entry)
-
-    def _hold(self, entry: tuple) -> None:
-        """Keep ``entry`` (due tonight, in a later slot than the clock's current one) in its
-        slot's list; the slot's first puts our slot start in the clock's."""
-        slot = entry[0] // SLOT_MINUTES
-        waiting = self._slots.get(slot)
-        if waiting is None:
-            self._slots[slot] = [entry]
-            self._clock_ahead[slot].append((slot * SLOT_MINUTES, TICK, 0, self._slot_cb, slot))
-        else:
-            waiting.append(entry)
-
-    def _slot_starts(self, slot: float) -> None:
-        """The clock's slot ``slot`` starts: its happenings join the clock's sorted list, but
-        for those of problems that have ended (for good: `_happen` would find them stale)."""
-        entries = self._slots.pop(slot)
-        fate = self._fate
-        try:
-            live = [e for e in entries if not fate[e[4]]]
-        except KeyError:  # some let go of (`GroundTruth.retire`): they ended long ago
-            live = [e for e in entries if e[4] in fate and not fate[e[4]]]
-        if live:
-            self._env.take(live)
-
-    def waiting(self) -> list[tuple]:
-        """The happenings kept by slot for the clock (`Clock.entries`)."""
-        return [e for waiting in self._slots.values() for e in waiting]
 
     def _unpark(self, day: int) -> None:
         """Midnight: arm the parked repeat reports due today (park the later ones again);

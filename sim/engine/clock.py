@@ -114,11 +114,6 @@ class Clock(simpy.Environment):
         # the same key, so the order is the heap's. While ``_slot`` has entries the heap
         # holds the next slot's start (due after all of them): the heap is never empty then.
         self._slot: list[tuple] = []
-        # Whoever keeps entries for the clock by slot itself (`agents.discovery`): it puts
-        # one slot start of its own in the slot's list, ``(start, TICK, 0, callback,
-        # slot)``, which runs first in the slot (after the clock's, id -1) and hands the
-        # slot's entries over (`take`). Each lists what it keeps in ``waiting()``.
-        self.keepers: list[Any] = []
         self.later_from = INF
         self._ticking = False
         self._tick_cb = self._tick
@@ -172,13 +167,6 @@ class Clock(simpy.Environment):
             heappush(self._queue, (self.later_from, TICK, -1,  # type: ignore[attr-defined]
                                    self._tick_cb, slot))
 
-    def take(self, entries: list[tuple]) -> None:
-        """Entries due in the current slot (made earlier, kept by a keeper until the slot's
-        start) join its sorted list."""
-        held = self._slot
-        held += entries
-        held.sort(reverse=True)
-
     def _next(self) -> tuple:
         """Take the next entry, from the heap or the current slot's sorted list (slot starts
         included); IndexError when there is none."""
@@ -229,10 +217,8 @@ class Clock(simpy.Environment):
     def pending(self) -> int:
         """How many entries wait in the queue, or to enter it (in a later slot, or in a
         chain, `call_chain`); a slot's start is none of them."""
-        held = [e for e in self._slot if e[1] != TICK] + [
-            e for waiting in self._ahead.values() for e in waiting if e[1] != TICK]
         return (len(self._queue) - self._ticking  # type: ignore[attr-defined]
-                + len(held) + sum(len(k.waiting()) for k in self.keepers)
+                + len(self._slot) + sum(map(len, self._ahead.values()))
                 + sum(len(c.entries) - c.i for c in self._chains))
 
     def entries(self) -> list[tuple]:
@@ -241,15 +227,14 @@ class Clock(simpy.Environment):
         queued = [e[3].__self__.entries[e[4]] if isinstance(  # a chain's next entry
             getattr(e[3], "__self__", None), _Chain) else e
             for e in self._queue if e[1] != TICK]  # type: ignore[attr-defined]
-        return queued + [e for e in self._slot[::-1] if e[1] != TICK] + [
-            e for waiting in self._ahead.values() for e in waiting if e[1] != TICK] + [
-            e for c in self._chains for e in c.entries[c.i:]] + [
-            e for k in self.keepers for e in k.waiting()]
+        return queued + self._slot[::-1] + [
+            e for waiting in self._ahead.values() for e in waiting] + [
+            e for c in self._chains for e in c.entries[c.i:]]
 
     def peek(self) -> float:
         """When the next entry is due (inf: none), as SimPy's `peek` (slot starts skipped)."""
         while (head := self._head()) is not None and head[1] == TICK:
-            self._next()
+            heappop(self._queue)  # type: ignore[attr-defined]
             head[3](head[4])
         return INF if head is None else head[0]
 
@@ -257,12 +242,13 @@ class Clock(simpy.Environment):
         """When the next scheduled thing happens (inf: nothing left). Drops the stop events
         `run(until=...)` leaves behind with no callbacks (SimPy keeps them, at priority -1,
         at the time it stopped), so that they are not taken for the next happening."""
-        while (head := self._head()) is not None and head[1] < NORMAL:
+        queue = self._queue  # type: ignore[attr-defined]
+        while (head := self._head()) is not None and head[1] < NORMAL:  # (in the heap)
             if head[1] == TICK:  # a slot starts: its entries are sorted
-                self._next()
+                heappop(queue)
                 head[3](head[4])
             elif len(head) == 4 and not head[3].callbacks:
-                self._next()
+                heappop(queue)
             else:
                 break
         return INF if head is None else head[0]
