@@ -22,13 +22,14 @@ before a crew starts (`agents.whistle`).
 from __future__ import annotations
 
 from collections.abc import Generator
+from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 from agents.stages import Stages, Visit
 from sim.data.scenario import DepartmentSpec
 from sim.engine.calendar import DailyWindow
 from sim.engine.casebook import Case
-from sim.engine.clock import PENDING, Pending, resume
+from sim.engine.clock import NORMAL, PENDING, SLOT_MINUTES, Pending
 from sim.engine.eventlog import ActorKind, Outcome, Step
 from sim.engine.pools import StaffPool
 from sim.engine.problems import Fate
@@ -92,6 +93,10 @@ class Department:
         self.intake = (None if spec.intake_hours is None else
                        model.sampler(f"{key}:intake", spec.intake_hours, 60.0))
         self.tray: dict[int, Case] = {}  # cases in the in-tray, by id
+        # the clock's queue, entry ids and later slots: `in_tray` pushes its entry itself
+        self._queue, self._eid = model.env._queue, model.env._eid  # type: ignore[attr-defined]
+        self._ahead = model.env._ahead  # type: ignore[attr-defined]
+        self._out_cb = self._out_of_tray
         self.stages = Stages(self)
         self.urgent = [s.urgency == "urgent" for s in model.handbook.subclasses]
         # the share of its slack the department lets pass, under the city's evaluation pressure
@@ -223,8 +228,7 @@ class Department:
             pool.release(crew)
             crew = yield pool.seize_first(case)
             end += env._now - close
-        yield env.after(case, end - env._now)
-        pool.release(crew)
+        yield pool.work(case, crew, end - env._now)  # `env.after`, then `pool.release`
         if last:
             self.feedback(case, crew, pressure)
         return True
@@ -313,12 +317,24 @@ class Department:
         """``yield dept.in_tray(case, minutes)``: the case waits that long in the in-tray,
         unless a summons takes it out first (it is then resumed with `SUMMONED`)."""
         self.tray[case.id] = case
-        self.env.call(self.env._now + minutes, self._out_of_tray, case)
+        env = self.env
+        t = env._now + minutes
+        entry = (t, NORMAL, next(self._eid), self._out_cb, case)  # `Clock.call`, inlined
+        if t < env.later_from:
+            heappush(self._queue, entry)
+        else:  # `Clock.hold`, inlined
+            self._ahead[t // SLOT_MINUTES].append(entry)
         return PENDING
 
     def _out_of_tray(self, case: Case) -> None:
         if self.tray.pop(case.id, None) is not None:
-            resume(case)
+            try:  # `resume(case)`, inlined
+                life = case.life
+                value = life.send(None)  # type: ignore[union-attr]
+                while value is not PENDING:
+                    value = life.send(value)  # type: ignore[union-attr]
+            except StopIteration:
+                case.life = None
 
     def withdraw(self, case: Case) -> bool:
         """Take a waiting case out of the in-tray or the crews' queue (a summons). False if

@@ -166,3 +166,57 @@ def test_entries_held_for_a_later_slot_run_in_the_order_of_a_plain_queue(
     held, plain = trace(True), trace(False)
     assert held == plain
     assert len(held[0]) > 3000 and held[1][0] > 0
+
+
+def test_a_slots_sorted_entries_interleave_with_the_heap_as_one_heap_would(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slot's held entries are sorted once at its start and taken from that list, beside
+    the heap: with many entries at the same minutes (held ones made in an order unlike
+    their times, SimPy timeouts, calls queued during the slot for the slot, processes
+    waking), every call runs at the same time and in the same order as on a clock that
+    queues everything in its heap, the ties broken by the order the entries were made."""
+
+    def trace(holds: bool) -> tuple[list[tuple[float, object]], int]:
+        monkeypatch.setattr(Clock, "holds_ahead", holds)
+        env = Clock()
+        log: list[tuple[float, object]] = []
+        most = [0]
+
+        def note(v: object) -> None:
+            log.append((env.now, v))
+            most[0] = max(most[0], len(env._slot))
+            if isinstance(v, int) and v % 3 == 0:  # due in this slot (or now): the heap
+                env.call(env.now + (v % 2) * 1.0, note, ("soon", v))
+            if isinstance(v, int) and v % 5 == 0:  # due in a later slot: held
+                env.call(env.now + 20.0, note, ("later", v))
+
+        class Sleeper:
+            life = None
+
+        def sleeper(me: Sleeper, k: int):  # noqa: ANN202
+            for _ in range(4):
+                yield env.after(me, 10.0)
+                log.append((env.now, ("woke", k)))
+
+        times = [float(t) for t in (np.arange(600) * 7 % 60) + 10.0]  # minutes 10-69, ties
+        def make(_: None) -> None:  # while the clock runs: held by slot
+            for i, t in reversed(list(enumerate(times))):  # made against their times' order
+                env.call(t, note, i)
+
+        env.call(0.0, make, None)
+        for k in range(20):
+            env.timeout(float(k % 6) * 10.0, ("timeout", k)).callbacks.append(
+                lambda ev: log.append((env.now, ev.value)))
+            owner = Sleeper()
+            start(owner, sleeper(owner, k))
+        env.run(until=35.0)
+        log.append((env.peek(), "peek"))
+        env.step()
+        env.run()
+        return log, most[0]
+
+    (held, most), (plain, none) = trace(True), trace(False)
+    assert held == plain
+    assert len(held) > 700 and most > 50 and none == 0  # the sorted list was used
+    ties = [t for t, _ in held]
+    assert ties == sorted(ties) and len(set(ties)) < len(ties) / 5

@@ -37,9 +37,9 @@ class Job:
     """A process needing a server: arrives, waits, is served ``minutes``, leaves."""
 
     def __init__(self, env: Clock, pool: StaffPool, i: int, minutes: float, key: float,
-                 seize: bool, log: dict[str, dict[int, tuple]]) -> None:
+                 seize: bool, log: dict[str, dict[int, tuple]], work: bool = False) -> None:
         self.env, self.pool, self.i, self.minutes, self.key = env, pool, i, minutes, key
-        self.seize, self.log = seize, log
+        self.seize, self.log, self.work = seize, log, work
         self.life = None
 
     def arrive(self, _: object) -> None:
@@ -50,8 +50,11 @@ class Job:
         if self.seize:
             server = yield pool.seize(self, self.key)
             self.log["started"][self.i] = (env.now, server, env.now - arrived)
-            yield env.after(self, self.minutes)
-            pool.release(server)
+            if self.work:  # the same in one queue entry
+                assert (yield pool.work(self, server, self.minutes)) == server
+            else:
+                yield env.after(self, self.minutes)
+                pool.release(server)
         else:
             server = yield pool.job(self, self.minutes, self.key)
             self.log["started"][self.i] = (env.now - self.minutes, server,
@@ -60,14 +63,14 @@ class Job:
 
 
 def serve(window: tuple | None, servers: int, rule: str, jobs_: list, seize: bool,
-          horizon: float) -> tuple[StaffPool, dict[str, dict[int, tuple]]]:
+          horizon: float, work: bool = False) -> tuple[StaffPool, dict[str, dict[int, tuple]]]:
     env = Clock()
     w = None if window is None else DailyWindow(window[0], window[1], CAL, window[2])
     pool = StaffPool(env, "crews", servers, w, rule)
     log: dict[str, dict[int, tuple]] = {"started": {}, "ended": {}}
     for i in sorted(range(len(jobs_)), key=lambda i: jobs_[i][0]):
         arrival, minutes, key = jobs_[i]
-        call_at(env, arrival, Job(env, pool, i, minutes, key, seize, log).arrive, None)
+        call_at(env, arrival, Job(env, pool, i, minutes, key, seize, log, work).arrive, None)
     env.run(until=horizon)
     pool.settle(horizon)
     return pool, log
@@ -123,6 +126,25 @@ def test_pool_starts_jobs_only_when_it_may_and_whenever_it_can(window, servers, 
     assert {i: v[1] for i, v in job_log["started"].items()} == \
         {i: v[1] for i, v in started.items() if i in ended}
     assert (job_pool.stats.area_queue, job_pool.stats.wait_sum) == (s.area_queue, s.wait_sum)
+
+
+@settings(max_examples=100, deadline=None)
+@given(windows, st.integers(1, 3), st.sampled_from(["fifo", "deadline"]),
+       st.lists(st.tuples(st.floats(0, 3.5 * 1440, allow_nan=False),
+                          st.sampled_from([0.0, 5.0, 10.0, 30.0, 600.0]),  # many ties
+                          st.floats(0, 100, allow_nan=False)), min_size=1, max_size=60))
+def test_work_is_after_then_release_in_one_entry(window, servers, rule, jobs_) -> None:
+    """``yield pool.work(case, crew, minutes)`` (a crew visit's end, one queue entry) starts
+    and ends every job at the same time on the same server, in the same order, with the
+    same counters and integrals, as ``yield env.after(...)`` then ``pool.release(crew)``."""
+    horizon = 4 * 1440.0
+    plain_pool, plain = serve(window, servers, rule, jobs_, True, horizon)
+    work_pool, work = serve(window, servers, rule, jobs_, True, horizon, work=True)
+    assert list(work["started"].items()) == list(plain["started"].items())
+    assert list(work["ended"].items()) == list(plain["ended"].items())  # the same order
+    a, b = plain_pool.stats, work_pool.stats
+    assert [getattr(a, k) for k in a.__slots__] == [getattr(b, k) for k in b.__slots__]
+    assert plain_pool.busy == work_pool.busy
 
 
 def test_an_open_window_is_remembered_only_until_it_closes() -> None:

@@ -18,7 +18,7 @@ is a generator round trip.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable
 from heapq import heappop, heappush
 from itertools import repeat
@@ -99,13 +99,21 @@ class Clock(simpy.Environment):
         super().__init__(initial_time)
         self._chains: list[_Chain] = []
         # Entries due in a later slot than the current one wait in ``_ahead[slot]``; the
-        # slot's start (a tick, queued while there is anything to run) moves them into the
-        # queue. Their keys are the ones they were made with, so they run in the same order
-        # as if queued at once; the heap only holds the current slot (fewer comparisons a
-        # push and a pop). ``later_from``: an entry due from then on may wait (INF: the clock
-        # is not ticking). Slots are keyed by ``t // SLOT_MINUTES`` (a float). Hot code writes
-        # ``if t < clock.later_from: heappush(queue, entry)`` else `hold`'s one line.
+        # slot's start (a tick, queued while there is anything to run) sorts them into
+        # ``_slot``. Their keys are the ones they were made with, so they run in the same
+        # order as if queued at once; the heap only holds the current slot's newcomers
+        # (fewer comparisons a push and a pop). ``later_from``: an entry due from then on
+        # may wait (INF: the clock is not ticking). Slots are keyed by ``t // SLOT_MINUTES``
+        # (a float). Hot code writes ``if t < clock.later_from: heappush(queue, entry)``
+        # else `hold`'s one line.
         self._ahead: defaultdict[float, list[tuple]] = defaultdict(list)
+        # The current slot's held entries, sorted once when the slot starts, in reverse
+        # (the next one last): they are taken from here, not pushed through the heap, so
+        # the heap holds only what was queued during the slot for the slot, SimPy's events
+        # and the ticks. The loops take the smaller of ``_slot[-1]`` and the heap's top by
+        # the same key, so the order is the heap's. While ``_slot`` has entries the heap
+        # holds the next slot's start (due after all of them): the heap is never empty then.
+        self._slot: list[tuple] = []
         self.later_from = INF
         self._ticking = False
         self._tick_cb = self._tick
@@ -136,14 +144,16 @@ class Clock(simpy.Environment):
         self._ahead[entry[0] // SLOT_MINUTES].append(entry)
 
     def _tick(self, slot: float) -> None:
-        """Slot ``slot`` starts: its entries enter the queue, and the next slot's start is
+        """Slot ``slot`` starts: its entries are sorted into ``_slot`` (the last slot's are
+        all taken by now: they are due before this tick), and the next slot's start is
         queued while anything is left to run."""
         self.later_from = (slot + 1) * SLOT_MINUTES
-        queue = self._queue  # type: ignore[attr-defined]
+        queue, held = self._queue, self._slot  # type: ignore[attr-defined]
         waiting = self._ahead.pop(slot, None)
-        if waiting is not None:  # (the pushes done by a C loop)
-            deque(map(heappush, repeat(queue), waiting), maxlen=0)
-        if queue or self._ahead:
+        if waiting is not None:  # one sort (C compares of floats first), no heap pushes
+            held += waiting
+            held.sort(reverse=True)
+        if queue or held or self._ahead:
             heappush(queue, (self.later_from, TICK, -1, self._tick_cb, slot + 1.0))
         else:
             self.later_from = INF
@@ -156,6 +166,21 @@ class Clock(simpy.Environment):
             self._ticking = True
             heappush(self._queue, (self.later_from, TICK, -1,  # type: ignore[attr-defined]
                                    self._tick_cb, slot))
+
+    def _next(self) -> tuple:
+        """Take the next entry, from the heap or the current slot's sorted list (slot starts
+        included); IndexError when there is none."""
+        queue, held = self._queue, self._slot  # type: ignore[attr-defined]
+        if held and held[-1] < queue[0]:
+            return held.pop()
+        return heappop(queue)
+
+    def _head(self) -> tuple | None:
+        """The next entry, left where it is (None: there is none)."""
+        queue, held = self._queue, self._slot  # type: ignore[attr-defined]
+        if held and held[-1] < queue[0]:
+            return held[-1]
+        return queue[0] if queue else None
 
     def call_chain(self, times: Iterable[float], callback: Callable[[Any], None],
                    values: Iterable[Any]) -> None:
@@ -193,7 +218,7 @@ class Clock(simpy.Environment):
         """How many entries wait in the queue, or to enter it (in a later slot, or in a
         chain, `call_chain`); a slot's start is none of them."""
         return (len(self._queue) - self._ticking  # type: ignore[attr-defined]
-                + sum(map(len, self._ahead.values()))
+                + len(self._slot) + sum(map(len, self._ahead.values()))
                 + sum(len(c.entries) - c.i for c in self._chains))
 
     def entries(self) -> list[tuple]:
@@ -202,41 +227,41 @@ class Clock(simpy.Environment):
         queued = [e[3].__self__.entries[e[4]] if isinstance(  # a chain's next entry
             getattr(e[3], "__self__", None), _Chain) else e
             for e in self._queue if e[1] != TICK]  # type: ignore[attr-defined]
-        return queued + [e for waiting in self._ahead.values() for e in waiting] + [
+        return queued + self._slot[::-1] + [
+            e for waiting in self._ahead.values() for e in waiting] + [
             e for c in self._chains for e in c.entries[c.i:]]
 
     def peek(self) -> float:
         """When the next entry is due (inf: none), as SimPy's `peek` (slot starts skipped)."""
-        queue = self._queue  # type: ignore[attr-defined]
-        while queue and queue[0][1] == TICK:
-            entry = heappop(queue)
-            entry[3](entry[4])
-        return queue[0][0] if queue else INF
+        while (head := self._head()) is not None and head[1] == TICK:
+            heappop(self._queue)  # type: ignore[attr-defined]
+            head[3](head[4])
+        return INF if head is None else head[0]
 
     def next_time(self) -> float:
         """When the next scheduled thing happens (inf: nothing left). Drops the stop events
         `run(until=...)` leaves behind with no callbacks (SimPy keeps them, at priority -1,
         at the time it stopped), so that they are not taken for the next happening."""
         queue = self._queue  # type: ignore[attr-defined]
-        while queue and queue[0][1] < NORMAL:
-            if queue[0][1] == TICK:  # a slot starts: its entries enter the queue
-                entry = heappop(queue)
-                entry[3](entry[4])
-            elif len(queue[0]) == 4 and not queue[0][3].callbacks:
+        while (head := self._head()) is not None and head[1] < NORMAL:  # (in the heap)
+            if head[1] == TICK:  # a slot starts: its entries are sorted
+                heappop(queue)
+                head[3](head[4])
+            elif len(head) == 4 and not head[3].callbacks:
                 heappop(queue)
             else:
                 break
-        return queue[0][0] if queue else INF
+        return INF if head is None else head[0]
 
     # -- running -------------------------------------------------------------------------------
     def step(self) -> None:
         """Process the next entry: a plain call, or a SimPy event as SimPy does (a slot's
         start on the way is no entry: it is taken care of on the way)."""
         try:
-            entry = heappop(self._queue)  # type: ignore[attr-defined]
+            entry = self._next()
             while entry[1] == TICK:
                 entry[3](entry[4])
-                entry = heappop(self._queue)  # type: ignore[attr-defined]
+                entry = self._next()
         except IndexError:
             raise EmptySchedule from None
         self._now = entry[0]
@@ -275,12 +300,15 @@ class Clock(simpy.Environment):
             elif until.callbacks is None:
                 return until.value
             until.callbacks.append(StopSimulation.callback)  # type: ignore[union-attr]
-        queue = self._queue  # type: ignore[attr-defined]
+        queue, held = self._queue, self._slot  # type: ignore[attr-defined]
         process = self._process
         self._start_ticking()
         try:
-            while queue:
-                entry = heappop(queue)
+            while queue:  # (never empty while ``held`` has entries: the next tick is in it)
+                if held and held[-1] < queue[0]:
+                    entry = held.pop()
+                else:
+                    entry = heappop(queue)
                 self._now = entry[0]
                 if len(entry) == 5:
                     entry[3](entry[4])

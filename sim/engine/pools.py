@@ -2,11 +2,13 @@
 
 A pool serves processes (`sim.engine.clock`): a case's life yields ``pool.job(case,
 minutes)`` and is resumed with the server when the work is done, or ``pool.seize(case)`` and
-holds the server it gets until it calls ``pool.release(server)``. A job that finds a free
-server costs one scheduled entry (its end), a queued job none until a server frees up; no
-process or event object per job. The pool keeps the time integrals Little's law needs (queue
-length and busy servers), so tests can check it against the event log. Servers work inside
-a `DailyWindow`; work in hand when the window closes is finished.
+holds the server it gets until it calls ``pool.release(server)`` (or ends its hold with
+``yield pool.work(case, server, minutes)``: that much more work, then the release, in one
+queue entry, the end of a job). A job that finds a free server costs one scheduled entry
+(its end), a queued job none until a server frees up; no process or event object per job.
+The pool keeps the time integrals Little's law needs (queue length and busy servers), so
+tests can check it against the event log. Servers work inside a `DailyWindow`; work in hand
+when the window closes is finished.
 
 Two operations let a department stretch (`agents.stretch`): `extend_window` keeps one day's
 window open longer (overtime), and `resize` changes the number of servers (crews lent and
@@ -280,6 +282,20 @@ class StaffPool:
             return
         if self._nq:
             self._dispatch(self.env._now)
+
+    def work(self, owner: Owner, server: int, minutes: float) -> Pending:
+        """``yield pool.work(case, crew, minutes)``: server ``server`` (got from `seize`)
+        works ``minutes`` more for ``owner``, then is released and the process resumes with
+        it. The same as ``yield env.after(case, minutes)`` then ``pool.release(crew)``, in
+        one queue entry, the end of a `job` (`_finish`: the server is freed and the queue
+        served before the process goes on)."""
+        t = self.env._now + minutes
+        entry = (t, NORMAL, next(self._eid), self._finish_cb, (owner, server))
+        if t < self.env.later_from:
+            heappush(self._queue, entry)
+        else:  # `Clock.hold`, inlined
+            self._ahead[t // SLOT_MINUTES].append(entry)
+        return PENDING
 
     # -- inside ----------------------------------------------------------------------------
     def _enqueue(self, owner: Owner, minutes: float, key: float, now: float) -> None:
