@@ -272,3 +272,38 @@ def test_figures_drawn_beside_the_recorder_are_the_ones_drawn_in_line(
             (tmp_path / "memory" / png).read_bytes()
     assert read_run_summary(tmp_path / "streamed")["outputs"] == \
         read_run_summary(tmp_path / "memory")["outputs"]
+
+
+def test_the_drawer_counts_as_asked_when_calls_done_returns(tmp_path: Path) -> None:
+    """The recorder's process decides whether the drawer draws the hotline figure as soon as
+    the run says `conclude`, which may come before the recorder's thread has reached the
+    request: the drawer is marked asked when `calls_done` returns, and the request reaches it
+    once the thread gets there (it used to be marked by the request itself, and a busy
+    thread left the recorder drawing hotline.png while the drawer drew it too)."""
+    import threading
+
+    from sim.outputs.files import Names
+    from sim.outputs.recorder import FigureSpec, RunRecorder
+
+    class Drawer:  # what `sim.outputs.drawer.Drawer` offers the recorder
+        asked = False
+
+        def __init__(self) -> None:
+            self.requests: list[dict] = []
+
+        def hotline(self, counts: object, **how: object) -> None:
+            self.requests.append(how)
+
+    rec = RunRecorder(tmp_path, names=Names(["roads"], ["g1"], ["s1"]),
+                      event_subclasses=np.zeros(1, np.int64), roster=None, horizon=1440.0,
+                      hotline=True, threaded=True)
+    gate = threading.Event()
+    rec._do(gate.wait)  # the recorder's thread is busy with earlier batches
+    drawer = Drawer()
+    spec = FigureSpec(("overview", "hotline"), np.zeros(1), np.zeros(1), np.zeros(1), 1,
+                      True, "en")
+    rec.calls_done(spec, drawer)
+    assert drawer.asked and drawer.requests == []
+    gate.set()
+    rec.finish()
+    assert [r["path"] for r in drawer.requests] == [tmp_path / "hotline.png"]

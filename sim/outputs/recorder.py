@@ -286,6 +286,10 @@ class RunRecorder:
         drawer (a recorder on a thread) nothing happens: `conclude` draws it."""
         if drawer is not None and figures is not None and figures.hotline \
                 and self._calls is not None:
+            # decided now, not when the recorder's thread gets to the request: `conclude`
+            # reads it as soon as it is asked, and a drawer not yet marked asked would have
+            # the recorder draw the same file while the drawer draws it too
+            drawer.asked = True
             self._do(lambda: drawer.hotline(self.hotline, days=figures.days,
                                             title=figures.titles[1],
                                             path=self.folder / "hotline.png",
