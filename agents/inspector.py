@@ -220,19 +220,13 @@ class InspectorCorps:
 
     def reported(self, grid: int) -> None:
         """An inspector photographed, classified and located a problem in ``grid``."""
-        if self.report_minutes is not None:  # (`off_patrol` inline: a call less a find)
-            minutes = self.report_minutes()
-            beat = self.beat_of[grid]
-            if beat >= 0:
-                self._off[beat] += minutes
+        if self.report_minutes is not None:
+            self.off_patrol(grid, self.report_minutes())
 
     def fixed(self, grid: int) -> None:
         """An inspector fixed a trivial problem in ``grid`` on the spot."""
-        if self.fix_minutes is not None:  # (`off_patrol` inline)
-            minutes = self.fix_minutes()
-            beat = self.beat_of[grid]
-            if beat >= 0:
-                self._off[beat] += minutes
+        if self.fix_minutes is not None:
+            self.off_patrol(grid, self.fix_minutes())
 
     def _rescan_all(self, t0: float) -> None:
         """Give every problem no beat has seen yet a chance in the new shift (vectorised over

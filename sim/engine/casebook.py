@@ -194,15 +194,8 @@ class CaseBook:
 
     def self_handled(self, case: Case) -> None:
         """The inspector fixed it on the spot: reported and ended at once (SELF_HANDLE)."""
-        log, now, beat = self.log, self.env._now, case.beat
-        for step, outcome in ((_REPORT, _BY_INSPECTOR), (_SELF_HANDLE, 0)):  # as `record`
-            if self.strict:
-                self._check(case, step, _INSPECTOR)
-            buf = log.buf
-            buf += _pack(case.id, case.problem, now, step, _INSPECTOR, beat, case.department,
-                         NAN, outcome, case.grid, case.subclass)
-            if len(buf) >= self._limit:
-                log.flush()
+        self.record(case, _REPORT, _INSPECTOR, case.beat, NAN, _BY_INSPECTOR)
+        self.record(case, _SELF_HANDLE, _INSPECTOR, case.beat)
         pid = case.problem  # it dealt with its problem (unless an earlier case did) and ends
         first = self._first_case
         if first[pid] < 0:
@@ -225,13 +218,7 @@ class CaseBook:
         """A duplicate joins open case ``into`` and ends (MERGE). The problem it reports, if
         another one, rides on that case: its work covers both; its callers are answered
         when that case ends."""
-        if self.strict:  # the row, as `record` writes it
-            self._check(case, _MERGE, actor_kind)
-        buf = self.log.buf
-        buf += _pack(case.id, case.problem, self.env._now, _MERGE, actor_kind, actor,
-                     case.department, NAN, 0, case.grid, case.subclass)
-        if len(buf) >= self._limit:
-            self.log.flush()
+        self.record(case, _MERGE, actor_kind, actor)
         target = self._live.get(into)
         if case.calls:
             if target is not None:
