@@ -15,7 +15,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from heapq import heappush
-from itertools import repeat
+from itertools import compress, repeat
 from math import isnan
 from typing import TYPE_CHECKING
 
@@ -154,9 +154,10 @@ class Discovery:
         put_new(self.armed, ids, [INF] * n)
         put_new(self.reported, ids, [False] * n)
         corps = m.inspectors
+        keys = ids if type(ids) is list else pids.tolist()  # the keys' own objects
         if not corps.active:
             put_new(self.t_detect, ids, [INF] * n)
-            self._arm_many(pids.tolist())
+            self._arm_many(keys)
             return first
         detect = corps.watch_many(pids, grids, times, self.detect_arr[subs])
         put_new(self.t_detect, ids, detect.tolist())
@@ -165,7 +166,7 @@ class Discovery:
         until[waiting] = corps.next_shift_starts(np.maximum(times[waiting], m.env._now))
         soonest = np.minimum(np.minimum(detect, vanish), citizen)
         arm = ~waiting | (soonest < until)  # the rest are armed by the beat's rescan
-        self._arm_many(pids[arm].tolist())
+        self._arm_many(list(compress(keys, arm.tolist())))
         return first
 
     def new_problem(self, grid: int, subclass: int, t: float) -> int:
@@ -252,13 +253,13 @@ class Discovery:
         park = (t >= self._park_from) & ~drop  # whole-life repeats after tonight: parked
         if park.any():
             park &= gather(self.reported, ids, np.bool_)
-            self._parked.extend(np.asarray(ids)[park].tolist())
+            self._parked.extend(compress(ids, park.tolist()))
             value[park] = self._horizon
             drop |= park
         if drop.any():
             deque(map(armed.__setitem__, ids, value.tolist()), maxlen=0)
             keep = ~drop
-            ids, t = np.asarray(ids)[keep].tolist(), t[keep]
+            ids, t = list(compress(ids, keep.tolist())), t[keep]
         else:
             deque(map(armed.__setitem__, ids, t.tolist()), maxlen=0)
         if ids and t.max() >= self._tonight:  # some wait for their day

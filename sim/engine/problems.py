@@ -9,9 +9,10 @@ and its fate: fixed, vanished, or still open when the run ends.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 from enum import IntEnum
-from itertools import repeat
+from itertools import compress, repeat
 from operator import itemgetter
 
 import numpy as np
@@ -162,8 +163,9 @@ class GroundTruth:
         # of every dict column (16 columns with a key each cost 15 more ints a problem to
         # make, hash, compare and free)
         self.new_ids: list[int] = []
-        self._ended: deque[int] = deque()  # ended problems in order, when retiring
+        self._ended: list[int] = []        # ended problems in order, when retiring
         self._held: list[int] = []         # ended, but a case in the loop still names them
+        self.retired: list[int] = []       # the ids the last `retire` let go of
 
     def column(self) -> list | dict:
         """A new per-problem column: a list, or a dict by problem id when retiring."""
@@ -262,21 +264,31 @@ class GroundTruth:
         its final row: nothing writes it again, and what still reads it (events already
         queued for it, a hotline caller's survey, a patrol's waiting list) finds it gone and
         ended (`agents.discovery.Discovery.forget`, `agents.inspector`). Returns
-        `PROBLEM_DTYPE` rows in the order they left.
+        `PROBLEM_DTYPE` rows in the order they left: those held back by a case before
+        (`_held`), then the others in the order they ended.
+
+        A day's problems in one pass per column, the loops in C: problems end at the clock's
+        time (`end`), so ``_ended`` is in time order and the ones due are a prefix found by
+        bisection; each column's values leave with ``dict.pop``, which reads and deletes in
+        one lookup.
         """
         assert self.retiring, "a GroundTruth(retiring=True) lets problems go"
-        ended, at, refs = self._ended, self.ended, self.refs
-        ids, held = [], []
-        for pid in self._held:  # their cases may have ended since
-            (held if refs[pid] else ids).append(pid)
-        while ended and at[ended[0]] < before:
-            pid = ended.popleft()
-            (held if refs[pid] else ids).append(pid)
-        self._held = held
-        out = np.zeros(len(ids), dtype=PROBLEM_DTYPE)
+        ended, refs = self._ended, self.refs
+        k = bisect_left(ended, before, key=self.ended.__getitem__)
+        due = self._held + ended[:k]  # the held first: their cases may have ended since
+        del ended[:k]
+        named = np.fromiter(map(refs.__getitem__, due), np.int64, len(due)) != 0
+        if named.any():
+            self._held = list(compress(due, named.tolist()))
+            ids = list(compress(due, (~named).tolist()))
+        else:
+            self._held, ids = [], due
+        n = len(ids)
+        out = np.zeros(n, dtype=PROBLEM_DTYPE)
         out["problem"] = ids
         for name in _ROW_COLUMNS:
-            out[name] = gather(getattr(self, name), ids, out.dtype[name].type)
-        for name in (*_ROW_COLUMNS, "case", "refs"):
-            deque(map(getattr(self, name).__delitem__, ids), maxlen=0)
+            out[name] = np.fromiter(map(getattr(self, name).pop, ids), out.dtype[name].type, n)
+        for name in ("case", "refs"):
+            deque(map(getattr(self, name).pop, ids), maxlen=0)
+        self.retired = ids
         return out
