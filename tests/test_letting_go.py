@@ -117,3 +117,29 @@ def test_a_retiring_ground_truth_keys_every_column_with_one_id_object() -> None:
     assert len(truth.grid) > 100 and all(k is first[0] for k in first)
     last = [next(reversed(c)) for c in columns]
     assert all(k is last[0] for k in last) and last[0] is truth.new_ids[-1]
+
+
+def test_retire_lets_go_what_ended_before_in_order_and_holds_what_a_case_names() -> None:
+    """`GroundTruth.retire` by hand: a problem that ended exactly at ``before`` stays; one a
+    case still names is held back and leaves, first, once no case names it; the rows are
+    those the columns held, in the order the problems left."""
+    from sim.engine.problems import Fate, GroundTruth
+
+    truth = GroundTruth(retiring=True)
+    truth.add_many(np.arange(6), np.arange(6) % 2, np.arange(6) * 10.0)
+    for pid, t in ((3, 100.0), (1, 150.0), (4, 150.0), (0, 200.0), (5, 260.0)):
+        truth.end(pid, t, Fate.FIXED if pid % 2 else Fate.VANISHED)
+    truth.refs[1] = 1  # a case in the loop still names problem 1
+
+    rows = truth.retire(before=200.0)
+    assert rows["problem"].tolist() == [3, 4] == truth.retired
+    assert rows["ended"].tolist() == [100.0, 150.0] and rows["grid"].tolist() == [3, 4]
+    assert rows["fate"].tolist() == [Fate.FIXED, Fate.VANISHED]
+    assert sorted(truth.fate) == [0, 1, 2, 5] and 0 in truth.case  # 0 ended at 200.0: stays
+
+    assert len(truth.retire(before=200.0)) == 0  # 1 is still named
+    truth.refs[1] = 0
+    rows = truth.retire(before=300.0)
+    assert rows["problem"].tolist() == [1, 0, 5]  # the held one first, then in ending order
+    assert rows["created"].tolist() == [10.0, 0.0, 50.0]
+    assert sorted(truth.fate) == [2] == sorted(truth.refs) and not truth.is_open(3)

@@ -155,7 +155,7 @@ def test_a_streamed_run_writes_what_the_in_memory_run_writes(
     monkeypatch.setattr(eventlog.EventLog, "__init__",
                         lambda self, chunk=997, sink=None: log_init(self, chunk, sink))
     monkeypatch.setattr(run, "_CHUNK", 997)
-    monkeypatch.setattr(run, "RETIRE_AFTER_DAYS", 1)
+    monkeypatch.setattr(run, "RETIRE_AFTER_DAYS", 1)  # (the default; the batches counted below)
     monkeypatch.setattr(resources, "RETIRE_ABOVE_PROBLEMS", 0)  # let ended problems go here too
     chunks, problems, calls = [], [], []
     # counted where they are handed over: the process's proxy, or the recorder itself
