@@ -207,7 +207,7 @@ def record_run(scenario: Scenario, folder: RunFolder, *,
         if retiring:
             rows = model.truth.retire(before=(day - RETIRE_AFTER_DAYS) * 1440.0)
             if len(rows):
-                model.discovery.forget(rows["problem"].tolist())
+                model.discovery.forget(model.truth.retired)
                 recorder.problems(rows)
         if progress is not None:
             progress(day)
