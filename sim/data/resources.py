@@ -11,8 +11,8 @@ machine has, or more than `REFUSE_SECONDS`, unless forced.
 
 `gridloop run` streams its rows to the run folder (`sim.run.record_run`), so its memory is
 priced by what it holds at once, not by the whole horizon: every problem while a run makes at
-most `RETIRE_ABOVE_PROBLEMS`, else the problems of `HELD_DAYS` days (ended problems leave a
-week after they end), and the hotline contacts of `HELD_DAYS` days.
+most `RETIRE_ABOVE_PROBLEMS`, else the problems of `HELD_DAYS` days (ended problems leave the
+day after they end), and the hotline contacts of `HELD_DAYS` days.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ _SECONDS_PER_CONTACT = 25e-6
 _SECONDS_PER_STAFF_DAY = 2e-6
 
 # A streamed run that makes more problems than this lets ended ones go (dicts by problem id,
-# ~1.15x the CPU of lists: docs/speed.md); fewer are all kept (a year of dongcheng makes
+# ~1.1x the CPU of lists: docs/speed.md); fewer are all kept (a year of dongcheng makes
 # ~630,000, ~0.3 GB of lists). `sim.run.lets_problems_go` decides with it.
 RETIRE_ABOVE_PROBLEMS = 1_500_000
-# Days of problems and hotline contacts a run that lets them go holds at once: the week
+# Days of problems and hotline contacts a run that lets them go holds at once: the day
 # before an ended problem leaves, and the open work (a generous judgement: a city that keeps
 # up closes nearly every case within days; one that does not holds a growing backlog).
 HELD_DAYS = 30
