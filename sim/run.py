@@ -47,7 +47,7 @@ _CHUNK = 200_000  # event rows per batch written from memory (the log's own chun
 # (`GroundTruth.refs`); it is handed to the recorder the day after it ended, or when its
 # last case ends if that is later (tests/test_letting_go.py: the log is the same either way).
 # A day rather than a week: the dict columns then hold ~4,500 problems of dongcheng instead
-# of ~14,500, and a ten-year run took 4-7 % less CPU a day (docs/speed.md).
+# of ~14,500, and 120 days letting go took 1-7 % less CPU in three pairs (docs/speed.md).
 RETIRE_AFTER_DAYS = 1
 
 
